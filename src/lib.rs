@@ -1,0 +1,25 @@
+//! billcast forecasts the monthly bill of an LLM feature before it ships.
+//!
+//! It fits workload distributions from sample transcripts, simulates sessions → turns → calls
+//! in a two-level Monte Carlo engine (outer loop: what we do not know; inner loop: the month in
+//! that world), prices every simulated call with dated provider price tables, and reports the
+//! bill as percentiles with the chance of exceeding a budget and what drives it.
+//!
+//! ```text
+//! transcripts ──ingest──▶ Sample ──fit──▶ Workload ─────────┐
+//! scenarios/*.toml ──scenario──▶ Scenario ──────────────────┼──▶ engine (rayon, seeded) ──▶ Simulation
+//! pricing/*.toml ──pricing──▶ PriceBook ────────────────────┘            │
+//! Scenario.overhead ──overhead──▶ strategy TCO ─────────────────────────▶ Report (serde, versioned)
+//! Report ──▶ exporters: table · json · csv · markdown · html      Report ──▶ charts: svg · png
+//! ```
+//!
+//! Core modules never print, read the environment or exit; the binary's `cli` module does.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod dist;
+pub mod pricing;
+pub mod toml_util;
+pub mod units;
+pub mod usage;

@@ -1,0 +1,542 @@
+//! The price book: every model of every loaded table, looked up by `provider/model`.
+//!
+//! Loading order: the bundled tables, then each `--pricing PATH` (a file, or a folder of
+//! `*.toml` read in name order). A later file replaces an earlier file's provider metadata and
+//! any model with the same id, and adds new models.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::PricingError;
+use super::schema::{
+    CacheWrite, ContextTier, ModelEntry, PricingFile, ProviderEntry, Rates, ReasoningRate, ScheduleEntry,
+    ToolEntry,
+};
+use crate::toml_util;
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled_pricing.rs"));
+}
+
+/// A loaded model with the provider it belongs to.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Provider id.
+    pub provider: String,
+    /// The model's entry as written.
+    pub entry: ModelEntry,
+    /// The file it came from.
+    pub file: String,
+}
+
+impl Model {
+    /// `provider/model`.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.provider, self.entry.id.get_ref())
+    }
+
+    /// The rates in force on `date`: the last schedule entry that started on or before it
+    /// (and has not ended), else the base rates. Returns the rates, the date they apply from
+    /// and their source.
+    pub fn rates_on(&self, date: jiff::civil::Date) -> (&Rates, Option<jiff::civil::Date>, Option<&str>) {
+        let mut best: Option<&ScheduleEntry> = None;
+        for s in &self.entry.schedule {
+            let started = s.effective_from.0 <= date;
+            let ended = s.effective_to.is_some_and(|to| to.0 < date);
+            if started && !ended && best.is_none_or(|b| s.effective_from.0 >= b.effective_from.0) {
+                best = Some(s);
+            }
+        }
+        match best {
+            Some(s) => (&s.rates, Some(s.effective_from.0), s.source.as_deref().or(self.entry.source.as_deref())),
+            None => (&self.entry.rates, self.entry.effective_from.map(|d| d.0), self.entry.source.as_deref()),
+        }
+    }
+
+    /// Long-context tiers sorted by threshold.
+    pub fn context_tiers(&self) -> Vec<&ContextTier> {
+        let mut v: Vec<&ContextTier> = self.entry.context_tiers.iter().collect();
+        v.sort_by_key(|t| t.above_input_tokens);
+        v
+    }
+
+    /// Index of the long-context tier a call with `total_input` tokens falls in:
+    /// 0 = base rates, k = the k-th threshold (sorted) is the highest one crossed.
+    pub fn tier_index(&self, total_input: f64) -> usize {
+        self.context_tiers()
+            .iter()
+            .filter(|t| {
+                let th = t.above_input_tokens as f64;
+                if t.inclusive { total_input >= th } else { total_input > th }
+            })
+            .count()
+    }
+
+    /// Tokens of this model per o200k_base token for the same text (1 when unknown).
+    pub fn tokenizer_ratio(&self) -> f64 {
+        self.entry.tokenizer.as_ref().map_or(1.0, |t| t.ratio.0)
+    }
+
+    /// Minimum cacheable prefix in tokens (0 when unknown).
+    pub fn min_cache_prefix(&self) -> f64 {
+        self.entry.caching.as_ref().map_or(0.0, |c| c.min_prefix_tokens as f64)
+    }
+
+    /// Whether this model bills cache writes (a cache-write rate exists on its base rates).
+    pub fn bills_cache_writes(&self) -> bool {
+        self.entry.rates.cache_write.is_some()
+    }
+
+    /// Cache-write TTL labels the model prices.
+    pub fn cache_ttls(&self) -> Vec<String> {
+        match &self.entry.rates.cache_write {
+            Some(CacheWrite::ByTtl(m)) => m.keys().cloned().collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// A provider and its models.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    /// The `[provider]` table.
+    pub entry: ProviderEntry,
+    /// The file its metadata came from.
+    pub file: String,
+    /// Models by id.
+    pub models: BTreeMap<String, Model>,
+}
+
+impl Provider {
+    /// The tool price that applies to `tool` on `model_id`, if any.
+    pub fn tool(&self, tool: &str, model_id: &str) -> Option<&ToolEntry> {
+        self.entry
+            .tools
+            .iter()
+            .filter(|t| t.id == tool)
+            .find(|t| t.models.is_empty() || t.models.iter().any(|m| m == model_id))
+    }
+}
+
+/// One file read into the book, for provenance.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SourceFile {
+    /// Path, or `pricing/<name>.toml` for bundled tables.
+    pub path: String,
+    /// SHA-256 of the text.
+    pub sha256: String,
+    /// Whether the file ships inside the binary.
+    pub bundled: bool,
+}
+
+/// All loaded prices.
+#[derive(Clone, Debug, Default)]
+pub struct PriceBook {
+    providers: BTreeMap<String, Provider>,
+    files: Vec<SourceFile>,
+}
+
+/// SHA-256 of bytes as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bundled tables as (name, text).
+pub fn bundled_files() -> &'static [(&'static str, &'static str)] {
+    bundled::BUNDLED
+}
+
+/// Parse and validate one price-table file.
+pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
+    let file: PricingFile = toml::from_str(text).map_err(|e| PricingError::Parse {
+        file: name.to_string(),
+        problem: toml_util::describe(&e, text),
+    })?;
+    let invalid = |line: Option<usize>, message: String| PricingError::Invalid { file: name.to_string(), line, message };
+    if file.schema_version != 1 {
+        return Err(invalid(None, format!("schema_version = {} is not supported; this billcast reads version 1", file.schema_version)));
+    }
+    if let Some(c) = &file.provider.currency {
+        if c != "USD" {
+            return Err(invalid(None, format!("currency = \"{c}\": only USD price tables are supported; convert the prices to USD")));
+        }
+    }
+    let pid = file.provider.id.get_ref();
+    if pid.is_empty() || pid.contains('/') || pid.contains(char::is_whitespace) {
+        let line = Some(toml_util::line_of(text, file.provider.id.span().start));
+        return Err(invalid(line, format!("provider.id \"{pid}\" must be non-empty with no '/' or spaces")));
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &file.models {
+        let line = toml_util::line_of(text, m.id.span().start);
+        let id = m.id.get_ref();
+        if id.is_empty() || id.contains(char::is_whitespace) {
+            return Err(invalid(Some(line), format!("model id \"{id}\" must be non-empty with no spaces")));
+        }
+        for name in std::iter::once(id.as_str()).chain(m.aliases.iter().map(|s| s.as_str())) {
+            if let Some(first) = seen.insert(name.to_string(), line) {
+                return Err(invalid(
+                    Some(line),
+                    format!("duplicate model id or alias \"{name}\" (first defined at line {first}); each id must be unique in a file"),
+                ));
+            }
+        }
+        for t in &m.context_tiers {
+            if t.multipliers.is_some() == t.rates.is_some() {
+                return Err(invalid(
+                    Some(line),
+                    format!("model \"{id}\": context tier above {} needs exactly one of `multipliers` or `rates`", t.above_input_tokens),
+                ));
+            }
+        }
+        for (name, t) in &m.service_tiers {
+            if t.multiplier.is_some() == t.rates.is_some() {
+                return Err(invalid(
+                    Some(line),
+                    format!("model \"{id}\": service tier \"{name}\" needs exactly one of `multiplier` or `rates`"),
+                ));
+            }
+            if name == "standard" {
+                return Err(invalid(Some(line), format!("model \"{id}\": \"standard\" is the base rates; do not define it as a service tier")));
+            }
+        }
+        for s in &m.schedule {
+            if let Some(to) = s.effective_to {
+                if to.0 < s.effective_from.0 {
+                    return Err(invalid(
+                        Some(line),
+                        format!("model \"{id}\": schedule entry from {} ends before it starts ({to})", s.effective_from),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(file)
+}
+
+impl PriceBook {
+    /// An empty book.
+    pub fn empty() -> PriceBook {
+        PriceBook::default()
+    }
+
+    /// The bundled tables only.
+    pub fn bundled() -> Result<PriceBook, PricingError> {
+        PriceBook::load(&[])
+    }
+
+    /// The bundled tables followed by each extra path (file or folder).
+    pub fn load(extra: &[PathBuf]) -> Result<PriceBook, PricingError> {
+        let mut book = PriceBook::empty();
+        for (name, text) in bundled_files() {
+            book.add_text(name, text, true)?;
+        }
+        for p in extra {
+            book.add_path(p)?;
+        }
+        Ok(book)
+    }
+
+    /// Read a file, or every `*.toml` in a folder (sorted by name).
+    pub fn add_path(&mut self, path: &Path) -> Result<(), PricingError> {
+        let io = |e: std::io::Error| PricingError::Io { path: path.display().to_string(), message: e.to_string() };
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(PricingError::Io {
+                    path: path.display().to_string(),
+                    message: "folder has no *.toml price tables".to_string(),
+                });
+            }
+            for f in files {
+                self.add_path(&f)?;
+            }
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        self.add_text(&path.display().to_string(), &text, false)
+    }
+
+    /// Add one table from its text.
+    pub fn add_text(&mut self, name: &str, text: &str, bundled: bool) -> Result<(), PricingError> {
+        let file = parse_file(name, text)?;
+        self.files.push(SourceFile { path: name.to_string(), sha256: sha256_hex(text.as_bytes()), bundled });
+        let pid = file.provider.id.get_ref().clone();
+        let provider = self.providers.entry(pid.clone()).or_insert_with(|| Provider {
+            entry: file.provider.clone(),
+            file: name.to_string(),
+            models: BTreeMap::new(),
+        });
+        provider.entry = file.provider.clone();
+        provider.file = name.to_string();
+        for m in file.models {
+            let id = m.id.get_ref().clone();
+            provider.models.insert(id, Model { provider: pid.clone(), entry: m, file: name.to_string() });
+        }
+        Ok(())
+    }
+
+    /// Providers by id.
+    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
+        self.providers.values()
+    }
+
+    /// A provider by id.
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.get(id)
+    }
+
+    /// Every model, by provider then id.
+    pub fn models(&self) -> impl Iterator<Item = &Model> {
+        self.providers.values().flat_map(|p| p.models.values())
+    }
+
+    /// Files read, in order, with hashes.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// Combined SHA-256 over the hashes of every file read, in order.
+    pub fn fingerprint(&self) -> String {
+        let joined: String = self.files.iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>().join("\n");
+        sha256_hex(joined.as_bytes())
+    }
+
+    /// Look up `provider/model` (an alias works too). Without a provider prefix, the id must
+    /// be unique across providers. Unknown models are an error listing the closest ids.
+    pub fn model(&self, reference: &str) -> Result<&Model, PricingError> {
+        let reference = reference.trim();
+        let matches_id = |m: &Model, id: &str| m.entry.id.get_ref() == id || m.entry.aliases.iter().any(|a| a == id);
+        if let Some((pid, mid)) = reference.split_once('/') {
+            if let Some(p) = self.providers.get(pid) {
+                if let Some(m) = p.models.get(mid) {
+                    return Ok(m);
+                }
+                if let Some(m) = p.models.values().find(|m| matches_id(m, mid)) {
+                    return Ok(m);
+                }
+            }
+        } else {
+            let found: Vec<&Model> = self.models().filter(|m| matches_id(m, reference)).collect();
+            if found.len() == 1 {
+                return Ok(found[0]);
+            }
+            if found.len() > 1 {
+                return Err(PricingError::AmbiguousModel {
+                    reference: reference.to_string(),
+                    candidates: found.iter().map(|m| m.reference()).collect(),
+                });
+            }
+        }
+        let all: Vec<String> = self.models().map(|m| m.reference()).collect();
+        let suggestions = toml_util::closest_n(reference, all.iter().map(|s| s.as_str()), 3)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        Err(PricingError::UnknownModel { reference: reference.to_string(), suggestions })
+    }
+}
+
+/// Resolved rates of one model for one combination of date, tiers and region, in USD per
+/// 1M tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize)]
+pub struct RateCard {
+    /// Uncached input.
+    pub input: f64,
+    /// Cache read.
+    pub cache_read: f64,
+    /// Cache write for the requested TTL.
+    pub cache_write: f64,
+    /// Visible output.
+    pub output: f64,
+    /// Reasoning output.
+    pub reasoning: f64,
+}
+
+impl RateCard {
+    /// The rate of a class, in the order of [`super::schema::TokenClass::ALL`].
+    pub fn as_array(&self) -> [f64; 5] {
+        [self.input, self.cache_read, self.cache_write, self.output, self.reasoning]
+    }
+}
+
+/// What to price: when, at which service tier and region, with which cache TTL.
+#[derive(Clone, Debug, Default)]
+pub struct RateQuery {
+    /// Date of the call (selects the schedule entry).
+    pub date: Option<jiff::civil::Date>,
+    /// Service tier (`batch`, `flex`, `priority`, …); `None` or `standard` = base rates.
+    pub service_tier: Option<String>,
+    /// Region uplift name; `None`, `global` or `default` = no uplift unless defined.
+    pub region: Option<String>,
+    /// Cache-write TTL label (`5m`, `1h`, …).
+    pub cache_ttl: Option<String>,
+}
+
+struct RawRates {
+    input: f64,
+    cache_read: f64,
+    cache_write: f64,
+    output: f64,
+    reasoning: Option<f64>,
+}
+
+fn raw(rates: &Rates, model: &Model, ttl: Option<&str>) -> Result<RawRates, PricingError> {
+    let input = rates.input.0;
+    let cache_write = match &rates.cache_write {
+        None => input,
+        Some(CacheWrite::Flat(p)) => p.0,
+        Some(CacheWrite::ByTtl(m)) => match ttl {
+            Some(t) => m.get(t).map(|p| p.0).ok_or_else(|| PricingError::UnknownOption {
+                model: model.reference(),
+                what: "cache-write TTL",
+                name: t.to_string(),
+                known: m.keys().cloned().collect(),
+            })?,
+            // Without a TTL, use the shortest-lived (first listed in sort order is not
+            // meaningful), so pick the cheapest write: the default TTL of every provider.
+            None => m.values().map(|p| p.0).fold(f64::INFINITY, f64::min),
+        },
+    };
+    Ok(RawRates {
+        input,
+        cache_read: rates.cache_read.map_or(input, |p| p.0),
+        cache_write,
+        output: rates.output.0,
+        reasoning: match &rates.reasoning {
+            None | Some(ReasoningRate::AsOutput) => None,
+            Some(ReasoningRate::Rate(p)) => Some(p.0),
+        },
+    })
+}
+
+impl Model {
+    /// Resolve the rates for a call: schedule → long-context tier (whole call) → service
+    /// tier → region. `tier` is a [`Model::tier_index`].
+    pub fn rate_card(&self, q: &RateQuery, tier: usize) -> Result<RateCard, PricingError> {
+        let date = q.date.unwrap_or_else(|| jiff::civil::date(2100, 1, 1));
+        let (rates, _, _) = self.rates_on(date);
+        let ttl = q.cache_ttl.as_deref();
+        let base = raw(rates, self, ttl)?;
+        // 1. Long-context tier: absolute rates or multipliers on the base, whole call.
+        let tiers = self.context_tiers();
+        let ctx_mult: [f64; 5];
+        let ctx = if tier == 0 {
+            ctx_mult = [1.0; 5];
+            RawRates { reasoning: base.reasoning, ..base }
+        } else {
+            let t = tiers.get(tier - 1).ok_or_else(|| PricingError::Invalid {
+                file: self.file.clone(),
+                line: None,
+                message: format!("model {} has no long-context tier {tier}", self.reference()),
+            })?;
+            if let Some(r) = &t.rates {
+                let r = raw(r, self, ttl)?;
+                ctx_mult = [
+                    r.input / base.input.max(f64::MIN_POSITIVE),
+                    r.cache_read / base.cache_read.max(f64::MIN_POSITIVE),
+                    r.cache_write / base.cache_write.max(f64::MIN_POSITIVE),
+                    r.output / base.output.max(f64::MIN_POSITIVE),
+                    r.reasoning.unwrap_or(r.output) / base.reasoning.unwrap_or(base.output).max(f64::MIN_POSITIVE),
+                ];
+                r
+            } else {
+                let m = t.multipliers.clone().unwrap_or_default();
+                let f = |x: Option<super::schema::Multiplier>| x.map_or(1.0, |m| m.0);
+                let out_m = f(m.output);
+                ctx_mult = [f(m.input), f(m.cache_read), f(m.cache_write), out_m, m.reasoning.map_or(out_m, |x| x.0)];
+                RawRates {
+                    input: base.input * ctx_mult[0],
+                    cache_read: base.cache_read * ctx_mult[1],
+                    cache_write: base.cache_write * ctx_mult[2],
+                    output: base.output * ctx_mult[3],
+                    reasoning: base.reasoning.map(|r| r * ctx_mult[4]),
+                }
+            }
+        };
+        let mut card = RateCard {
+            input: ctx.input,
+            cache_read: ctx.cache_read,
+            cache_write: ctx.cache_write,
+            output: ctx.output,
+            reasoning: ctx.reasoning.unwrap_or(ctx.output),
+        };
+        // 2. Service tier.
+        if let Some(name) = q.service_tier.as_deref().filter(|n| *n != "standard" && *n != "default") {
+            let st = self.entry.service_tiers.get(name).ok_or_else(|| PricingError::UnknownOption {
+                model: self.reference(),
+                what: "service tier",
+                name: name.to_string(),
+                known: std::iter::once("standard".to_string()).chain(self.entry.service_tiers.keys().cloned()).collect(),
+            })?;
+            if let Some(r) = &st.rates {
+                let r = raw(r, self, ttl)?;
+                card = RateCard {
+                    input: r.input * ctx_mult[0],
+                    cache_read: r.cache_read * ctx_mult[1],
+                    cache_write: r.cache_write * ctx_mult[2],
+                    output: r.output * ctx_mult[3],
+                    reasoning: r.reasoning.unwrap_or(r.output) * ctx_mult[4],
+                };
+            } else if let Some(m) = st.multiplier {
+                use super::schema::TokenClass as C;
+                let applies = |c: C| st.applies_to.as_ref().is_none_or(|v| v.contains(&c));
+                if applies(C::Input) {
+                    card.input *= m.0;
+                }
+                if applies(C::CacheRead) {
+                    card.cache_read *= m.0;
+                }
+                if applies(C::CacheWrite) {
+                    card.cache_write *= m.0;
+                }
+                if applies(C::Output) {
+                    card.output *= m.0;
+                }
+                // Reasoning is output: it follows the output class unless listed on its own.
+                if st.applies_to.as_ref().is_none_or(|v| v.contains(&C::Output) || v.contains(&C::Reasoning)) {
+                    card.reasoning *= m.0;
+                }
+            }
+        }
+        // 3. Region uplift, on every class.
+        if let Some(name) = q.region.as_deref() {
+            match self.entry.regions.get(name) {
+                Some(r) => {
+                    let m = r.multiplier.0;
+                    card.input *= m;
+                    card.cache_read *= m;
+                    card.cache_write *= m;
+                    card.output *= m;
+                    card.reasoning *= m;
+                }
+                None if name == "global" || name == "default" => {}
+                None => {
+                    return Err(PricingError::UnknownOption {
+                        model: self.reference(),
+                        what: "region",
+                        name: name.to_string(),
+                        known: std::iter::once("global".to_string()).chain(self.entry.regions.keys().cloned()).collect(),
+                    });
+                }
+            }
+        }
+        Ok(card)
+    }
+}
+
+/// USD charged for `calls` uses of a tool when `before` uses were already made this month:
+/// only uses beyond the free allowance are billed.
+pub fn tool_fee(tool: &ToolEntry, before: f64, calls: f64) -> (f64, f64) {
+    let free = tool.free_per_month.max(0.0);
+    let billable = ((before + calls) - free).max(0.0) - (before - free).max(0.0);
+    (billable, billable * tool.price_per_1k.0 / 1000.0)
+}
