@@ -540,3 +540,36 @@ pub fn tool_fee(tool: &ToolEntry, before: f64, calls: f64) -> (f64, f64) {
     let billable = ((before + calls) - free).max(0.0) - (before - free).max(0.0);
     (billable, billable * tool.price_per_1k.0 / 1000.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_tables_load_and_cover_the_market() {
+        let book = PriceBook::bundled().expect("bundled price tables must load");
+        let providers: Vec<&str> = book.providers().map(|p| p.entry.id.get_ref().as_str()).collect();
+        for required in ["openai", "anthropic", "google", "bedrock", "mistral", "deepseek"] {
+            assert!(providers.contains(&required), "missing provider {required}: {providers:?}");
+        }
+        assert!(
+            providers.iter().any(|p| ["together", "fireworks", "groq"].contains(p)),
+            "need one open-model host: {providers:?}"
+        );
+        assert!(book.models().count() >= 30, "only {} models", book.models().count());
+        for p in book.providers() {
+            assert!(p.entry.source.is_some() && p.entry.checked.is_some(), "{}: provider needs source and checked", p.file);
+            for m in p.models.values() {
+                assert!(
+                    m.entry.source.is_some() && m.entry.checked.is_some(),
+                    "{}: model {} needs source and checked",
+                    m.file,
+                    m.reference()
+                );
+                for s in &m.entry.schedule {
+                    assert!(s.source.is_some() && s.checked.is_some(), "{}: schedule of {} needs source and checked", m.file, m.reference());
+                }
+            }
+        }
+    }
+}

@@ -454,6 +454,10 @@ pub struct ModelEntry {
     /// Base rates apply from this date (and before, when nothing earlier is known).
     #[serde(default)]
     pub effective_from: Option<Date>,
+    /// The matching key in LiteLLM's price JSON (e.g. `gemini/gemini-3.1-pro-preview`), used
+    /// by `billcast pricing check` to cross-check prices.
+    #[serde(default)]
+    pub litellm: Option<String>,
     /// Hidden input tokens added to each call that offers tools (provider tool-use prompt).
     #[serde(default)]
     pub tool_overhead_tokens: Option<u64>,
