@@ -371,7 +371,7 @@ impl RateCard {
 /// What to price: when, at which service tier and region, with which cache TTL.
 #[derive(Clone, Debug, Default)]
 pub struct RateQuery {
-    /// Date of the call (selects the schedule entry).
+    /// Date of the call (selects the schedule entry); today when absent.
     pub date: Option<jiff::civil::Date>,
     /// Service tier (`batch`, `flex`, `priority`, …); `None` or `standard` = base rates.
     pub service_tier: Option<String>,
@@ -422,7 +422,7 @@ impl Model {
     /// Resolve the rates for a call: schedule → long-context tier (whole call) → service
     /// tier → region. `tier` is a [`Model::tier_index`].
     pub fn rate_card(&self, q: &RateQuery, tier: usize) -> Result<RateCard, PricingError> {
-        let date = q.date.unwrap_or_else(|| jiff::civil::date(2100, 1, 1));
+        let date = q.date.unwrap_or_else(crate::units::today_utc);
         let (rates, _, _) = self.rates_on(date);
         let ttl = q.cache_ttl.as_deref();
         let base = raw(rates, self, ttl)?;
