@@ -19,7 +19,10 @@
 #![warn(missing_docs)]
 
 pub mod dist;
+pub mod engine;
 pub mod pricing;
+pub mod report;
+pub mod scenario;
 pub mod toml_util;
 pub mod units;
 pub mod usage;

@@ -1,0 +1,141 @@
+//! `billcast forecast SCENARIO`: run the engine and print or save the report.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use billcast::engine::{self, SimOptions, naive, prepare::Prepared};
+use billcast::pricing::PriceBook;
+use billcast::report::{self, Report};
+use billcast::scenario::{Mode, Scenario};
+
+use crate::cli::output::{self, Format, Progress};
+
+/// Shared flags of every command that runs the engine.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Outer-loop trials (possible worlds); overrides [simulation] trials (default 10000).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub trials: Option<u64>,
+    /// Random seed; the same seed and inputs give byte-identical output.
+    #[arg(short = 's', long)]
+    pub seed: Option<u64>,
+    /// Override any scenario key, e.g. --set traffic.monthly_active_users=20000 or
+    /// --set 'workload.output_tokens={ dist = "lognormal", median = 200, sigma = 0.8 }'.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Extra price table (file or folder); repeatable; later files override earlier ones.
+    #[arg(long, value_name = "PATH")]
+    pub pricing: Vec<PathBuf>,
+    /// Engine mode: exact simulates every session, fast aggregates analytically.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `--mode`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ModeArg {
+    /// Simulate every session.
+    Exact,
+    /// Pilot per replicate, analytic aggregation.
+    Fast,
+    /// Fast when accurate and much cheaper.
+    Auto,
+}
+
+impl EngineArgs {
+    /// All overrides, with -n and -s folded in.
+    pub fn overrides(&self) -> Vec<String> {
+        let mut v = self.set.clone();
+        if let Some(n) = self.trials {
+            v.push(format!("simulation.trials={n}"));
+        }
+        if let Some(s) = self.seed {
+            v.push(format!("simulation.seed={s}"));
+        }
+        v
+    }
+
+    /// Load the price book.
+    pub fn book(&self) -> anyhow::Result<PriceBook> {
+        Ok(PriceBook::load(&self.pricing)?)
+    }
+
+    /// Load a scenario with the overrides.
+    pub fn scenario(&self, path: &std::path::Path) -> anyhow::Result<Scenario> {
+        Ok(Scenario::load(path, &self.overrides())?)
+    }
+
+    /// The mode override.
+    pub fn mode(&self) -> Option<Mode> {
+        self.mode.map(|m| match m {
+            ModeArg::Exact => Mode::Exact,
+            ModeArg::Fast => Mode::Fast,
+            ModeArg::Auto => Mode::Auto,
+        })
+    }
+
+    /// Run `f` on a pool with `--threads` workers (or the global pool).
+    pub fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+        match self.threads {
+            Some(n) => {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build().context("cannot start worker threads")?;
+                Ok(pool.install(f))
+            }
+            None => Ok(f()),
+        }
+    }
+}
+
+/// Run a forecast and build its report.
+pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Result<Report> {
+    let book = e.book()?;
+    let s = e.scenario(scenario_path)?;
+    let prepared = Prepared::new(&s, &book)?;
+    let progress = Progress::new(s.trials, "simulating", e.quiet);
+    let cb = |n: u64| progress.set(n);
+    let opts = SimOptions { pins: None, progress: Some(&cb), mode: e.mode() };
+    let sim = e.in_pool(|| engine::simulate_prepared(&s, &prepared, &opts))??;
+    progress.finish();
+    let naive = naive::naive(&s, &prepared);
+    Ok(Report::from_simulation(&s, &book, &prepared, &sim, naive))
+}
+
+/// Arguments of `billcast forecast`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  billcast forecast scenarios/support-bot.toml\n  billcast forecast scenarios/support-bot.toml -n 2000 --set budget.monthly_usd=5000\n  billcast forecast scenarios/coding-agent.toml --format json -o forecast.json\n  billcast forecast scenarios/rag-assistant.toml --format markdown -o - | gh pr comment -F -")]
+pub struct Args {
+    /// Scenario file (TOML). See scenarios/README.md for every key.
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Render a report in a format.
+pub fn render(r: &Report, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => report::table::render(r),
+        Format::Json => r.to_json()?,
+        Format::Csv => report::csv::render(r)?,
+        Format::Markdown => report::markdown::render(r),
+    })
+}
+
+/// `billcast forecast`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let r = forecast(&a.engine, &a.scenario)?;
+    output::write(a.out.as_deref(), &render(&r, a.format)?)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,424 @@
+//! `billcast pricing …`: browse the price book, price one call, import and check tables.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use billcast::pricing::schema::{CacheWrite, ReasoningRate};
+use billcast::pricing::{CallOptions, Model, PriceBook, RateQuery, cost_call};
+use billcast::units::{format_rate, format_usd_cents};
+use billcast::usage::{UsageConvention, split_reported};
+use comfy_table::{Table, presets};
+use serde::Serialize;
+
+use crate::cli::output::{self, Format};
+
+/// Price-book commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum PricingCommand {
+    /// List every model with its main rates (USD per 1M tokens).
+    List(ListArgs),
+    /// Everything known about one model: rates, tiers, schedule, sources, dates.
+    Show(ShowArgs),
+    /// Price one call and show the arithmetic.
+    Cost(CostArgs),
+}
+
+/// Flags shared by pricing commands.
+#[derive(clap::Args, Debug)]
+pub struct BookArgs {
+    /// Extra price table (file or folder); repeatable; later files override earlier ones.
+    #[arg(long, value_name = "PATH")]
+    pub pricing: Vec<PathBuf>,
+}
+
+/// `pricing list`.
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Only this provider (e.g. openai).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to FILE ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub book: BookArgs,
+}
+
+/// `pricing show`.
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    /// Model as provider/model (e.g. openai/gpt-6.1-sol).
+    pub model: String,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub book: BookArgs,
+}
+
+/// `pricing cost`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  billcast pricing cost openai/gpt-6.1-sol --input 12000 --cached 10000 --output 800\n  billcast pricing cost anthropic/claude-sonnet-5-5 --input 2000 --cached 10000 --output 500 --tier batch\n  billcast pricing cost google/gemini-3.1-pro-preview --input 250000 --output 2000   # long-context tier")]
+pub struct CostArgs {
+    /// Model as provider/model.
+    pub model: String,
+    /// Input tokens as the provider reports them (see --usage-convention).
+    #[arg(long, default_value_t = 0.0)]
+    pub input: f64,
+    /// Output tokens billed, including reasoning (OpenAI completion_tokens, Anthropic output_tokens).
+    #[arg(long, default_value_t = 0.0)]
+    pub output: f64,
+    /// Cache-read tokens.
+    #[arg(long, default_value_t = 0.0)]
+    pub cached: f64,
+    /// Cache-write tokens.
+    #[arg(long, default_value_t = 0.0)]
+    pub cache_write: f64,
+    /// Cache-write TTL (e.g. 5m, 1h).
+    #[arg(long)]
+    pub cache_ttl: Option<String>,
+    /// Of the output, how many tokens are reasoning.
+    #[arg(long, default_value_t = 0.0)]
+    pub reasoning: f64,
+    /// Service tier (batch, flex, priority, …).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Region uplift (e.g. us, eu).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Price date, YYYY-MM-DD (default today): selects scheduled prices.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Tool uses in this call, e.g. --tool web_search=2 (repeatable).
+    #[arg(long, value_name = "TOOL=N")]
+    pub tool: Vec<String>,
+    /// Tool uses already made this month (free allowances), e.g. web_search=4990.
+    #[arg(long, value_name = "TOOL=N")]
+    pub tools_used_this_month: Vec<String>,
+    /// Does --input include cached tokens? Default: the provider's convention.
+    #[arg(long, value_enum)]
+    pub usage_convention: Option<ConventionArg>,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub book: BookArgs,
+}
+
+/// `--usage-convention`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ConventionArg {
+    /// --input includes cache reads and writes (OpenAI, Gemini).
+    InputIncludesCached,
+    /// --input excludes them (Anthropic).
+    InputExcludesCached,
+}
+
+/// Run a pricing command.
+pub fn run(c: PricingCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        PricingCommand::List(a) => list(a),
+        PricingCommand::Show(a) => show(a),
+        PricingCommand::Cost(a) => cost(a),
+    }
+}
+
+#[derive(Serialize)]
+struct ListRow {
+    model: String,
+    name: String,
+    input: f64,
+    cache_read: f64,
+    cache_write: Option<f64>,
+    output: f64,
+    context_window: Option<u64>,
+    long_context_above: Option<u64>,
+    service_tiers: String,
+    checked: Option<String>,
+    source: Option<String>,
+}
+
+fn list_row(m: &Model) -> ListRow {
+    let (rates, _, _) = m.rates_on(billcast::units::today_utc());
+    ListRow {
+        model: m.reference(),
+        name: m.entry.name.clone().unwrap_or_default(),
+        input: rates.input.0,
+        cache_read: rates.cache_read.map_or(rates.input.0, |p| p.0),
+        cache_write: match &rates.cache_write {
+            None => None,
+            Some(CacheWrite::Flat(p)) => Some(p.0),
+            Some(CacheWrite::ByTtl(map)) => map.values().map(|p| p.0).reduce(f64::min),
+        },
+        output: rates.output.0,
+        context_window: m.entry.context_window,
+        long_context_above: m.context_tiers().first().map(|t| t.above_input_tokens),
+        service_tiers: m.entry.service_tiers.keys().cloned().collect::<Vec<_>>().join(" "),
+        checked: m.entry.checked.map(|d| d.to_string()),
+        source: m.entry.source.clone(),
+    }
+}
+
+fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
+    let book = PriceBook::load(&a.book.pricing)?;
+    if let Some(p) = &a.provider {
+        if book.provider(p).is_none() {
+            let ids: Vec<String> = book.providers().map(|p| p.entry.id.get_ref().clone()).collect();
+            anyhow::bail!(crate::cli::UsageError(anyhow::anyhow!("unknown provider '{p}'; known: {}", ids.join(", "))));
+        }
+    }
+    let rows: Vec<ListRow> = book
+        .models()
+        .filter(|m| a.provider.as_ref().is_none_or(|p| &m.provider == p))
+        .map(list_row)
+        .collect();
+    let text = match a.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(vec![]);
+            for r in &rows {
+                w.serialize(r)?;
+            }
+            String::from_utf8(w.into_inner()?)?
+        }
+        Format::Table | Format::Markdown => {
+            let grid = billcast::report::rows::Grid {
+                header: ["Model", "Input", "Cache read", "Cache write", "Output", "Long ctx >", "Tiers", "Checked"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.model.clone(),
+                            format_rate(r.input),
+                            format_rate(r.cache_read),
+                            r.cache_write.map_or("-".into(), format_rate),
+                            format_rate(r.output),
+                            r.long_context_above.map_or("-".into(), |t| billcast::units::format_count(t as f64)),
+                            r.service_tiers.clone(),
+                            r.checked.clone().unwrap_or_else(|| "-".into()),
+                        ]
+                    })
+                    .collect(),
+                right: vec![false, true, true, true, true, true, false, false],
+            };
+            let body = if a.format == Format::Markdown {
+                billcast::report::markdown::grid(&grid)
+            } else {
+                billcast::report::table::grid(&grid)
+            };
+            format!("USD per 1M tokens · {} models\n{body}\n", rows.len())
+        }
+    };
+    output::write(a.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
+    let book = PriceBook::load(&a.book.pricing)?;
+    let m = book.model(&a.model)?;
+    if a.format == Format::Json {
+        let mut v = serde_json::to_value(&m.entry)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("reference".into(), m.reference().into());
+            o.insert("file".into(), m.file.clone().into());
+        }
+        output::write(None, &format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let e = &m.entry;
+    let mut out = format!("{}{}\n", m.reference(), e.name.as_ref().map(|n| format!(" — {n}")).unwrap_or_default());
+    let mut kv = |k: &str, v: String| out.push_str(&format!("  {k:<18} {v}\n"));
+    kv("file", m.file.clone());
+    if !e.aliases.is_empty() {
+        kv("aliases", e.aliases.join(", "));
+    }
+    if let Some(s) = &e.status {
+        kv("status", s.clone());
+    }
+    if let Some(d) = e.deprecation_date {
+        kv("deprecated", format!("{d}{}", e.successor.as_ref().map(|s| format!(" (successor: {s})")).unwrap_or_default()));
+    }
+    if let Some(c) = e.context_window {
+        kv("context window", billcast::units::format_count(c as f64));
+    }
+    if let Some(c) = e.max_output_tokens {
+        kv("max output", billcast::units::format_count(c as f64));
+    }
+    kv("source", e.source.clone().unwrap_or_else(|| "-".into()));
+    kv("checked", e.checked.map_or("-".into(), |d| d.to_string()));
+    if let Some(c) = &e.confidence {
+        kv("confidence", c.clone());
+    }
+    if let Some(t) = &e.tokenizer {
+        kv("tokenizer", format!("{} (×{} vs o200k_base)", t.family, t.ratio.0));
+    }
+    if let Some(c) = &e.caching {
+        kv("cache min prefix", format!("{} tokens", c.min_prefix_tokens));
+    }
+    out.push_str("\nRates (USD per 1M tokens)\n");
+    let rate_line = |label: &str, r: &billcast::pricing::schema::Rates| -> String {
+        let cw = match &r.cache_write {
+            None => "= input".to_string(),
+            Some(CacheWrite::Flat(p)) => format_rate(p.0),
+            Some(CacheWrite::ByTtl(m)) => m.iter().map(|(k, v)| format!("{k}: {}", format_rate(v.0))).collect::<Vec<_>>().join(", "),
+        };
+        let reasoning = match &r.reasoning {
+            None | Some(ReasoningRate::AsOutput) => "as output".to_string(),
+            Some(ReasoningRate::Rate(p)) => format_rate(p.0),
+        };
+        format!(
+            "  {label:<18} input {} · cache read {} · cache write {cw} · output {} · reasoning {reasoning}\n",
+            format_rate(r.input.0),
+            r.cache_read.map_or("= input".to_string(), |p| format_rate(p.0)),
+            format_rate(r.output.0)
+        )
+    };
+    out.push_str(&rate_line(
+        &e.effective_from.map_or("base".to_string(), |d| format!("from {d}")),
+        &e.rates,
+    ));
+    for s in &e.schedule {
+        let label = match s.effective_to {
+            Some(to) => format!("{} – {to}", s.effective_from),
+            None => format!("from {}", s.effective_from),
+        };
+        out.push_str(&rate_line(&label, &s.rates));
+        if let Some(src) = &s.source {
+            out.push_str(&format!("  {:<18} source {src}, checked {}\n", "", s.checked.map_or("-".into(), |d| d.to_string())));
+        }
+    }
+    for t in m.context_tiers() {
+        let how = match (&t.multipliers, &t.rates) {
+            (Some(mu), _) => serde_json::to_string(mu).unwrap_or_default(),
+            (_, Some(r)) => format!("input {} · output {}", format_rate(r.input.0), format_rate(r.output.0)),
+            _ => String::new(),
+        };
+        out.push_str(&format!("  {:<18} whole call repriced: {how}\n", format!("input {} {}", if t.inclusive { "≥" } else { ">" }, t.above_input_tokens)));
+    }
+    for (name, t) in &e.service_tiers {
+        let how = match (&t.multiplier, &t.rates) {
+            (Some(mu), _) => format!(
+                "×{} on {}",
+                mu.0,
+                t.applies_to.as_ref().map_or("all classes".to_string(), |v| v.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "))
+            ),
+            (_, Some(r)) => format!("input {} · output {}", format_rate(r.input.0), format_rate(r.output.0)),
+            _ => String::new(),
+        };
+        out.push_str(&format!("  {:<18} {how}\n", format!("tier {name}")));
+    }
+    for (name, r) in &e.regions {
+        out.push_str(&format!("  {:<18} ×{} on every class\n", format!("region {name}"), r.multiplier.0));
+    }
+    if let Some(p) = book.provider(&m.provider) {
+        let tools: Vec<_> = p.entry.tools.iter().filter(|t| t.models.is_empty() || t.models.iter().any(|x| x == e.id.get_ref())).collect();
+        if !tools.is_empty() {
+            out.push_str("\nTools\n");
+            for t in tools {
+                out.push_str(&format!(
+                    "  {:<18} ${} per 1,000 {}s{}\n",
+                    t.id,
+                    format_rate(t.price_per_1k.0),
+                    t.unit,
+                    if t.free_per_month > 0.0 { format!(" after {} free per month", billcast::units::format_count(t.free_per_month)) } else { String::new() }
+                ));
+            }
+        }
+    }
+    if let Some(n) = &e.notes {
+        out.push_str(&format!("\nNotes: {n}\n"));
+    }
+    output::write(None, &out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_kv(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> {
+    items
+        .iter()
+        .map(|s| {
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| crate::cli::UsageError(anyhow::anyhow!("{flag} '{s}': write TOOL=N, e.g. {flag} web_search=2")))?;
+            let n: f64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| crate::cli::UsageError(anyhow::anyhow!("{flag} '{s}': N must be a number ≥ 0")))?;
+            Ok((k.trim().to_string(), n))
+        })
+        .collect()
+}
+
+fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
+    let book = PriceBook::load(&a.book.pricing)?;
+    let m = book.model(&a.model)?;
+    let convention = match a.usage_convention {
+        Some(ConventionArg::InputIncludesCached) => UsageConvention::InputIncludesCached,
+        Some(ConventionArg::InputExcludesCached) => UsageConvention::InputExcludesCached,
+        None => book.provider(&m.provider).map(|p| p.entry.usage_convention).unwrap_or_default(),
+    };
+    let tokens = split_reported(a.input, a.cached, a.cache_write, a.output, a.reasoning, convention)
+        .map_err(|e| crate::cli::UsageError(anyhow::anyhow!("{e}")))?;
+    let date = match &a.date {
+        Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| {
+            crate::cli::UsageError(anyhow::anyhow!("--date '{d}' is not a date; write YYYY-MM-DD"))
+        })?),
+        None => None,
+    };
+    let opts = CallOptions {
+        query: RateQuery { date, service_tier: a.tier.clone(), region: a.region.clone(), cache_ttl: a.cache_ttl.clone() },
+        tools: parse_kv(&a.tool, "--tool")?,
+        tools_used_this_month: parse_kv(&a.tools_used_this_month, "--tools-used-this-month")?,
+    };
+    let c = cost_call(&book, m, &tokens, &opts)?;
+    if a.format == Format::Json {
+        output::write(None, &format!("{}\n", serde_json::to_string_pretty(&c)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_HORIZONTAL_ONLY);
+    t.set_header(vec!["Class", "Tokens", "USD / 1M", "USD"]);
+    for l in &c.lines {
+        t.add_row(vec![
+            l.class.replace('_', " "),
+            billcast::units::format_count(l.tokens),
+            format_rate(l.usd_per_mtok),
+            format!("{:.6}", l.usd),
+        ]);
+    }
+    for tl in &c.tools {
+        t.add_row(vec![
+            format!("tool {}", tl.tool),
+            format!("{} ({} billable)", tl.calls, tl.billable),
+            format!("{} / 1k", format_rate(tl.usd_per_1k)),
+            format!("{:.6}", tl.usd),
+        ]);
+    }
+    for i in 1..4 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    let mut out = format!(
+        "{} · {} · tier {} · region {}{}\n",
+        c.model,
+        c.date,
+        c.service_tier,
+        c.region,
+        c.context_tier.as_ref().map(|t| format!(" · long-context rates ({t}: whole call repriced)")).unwrap_or_default()
+    );
+    out.push_str(&t.to_string());
+    out.push_str(&format!("\nTotal: {} (${:.6})\n", format_usd_cents(c.total_usd), c.total_usd));
+    if let Some(s) = &c.source {
+        out.push_str(&format!("Prices: {s}{}\n", c.rates_from.as_ref().map(|d| format!(" (in force from {d})")).unwrap_or_default()));
+    }
+    output::write(None, &out)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,98 @@
+//! The command line: the only code that touches clap, stdout/stderr, the environment and exit
+//! codes. One file per subcommand under `cmd/`.
+//!
+//! Exit codes: 0 success; 1 runtime error; 2 usage error (bad flags, bad scenario or price
+//! table, unknown model); 3 a `--fail-if` cost gate tripped. A closed pipe exits 0.
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Forecast what an LLM feature will cost before it ships.
+///
+/// billcast simulates sessions, turns and tool-call loops of your workload in a two-level
+/// Monte Carlo engine, prices every call with dated provider price tables, and reports the
+/// monthly bill as percentiles with the chance of exceeding your budget.
+///
+/// Start with:  billcast forecast scenarios/support-bot.toml
+#[derive(Parser, Debug)]
+#[command(name = "billcast", version, about, long_about, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Forecast the monthly bill of a scenario: percentiles, budget risk, breakdown.
+    Forecast(cmd::forecast::Args),
+    /// Browse, check and use the price tables.
+    #[command(subcommand)]
+    Pricing(cmd::pricing::PricingCommand),
+}
+
+/// Marks an error as the user's input being wrong (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub anyhow::Error);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Treat errors in user-supplied inputs as usage errors.
+pub fn classify(e: anyhow::Error) -> anyhow::Error {
+    use billcast::engine::EngineError;
+    use billcast::pricing::PricingError;
+    use billcast::scenario::ScenarioError;
+    let usage = e.chain().any(|c| {
+        matches!(c.downcast_ref::<ScenarioError>(), Some(ScenarioError::Parse { .. } | ScenarioError::Invalid { .. } | ScenarioError::Override(_)))
+            || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
+            || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
+    });
+    if usage { anyhow::Error::new(UsageError(e)) } else { e }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Parse arguments, run, and return the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Forecast(a) => cmd::forecast::run(a),
+        Command::Pricing(c) => cmd::pricing::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let e = classify(e);
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        super::Cli::command().debug_assert();
+    }
+}

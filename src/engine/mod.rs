@@ -1,0 +1,271 @@
+//! The two-level Monte Carlo engine (DESIGN §1.2–1.4).
+//!
+//! Outer loop: one trial = one possible world, with its own volume, growth, cache hit rate,
+//! failure rates, uncertain distribution parameters and fitted-workload replicate. Inner loop:
+//! the months of that world, session by session ([`session`]). The engine accumulates token
+//! quantities by route, long-context tier, origin and class, then prices each month with the
+//! rate cards resolved up front ([`prepare`]): prices never enter the inner loop.
+//!
+//! Trials run in parallel with rayon; each trial's random streams derive from
+//! `(seed, trial, purpose)` and results are combined in trial order, so output is identical
+//! for any number of threads.
+
+pub mod naive;
+pub mod prepare;
+pub mod session;
+pub mod summary;
+pub mod trial;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::dist::rng::{hash_key, mix64};
+use crate::dist::{DistError, FastRng, SamplerCache};
+use crate::pricing::{PriceBook, PricingError};
+use crate::scenario::{Mode, Scenario};
+use crate::units::{Month, TOKENS_PER_MTOK};
+use prepare::Prepared;
+use session::{Acc, CLASSES, ORIGINS};
+use trial::{Draws, Pins};
+
+/// Cost components in report order; they sum to the bill.
+pub const COMPONENTS: [&str; 7] = ["input", "cache_read", "cache_write", "output", "reasoning", "tool_fees", "retries"];
+
+/// What can go wrong while simulating.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// A route's model, tier, region, TTL or tool is not in the price book.
+    #[error("routes[{route}]: {source}")]
+    Route {
+        /// Route index.
+        route: usize,
+        /// The pricing problem.
+        source: PricingError,
+    },
+    /// A distribution could not be built from drawn parameters.
+    #[error("{0}")]
+    Dist(DistError),
+    /// The requested mode cannot run this scenario.
+    #[error("{0}")]
+    Mode(String),
+    /// A bug: please report it.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Options of one run.
+#[derive(Default, Clone, Copy)]
+pub struct SimOptions<'a> {
+    /// Inputs pinned at quantiles (sensitivity analysis).
+    pub pins: Option<&'a Pins>,
+    /// Called with the number of trials finished.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Override the scenario's mode.
+    pub mode: Option<Mode>,
+}
+
+/// Mean volumes of one month.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct Volumes {
+    /// Sessions.
+    pub sessions: f64,
+    /// Turns (user requests).
+    pub turns: f64,
+    /// Successful model calls.
+    pub calls: f64,
+    /// Attempts, including failed ones.
+    pub attempts: f64,
+    /// Calls abandoned after every attempt failed.
+    pub abandoned_calls: f64,
+    /// Client tool calls.
+    pub tool_calls: f64,
+    /// Tokens by class (all origins): input, cache_read, cache_write, output, reasoning.
+    pub tokens: [f64; 5],
+}
+
+/// The result of a run: per month, the bill of every trial and mean breakdowns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    /// Months forecast.
+    pub months: Vec<Month>,
+    /// Route names.
+    pub route_names: Vec<String>,
+    /// Route models.
+    pub route_models: Vec<String>,
+    /// Trials run.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Mode that ran (`exact` or `fast`).
+    pub mode: Mode,
+    /// Why that mode.
+    pub mode_reason: String,
+    /// Bill of every trial: `[month][trial]`, USD.
+    pub totals: Vec<Vec<f64>>,
+    /// Mean USD by component: `[month][component]` in [`COMPONENTS`] order.
+    pub components: Vec<[f64; 7]>,
+    /// Mean USD by route: `[month][route]`.
+    pub routes: Vec<Vec<f64>>,
+    /// Mean volumes per month.
+    pub volumes: Vec<Volumes>,
+    /// Warnings for the report.
+    pub warnings: Vec<String>,
+    /// Price schedule dates used: (month, model, rates effective from).
+    pub price_dates: Vec<(String, String, Option<String>)>,
+}
+
+/// One priced month of one trial.
+#[derive(Debug, Clone, Default)]
+struct MonthOut {
+    total: f64,
+    comp: [f64; 7],
+    routes: Vec<f64>,
+    vol: Volumes,
+}
+
+/// Price one month of accumulated quantities.
+fn price_month(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
+    let mut out = MonthOut { routes: vec![0.0; p.routes.len()], ..Default::default() };
+    for r in 0..p.routes.len() {
+        for tier in 0..p.tiers {
+            let card = p.rates[m][r][tier].as_array();
+            for origin in 0..ORIGINS {
+                let i = acc.idx(r, tier, origin);
+                for c in 0..CLASSES {
+                    let q = acc.q[i + c];
+                    if q == 0.0 {
+                        continue;
+                    }
+                    let usd = q * card[c] / TOKENS_PER_MTOK;
+                    out.comp[if origin == 0 { c } else { 6 }] += usd;
+                    out.routes[r] += usd;
+                    out.vol.tokens[c] += q;
+                }
+            }
+        }
+    }
+    if !p.tool_ids.is_empty() {
+        for (r, fee) in p.tool_fees(&acc.tools).into_iter().enumerate() {
+            out.comp[5] += fee;
+            out.routes[r] += fee;
+        }
+    }
+    out.total = out.comp.iter().sum();
+    out.vol.sessions = acc.sessions;
+    out.vol.turns = acc.turns;
+    out.vol.calls = acc.calls;
+    out.vol.attempts = acc.attempts;
+    out.vol.abandoned_calls = acc.abandoned;
+    out.vol.tool_calls = acc.tool_calls;
+    out
+}
+
+/// Stream purpose of the inner loop of (month, segment).
+fn inner_purpose(month: usize, seg: usize) -> u64 {
+    mix64(hash_key("inner") ^ ((month as u64) << 20) ^ seg as u64)
+}
+
+/// Stochastic rounding: `floor(x)` plus one with probability `frac(x)`; keeps `E[n] = x`.
+fn round_count(x: f64, rng: &mut FastRng) -> u64 {
+    if !(x > 0.0) {
+        return 0;
+    }
+    let f = x.floor();
+    (f as u64) + u64::from(rng.uniform() < x - f)
+}
+
+/// Simulate `scenario` priced with `book`.
+pub fn simulate(scenario: &Scenario, book: &PriceBook, opts: &SimOptions<'_>) -> Result<Simulation, EngineError> {
+    let prepared = Prepared::new(scenario, book)?;
+    simulate_prepared(scenario, &prepared, opts)
+}
+
+/// Simulate with routes already resolved.
+pub fn simulate_prepared(s: &Scenario, p: &Prepared, opts: &SimOptions<'_>) -> Result<Simulation, EngineError> {
+    let mode = opts.mode.unwrap_or(s.mode);
+    let (mode, reason) = match mode {
+        Mode::Exact => (Mode::Exact, "exact mode requested".to_string()),
+        Mode::Auto => (Mode::Exact, "auto: exact simulation of every session".to_string()),
+        Mode::Fast => return Err(EngineError::Mode("fast mode is not available yet; use mode = \"exact\"".into())),
+    };
+    let cache = Mutex::new(SamplerCache::new());
+    let done = AtomicU64::new(0);
+    let n_months = p.months.len();
+    let trials: Vec<Vec<MonthOut>> = (0..s.trials)
+        .into_par_iter()
+        .map(|t| {
+            let out = run_trial(s, p, t, opts.pins, &cache);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(f) = opts.progress {
+                f(n);
+            }
+            out
+        })
+        .collect::<Result<_, _>>()?;
+    let mut sim = Simulation {
+        months: p.months.clone(),
+        route_names: p.routes.iter().map(|r| r.name.clone()).collect(),
+        route_models: p.routes.iter().map(|r| r.model.clone()).collect(),
+        trials: s.trials,
+        seed: s.seed,
+        mode,
+        mode_reason: reason,
+        totals: vec![Vec::with_capacity(trials.len()); n_months],
+        components: vec![[0.0; 7]; n_months],
+        routes: vec![vec![0.0; p.routes.len()]; n_months],
+        volumes: vec![Volumes::default(); n_months],
+        warnings: p.warnings.clone(),
+        price_dates: p.price_dates.clone(),
+    };
+    let n = trials.len() as f64;
+    for t in &trials {
+        for (m, mo) in t.iter().enumerate() {
+            sim.totals[m].push(mo.total);
+            for c in 0..7 {
+                sim.components[m][c] += mo.comp[c] / n;
+            }
+            for (r, x) in mo.routes.iter().enumerate() {
+                sim.routes[m][r] += x / n;
+            }
+            let v = &mut sim.volumes[m];
+            v.sessions += mo.vol.sessions / n;
+            v.turns += mo.vol.turns / n;
+            v.calls += mo.vol.calls / n;
+            v.attempts += mo.vol.attempts / n;
+            v.abandoned_calls += mo.vol.abandoned_calls / n;
+            v.tool_calls += mo.vol.tool_calls / n;
+            for c in 0..5 {
+                v.tokens[c] += mo.vol.tokens[c] / n;
+            }
+        }
+    }
+    Ok(sim)
+}
+
+fn run_trial(s: &Scenario, p: &Prepared, t: u64, pins: Option<&Pins>, cache: &Mutex<SamplerCache>) -> Result<Vec<MonthOut>, EngineError> {
+    let d = Draws { seed: s.seed, trial: t, pins };
+    let vol = trial::draw_volume(s, &d)?;
+    let sims = s
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| trial::session_sim(s, p, i, seg, &d, vol.one_turn, cache))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut acc = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
+    let mut months = Vec::with_capacity(p.months.len());
+    for m in 0..p.months.len() {
+        acc.clear();
+        for (si, sim) in sims.iter().enumerate() {
+            let mut rng = FastRng::for_stream(s.seed, t, inner_purpose(m, si));
+            let n = round_count(trial::month_sessions(s, &vol, si, m), &mut rng);
+            for _ in 0..n {
+                sim.session(&mut rng, &mut acc);
+            }
+        }
+        months.push(price_month(p, m, &acc));
+    }
+    Ok(months)
+}

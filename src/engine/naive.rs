@@ -1,0 +1,90 @@
+//! The spreadsheet estimate: one average request × expected volume × list price.
+//!
+//! This is what teams do before billcast, and the gap between it and the simulated P95 is the
+//! point of the report. A request is one turn: system prompt plus an average user message in,
+//! an average output out; no conversation history, no tool rounds, no retries, no caching, no
+//! reasoning. Volume uses the inputs' medians (the "typical" values a spreadsheet holds) for
+//! the first month.
+
+use serde::Serialize;
+
+use super::prepare::Prepared;
+use crate::dist::Domain;
+use crate::scenario::{Scenario, Volume};
+use crate::units::TOKENS_PER_MTOK;
+
+/// The naive estimate and how it was computed.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Naive {
+    /// Monthly bill, USD.
+    pub monthly_usd: f64,
+    /// Requests (turns) per month.
+    pub requests_per_month: f64,
+    /// Input tokens of the average request.
+    pub input_tokens_per_request: f64,
+    /// Output tokens of the average request.
+    pub output_tokens_per_request: f64,
+    /// USD per request (share-weighted over routes).
+    pub usd_per_request: f64,
+    /// Month priced.
+    pub month: String,
+    /// One-sentence method.
+    pub method: String,
+}
+
+fn median(u: &crate::dist::Uncertain, key: &str, domain: Domain) -> f64 {
+    u.draw(key, domain, &mut |_| 0.5).unwrap_or(f64::NAN)
+}
+
+fn mean_of(u: &crate::dist::Uncertain, key: &str) -> f64 {
+    u.resolve_median(key, Domain::NonNegative).map(|d| d.mean()).unwrap_or(f64::NAN)
+}
+
+/// Compute the naive estimate of the first month.
+pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
+    let (sessions, one_turn) = match &s.volume {
+        Volume::Users { users, sessions_per_user } => (
+            median(users, "traffic.monthly_active_users", Domain::NonNegative)
+                * median(sessions_per_user, "traffic.sessions_per_user", Domain::NonNegative),
+            false,
+        ),
+        Volume::Sessions(v) => (median(v, "traffic.sessions_per_month", Domain::NonNegative), false),
+        Volume::Requests(v) => (median(v, "traffic.requests_per_month", Domain::NonNegative), true),
+    };
+    let cal = s.start_month.month as usize - 1;
+    let mut requests = 0.0;
+    let mut input = 0.0;
+    let mut output = 0.0;
+    for seg in &s.segments {
+        let w = &seg.workload;
+        let seg_sessions = sessions * seg.share * median(&seg.sessions_scale, "sessions_scale", Domain::NonNegative) * s.seasonality[cal];
+        let turns = if one_turn { 1.0 } else { mean_of(&w.turns_per_session, "turns_per_session") };
+        let seg_requests = seg_sessions * turns;
+        let seg_input = match &w.input_tokens {
+            Some(u) => mean_of(u, "input_tokens"),
+            None => median(&w.system_prompt_tokens, "system_prompt_tokens", Domain::NonNegative) + mean_of(&w.user_message_tokens, "user_message_tokens"),
+        };
+        requests += seg_requests;
+        input += seg_requests * seg_input;
+        output += seg_requests * mean_of(&w.output_tokens, "output_tokens");
+    }
+    let (input, output) = if requests > 0.0 { (input / requests, output / requests) } else { (0.0, 0.0) };
+    let usd_per_request: f64 = p
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(r, route)| {
+            let card = &p.rates[0][r][0];
+            route.share * (input * card.input + output * card.output) * route.tokenizer_ratio / TOKENS_PER_MTOK
+        })
+        .sum();
+    Naive {
+        monthly_usd: requests * usd_per_request,
+        requests_per_month: requests,
+        input_tokens_per_request: input,
+        output_tokens_per_request: output,
+        usd_per_request,
+        month: s.start_month.to_string(),
+        method: "one average request (system prompt + mean user message in, mean output out; no history, tools, retries, caching or reasoning) × median requests per month × list price".into(),
+    }
+}

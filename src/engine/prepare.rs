@@ -1,0 +1,201 @@
+//! Everything the engine needs from the price book, resolved once before simulating:
+//! per route its model limits, tokenizer ratio, long-context thresholds, caching rules, and
+//! per month × route × tier the rate card; per route the tool prices.
+
+use std::collections::BTreeMap;
+
+use super::EngineError;
+use crate::pricing::book::tool_fee;
+use crate::pricing::schema::ToolEntry;
+use crate::pricing::{PriceBook, RateCard, RateQuery};
+use crate::scenario::Scenario;
+use crate::units::Month;
+
+/// A route resolved against the price book.
+#[derive(Clone, Debug)]
+pub struct PreparedRoute {
+    /// Display name.
+    pub name: String,
+    /// `provider/model`.
+    pub model: String,
+    /// Provider id.
+    pub provider: String,
+    /// Share of sessions.
+    pub share: f64,
+    /// Tokens of this model per reference (o200k_base) token.
+    pub tokenizer_ratio: f64,
+    /// Multiplier on sampled output length.
+    pub output_scale: f64,
+    /// Model output limit, tokens (∞ when unknown).
+    pub model_max_output: f64,
+    /// Long-context thresholds (model tokens) and whether each is inclusive, ascending.
+    pub thresholds: Vec<(f64, bool)>,
+    /// Minimum cacheable prefix, model tokens.
+    pub min_cache_prefix: f64,
+    /// Whether cache misses are billed as cache writes (the model has a write rate).
+    pub bills_cache_writes: bool,
+    /// Service tier priced.
+    pub service_tier: Option<String>,
+    /// Region priced.
+    pub region: Option<String>,
+    /// Deprecation date of the model, if any.
+    pub deprecation: Option<jiff::civil::Date>,
+}
+
+/// A billable tool on a route.
+#[derive(Clone, Debug)]
+pub struct PreparedTool {
+    /// Tool id.
+    pub id: String,
+    /// Share of tool calls that use it.
+    pub share: f64,
+    /// Price entry (None when the route's provider does not price it: a warning, $0).
+    pub entry: Option<ToolEntry>,
+    /// Key of the shared monthly allowance: `provider/group` or `provider/tool/model`.
+    pub allowance_key: String,
+}
+
+/// Price book facts resolved for one scenario.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// Months forecast.
+    pub months: Vec<Month>,
+    /// Routes.
+    pub routes: Vec<PreparedRoute>,
+    /// Largest number of long-context tiers of any route, plus one (the base tier).
+    pub tiers: usize,
+    /// Rate cards: `[month][route][tier]`.
+    pub rates: Vec<Vec<Vec<RateCard>>>,
+    /// Billable tools (same list for every route), per route.
+    pub tools: Vec<Vec<PreparedTool>>,
+    /// Tool ids in slot order.
+    pub tool_ids: Vec<String>,
+    /// Warnings found while preparing (e.g. a tool the provider does not price).
+    pub warnings: Vec<String>,
+    /// Dates of the schedules used, per route: (month, rates effective from).
+    pub price_dates: Vec<(String, String, Option<String>)>,
+}
+
+impl Prepared {
+    /// Resolve every route of `scenario` against `book`.
+    pub fn new(scenario: &Scenario, book: &PriceBook) -> Result<Prepared, EngineError> {
+        let months = scenario.months();
+        let mut routes = Vec::new();
+        let mut warnings = Vec::new();
+        let mut tool_ids: Vec<String> = Vec::new();
+        for seg in &scenario.segments {
+            for (t, _) in &seg.workload.priced_tools {
+                if !tool_ids.contains(t) {
+                    tool_ids.push(t.clone());
+                }
+            }
+        }
+        let mut tools = Vec::new();
+        for (i, r) in scenario.routes.iter().enumerate() {
+            let model = book.model(&r.model).map_err(|e| EngineError::Route { route: i, source: e })?;
+            let ratio = r.tokenizer_ratio.unwrap_or_else(|| model.tokenizer_ratio());
+            let thresholds = model.context_tiers().iter().map(|t| (t.above_input_tokens as f64, t.inclusive)).collect();
+            let provider = book.provider(&model.provider);
+            let mut route_tools = Vec::new();
+            for seg in &scenario.segments {
+                for (tool, share) in &seg.workload.priced_tools {
+                    if route_tools.iter().any(|t: &PreparedTool| &t.id == tool) {
+                        continue;
+                    }
+                    let entry = provider.and_then(|p| p.tool(tool, model.entry.id.get_ref())).cloned();
+                    if entry.is_none() {
+                        let known: Vec<String> = provider.map(|p| p.entry.tools.iter().map(|t| t.id.clone()).collect()).unwrap_or_default();
+                        return Err(EngineError::Route {
+                            route: i,
+                            source: crate::pricing::PricingError::UnknownOption {
+                                model: model.reference(),
+                                what: "tool",
+                                name: tool.clone(),
+                                known,
+                            },
+                        });
+                    }
+                    let allowance_key = match entry.as_ref().and_then(|e| e.free_group.clone()) {
+                        Some(g) => format!("{}/{g}", model.provider),
+                        None => format!("{}/{tool}/{}", model.provider, model.entry.id.get_ref()),
+                    };
+                    route_tools.push(PreparedTool { id: tool.clone(), share: *share, entry, allowance_key });
+                }
+            }
+            // Keep tool slots in the global order.
+            route_tools.sort_by_key(|t| tool_ids.iter().position(|x| x == &t.id));
+            tools.push(route_tools);
+            routes.push(PreparedRoute {
+                name: r.name.clone(),
+                model: model.reference(),
+                provider: model.provider.clone(),
+                share: r.share,
+                tokenizer_ratio: ratio,
+                output_scale: r.output_tokens_scale,
+                model_max_output: model.entry.max_output_tokens.map_or(f64::INFINITY, |m| m as f64),
+                thresholds,
+                min_cache_prefix: model.min_cache_prefix(),
+                bills_cache_writes: model.bills_cache_writes(),
+                service_tier: r.service_tier.clone(),
+                region: r.region.clone(),
+                deprecation: model.entry.deprecation_date.map(|d| d.0),
+            });
+        }
+        let tiers = routes.iter().map(|r| r.thresholds.len() + 1).max().unwrap_or(1);
+        let mut rates = Vec::new();
+        let mut price_dates = Vec::new();
+        for m in &months {
+            let mut per_route = Vec::new();
+            for (i, r) in scenario.routes.iter().enumerate() {
+                let model = book.model(&r.model).map_err(|e| EngineError::Route { route: i, source: e })?;
+                let q = RateQuery {
+                    date: Some(m.first_day()),
+                    service_tier: r.service_tier.clone(),
+                    region: r.region.clone(),
+                    cache_ttl: scenario.caching.write_ttl.clone(),
+                };
+                let mut cards = Vec::new();
+                for tier in 0..tiers {
+                    let t = tier.min(model.context_tiers().len());
+                    cards.push(model.rate_card(&q, t).map_err(|e| EngineError::Route { route: i, source: e })?);
+                }
+                let (_, from, _) = model.rates_on(m.first_day());
+                price_dates.push((m.to_string(), model.reference(), from.map(|d| d.to_string())));
+                per_route.push(cards);
+            }
+            rates.push(per_route);
+        }
+        for (r, pr) in routes.iter().enumerate() {
+            if let Some(dep) = pr.deprecation {
+                if let Some(m) = months.iter().find(|m| m.first_day() > dep) {
+                    warnings.push(format!(
+                        "route {} uses {}, deprecated on {dep}; from {m} the forecast assumes it is still served at its last price",
+                        r, pr.model
+                    ));
+                }
+            }
+        }
+        Ok(Prepared { months, routes, tiers, rates, tools, tool_ids, warnings, price_dates })
+    }
+
+    /// USD of tool fees for one month: counts per route per tool slot, with free allowances
+    /// shared per allowance key and spent in route order.
+    pub fn tool_fees(&self, counts: &[f64]) -> Vec<f64> {
+        let nt = self.tool_ids.len();
+        let mut used: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut fees = vec![0.0; self.routes.len()];
+        for (r, tools) in self.tools.iter().enumerate() {
+            for t in tools {
+                let Some(slot) = self.tool_ids.iter().position(|x| x == &t.id) else { continue };
+                let n = counts[r * nt + slot];
+                if let Some(entry) = &t.entry {
+                    let before = used.entry(t.allowance_key.as_str()).or_insert(0.0);
+                    let (_, usd) = tool_fee(entry, *before, n);
+                    *before += n;
+                    fees[r] += usd;
+                }
+            }
+        }
+        fees
+    }
+}

@@ -1,0 +1,393 @@
+//! The inner loop: sessions → turns → calls → attempts, accumulating token quantities by
+//! route, long-context tier, origin (successful attempt or billed failed attempt) and token
+//! class. No prices and no allocation here; this is the code the speed targets are about.
+//!
+//! Call input (DESIGN §1.4): `system + history + new content`, where new content is the user
+//! message for a turn's first call and the previous round's tool results afterwards. After a
+//! call, its new content and its visible output join the history (reasoning does not). The
+//! cacheable prefix is the system prompt (`cacheable = "system"`) or everything but the new
+//! content (`"history"`); a hit reads it from cache, a miss writes it (when the model bills
+//! writes) or pays full input.
+
+use crate::dist::{FastRng, Sampler};
+use crate::scenario::Context;
+
+/// Token classes in accumulator order.
+pub const CLASSES: usize = 5;
+/// Origins: 0 = successful attempt, 1 = billed failed attempt (the `retries` component).
+pub const ORIGINS: usize = 2;
+
+/// Per-route constants of the inner loop.
+#[derive(Clone, Debug)]
+pub struct RouteSim {
+    /// Cumulative share, for route choice.
+    pub cum_share: f64,
+    /// Size multiplier: tokenizer ratio × pilot-to-production size shift.
+    pub size_mult: f64,
+    /// Output multiplier: size multiplier × route output scale.
+    pub out_mult: f64,
+    /// Output cap, model tokens.
+    pub cap: f64,
+    /// Long-context thresholds (model tokens), ascending, with inclusiveness.
+    pub thresholds: Vec<(f64, bool)>,
+    /// Minimum cacheable prefix, model tokens.
+    pub min_prefix: f64,
+    /// Whether misses are billed as cache writes.
+    pub writes: bool,
+}
+
+impl RouteSim {
+    #[inline(always)]
+    fn tier(&self, total_input: f64) -> usize {
+        let mut t = 0;
+        for &(th, incl) in &self.thresholds {
+            if total_input > th || (incl && total_input >= th) {
+                t += 1;
+            }
+        }
+        t
+    }
+}
+
+/// Everything one segment's sessions need for one trial.
+#[derive(Clone, Debug)]
+pub struct SessionSim {
+    /// Turns per session.
+    pub turns: Sampler,
+    /// Force one turn per session (request volumes).
+    pub one_turn: bool,
+    /// User message tokens.
+    pub user: Sampler,
+    /// Output tokens.
+    pub output: Sampler,
+    /// Reasoning tokens.
+    pub reasoning: Sampler,
+    /// Tool rounds per turn.
+    pub rounds: Sampler,
+    /// Tool calls per round.
+    pub per_round: Sampler,
+    /// Tool result tokens.
+    pub tool_result: Sampler,
+    /// Direct input per call (call-level workloads).
+    pub input_direct: Option<Sampler>,
+    /// Recorded sessions to replay: per call `[input, output, tool_calls]`.
+    pub replay: Option<std::sync::Arc<Vec<Vec<[f64; 3]>>>>,
+    /// System prompt tokens (reference tokens), drawn for the trial.
+    pub system: f64,
+    /// Multiplier on counts (turns, tool rounds) from the pilot-to-production shift.
+    pub count_mult: f64,
+    /// Cache hit probability.
+    pub hit: f64,
+    /// History is cacheable.
+    pub cache_history: bool,
+    /// Cumulative failure probabilities of the four classes.
+    pub fail_cum: [f64; 4],
+    /// Whether each class is billed.
+    pub fail_billed: [bool; 4],
+    /// Attempts per call.
+    pub max_attempts: u32,
+    /// Context policy.
+    pub context: Context,
+    /// Shares of tool calls per priced tool slot.
+    pub tool_shares: Vec<f64>,
+    /// Routes.
+    pub routes: Vec<RouteSim>,
+}
+
+/// Token quantities and counters of one month (or one pilot).
+#[derive(Clone, Debug)]
+pub struct Acc {
+    /// Quantities `[route][tier][origin][class]`, flattened.
+    pub q: Vec<f64>,
+    /// Priced tool uses `[route][slot]`, flattened.
+    pub tools: Vec<f64>,
+    /// Sessions simulated.
+    pub sessions: f64,
+    /// Turns simulated.
+    pub turns: f64,
+    /// Successful calls.
+    pub calls: f64,
+    /// Attempts (successful and failed, billed or not).
+    pub attempts: f64,
+    /// Calls abandoned after the last attempt failed.
+    pub abandoned: f64,
+    /// Client tool calls emitted.
+    pub tool_calls: f64,
+    tiers: usize,
+    n_tools: usize,
+}
+
+impl Acc {
+    /// An empty accumulator for `routes` routes, `tiers` tiers and `n_tools` tool slots.
+    pub fn new(routes: usize, tiers: usize, n_tools: usize) -> Acc {
+        Acc {
+            q: vec![0.0; routes * tiers * ORIGINS * CLASSES],
+            tools: vec![0.0; routes * n_tools],
+            sessions: 0.0,
+            turns: 0.0,
+            calls: 0.0,
+            attempts: 0.0,
+            abandoned: 0.0,
+            tool_calls: 0.0,
+            tiers,
+            n_tools,
+        }
+    }
+
+    /// Reset to zero, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.q.iter_mut().for_each(|x| *x = 0.0);
+        self.tools.iter_mut().for_each(|x| *x = 0.0);
+        self.sessions = 0.0;
+        self.turns = 0.0;
+        self.calls = 0.0;
+        self.attempts = 0.0;
+        self.abandoned = 0.0;
+        self.tool_calls = 0.0;
+    }
+
+    /// Add another accumulator.
+    pub fn add(&mut self, o: &Acc) {
+        self.q.iter_mut().zip(&o.q).for_each(|(a, b)| *a += b);
+        self.tools.iter_mut().zip(&o.tools).for_each(|(a, b)| *a += b);
+        self.sessions += o.sessions;
+        self.turns += o.turns;
+        self.calls += o.calls;
+        self.attempts += o.attempts;
+        self.abandoned += o.abandoned;
+        self.tool_calls += o.tool_calls;
+    }
+
+    /// Index of `(route, tier, origin, class)` in `q`.
+    #[inline(always)]
+    pub fn idx(&self, route: usize, tier: usize, origin: usize) -> usize {
+        ((route * self.tiers + tier) * ORIGINS + origin) * CLASSES
+    }
+
+    /// Number of tool slots.
+    pub fn n_tools(&self) -> usize {
+        self.n_tools
+    }
+
+    /// Number of tiers.
+    pub fn tiers(&self) -> usize {
+        self.tiers
+    }
+}
+
+/// Stochastic rounding of a scaled count: `floor(x) + Bernoulli(frac(x))`, mean preserved.
+#[inline(always)]
+fn scale_count(n: f64, mult: f64, rng: &mut FastRng) -> f64 {
+    if mult == 1.0 {
+        return n;
+    }
+    let x = n * mult;
+    let f = x.floor();
+    if rng.uniform() < x - f { f + 1.0 } else { f }
+}
+
+impl SessionSim {
+    /// The failure class of one attempt (`None` = success).
+    #[inline(always)]
+    fn attempt_fails(&self, rng: &mut FastRng) -> Option<usize> {
+        if self.fail_cum[3] <= 0.0 {
+            return None;
+        }
+        let u = rng.uniform();
+        if u >= self.fail_cum[3] {
+            return None;
+        }
+        Some(if u < self.fail_cum[0] {
+            0
+        } else if u < self.fail_cum[1] {
+            1
+        } else if u < self.fail_cum[2] {
+            2
+        } else {
+            3
+        })
+    }
+
+    /// One call with retries. `prefix` is the cacheable part of the input and `rest` the
+    /// rest, both in model tokens; `fixed_output` replaces the sampled output (summaries,
+    /// replays). Returns the visible output of the successful attempt, or `None` when every
+    /// attempt failed.
+    #[inline(always)]
+    fn call(
+        &self,
+        rng: &mut FastRng,
+        r: usize,
+        acc: &mut Acc,
+        prefix: f64,
+        rest: f64,
+        fixed_output: Option<f64>,
+    ) -> Option<f64> {
+        let route = &self.routes[r];
+        let tier = route.tier(prefix + rest);
+        let base = acc.idx(r, tier, 0);
+        let cacheable = prefix >= route.min_prefix && prefix > 0.0;
+        for attempt in 0..self.max_attempts {
+            acc.attempts += 1.0;
+            let out = match fixed_output {
+                Some(o) => o,
+                None => (self.output.sample(rng) * route.out_mult).ceil().min(route.cap),
+            };
+            let reasoning = if self.reasoning.is_const() {
+                self.reasoning.sample(rng) * route.size_mult
+            } else {
+                (self.reasoning.sample(rng) * route.size_mult).ceil()
+            };
+            let failed = self.attempt_fails(rng);
+            let billed = match failed {
+                None => true,
+                Some(k) => self.fail_billed[k],
+            };
+            if billed {
+                let o = base + if failed.is_some() { CLASSES } else { 0 };
+                let (mut uncached, mut read, mut write) = (rest, 0.0, 0.0);
+                if cacheable {
+                    if rng.uniform() < self.hit {
+                        read = prefix;
+                    } else if route.writes {
+                        write = prefix;
+                    } else {
+                        uncached += prefix;
+                    }
+                } else {
+                    uncached += prefix;
+                }
+                let q = &mut acc.q[o..o + CLASSES];
+                q[0] += uncached;
+                q[1] += read;
+                q[2] += write;
+                q[3] += out;
+                q[4] += reasoning;
+            }
+            if failed.is_none() {
+                acc.calls += 1.0;
+                return Some(out);
+            }
+            if attempt + 1 == self.max_attempts {
+                acc.abandoned += 1.0;
+            }
+        }
+        None
+    }
+
+    /// Choose a route by share.
+    #[inline(always)]
+    fn route(&self, rng: &mut FastRng) -> usize {
+        if self.routes.len() == 1 {
+            return 0;
+        }
+        let u = rng.uniform();
+        self.routes.iter().position(|r| u < r.cum_share).unwrap_or(self.routes.len() - 1)
+    }
+
+    /// Record tool uses of one round: `k` calls, each a priced tool with its share.
+    #[inline(always)]
+    fn priced_tools(&self, rng: &mut FastRng, r: usize, k: f64, acc: &mut Acc) {
+        if self.tool_shares.is_empty() {
+            return;
+        }
+        let nt = acc.n_tools();
+        for _ in 0..(k as u64) {
+            let u = rng.uniform();
+            let mut cum = 0.0;
+            for (slot, s) in self.tool_shares.iter().enumerate() {
+                cum += s;
+                if u < cum {
+                    acc.tools[r * nt + slot] += 1.0;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Simulate one session into `acc`.
+    pub fn session(&self, rng: &mut FastRng, acc: &mut Acc) {
+        let r = self.route(rng);
+        acc.sessions += 1.0;
+        let route = &self.routes[r];
+        let m = route.size_mult;
+        let system = (self.system * m).ceil();
+        if let Some(replay) = &self.replay {
+            self.replay_session(rng, r, replay, system, acc);
+            return;
+        }
+        let turns = if self.one_turn { 1.0 } else { scale_count(self.turns.sample(rng).round().max(0.0), self.count_mult, rng) };
+        // History bookkeeping: `hist` is what is re-sent; `window` holds completed turns.
+        let mut hist = 0.0f64;
+        let mut window_turns: [f64; 64] = [0.0; 64];
+        let mut completed = 0usize;
+        for _ in 0..(turns as u64) {
+            acc.turns += 1.0;
+            if let Context::Summarize { above_tokens, summary_tokens } = self.context {
+                let above = above_tokens * m;
+                if hist > above {
+                    let summary = (summary_tokens * m).ceil();
+                    let (prefix, rest) = if self.cache_history { (system + hist, 0.0) } else { (system, hist) };
+                    self.call(rng, r, acc, prefix, rest, Some(summary));
+                    hist = summary;
+                }
+            }
+            let user = (self.user.sample(rng) * m).ceil();
+            let rounds = scale_count(self.rounds.sample(rng).round().max(0.0), self.count_mult, rng);
+            let mut new = user;
+            let mut turn_tokens = 0.0;
+            let mut round = 0.0;
+            loop {
+                let out = if let Some(direct) = &self.input_direct {
+                    let input = (direct.sample(rng) * m).ceil();
+                    let prefix = system.min(input);
+                    self.call(rng, r, acc, prefix, input - prefix, None)
+                } else if self.cache_history {
+                    self.call(rng, r, acc, system + hist, new, None)
+                } else {
+                    self.call(rng, r, acc, system, hist + new, None)
+                };
+                let Some(out) = out else { break };
+                hist += new + out;
+                turn_tokens += new + out;
+                if round >= rounds {
+                    break;
+                }
+                round += 1.0;
+                let k = self.per_round.sample(rng).round().max(0.0);
+                acc.tool_calls += k;
+                self.priced_tools(rng, r, k, acc);
+                let mut results = 0.0;
+                for _ in 0..(k as u64) {
+                    results += (self.tool_result.sample(rng) * m).ceil();
+                }
+                new = results;
+            }
+            if let Context::Window { turns: keep } = self.context {
+                let keep = (keep as usize).min(window_turns.len());
+                window_turns[completed % window_turns.len()] = turn_tokens;
+                completed += 1;
+                let n = completed.min(keep);
+                hist = (0..n).map(|i| window_turns[(completed - 1 - i) % window_turns.len()]).sum();
+            }
+        }
+    }
+
+    fn replay_session(&self, rng: &mut FastRng, r: usize, replay: &[Vec<[f64; 3]>], system: f64, acc: &mut Acc) {
+        if replay.is_empty() {
+            return;
+        }
+        let i = ((rng.uniform() * replay.len() as f64) as usize).min(replay.len() - 1);
+        let m = self.routes[r].size_mult;
+        acc.turns += 1.0;
+        for call in &replay[i] {
+            let input = (call[0] * m).ceil();
+            let prefix = system.min(input);
+            let out = (call[1] * self.routes[r].out_mult).ceil().min(self.routes[r].cap);
+            if self.call(rng, r, acc, prefix, input - prefix, Some(out)).is_none() {
+                break;
+            }
+            acc.tool_calls += call[2];
+            self.priced_tools(rng, r, call[2], acc);
+        }
+    }
+}

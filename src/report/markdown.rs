@@ -1,0 +1,65 @@
+//! Markdown for PR comments and wikis: a one-sentence headline, the percentile table, and the
+//! breakdown and assumptions folded in `<details>`.
+
+use super::Report;
+use super::rows::{self, Grid};
+use crate::units::format_usd;
+
+/// Render a grid as a GitHub-flavoured Markdown table.
+pub fn grid(g: &Grid) -> String {
+    let esc = |s: &str| s.replace('|', "\\|");
+    let mut out = format!("| {} |\n|", g.header.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "));
+    for i in 0..g.header.len() {
+        out.push_str(if g.right.get(i).copied().unwrap_or(false) { " ---: |" } else { " --- |" });
+    }
+    out.push('\n');
+    for row in &g.rows {
+        out.push_str(&format!("| {} |\n", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")));
+    }
+    out
+}
+
+/// The Markdown report.
+pub fn render(r: &Report) -> String {
+    let mut out = String::from("[//]: <> (billcast)\n");
+    out.push_str(&format!("### billcast forecast: {}\n\n", r.scenario.name));
+    out.push_str(&format!("**{}.**\n\n", r.headline.text));
+    out.push_str(&grid(&rows::months(r)));
+    let n = &r.naive_estimate;
+    out.push_str(&format!(
+        "\nNaive estimate ({}): {}/month — {} requests × {}.\n",
+        n.month,
+        format_usd(n.monthly_usd),
+        crate::units::format_count(n.requests_per_month),
+        format_usd(n.usd_per_request)
+    ));
+    if let Some(m) = r.headline_month() {
+        out.push_str(&format!("\n<details><summary>Where the money goes in {}</summary>\n\n", m.month));
+        out.push_str(&grid(&rows::components(m)));
+        if r.routes.len() > 1 {
+            out.push('\n');
+            out.push_str(&grid(&rows::routes(r, m)));
+        }
+        out.push('\n');
+        out.push_str(&grid(&rows::volumes(m)));
+        out.push_str("\n</details>\n");
+    }
+    out.push_str("\n<details><summary>Assumptions</summary>\n\n");
+    out.push_str(&grid(&rows::assumptions(r)));
+    out.push_str("\n</details>\n");
+    if !r.warnings.is_empty() {
+        out.push_str("\n**Warnings**\n\n");
+        for w in &r.warnings {
+            out.push_str(&format!("- {w}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "\n<sub>{} trials · seed {} · {} mode · billcast {} · prices {}</sub>\n",
+        r.trials,
+        r.seed,
+        r.mode,
+        r.billcast_version,
+        &r.pricing.fingerprint[..12.min(r.pricing.fingerprint.len())]
+    ));
+    out
+}

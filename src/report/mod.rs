@@ -1,0 +1,452 @@
+//! The forecast report: one versioned, serialisable model of everything a forecast says, and
+//! the exporters that render it (table, JSON, CSV, Markdown). Everything that renders takes a
+//! `&Report`, so a saved `forecast.json` re-renders without re-simulating.
+
+pub mod csv;
+pub mod markdown;
+pub mod rows;
+pub mod table;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::naive::Naive;
+use crate::engine::prepare::Prepared;
+use crate::engine::summary::{mean_sd, prob_over, quantile_se, quantile_sorted};
+use crate::engine::{COMPONENTS, Simulation, Volumes};
+use crate::pricing::PriceBook;
+use crate::pricing::book::SourceFile;
+use crate::scenario::{Assumption, Scenario};
+
+/// Version of the report JSON.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Problems rendering or reading a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// JSON could not be written or read.
+    #[error("{0}")]
+    Json(String),
+    /// CSV could not be written.
+    #[error("csv: {0}")]
+    Csv(String),
+    /// A saved report is from an incompatible version.
+    #[error("{path}: report schema_version {found} is not supported (this billcast reads {SCHEMA_VERSION}); re-run the forecast")]
+    Version {
+        /// File.
+        path: String,
+        /// Version found.
+        found: u32,
+    },
+}
+
+/// USD by cost component; the fields sum to the month's mean.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Components {
+    /// Uncached input of successful attempts.
+    pub input: f64,
+    /// Cache reads of successful attempts.
+    pub cache_read: f64,
+    /// Cache writes of successful attempts.
+    pub cache_write: f64,
+    /// Visible output of successful attempts.
+    pub output: f64,
+    /// Reasoning output of successful attempts.
+    pub reasoning: f64,
+    /// Provider tool fees.
+    pub tool_fees: f64,
+    /// Every token class of billed failed attempts.
+    pub retries: f64,
+}
+
+impl Components {
+    fn from_array(a: &[f64; 7]) -> Components {
+        Components {
+            input: a[0],
+            cache_read: a[1],
+            cache_write: a[2],
+            output: a[3],
+            reasoning: a[4],
+            tool_fees: a[5],
+            retries: a[6],
+        }
+    }
+
+    /// As `(name, usd)` in report order.
+    pub fn entries(&self) -> [(&'static str, f64); 7] {
+        [
+            (COMPONENTS[0], self.input),
+            (COMPONENTS[1], self.cache_read),
+            (COMPONENTS[2], self.cache_write),
+            (COMPONENTS[3], self.output),
+            (COMPONENTS[4], self.reasoning),
+            (COMPONENTS[5], self.tool_fees),
+            (COMPONENTS[6], self.retries),
+        ]
+    }
+
+    /// Sum of all components.
+    pub fn total(&self) -> f64 {
+        self.entries().iter().map(|e| e.1).sum()
+    }
+}
+
+/// USD of one route.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouteCost {
+    /// Route name.
+    pub route: String,
+    /// Mean USD.
+    pub usd: f64,
+}
+
+/// The distribution of one month's bill.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MonthSummary {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Mean bill, USD.
+    pub mean: f64,
+    /// Standard deviation across trials, USD.
+    pub sd: f64,
+    /// Percentiles, USD.
+    pub p5: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub p50: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Monte Carlo standard error of the P95, USD.
+    pub p95_se: f64,
+    /// `P(bill > budget)`, when a budget is set.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub prob_over_budget: Option<f64>,
+    /// Mean USD by component (sums to `mean`).
+    pub components: Components,
+    /// Mean USD by route.
+    pub routes: Vec<RouteCost>,
+    /// Mean volumes.
+    pub volumes: Volumes,
+    /// 101 quantiles of the bill (0%, 1%, …, 100%), USD: enough to redraw its charts.
+    pub quantiles: Vec<f64>,
+}
+
+/// The scenario a report came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioInfo {
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    /// Path given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+    /// SHA-256 of the text after overrides.
+    pub sha256: String,
+    /// `--set` overrides.
+    pub overrides: Vec<String>,
+    /// Fitted workload file and its hash.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fitted_from: Option<InputFile>,
+}
+
+/// A file and its hash.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputFile {
+    /// Path.
+    pub path: String,
+    /// SHA-256.
+    pub sha256: String,
+}
+
+/// Prices used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PricingInfo {
+    /// Hash over every price table read.
+    pub fingerprint: String,
+    /// Tables read.
+    pub files: Vec<InputFile>,
+    /// Schedule dates used per month and model.
+    pub rates_in_force: Vec<RatesInForce>,
+}
+
+/// Which dated rates priced a month.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RatesInForce {
+    /// Month.
+    pub month: String,
+    /// `provider/model`.
+    pub model: String,
+    /// Rates effective from (undated base rates: `None`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub from: Option<String>,
+}
+
+/// A route as forecast.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouteInfo {
+    /// Name.
+    pub name: String,
+    /// `provider/model`.
+    pub model: String,
+    /// Share of sessions.
+    pub share: f64,
+    /// Service tier.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub service_tier: Option<String>,
+    /// Region.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub region: Option<String>,
+    /// Tokens per reference token.
+    pub tokenizer_ratio: f64,
+}
+
+/// The one-sentence answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Headline {
+    /// Month the headline speaks of (the month with the highest P95).
+    pub month: String,
+    /// Its P95, USD.
+    pub p95: f64,
+    /// Its probability of exceeding the budget.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub prob_over_budget: Option<f64>,
+    /// First month whose P90 exceeds the budget.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_month_p90_over_budget: Option<String>,
+    /// P95 of that month over the naive monthly estimate.
+    pub p95_over_naive: f64,
+    /// The sentence.
+    pub text: String,
+}
+
+/// An assumption as reported (mirrors [`Assumption`]).
+pub type AssumptionRow = Assumption;
+
+/// Everything a forecast says.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Report format version.
+    pub schema_version: u32,
+    /// `forecast`.
+    pub kind: String,
+    /// billcast version that wrote it.
+    pub billcast_version: String,
+    /// Scenario.
+    pub scenario: ScenarioInfo,
+    /// Prices.
+    pub pricing: PricingInfo,
+    /// Seed.
+    pub seed: u64,
+    /// Trials.
+    pub trials: u64,
+    /// `exact` or `fast`.
+    pub mode: String,
+    /// Why that mode.
+    pub mode_reason: String,
+    /// `USD`.
+    pub currency: String,
+    /// Monthly budget, USD.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub budget_usd: Option<f64>,
+    /// Routes.
+    pub routes: Vec<RouteInfo>,
+    /// Headline.
+    pub headline: Headline,
+    /// Per month.
+    pub months: Vec<MonthSummary>,
+    /// The spreadsheet estimate.
+    pub naive_estimate: Naive,
+    /// Every input and where it came from.
+    pub assumptions: Vec<ReportAssumption>,
+    /// Warnings, each with what to do.
+    pub warnings: Vec<String>,
+}
+
+/// An assumption row in a report (owned strings so saved reports load back).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReportAssumption {
+    /// Dotted key.
+    pub key: String,
+    /// Value or distribution.
+    pub value: String,
+    /// `scenario`, `override`, `fitted` or `default`.
+    pub origin: String,
+    /// `trial`, `session`, `turn`, `call`, `run`, …
+    pub level: String,
+    /// A default that changes the answer.
+    pub non_neutral_default: bool,
+}
+
+impl Report {
+    /// Build the report of a simulation.
+    pub fn from_simulation(s: &Scenario, book: &PriceBook, p: &Prepared, sim: &Simulation, naive: Naive) -> Report {
+        let mut months = Vec::new();
+        for (m, month) in sim.months.iter().enumerate() {
+            let mut xs = sim.totals[m].clone();
+            xs.sort_by(|a, b| a.total_cmp(b));
+            let (mean, sd) = mean_sd(&xs);
+            let q = |p: f64| quantile_sorted(&xs, p);
+            months.push(MonthSummary {
+                month: month.to_string(),
+                mean,
+                sd,
+                p5: q(0.05),
+                p25: q(0.25),
+                p50: q(0.50),
+                p75: q(0.75),
+                p90: q(0.90),
+                p95: q(0.95),
+                p99: q(0.99),
+                p95_se: quantile_se(&xs, 0.95),
+                prob_over_budget: s.budget_usd.map(|b| prob_over(&xs, b)),
+                components: Components::from_array(&sim.components[m]),
+                routes: sim.route_names.iter().zip(&sim.routes[m]).map(|(r, u)| RouteCost { route: r.clone(), usd: *u }).collect(),
+                volumes: sim.volumes[m].clone(),
+                quantiles: (0..=100).map(|i| q(i as f64 / 100.0)).collect(),
+            });
+        }
+        let mut warnings = sim.warnings.clone();
+        if sim.trials < 1000 {
+            warnings.push(format!(
+                "only {} trials: the P99 rests on {} trials above it; use at least 1,000 (-n 10000 for stable tails)",
+                sim.trials,
+                (sim.trials as f64 * 0.01).floor()
+            ));
+        }
+        if let Some(worst) = months.iter().max_by(|a, b| (a.p95_se / a.p95).total_cmp(&(b.p95_se / b.p95))) {
+            let rel = worst.p95_se / worst.p95;
+            if rel.is_finite() && rel > 0.02 {
+                warnings.push(format!(
+                    "the P95 of {} has a Monte Carlo standard error of {:.1}%; raise --trials to narrow it (the error shrinks with √trials)",
+                    worst.month,
+                    rel * 100.0
+                ));
+            }
+        }
+        for a in &s.assumptions {
+            if a.non_neutral_default {
+                warnings.push(format!("{} uses the default {} — set it in the scenario if that is not what you mean", a.key, a.value));
+            }
+        }
+        let headline = headline(&months, s.budget_usd, &naive);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            kind: "forecast".into(),
+            billcast_version: env!("CARGO_PKG_VERSION").into(),
+            scenario: ScenarioInfo {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                path: s.path.as_ref().map(|p| p.display().to_string()),
+                sha256: s.sha256.clone(),
+                overrides: s.overrides.clone(),
+                fitted_from: s.fitted_from.as_ref().map(|(p, h)| InputFile { path: p.display().to_string(), sha256: h.clone() }),
+            },
+            pricing: PricingInfo {
+                fingerprint: book.fingerprint(),
+                files: book.files().iter().map(|f: &SourceFile| InputFile { path: f.path.clone(), sha256: f.sha256.clone() }).collect(),
+                rates_in_force: sim
+                    .price_dates
+                    .iter()
+                    .map(|(m, model, from)| RatesInForce { month: m.clone(), model: model.clone(), from: from.clone() })
+                    .collect(),
+            },
+            seed: sim.seed,
+            trials: sim.trials,
+            mode: format!("{:?}", sim.mode).to_lowercase(),
+            mode_reason: sim.mode_reason.clone(),
+            currency: "USD".into(),
+            budget_usd: s.budget_usd,
+            routes: p
+                .routes
+                .iter()
+                .map(|r| RouteInfo {
+                    name: r.name.clone(),
+                    model: r.model.clone(),
+                    share: r.share,
+                    service_tier: r.service_tier.clone(),
+                    region: r.region.clone(),
+                    tokenizer_ratio: r.tokenizer_ratio,
+                })
+                .collect(),
+            headline,
+            months,
+            naive_estimate: naive,
+            assumptions: s
+                .assumptions
+                .iter()
+                .map(|a| ReportAssumption {
+                    key: a.key.clone(),
+                    value: a.value.clone(),
+                    origin: serde_json::to_value(a.origin).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    level: a.level.to_string(),
+                    non_neutral_default: a.non_neutral_default,
+                })
+                .collect(),
+            warnings,
+        }
+    }
+
+    /// Serialise as pretty JSON (deterministic: same report ⇒ same bytes).
+    pub fn to_json(&self) -> Result<String, ReportError> {
+        serde_json::to_string_pretty(self).map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| ReportError::Json(e.to_string()))
+    }
+
+    /// Read a saved report.
+    pub fn from_json(path: &str, text: &str) -> Result<Report, ReportError> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ReportError::Json(format!("{path}: not a billcast report: {e}")))?;
+        let found = v.get("schema_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(ReportError::Version { path: path.to_string(), found });
+        }
+        serde_json::from_value(v).map_err(|e| ReportError::Json(format!("{path}: not a billcast forecast report: {e}")))
+    }
+
+    /// The month the headline speaks of.
+    pub fn headline_month(&self) -> Option<&MonthSummary> {
+        self.months.iter().find(|m| m.month == self.headline.month)
+    }
+}
+
+fn headline(months: &[MonthSummary], budget: Option<f64>, naive: &Naive) -> Headline {
+    let peak = months.iter().max_by(|a, b| a.p95.total_cmp(&b.p95));
+    let Some(peak) = peak else {
+        return Headline {
+            month: String::new(),
+            p95: f64::NAN,
+            prob_over_budget: None,
+            first_month_p90_over_budget: None,
+            p95_over_naive: f64::NAN,
+            text: "no months simulated".into(),
+        };
+    };
+    let first_over = budget.and_then(|b| months.iter().find(|m| m.p90 > b).map(|m| m.month.clone()));
+    let ratio = peak.p95 / naive.monthly_usd;
+    let mut text = format!("P95 monthly bill in {}: {}", peak.month, crate::units::format_usd(peak.p95));
+    if let Some(p) = peak.prob_over_budget {
+        text.push_str(&format!("; P(over budget): {}", crate::units::format_pct(p)));
+    }
+    if ratio.is_finite() && naive.monthly_usd > 0.0 {
+        text.push_str(&format!("; {:.1}× the naive estimate", ratio));
+    }
+    Headline {
+        month: peak.month.clone(),
+        p95: peak.p95,
+        prob_over_budget: peak.prob_over_budget,
+        first_month_p90_over_budget: first_over,
+        p95_over_naive: ratio,
+        text,
+    }
+}

@@ -1,0 +1,953 @@
+//! Scenarios: a workload, its volume and its uncertainty, read from `scenarios/*.toml`.
+//!
+//! [`Scenario::load`] reads a file, applies `--set key.path=value` overrides, merges a fitted
+//! workload (`[workload] from = "..."`, paths relative to the scenario) under the explicit
+//! keys, validates every key (with its line) and records where each input came from, so
+//! reports can list the assumptions. Nothing is drawn here: uncertain numbers stay
+//! [`Uncertain`] and the engine draws them per trial, session, turn or call.
+
+pub mod file;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use toml::Spanned;
+
+use crate::dist::{Domain, Uncertain};
+use crate::toml_util::{self, OverrideError, TomlProblem};
+use crate::units::Month;
+use file::{FailureSection, ScenarioFile, U, WorkloadSection};
+
+/// Everything that can be wrong with a scenario.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario {path}: {message}")]
+    Io {
+        /// Path given.
+        path: String,
+        /// OS error.
+        message: String,
+    },
+    /// Malformed TOML, an unknown key or a wrong type.
+    #[error("{file}: {problem}")]
+    Parse {
+        /// File (and context, e.g. a cohort).
+        file: String,
+        /// Where and what.
+        problem: TomlProblem,
+    },
+    /// A value is out of range or inconsistent with another.
+    #[error("{file}: {}{key}: {message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+    Invalid {
+        /// File.
+        file: String,
+        /// Dotted key.
+        key: String,
+        /// 1-based line when known.
+        line: Option<usize>,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A `--set` override could not be applied.
+    #[error("{0}")]
+    Override(#[from] OverrideError),
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Simulate every session.
+    Exact,
+    /// Simulate a pilot per replicate and aggregate the month analytically.
+    Fast,
+    /// Fast when it is accurate and much cheaper, else exact.
+    Auto,
+}
+
+/// Where the monthly volume comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Volume {
+    /// Users × sessions per user.
+    Users {
+        /// Monthly active users (first month).
+        users: Uncertain,
+        /// Sessions per user per month.
+        sessions_per_user: Uncertain,
+    },
+    /// Sessions per month (first month).
+    Sessions(Uncertain),
+    /// One-turn requests per month (first month).
+    Requests(Uncertain),
+}
+
+/// What is re-sent with every call.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "policy", rename_all = "snake_case")]
+pub enum Context {
+    /// The whole conversation so far.
+    Full,
+    /// The last `turns` complete turns plus the current one.
+    Window {
+        /// Turns kept.
+        turns: u32,
+    },
+    /// When the history exceeds `above_tokens`, a summarisation call replaces it with
+    /// `summary_tokens`.
+    Summarize {
+        /// Trigger, tokens.
+        above_tokens: f64,
+        /// Summary size, tokens.
+        summary_tokens: f64,
+    },
+}
+
+/// What part of a call's input is cacheable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cacheable {
+    /// The static prefix (system prompt + tool schemas).
+    System,
+    /// Everything except the call's new content (agent loops with automatic caching).
+    History,
+}
+
+/// A workload: the per-session, per-turn and per-call distributions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Static prefix tokens (per trial).
+    pub system_prompt_tokens: Uncertain,
+    /// Turns per session (per session).
+    pub turns_per_session: Uncertain,
+    /// User message tokens (per turn).
+    pub user_message_tokens: Uncertain,
+    /// Visible output tokens (per call), before the cap.
+    pub output_tokens: Uncertain,
+    /// Output cap per call, tokens (`None` = the model's limit or no cap).
+    pub max_output_tokens: Option<f64>,
+    /// Reasoning tokens (per call).
+    pub reasoning_tokens: Uncertain,
+    /// Tool-call rounds per turn (per turn).
+    pub tool_rounds_per_turn: Uncertain,
+    /// Tool calls per round (per round).
+    pub tool_calls_per_round: Uncertain,
+    /// Tokens per tool result (per tool call).
+    pub tool_result_tokens: Uncertain,
+    /// Input per call sampled directly (call-level workloads).
+    pub input_tokens: Option<Uncertain>,
+    /// Context policy.
+    pub context: Context,
+    /// Billable provider tools: (tool id, share of tool calls).
+    pub priced_tools: Vec<(String, f64)>,
+    /// Bootstrap replicates of fitted keys: key → distribution.
+    pub replicates: Vec<BTreeMap<String, Uncertain>>,
+    /// Recorded sessions to replay (`mode = "resample"`): per call `[input, output, tool_calls]`.
+    pub resample: Option<Arc<Vec<Vec<[f64; 3]>>>>,
+}
+
+/// A user cohort (or the whole population).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Name (`all` without cohorts).
+    pub name: String,
+    /// Share of users or sessions.
+    pub share: f64,
+    /// Multiplier on sessions per user (per trial).
+    pub sessions_scale: Uncertain,
+    /// The segment's workload.
+    pub workload: Workload,
+}
+
+/// One failure class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureClass {
+    /// `rate_limit`, `overload`, `timeout`, `invalid_output`.
+    pub name: &'static str,
+    /// Probability per attempt (per trial).
+    pub p: Uncertain,
+    /// Whether a failed attempt is billed.
+    pub billed: bool,
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retries {
+    /// Attempts per call including the first.
+    pub max_attempts: u32,
+    /// The four classes, in a fixed order.
+    pub classes: Vec<FailureClass>,
+}
+
+/// Prompt caching.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caching {
+    /// Probability a call reads its cacheable prefix from cache (per trial).
+    pub hit_rate: Uncertain,
+    /// Cache-write TTL label.
+    pub write_ttl: Option<String>,
+    /// What is cacheable.
+    pub cacheable: Cacheable,
+}
+
+/// A model route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    /// Display name.
+    pub name: String,
+    /// `provider/model`.
+    pub model: String,
+    /// Share of sessions.
+    pub share: f64,
+    /// Service tier.
+    pub service_tier: Option<String>,
+    /// Region uplift.
+    pub region: Option<String>,
+    /// Multiplier on sampled output length.
+    pub output_tokens_scale: f64,
+    /// Tokenizer ratio override.
+    pub tokenizer_ratio: Option<f64>,
+}
+
+/// Pilot-to-production shift multipliers (per trial).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    /// On token sizes.
+    pub size: Uncertain,
+    /// On counts (turns, tool rounds).
+    pub count: Uncertain,
+    /// On volume.
+    pub volume: Uncertain,
+}
+
+/// Where an input came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Written in the scenario file.
+    Scenario,
+    /// Set with `--set`.
+    Override,
+    /// From a fitted workload file.
+    Fitted,
+    /// A documented default.
+    Default,
+}
+
+/// One input of the forecast, for the assumptions table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assumption {
+    /// Dotted key.
+    pub key: String,
+    /// The value or distribution as written.
+    pub value: String,
+    /// Where it came from.
+    pub origin: Origin,
+    /// Drawn once per trial, or per session/turn/call.
+    pub level: &'static str,
+    /// A default that changes the answer (not neutral): listed in the output.
+    pub non_neutral_default: bool,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// File it was read from.
+    pub path: Option<PathBuf>,
+    /// SHA-256 of the text after overrides.
+    pub sha256: String,
+    /// Overrides applied.
+    pub overrides: Vec<String>,
+    /// Fitted workload file and its SHA-256.
+    pub fitted_from: Option<(PathBuf, String)>,
+    /// Months forecast.
+    pub horizon_months: u32,
+    /// First month.
+    pub start_month: Month,
+    /// Outer-loop trials.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Engine mode.
+    pub mode: Mode,
+    /// Volume.
+    pub volume: Volume,
+    /// Monthly growth rate (per trial).
+    pub monthly_growth: Uncertain,
+    /// Volume multipliers by calendar month (January first).
+    pub seasonality: [f64; 12],
+    /// Cohorts (one segment `all` without cohorts).
+    pub segments: Vec<Segment>,
+    /// Caching.
+    pub caching: Caching,
+    /// Retries.
+    pub retries: Retries,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Monthly budget, USD.
+    pub budget_usd: Option<f64>,
+    /// Pilot-to-production shift.
+    pub shift: Shift,
+    /// Raw `[overhead]` table for the overhead model.
+    pub overhead: Option<toml::Table>,
+    /// Every input with its origin.
+    pub assumptions: Vec<Assumption>,
+}
+
+/// Default number of trials.
+pub const DEFAULT_TRIALS: u64 = 10_000;
+/// Default seed.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// Per-what each workload key is drawn, its domain, and its default.
+const WORKLOAD_KEYS: &[(&str, &str, Domain, f64)] = &[
+    ("system_prompt_tokens", "trial", Domain::NonNegative, 0.0),
+    ("turns_per_session", "session", Domain::NonNegative, 1.0),
+    ("user_message_tokens", "turn", Domain::NonNegative, 0.0),
+    ("output_tokens", "call", Domain::NonNegative, f64::NAN),
+    ("reasoning_tokens", "call", Domain::NonNegative, 0.0),
+    ("tool_rounds_per_turn", "turn", Domain::NonNegative, 0.0),
+    ("tool_calls_per_round", "round", Domain::NonNegative, 1.0),
+    ("tool_result_tokens", "tool call", Domain::NonNegative, 0.0),
+    ("input_tokens", "call", Domain::NonNegative, f64::NAN),
+];
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+    /// Whether spans point into `text` (false for merged tables).
+    spans: bool,
+}
+
+impl Ctx<'_> {
+    fn line<T>(&self, s: &Spanned<T>) -> Option<usize> {
+        self.spans.then(|| toml_util::line_of(self.text, s.span().start))
+    }
+
+    fn invalid(&self, key: &str, line: Option<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid { file: self.file.to_string(), key: key.to_string(), line, message: message.into() }
+    }
+
+    fn check(&self, u: &U, key: &str, domain: Domain) -> Result<Uncertain, ScenarioError> {
+        u.get_ref().validate(key, domain).map_err(|e| self.invalid(key, self.line(u), e.message))?;
+        Ok(u.get_ref().clone())
+    }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str, spans: bool) -> Result<T, ScenarioError> {
+    toml::from_str(text).map_err(|e| {
+        let mut problem = toml_util::describe(&e, text);
+        if !spans {
+            problem.line = None;
+            if let Some(i) = problem.message.find(" (in `") {
+                problem.message.truncate(i);
+            }
+        }
+        ScenarioError::Parse { file: file.to_string(), problem }
+    })
+}
+
+/// Merge `over` on top of `base` (keys of `over` win; nested tables merge).
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+impl Scenario {
+    /// Read a scenario file and apply `--set` overrides.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        Scenario::from_text(&path.display().to_string(), &text, path.parent(), overrides)
+    }
+
+    /// Read a scenario from text; `base_dir` resolves relative paths (`from`).
+    pub fn from_text(
+        name: &str,
+        text: &str,
+        base_dir: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        let text = toml_util::apply_overrides(text, overrides).map_err(|e| match e {
+            OverrideError::Parse(m) => ScenarioError::Parse {
+                file: name.to_string(),
+                problem: TomlProblem { line: None, message: m.replace('\n', " ") },
+            },
+            other => ScenarioError::Override(other),
+        })?;
+        let file_label =
+            if overrides.is_empty() { name.to_string() } else { format!("{name} (with --set overrides)") };
+        let raw: ScenarioFile = parse_toml(&file_label, &text, true)?;
+        let table: toml::Table = parse_toml(&file_label, &text, true)?;
+        let ctx = Ctx { file: &file_label, text: &text, spans: true };
+        let set_keys: Vec<String> =
+            overrides.iter().filter_map(|o| o.split_once('=').map(|(k, _)| k.trim().to_string())).collect();
+        let mut assumptions = Vec::new();
+        let origin_of = |key: &str, present: bool| -> Origin {
+            if set_keys.iter().any(|k| k == key || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))) {
+                Origin::Override
+            } else if present {
+                Origin::Scenario
+            } else {
+                Origin::Default
+            }
+        };
+
+        if raw.schema_version != 1 {
+            return Err(ctx.invalid("schema_version", None, format!("version {} is not supported; write schema_version = 1", raw.schema_version)));
+        }
+
+        // [simulation]
+        let trials = match &raw.simulation.trials {
+            Some(t) if *t.get_ref() < 10 => {
+                return Err(ctx.invalid("simulation.trials", ctx.line(t), "use at least 10 trials (10,000 for stable P99s)"));
+            }
+            Some(t) => *t.get_ref(),
+            None => DEFAULT_TRIALS,
+        };
+        let seed = raw.simulation.seed.unwrap_or(DEFAULT_SEED);
+        let mode = match &raw.simulation.mode {
+            None => Mode::Auto,
+            Some(m) => match m.get_ref().as_str() {
+                "exact" => Mode::Exact,
+                "fast" => Mode::Fast,
+                "auto" => Mode::Auto,
+                other => return Err(ctx.invalid("simulation.mode", ctx.line(m), format!("'{other}' is not a mode; use exact, fast or auto"))),
+            },
+        };
+        for (k, v, present) in [
+            ("simulation.trials", trials.to_string(), raw.simulation.trials.is_some()),
+            ("simulation.seed", seed.to_string(), raw.simulation.seed.is_some()),
+            ("simulation.mode", format!("{mode:?}").to_lowercase(), raw.simulation.mode.is_some()),
+        ] {
+            assumptions.push(Assumption { key: k.into(), value: v, origin: origin_of(k, present), level: "run", non_neutral_default: false });
+        }
+
+        let horizon_months = match &raw.horizon_months {
+            Some(h) if *h.get_ref() == 0 || *h.get_ref() > 120 => {
+                return Err(ctx.invalid("horizon_months", ctx.line(h), "must be between 1 and 120 months"));
+            }
+            Some(h) => *h.get_ref(),
+            None => 1,
+        };
+        let start_month = raw.start_month.unwrap_or_else(|| {
+            let d = crate::units::today_utc();
+            Month { year: d.year() as i32, month: d.month() as u8 }
+        });
+        assumptions.push(Assumption {
+            key: "horizon_months".into(),
+            value: horizon_months.to_string(),
+            origin: origin_of("horizon_months", raw.horizon_months.is_some()),
+            level: "run",
+            non_neutral_default: false,
+        });
+        assumptions.push(Assumption {
+            key: "start_month".into(),
+            value: start_month.to_string(),
+            origin: origin_of("start_month", raw.start_month.is_some()),
+            level: "run",
+            non_neutral_default: raw.start_month.is_none(),
+        });
+
+        // [traffic]
+        let t = &raw.traffic;
+        let volume = match (&t.monthly_active_users, &t.sessions_per_user, &t.sessions_per_month, &t.requests_per_month) {
+            (Some(u), Some(s), None, None) => Volume::Users {
+                users: ctx.check(u, "traffic.monthly_active_users", Domain::NonNegative)?,
+                sessions_per_user: ctx.check(s, "traffic.sessions_per_user", Domain::NonNegative)?,
+            },
+            (None, None, Some(s), None) => Volume::Sessions(ctx.check(s, "traffic.sessions_per_month", Domain::NonNegative)?),
+            (None, None, None, Some(r)) => Volume::Requests(ctx.check(r, "traffic.requests_per_month", Domain::NonNegative)?),
+            (Some(_), None, None, None) => {
+                return Err(ctx.invalid("traffic", None, "monthly_active_users needs sessions_per_user (sessions per user per month)"));
+            }
+            (None, Some(_), None, None) => {
+                return Err(ctx.invalid("traffic", None, "sessions_per_user needs monthly_active_users"));
+            }
+            (None, None, None, None) => {
+                return Err(ctx.invalid(
+                    "traffic",
+                    None,
+                    "give the volume: monthly_active_users + sessions_per_user, or sessions_per_month, or requests_per_month",
+                ));
+            }
+            _ => {
+                return Err(ctx.invalid(
+                    "traffic",
+                    None,
+                    "give exactly one volume: monthly_active_users + sessions_per_user, or sessions_per_month, or requests_per_month",
+                ));
+            }
+        };
+        for (k, u) in [
+            ("traffic.monthly_active_users", &t.monthly_active_users),
+            ("traffic.sessions_per_user", &t.sessions_per_user),
+            ("traffic.sessions_per_month", &t.sessions_per_month),
+            ("traffic.requests_per_month", &t.requests_per_month),
+        ] {
+            if let Some(u) = u {
+                assumptions.push(Assumption { key: k.into(), value: u.get_ref().to_string(), origin: origin_of(k, true), level: "trial", non_neutral_default: false });
+            }
+        }
+        let monthly_growth = match &t.monthly_growth {
+            Some(g) => ctx.check(g, "traffic.monthly_growth", Domain::Real)?,
+            None => Uncertain::Fixed(0.0),
+        };
+        assumptions.push(Assumption {
+            key: "traffic.monthly_growth".into(),
+            value: monthly_growth.to_string(),
+            origin: origin_of("traffic.monthly_growth", t.monthly_growth.is_some()),
+            level: "trial",
+            non_neutral_default: false,
+        });
+        let seasonality = match &t.seasonality {
+            None => [1.0; 12],
+            Some(s) => {
+                let v = s.get_ref();
+                if v.len() != 12 || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
+                    return Err(ctx.invalid("traffic.seasonality", ctx.line(s), "give 12 multipliers ≥ 0, January to December"));
+                }
+                let mut a = [1.0; 12];
+                a.copy_from_slice(v);
+                a
+            }
+        };
+
+        // [workload], with a fitted file under it.
+        let base_dir = base_dir.map(Path::to_path_buf).unwrap_or_default();
+        let scenario_workload_table = table.get("workload").and_then(|v| v.as_table()).cloned().unwrap_or_default();
+        let mut fitted_from = None;
+        let mut fitted_keys: Vec<String> = Vec::new();
+        let (merged_table, merged_section) = match &raw.workload.from {
+            None => (scenario_workload_table.clone(), raw.workload.clone()),
+            Some(rel) => {
+                let p = base_dir.join(rel);
+                let ftext = std::fs::read_to_string(&p).map_err(|e| {
+                    ctx.invalid("workload.from", None, format!("cannot read fitted workload {}: {e}; paths are relative to the scenario file", p.display()))
+                })?;
+                let ftable: toml::Table = parse_toml(&p.display().to_string(), &ftext, true)?;
+                let mut merged = match ftable.get("workload") {
+                    Some(toml::Value::Table(w)) => w.clone(),
+                    _ => {
+                        return Err(ctx.invalid("workload.from", None, format!("{} has no [workload] table; write it with `billcast fit`", p.display())));
+                    }
+                };
+                // Check the fitted file's own keys with its own line numbers.
+                let _: WorkloadOnly = parse_toml(&p.display().to_string(), &ftext, true)?;
+                fitted_keys = merged.keys().cloned().collect();
+                let mut over = scenario_workload_table.clone();
+                over.remove("from");
+                merge(&mut merged, &over);
+                fitted_from = Some((p.clone(), crate::pricing::book::sha256_hex(ftext.as_bytes())));
+                let merged_text = toml::to_string(&merged).map_err(|e| ctx.invalid("workload", None, e.to_string()))?;
+                let section: WorkloadSection = parse_toml(&format!("{file_label} [workload] merged with {}", p.display()), &merged_text, false)?;
+                (merged, section)
+            }
+        };
+        let wctx_spans = raw.workload.from.is_none();
+        let wctx = Ctx { file: ctx.file, text: &text, spans: wctx_spans };
+        let workload = build_workload(&wctx, &merged_section, "workload")?;
+        for (k, level, _, default) in WORKLOAD_KEYS {
+            let key = format!("workload.{k}");
+            let present_in_scenario = scenario_workload_table.contains_key(*k);
+            let from_fit = fitted_keys.iter().any(|f| f == k) && !present_in_scenario;
+            let value = match *k {
+                "system_prompt_tokens" => Some(&workload.system_prompt_tokens),
+                "turns_per_session" => Some(&workload.turns_per_session),
+                "user_message_tokens" => Some(&workload.user_message_tokens),
+                "output_tokens" => Some(&workload.output_tokens),
+                "reasoning_tokens" => Some(&workload.reasoning_tokens),
+                "tool_rounds_per_turn" => Some(&workload.tool_rounds_per_turn),
+                "tool_calls_per_round" => Some(&workload.tool_calls_per_round),
+                "tool_result_tokens" => Some(&workload.tool_result_tokens),
+                _ => workload.input_tokens.as_ref(),
+            };
+            let Some(value) = value else { continue };
+            let origin = if from_fit { Origin::Fitted } else { origin_of(&key, present_in_scenario) };
+            let non_neutral = origin == Origin::Default && default.is_finite() && *default != 0.0 && *k != "turns_per_session" && *k != "tool_calls_per_round";
+            assumptions.push(Assumption { key, value: value.to_string(), origin, level, non_neutral_default: non_neutral });
+        }
+        assumptions.push(Assumption {
+            key: "workload.max_output_tokens".into(),
+            value: workload.max_output_tokens.map_or("model limit".into(), |m| format!("{m:.0}")),
+            origin: origin_of("workload.max_output_tokens", merged_table.contains_key("max_output_tokens")),
+            level: "call",
+            non_neutral_default: false,
+        });
+        assumptions.push(Assumption {
+            key: "workload.context".into(),
+            value: match workload.context {
+                Context::Full => "full history".into(),
+                Context::Window { turns } => format!("window of {turns} turns"),
+                Context::Summarize { above_tokens, summary_tokens } => format!("summarize above {above_tokens:.0} to {summary_tokens:.0} tokens"),
+            },
+            origin: origin_of("workload.context", merged_table.contains_key("context")),
+            level: "session",
+            non_neutral_default: false,
+        });
+
+        // Cohorts.
+        let mut segments = Vec::new();
+        if t.cohorts.is_empty() {
+            segments.push(Segment { name: "all".into(), share: 1.0, sessions_scale: Uncertain::Fixed(1.0), workload });
+        } else {
+            let total: f64 = t.cohorts.iter().map(|c| *c.share.get_ref()).sum();
+            if (total - 1.0).abs() > 1e-6 {
+                return Err(ctx.invalid("traffic.cohorts", ctx.line(&t.cohorts[0].share), format!("cohort shares sum to {total}, not 1; make them add up to 1")));
+            }
+            for (i, c) in t.cohorts.iter().enumerate() {
+                let key = format!("traffic.cohorts[{i}]");
+                let share = *c.share.get_ref();
+                if !(0.0..=1.0).contains(&share) {
+                    return Err(ctx.invalid(&format!("{key}.share"), ctx.line(&c.share), "share must be between 0 and 1"));
+                }
+                let sessions_scale = match &c.sessions_scale {
+                    Some(s) => ctx.check(s, &format!("{key}.sessions_scale"), Domain::NonNegative)?,
+                    None => Uncertain::Fixed(1.0),
+                };
+                let mut m = merged_table.clone();
+                m.remove("from");
+                merge(&mut m, &c.workload);
+                let text = toml::to_string(&m).map_err(|e| ctx.invalid(&key, None, e.to_string()))?;
+                let label = format!("{} cohort '{}' workload", ctx.file, c.name);
+                let section: WorkloadSection = parse_toml(&label, &text, false)?;
+                let cctx = Ctx { file: &label, text: &text, spans: false };
+                let workload = build_workload(&cctx, &section, &format!("{key}.workload"))?;
+                for (k, v) in &c.workload {
+                    assumptions.push(Assumption {
+                        key: format!("cohort.{}.{k}", c.name),
+                        value: Uncertain::from_toml(v).map(|u| u.to_string()).unwrap_or_else(|_| v.to_string()),
+                        origin: Origin::Scenario,
+                        level: "cohort",
+                        non_neutral_default: false,
+                    });
+                }
+                assumptions.push(Assumption {
+                    key: format!("cohort.{}.share", c.name),
+                    value: format!("{share}"),
+                    origin: Origin::Scenario,
+                    level: "cohort",
+                    non_neutral_default: false,
+                });
+                segments.push(Segment { name: c.name.clone(), share, sessions_scale, workload });
+            }
+        }
+
+        // [caching]
+        let c = &raw.caching;
+        let hit_rate = match &c.hit_rate {
+            Some(h) => ctx.check(h, "caching.hit_rate", Domain::Probability)?,
+            None => Uncertain::Fixed(0.0),
+        };
+        let cacheable = match &c.cacheable {
+            None => Cacheable::System,
+            Some(s) => match s.get_ref().as_str() {
+                "system" => Cacheable::System,
+                "history" => Cacheable::History,
+                other => return Err(ctx.invalid("caching.cacheable", ctx.line(s), format!("'{other}': use \"system\" or \"history\""))),
+            },
+        };
+        let write_ttl = c.write_ttl.as_ref().map(|s| s.get_ref().clone());
+        assumptions.push(Assumption {
+            key: "caching.hit_rate".into(),
+            value: hit_rate.to_string(),
+            origin: origin_of("caching.hit_rate", c.hit_rate.is_some()),
+            level: "trial",
+            non_neutral_default: false,
+        });
+        if !hit_rate.is_fixed() || hit_rate.as_fixed().is_some_and(|h| h > 0.0) {
+            assumptions.push(Assumption {
+                key: "caching.cacheable".into(),
+                value: format!("{cacheable:?}").to_lowercase(),
+                origin: origin_of("caching.cacheable", c.cacheable.is_some()),
+                level: "run",
+                non_neutral_default: false,
+            });
+        }
+
+        // [retries]
+        let r = &raw.retries;
+        let max_attempts = match &r.max_attempts {
+            Some(m) if *m.get_ref() == 0 || *m.get_ref() > 20 => {
+                return Err(ctx.invalid("retries.max_attempts", ctx.line(m), "must be between 1 and 20 (attempts including the first)"));
+            }
+            Some(m) => *m.get_ref(),
+            None => 1,
+        };
+        let mut classes = Vec::new();
+        for (name, sec, billed_default) in [
+            ("rate_limit", &r.rate_limit, false),
+            ("overload", &r.overload, false),
+            ("timeout", &r.timeout, true),
+            ("invalid_output", &r.invalid_output, true),
+        ] {
+            let key = format!("retries.{name}");
+            let (p, billed) = match sec {
+                Some(FailureSection { p, billed }) => (ctx.check(p, &format!("{key}.p"), Domain::Probability)?, billed.unwrap_or(billed_default)),
+                None => (Uncertain::Fixed(0.0), billed_default),
+            };
+            if sec.is_some() {
+                assumptions.push(Assumption {
+                    key: format!("{key}.p"),
+                    value: format!("{p} ({})", if billed { "billed" } else { "not billed" }),
+                    origin: origin_of(&key, true),
+                    level: "trial",
+                    non_neutral_default: false,
+                });
+            }
+            classes.push(FailureClass { name, p, billed });
+        }
+        let p_max: f64 = classes.iter().map(|c| c.p.resolve_median(c.name, Domain::Probability).map(|d| d.quantile(0.999)).unwrap_or(0.0)).sum();
+        if p_max >= 1.0 {
+            return Err(ctx.invalid("retries", None, format!("failure probabilities can add up to {p_max:.3} ≥ 1 at their 99.9th percentiles; every attempt would fail")));
+        }
+        assumptions.push(Assumption {
+            key: "retries.max_attempts".into(),
+            value: max_attempts.to_string(),
+            origin: origin_of("retries.max_attempts", r.max_attempts.is_some()),
+            level: "run",
+            non_neutral_default: false,
+        });
+
+        // [[routes]]
+        if raw.routes.is_empty() {
+            return Err(ctx.invalid("routes", None, "add at least one [[routes]] with model = \"provider/model\""));
+        }
+        let mut routes = Vec::new();
+        let single = raw.routes.len() == 1;
+        for (i, rt) in raw.routes.iter().enumerate() {
+            let key = format!("routes[{i}]");
+            let share = match &rt.share {
+                Some(s) => {
+                    let v = *s.get_ref();
+                    if !(0.0..=1.0).contains(&v) || !v.is_finite() {
+                        return Err(ctx.invalid(&format!("{key}.share"), ctx.line(s), format!("share {v} must be between 0 and 1")));
+                    }
+                    v
+                }
+                None if single => 1.0,
+                None => return Err(ctx.invalid(&format!("{key}.share"), ctx.line(&rt.model), "with several routes every route needs a share (they must add up to 1)")),
+            };
+            let scale = match &rt.output_tokens_scale {
+                Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
+                    return Err(ctx.invalid(&format!("{key}.output_tokens_scale"), ctx.line(s), "must be > 0"));
+                }
+                Some(s) => *s.get_ref(),
+                None => 1.0,
+            };
+            let ratio = match &rt.tokenizer_ratio {
+                Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
+                    return Err(ctx.invalid(&format!("{key}.tokenizer_ratio"), ctx.line(s), "must be > 0"));
+                }
+                Some(s) => Some(*s.get_ref()),
+                None => None,
+            };
+            let model = rt.model.get_ref().trim().to_string();
+            routes.push(Route {
+                name: rt.name.clone().unwrap_or_else(|| model.clone()),
+                model,
+                share,
+                service_tier: rt.service_tier.clone(),
+                region: rt.region.clone(),
+                output_tokens_scale: scale,
+                tokenizer_ratio: ratio,
+            });
+        }
+        let total: f64 = routes.iter().map(|r| r.share).sum();
+        if (total - 1.0).abs() > 1e-6 {
+            let line = raw.routes[0].share.as_ref().and_then(|s| ctx.line(s));
+            return Err(ctx.invalid("routes", line, format!("route shares sum to {total}, not 1; make them add up to 1")));
+        }
+        let mut names: Vec<&str> = routes.iter().map(|r| r.name.as_str()).collect();
+        names.sort();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ctx.invalid("routes", None, "two routes have the same name; give each a distinct `name`"));
+        }
+
+        // [budget]
+        let budget_usd = match &raw.budget {
+            Some(b) => {
+                let v = *b.monthly_usd.get_ref();
+                if !(v > 0.0 && v.is_finite()) {
+                    return Err(ctx.invalid("budget.monthly_usd", ctx.line(&b.monthly_usd), format!("budget {v} must be a positive number of USD")));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+
+        // [shift]
+        let shift = match &raw.shift {
+            None => Shift { size: Uncertain::Fixed(1.0), count: Uncertain::Fixed(1.0), volume: Uncertain::Fixed(1.0) },
+            Some(s) => {
+                let get = |u: &Option<U>, k: &str| -> Result<Uncertain, ScenarioError> {
+                    match u {
+                        Some(u) => ctx.check(u, k, Domain::NonNegative),
+                        None => Ok(Uncertain::Fixed(1.0)),
+                    }
+                };
+                Shift { size: get(&s.size, "shift.size")?, count: get(&s.count, "shift.count")?, volume: get(&s.volume, "shift.volume")? }
+            }
+        };
+        for (k, u) in [("shift.size", &shift.size), ("shift.count", &shift.count), ("shift.volume", &shift.volume)] {
+            if !(u.as_fixed() == Some(1.0)) {
+                assumptions.push(Assumption { key: k.into(), value: u.to_string(), origin: origin_of(k, true), level: "trial", non_neutral_default: false });
+            }
+        }
+
+        Ok(Scenario {
+            name: raw.name.clone(),
+            description: raw.description.clone(),
+            path: None,
+            sha256: crate::pricing::book::sha256_hex(text.as_bytes()),
+            overrides: overrides.to_vec(),
+            fitted_from,
+            horizon_months,
+            start_month,
+            trials,
+            seed,
+            mode,
+            volume,
+            monthly_growth,
+            seasonality,
+            segments,
+            caching: Caching { hit_rate, write_ttl, cacheable },
+            retries: Retries { max_attempts, classes },
+            routes,
+            budget_usd,
+            shift,
+            overhead: raw.overhead.clone(),
+            assumptions,
+        })
+        .map(|mut s| {
+            s.path = if name.is_empty() { None } else { Some(PathBuf::from(name)) };
+            s
+        })
+    }
+
+    /// The months forecast.
+    pub fn months(&self) -> Vec<Month> {
+        (0..self.horizon_months).map(|i| self.start_month.plus(i as i32)).collect()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct WorkloadOnly {
+    #[allow(dead_code)]
+    workload: WorkloadSection,
+    #[serde(flatten)]
+    #[allow(dead_code)]
+    rest: toml::Table,
+}
+
+fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Workload, ScenarioError> {
+    let get = |u: &Option<U>, k: &str, domain: Domain, default: f64| -> Result<Uncertain, ScenarioError> {
+        match u {
+            Some(u) => ctx.check(u, &format!("{prefix}.{k}"), domain),
+            None => Ok(Uncertain::Fixed(default)),
+        }
+    };
+    let input_tokens = match &w.input_tokens {
+        Some(u) => Some(ctx.check(u, &format!("{prefix}.input_tokens"), Domain::NonNegative)?),
+        None => None,
+    };
+    let mode = w.mode.as_deref().unwrap_or("parametric");
+    let resample = match mode {
+        "parametric" => None,
+        "resample" => {
+            if w.sessions.is_empty() {
+                return Err(ctx.invalid(&format!("{prefix}.mode"), None, "mode = \"resample\" needs recorded sessions; fit with `billcast fit --resample`"));
+            }
+            Some(Arc::new(w.sessions.clone()))
+        }
+        other => return Err(ctx.invalid(&format!("{prefix}.mode"), None, format!("'{other}': use \"parametric\" or \"resample\""))),
+    };
+    if w.output_tokens.is_none() && input_tokens.is_none() && resample.is_none() {
+        return Err(ctx.invalid(
+            &format!("{prefix}.output_tokens"),
+            None,
+            "missing: say how long outputs are, e.g. output_tokens = { dist = \"lognormal\", median = 150, sigma = 0.8 }, or use `from` with a fitted workload",
+        ));
+    }
+    let context = match &w.context {
+        None => Context::Full,
+        Some(c) => {
+            let line = ctx.line(c);
+            let c = c.get_ref();
+            match c.policy.as_str() {
+                "full" => Context::Full,
+                "window" => match c.turns {
+                    Some(n) if n >= 1 => Context::Window { turns: n },
+                    _ => return Err(ctx.invalid(&format!("{prefix}.context"), line, "window needs turns = N (N ≥ 1 turns of history kept)")),
+                },
+                "summarize" => match (c.above_tokens, c.summary_tokens) {
+                    (Some(a), Some(s)) if s < a => Context::Summarize { above_tokens: a as f64, summary_tokens: s as f64 },
+                    _ => {
+                        return Err(ctx.invalid(
+                            &format!("{prefix}.context"),
+                            line,
+                            "summarize needs above_tokens = N and summary_tokens = M with M < N",
+                        ));
+                    }
+                },
+                other => {
+                    return Err(ctx.invalid(&format!("{prefix}.context"), line, format!("policy '{other}': use full, window or summarize")));
+                }
+            }
+        }
+    };
+    let mut priced_tools = Vec::new();
+    for (tool, share) in &w.priced_tools {
+        let v = *share.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            return Err(ctx.invalid(&format!("{prefix}.priced_tools.{tool}"), ctx.line(share), "share of tool calls must be between 0 and 1"));
+        }
+        priced_tools.push((tool.clone(), v));
+    }
+    let max_output_tokens = match &w.max_output_tokens {
+        Some(m) if *m.get_ref() == 0 => return Err(ctx.invalid(&format!("{prefix}.max_output_tokens"), ctx.line(m), "must be ≥ 1")),
+        Some(m) => Some(*m.get_ref() as f64),
+        None => None,
+    };
+    let mut replicates = Vec::new();
+    for (i, rep) in w.replicates.iter().enumerate() {
+        let mut m = BTreeMap::new();
+        for (k, v) in rep {
+            let Some((_, _, domain, _)) = WORKLOAD_KEYS.iter().find(|(name, ..)| name == k) else {
+                return Err(ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, "not a fitted workload key"));
+            };
+            let u = Uncertain::from_toml(v).map_err(|e| ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e))?;
+            u.validate(k, *domain).map_err(|e| ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e.message))?;
+            m.insert(k.clone(), u);
+        }
+        replicates.push(m);
+    }
+    Ok(Workload {
+        system_prompt_tokens: get(&w.system_prompt_tokens, "system_prompt_tokens", Domain::NonNegative, 0.0)?,
+        turns_per_session: get(&w.turns_per_session, "turns_per_session", Domain::NonNegative, 1.0)?,
+        user_message_tokens: get(&w.user_message_tokens, "user_message_tokens", Domain::NonNegative, 0.0)?,
+        output_tokens: get(&w.output_tokens, "output_tokens", Domain::NonNegative, 0.0)?,
+        max_output_tokens,
+        reasoning_tokens: get(&w.reasoning_tokens, "reasoning_tokens", Domain::NonNegative, 0.0)?,
+        tool_rounds_per_turn: get(&w.tool_rounds_per_turn, "tool_rounds_per_turn", Domain::NonNegative, 0.0)?,
+        tool_calls_per_round: get(&w.tool_calls_per_round, "tool_calls_per_round", Domain::NonNegative, 1.0)?,
+        tool_result_tokens: get(&w.tool_result_tokens, "tool_result_tokens", Domain::NonNegative, 0.0)?,
+        input_tokens,
+        context,
+        priced_tools,
+        replicates,
+        resample,
+    })
+}
