@@ -17,6 +17,9 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Numeric kernels index several parallel arrays by the same position; iterator chains would
+// hide that.
+#![allow(clippy::needless_range_loop)]
 
 pub mod dist;
 pub mod engine;

@@ -17,7 +17,7 @@ fn group_thousands(int_part: &str) -> String {
     let bytes = int_part.as_bytes();
     let mut out = String::with_capacity(int_part.len() + int_part.len() / 3);
     for (i, b) in bytes.iter().enumerate() {
-        if i > 0 && (bytes.len() - i) % 3 == 0 {
+        if i > 0 && (bytes.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(*b as char);
@@ -120,7 +120,9 @@ fn trim_zeros(s: &str) -> String {
 
 /// Today's date in UTC (the only clock read in the library; callers may pass a date instead).
 pub fn today_utc() -> jiff::civil::Date {
-    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 /// A calendar month, `YYYY-MM`. Orders chronologically; serialises as `"2027-01"`.

@@ -19,7 +19,14 @@ use clap::{Parser, Subcommand};
 ///
 /// Start with:  billcast forecast scenarios/support-bot.toml
 #[derive(Parser, Debug)]
-#[command(name = "billcast", version, about, long_about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "billcast",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,11 +63,18 @@ pub fn classify(e: anyhow::Error) -> anyhow::Error {
             || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
             || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
     });
-    if usage { anyhow::Error::new(UsageError(e)) } else { e }
+    if usage {
+        anyhow::Error::new(UsageError(e))
+    } else {
+        e
+    }
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Parse arguments, run, and return the exit code.
@@ -82,7 +96,11 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let e = classify(e);
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

@@ -26,7 +26,8 @@ pub fn write(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
         Some(p) if p == Path::new("-") => write_stdout(text),
         Some(p) => {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create folder {}", dir.display()))?;
             }
             std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
         }
@@ -52,21 +53,33 @@ pub struct Progress {
 impl Progress {
     /// A bar for `total` units of `what`.
     pub fn new(total: u64, what: &str, quiet: bool) -> Progress {
-        let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::hidden());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
         if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
             "{{spinner}} {what} {{bar:40}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
         )) {
             bar.set_style(style);
         }
-        Progress { bar, start: Instant::now(), shown: false.into(), quiet }
+        Progress {
+            bar,
+            start: Instant::now(),
+            shown: false.into(),
+            quiet,
+        }
     }
 
     /// Report `done` units finished.
     pub fn set(&self, done: u64) {
         use std::sync::atomic::Ordering;
-        if !self.quiet && !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > Duration::from_secs(1) {
+        if !self.quiet
+            && !self.shown.load(Ordering::Relaxed)
+            && self.start.elapsed() > Duration::from_secs(1)
+        {
             self.shown.store(true, Ordering::Relaxed);
-            self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
         self.bar.set_position(done);
     }

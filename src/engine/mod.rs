@@ -10,6 +10,7 @@
 //! `(seed, trial, purpose)` and results are combined in trial order, so output is identical
 //! for any number of threads.
 
+pub mod fast;
 pub mod naive;
 pub mod prepare;
 pub mod session;
@@ -32,7 +33,15 @@ use session::{Acc, CLASSES, ORIGINS};
 use trial::{Draws, Pins};
 
 /// Cost components in report order; they sum to the bill.
-pub const COMPONENTS: [&str; 7] = ["input", "cache_read", "cache_write", "output", "reasoning", "tool_fees", "retries"];
+pub const COMPONENTS: [&str; 7] = [
+    "input",
+    "cache_read",
+    "cache_write",
+    "output",
+    "reasoning",
+    "tool_fees",
+    "retries",
+];
 
 /// What can go wrong while simulating.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -119,16 +128,32 @@ pub struct Simulation {
 
 /// One priced month of one trial.
 #[derive(Debug, Clone, Default)]
-struct MonthOut {
-    total: f64,
-    comp: [f64; 7],
-    routes: Vec<f64>,
-    vol: Volumes,
+pub(crate) struct MonthOut {
+    pub(crate) total: f64,
+    pub(crate) comp: [f64; 7],
+    pub(crate) routes: Vec<f64>,
+    pub(crate) vol: Volumes,
 }
 
-/// Price one month of accumulated quantities.
+/// Price one month of accumulated quantities, tool fees included.
 fn price_month(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
-    let mut out = MonthOut { routes: vec![0.0; p.routes.len()], ..Default::default() };
+    let mut out = price_tokens(p, m, acc);
+    if !p.tool_ids.is_empty() {
+        for (r, fee) in p.tool_fees(&acc.tools).into_iter().enumerate() {
+            out.comp[5] += fee;
+            out.routes[r] += fee;
+            out.total += fee;
+        }
+    }
+    out
+}
+
+/// Price the tokens of one month (no tool fees).
+fn price_tokens(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
+    let mut out = MonthOut {
+        routes: vec![0.0; p.routes.len()],
+        ..Default::default()
+    };
     for r in 0..p.routes.len() {
         for tier in 0..p.tiers {
             let card = p.rates[m][r][tier].as_array();
@@ -145,12 +170,6 @@ fn price_month(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
                     out.vol.tokens[c] += q;
                 }
             }
-        }
-    }
-    if !p.tool_ids.is_empty() {
-        for (r, fee) in p.tool_fees(&acc.tools).into_iter().enumerate() {
-            out.comp[5] += fee;
-            out.routes[r] += fee;
         }
     }
     out.total = out.comp.iter().sum();
@@ -170,41 +189,103 @@ fn inner_purpose(month: usize, seg: usize) -> u64 {
 
 /// Stochastic rounding: `floor(x)` plus one with probability `frac(x)`; keeps `E[n] = x`.
 fn round_count(x: f64, rng: &mut FastRng) -> u64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return 0;
     }
     let f = x.floor();
     (f as u64) + u64::from(rng.uniform() < x - f)
 }
 
+/// Above this many sessions across all trials (median world), `auto` picks fast mode.
+pub const AUTO_EXACT_MAX: f64 = 5e6;
+
+/// Sessions an exact run would simulate in the median world, over all months and trials.
+pub fn expected_session_trials(s: &Scenario) -> f64 {
+    let d = Draws {
+        seed: s.seed,
+        trial: 0,
+        pins: None,
+        all_at: Some(0.5),
+    };
+    let Ok(vol) = trial::draw_volume(s, &d) else {
+        return f64::INFINITY;
+    };
+    let per_trial: f64 = (0..s.horizon_months as usize)
+        .map(|m| {
+            (0..s.segments.len())
+                .map(|seg| trial::month_sessions(s, &vol, seg, m))
+                .sum::<f64>()
+        })
+        .sum();
+    per_trial * s.trials as f64
+}
+
 /// Simulate `scenario` priced with `book`.
-pub fn simulate(scenario: &Scenario, book: &PriceBook, opts: &SimOptions<'_>) -> Result<Simulation, EngineError> {
+pub fn simulate(
+    scenario: &Scenario,
+    book: &PriceBook,
+    opts: &SimOptions<'_>,
+) -> Result<Simulation, EngineError> {
     let prepared = Prepared::new(scenario, book)?;
     simulate_prepared(scenario, &prepared, opts)
 }
 
 /// Simulate with routes already resolved.
-pub fn simulate_prepared(s: &Scenario, p: &Prepared, opts: &SimOptions<'_>) -> Result<Simulation, EngineError> {
-    let mode = opts.mode.unwrap_or(s.mode);
-    let (mode, reason) = match mode {
+pub fn simulate_prepared(
+    s: &Scenario,
+    p: &Prepared,
+    opts: &SimOptions<'_>,
+) -> Result<Simulation, EngineError> {
+    let requested = opts.mode.unwrap_or(s.mode);
+    let work = expected_session_trials(s);
+    let (mode, mut reason) = match requested {
         Mode::Exact => (Mode::Exact, "exact mode requested".to_string()),
-        Mode::Auto => (Mode::Exact, "auto: exact simulation of every session".to_string()),
-        Mode::Fast => return Err(EngineError::Mode("fast mode is not available yet; use mode = \"exact\"".into())),
+        Mode::Fast => (Mode::Fast, "fast mode requested".to_string()),
+        Mode::Auto if work <= AUTO_EXACT_MAX => (
+            Mode::Exact,
+            format!(
+                "auto: about {} sessions across all trials, small enough to simulate every one",
+                crate::units::format_count(work)
+            ),
+        ),
+        Mode::Auto => (
+            Mode::Fast,
+            format!(
+                "auto: exact would simulate about {} sessions; fast mode aggregates each month analytically from a pilot",
+                crate::units::format_count(work)
+            ),
+        ),
     };
     let cache = Mutex::new(SamplerCache::new());
-    let done = AtomicU64::new(0);
     let n_months = p.months.len();
-    let trials: Vec<Vec<MonthOut>> = (0..s.trials)
-        .into_par_iter()
-        .map(|t| {
-            let out = run_trial(s, p, t, opts.pins, &cache);
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if let Some(f) = opts.progress {
-                f(n);
-            }
-            out
-        })
-        .collect::<Result<_, _>>()?;
+    let trials: Vec<Vec<MonthOut>> = match mode {
+        Mode::Fast => {
+            let run = fast::run(s, p, opts.pins, opts.progress, &cache)?;
+            reason.push_str(&format!(
+                " ({} replicate{} × {} pilot sessions; Cornish–Fisher aggregate where |skewness of the monthly sum| ≤ {}, exact otherwise: {} trial-months simulated exactly)",
+                run.replicates,
+                if run.replicates == 1 { "" } else { "s" },
+                crate::units::format_count(run.pilot as f64),
+                fast::MAX_SUM_SKEW,
+                run.exact_fallbacks
+            ));
+            run.trials
+        }
+        _ => {
+            let done = AtomicU64::new(0);
+            (0..s.trials)
+                .into_par_iter()
+                .map(|t| {
+                    let out = run_trial(s, p, t, opts.pins, &cache);
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(f) = opts.progress {
+                        f(n);
+                    }
+                    out
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
     let mut sim = Simulation {
         months: p.months.clone(),
         route_names: p.routes.iter().map(|r| r.name.clone()).collect(),
@@ -245,8 +326,19 @@ pub fn simulate_prepared(s: &Scenario, p: &Prepared, opts: &SimOptions<'_>) -> R
     Ok(sim)
 }
 
-fn run_trial(s: &Scenario, p: &Prepared, t: u64, pins: Option<&Pins>, cache: &Mutex<SamplerCache>) -> Result<Vec<MonthOut>, EngineError> {
-    let d = Draws { seed: s.seed, trial: t, pins };
+fn run_trial(
+    s: &Scenario,
+    p: &Prepared,
+    t: u64,
+    pins: Option<&Pins>,
+    cache: &Mutex<SamplerCache>,
+) -> Result<Vec<MonthOut>, EngineError> {
+    let d = Draws {
+        seed: s.seed,
+        trial: t,
+        pins,
+        all_at: None,
+    };
     let vol = trial::draw_volume(s, &d)?;
     let sims = s
         .segments

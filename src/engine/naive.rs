@@ -37,19 +37,34 @@ fn median(u: &crate::dist::Uncertain, key: &str, domain: Domain) -> f64 {
 }
 
 fn mean_of(u: &crate::dist::Uncertain, key: &str) -> f64 {
-    u.resolve_median(key, Domain::NonNegative).map(|d| d.mean()).unwrap_or(f64::NAN)
+    u.resolve_median(key, Domain::NonNegative)
+        .map(|d| d.mean())
+        .unwrap_or(f64::NAN)
 }
 
 /// Compute the naive estimate of the first month.
 pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
     let (sessions, one_turn) = match &s.volume {
-        Volume::Users { users, sessions_per_user } => (
+        Volume::Users {
+            users,
+            sessions_per_user,
+        } => (
             median(users, "traffic.monthly_active_users", Domain::NonNegative)
-                * median(sessions_per_user, "traffic.sessions_per_user", Domain::NonNegative),
+                * median(
+                    sessions_per_user,
+                    "traffic.sessions_per_user",
+                    Domain::NonNegative,
+                ),
             false,
         ),
-        Volume::Sessions(v) => (median(v, "traffic.sessions_per_month", Domain::NonNegative), false),
-        Volume::Requests(v) => (median(v, "traffic.requests_per_month", Domain::NonNegative), true),
+        Volume::Sessions(v) => (
+            median(v, "traffic.sessions_per_month", Domain::NonNegative),
+            false,
+        ),
+        Volume::Requests(v) => (
+            median(v, "traffic.requests_per_month", Domain::NonNegative),
+            true,
+        ),
     };
     let cal = s.start_month.month as usize - 1;
     let mut requests = 0.0;
@@ -57,25 +72,43 @@ pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
     let mut output = 0.0;
     for seg in &s.segments {
         let w = &seg.workload;
-        let seg_sessions = sessions * seg.share * median(&seg.sessions_scale, "sessions_scale", Domain::NonNegative) * s.seasonality[cal];
-        let turns = if one_turn { 1.0 } else { mean_of(&w.turns_per_session, "turns_per_session") };
+        let seg_sessions = sessions
+            * seg.share
+            * median(&seg.sessions_scale, "sessions_scale", Domain::NonNegative)
+            * s.seasonality[cal];
+        let turns = if one_turn {
+            1.0
+        } else {
+            mean_of(&w.turns_per_session, "turns_per_session")
+        };
         let seg_requests = seg_sessions * turns;
         let seg_input = match &w.input_tokens {
             Some(u) => mean_of(u, "input_tokens"),
-            None => median(&w.system_prompt_tokens, "system_prompt_tokens", Domain::NonNegative) + mean_of(&w.user_message_tokens, "user_message_tokens"),
+            None => {
+                median(
+                    &w.system_prompt_tokens,
+                    "system_prompt_tokens",
+                    Domain::NonNegative,
+                ) + mean_of(&w.user_message_tokens, "user_message_tokens")
+            }
         };
         requests += seg_requests;
         input += seg_requests * seg_input;
         output += seg_requests * mean_of(&w.output_tokens, "output_tokens");
     }
-    let (input, output) = if requests > 0.0 { (input / requests, output / requests) } else { (0.0, 0.0) };
+    let (input, output) = if requests > 0.0 {
+        (input / requests, output / requests)
+    } else {
+        (0.0, 0.0)
+    };
     let usd_per_request: f64 = p
         .routes
         .iter()
         .enumerate()
         .map(|(r, route)| {
             let card = &p.rates[0][r][0];
-            route.share * (input * card.input + output * card.output) * route.tokenizer_ratio / TOKENS_PER_MTOK
+            route.share * (input * card.input + output * card.output) * route.tokenizer_ratio
+                / TOKENS_PER_MTOK
         })
         .sum();
     Naive {

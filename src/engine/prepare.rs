@@ -92,9 +92,16 @@ impl Prepared {
         }
         let mut tools = Vec::new();
         for (i, r) in scenario.routes.iter().enumerate() {
-            let model = book.model(&r.model).map_err(|e| EngineError::Route { route: i, source: e })?;
+            let model = book.model(&r.model).map_err(|e| EngineError::Route {
+                route: i,
+                source: e,
+            })?;
             let ratio = r.tokenizer_ratio.unwrap_or_else(|| model.tokenizer_ratio());
-            let thresholds = model.context_tiers().iter().map(|t| (t.above_input_tokens as f64, t.inclusive)).collect();
+            let thresholds = model
+                .context_tiers()
+                .iter()
+                .map(|t| (t.above_input_tokens as f64, t.inclusive))
+                .collect();
             let provider = book.provider(&model.provider);
             let mut route_tools = Vec::new();
             for seg in &scenario.segments {
@@ -102,9 +109,13 @@ impl Prepared {
                     if route_tools.iter().any(|t: &PreparedTool| &t.id == tool) {
                         continue;
                     }
-                    let entry = provider.and_then(|p| p.tool(tool, model.entry.id.get_ref())).cloned();
+                    let entry = provider
+                        .and_then(|p| p.tool(tool, model.entry.id.get_ref()))
+                        .cloned();
                     if entry.is_none() {
-                        let known: Vec<String> = provider.map(|p| p.entry.tools.iter().map(|t| t.id.clone()).collect()).unwrap_or_default();
+                        let known: Vec<String> = provider
+                            .map(|p| p.entry.tools.iter().map(|t| t.id.clone()).collect())
+                            .unwrap_or_default();
                         return Err(EngineError::Route {
                             route: i,
                             source: crate::pricing::PricingError::UnknownOption {
@@ -119,7 +130,12 @@ impl Prepared {
                         Some(g) => format!("{}/{g}", model.provider),
                         None => format!("{}/{tool}/{}", model.provider, model.entry.id.get_ref()),
                     };
-                    route_tools.push(PreparedTool { id: tool.clone(), share: *share, entry, allowance_key });
+                    route_tools.push(PreparedTool {
+                        id: tool.clone(),
+                        share: *share,
+                        entry,
+                        allowance_key,
+                    });
                 }
             }
             // Keep tool slots in the global order.
@@ -132,7 +148,10 @@ impl Prepared {
                 share: r.share,
                 tokenizer_ratio: ratio,
                 output_scale: r.output_tokens_scale,
-                model_max_output: model.entry.max_output_tokens.map_or(f64::INFINITY, |m| m as f64),
+                model_max_output: model
+                    .entry
+                    .max_output_tokens
+                    .map_or(f64::INFINITY, |m| m as f64),
                 thresholds,
                 min_cache_prefix: model.min_cache_prefix(),
                 bills_cache_writes: model.bills_cache_writes(),
@@ -141,13 +160,20 @@ impl Prepared {
                 deprecation: model.entry.deprecation_date.map(|d| d.0),
             });
         }
-        let tiers = routes.iter().map(|r| r.thresholds.len() + 1).max().unwrap_or(1);
+        let tiers = routes
+            .iter()
+            .map(|r| r.thresholds.len() + 1)
+            .max()
+            .unwrap_or(1);
         let mut rates = Vec::new();
         let mut price_dates = Vec::new();
         for m in &months {
             let mut per_route = Vec::new();
             for (i, r) in scenario.routes.iter().enumerate() {
-                let model = book.model(&r.model).map_err(|e| EngineError::Route { route: i, source: e })?;
+                let model = book.model(&r.model).map_err(|e| EngineError::Route {
+                    route: i,
+                    source: e,
+                })?;
                 let q = RateQuery {
                     date: Some(m.first_day()),
                     service_tier: r.service_tier.clone(),
@@ -157,25 +183,41 @@ impl Prepared {
                 let mut cards = Vec::new();
                 for tier in 0..tiers {
                     let t = tier.min(model.context_tiers().len());
-                    cards.push(model.rate_card(&q, t).map_err(|e| EngineError::Route { route: i, source: e })?);
+                    cards.push(model.rate_card(&q, t).map_err(|e| EngineError::Route {
+                        route: i,
+                        source: e,
+                    })?);
                 }
                 let (_, from, _) = model.rates_on(m.first_day());
-                price_dates.push((m.to_string(), model.reference(), from.map(|d| d.to_string())));
+                price_dates.push((
+                    m.to_string(),
+                    model.reference(),
+                    from.map(|d| d.to_string()),
+                ));
                 per_route.push(cards);
             }
             rates.push(per_route);
         }
         for (r, pr) in routes.iter().enumerate() {
-            if let Some(dep) = pr.deprecation {
-                if let Some(m) = months.iter().find(|m| m.first_day() > dep) {
-                    warnings.push(format!(
+            if let Some(dep) = pr.deprecation
+                && let Some(m) = months.iter().find(|m| m.first_day() > dep)
+            {
+                warnings.push(format!(
                         "route {} uses {}, deprecated on {dep}; from {m} the forecast assumes it is still served at its last price",
                         r, pr.model
                     ));
-                }
             }
         }
-        Ok(Prepared { months, routes, tiers, rates, tools, tool_ids, warnings, price_dates })
+        Ok(Prepared {
+            months,
+            routes,
+            tiers,
+            rates,
+            tools,
+            tool_ids,
+            warnings,
+            price_dates,
+        })
     }
 
     /// USD of tool fees for one month: counts per route per tool slot, with free allowances
@@ -186,7 +228,9 @@ impl Prepared {
         let mut fees = vec![0.0; self.routes.len()];
         for (r, tools) in self.tools.iter().enumerate() {
             for t in tools {
-                let Some(slot) = self.tool_ids.iter().position(|x| x == &t.id) else { continue };
+                let Some(slot) = self.tool_ids.iter().position(|x| x == &t.id) else {
+                    continue;
+                };
                 let n = counts[r * nt + slot];
                 if let Some(entry) = &t.entry {
                     let before = used.entry(t.allowance_key.as_str()).or_insert(0.0);

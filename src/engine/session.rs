@@ -7,7 +7,9 @@
 //! call, its new content and its visible output join the history (reasoning does not). The
 //! cacheable prefix is the system prompt (`cacheable = "system"`) or everything but the new
 //! content (`"history"`); a hit reads it from cache, a miss writes it (when the model bills
-//! writes) or pays full input.
+//! writes) or pays full input. With the history cacheable the breakpoint is at the end of the
+//! prompt, so on models that bill writes the new content is written too (hit: read the prefix,
+//! write the new content; miss: write the whole prompt).
 
 use crate::dist::{FastRng, Sampler};
 use crate::scenario::Context;
@@ -149,7 +151,10 @@ impl Acc {
     /// Add another accumulator.
     pub fn add(&mut self, o: &Acc) {
         self.q.iter_mut().zip(&o.q).for_each(|(a, b)| *a += b);
-        self.tools.iter_mut().zip(&o.tools).for_each(|(a, b)| *a += b);
+        self.tools
+            .iter_mut()
+            .zip(&o.tools)
+            .for_each(|(a, b)| *a += b);
         self.sessions += o.sessions;
         self.turns += o.turns;
         self.calls += o.calls;
@@ -230,7 +235,9 @@ impl SessionSim {
             acc.attempts += 1.0;
             let out = match fixed_output {
                 Some(o) => o,
-                None => (self.output.sample(rng) * route.out_mult).ceil().min(route.cap),
+                None => (self.output.sample(rng) * route.out_mult)
+                    .ceil()
+                    .min(route.cap),
             };
             let reasoning = if self.reasoning.is_const() {
                 self.reasoning.sample(rng) * route.size_mult
@@ -248,8 +255,18 @@ impl SessionSim {
                 if cacheable {
                     if rng.uniform() < self.hit {
                         read = prefix;
+                        // With the history cacheable, the cache breakpoint sits at the end of
+                        // the prompt: the new content is written for the next call.
+                        if self.cache_history && route.writes {
+                            write = rest;
+                            uncached = 0.0;
+                        }
                     } else if route.writes {
                         write = prefix;
+                        if self.cache_history {
+                            write += rest;
+                            uncached = 0.0;
+                        }
                     } else {
                         uncached += prefix;
                     }
@@ -281,7 +298,10 @@ impl SessionSim {
             return 0;
         }
         let u = rng.uniform();
-        self.routes.iter().position(|r| u < r.cum_share).unwrap_or(self.routes.len() - 1)
+        self.routes
+            .iter()
+            .position(|r| u < r.cum_share)
+            .unwrap_or(self.routes.len() - 1)
     }
 
     /// Record tool uses of one round: `k` calls, each a priced tool with its share.
@@ -315,24 +335,44 @@ impl SessionSim {
             self.replay_session(rng, r, replay, system, acc);
             return;
         }
-        let turns = if self.one_turn { 1.0 } else { scale_count(self.turns.sample(rng).round().max(0.0), self.count_mult, rng) };
+        let turns = if self.one_turn {
+            1.0
+        } else {
+            scale_count(
+                self.turns.sample(rng).round().max(0.0),
+                self.count_mult,
+                rng,
+            )
+        };
         // History bookkeeping: `hist` is what is re-sent; `window` holds completed turns.
         let mut hist = 0.0f64;
         let mut window_turns: [f64; 64] = [0.0; 64];
         let mut completed = 0usize;
         for _ in 0..(turns as u64) {
             acc.turns += 1.0;
-            if let Context::Summarize { above_tokens, summary_tokens } = self.context {
+            if let Context::Summarize {
+                above_tokens,
+                summary_tokens,
+            } = self.context
+            {
                 let above = above_tokens * m;
                 if hist > above {
                     let summary = (summary_tokens * m).ceil();
-                    let (prefix, rest) = if self.cache_history { (system + hist, 0.0) } else { (system, hist) };
+                    let (prefix, rest) = if self.cache_history {
+                        (system + hist, 0.0)
+                    } else {
+                        (system, hist)
+                    };
                     self.call(rng, r, acc, prefix, rest, Some(summary));
                     hist = summary;
                 }
             }
             let user = (self.user.sample(rng) * m).ceil();
-            let rounds = scale_count(self.rounds.sample(rng).round().max(0.0), self.count_mult, rng);
+            let rounds = scale_count(
+                self.rounds.sample(rng).round().max(0.0),
+                self.count_mult,
+                rng,
+            );
             let mut new = user;
             let mut turn_tokens = 0.0;
             let mut round = 0.0;
@@ -367,12 +407,21 @@ impl SessionSim {
                 window_turns[completed % window_turns.len()] = turn_tokens;
                 completed += 1;
                 let n = completed.min(keep);
-                hist = (0..n).map(|i| window_turns[(completed - 1 - i) % window_turns.len()]).sum();
+                hist = (0..n)
+                    .map(|i| window_turns[(completed - 1 - i) % window_turns.len()])
+                    .sum();
             }
         }
     }
 
-    fn replay_session(&self, rng: &mut FastRng, r: usize, replay: &[Vec<[f64; 3]>], system: f64, acc: &mut Acc) {
+    fn replay_session(
+        &self,
+        rng: &mut FastRng,
+        r: usize,
+        replay: &[Vec<[f64; 3]>],
+        system: f64,
+        acc: &mut Acc,
+    ) {
         if replay.is_empty() {
             return;
         }
@@ -382,8 +431,13 @@ impl SessionSim {
         for call in &replay[i] {
             let input = (call[0] * m).ceil();
             let prefix = system.min(input);
-            let out = (call[1] * self.routes[r].out_mult).ceil().min(self.routes[r].cap);
-            if self.call(rng, r, acc, prefix, input - prefix, Some(out)).is_none() {
+            let out = (call[1] * self.routes[r].out_mult)
+                .ceil()
+                .min(self.routes[r].cap);
+            if self
+                .call(rng, r, acc, prefix, input - prefix, Some(out))
+                .is_none()
+            {
                 break;
             }
             acc.tool_calls += call[2];

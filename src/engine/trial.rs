@@ -26,6 +26,8 @@ pub struct Draws<'a> {
     pub trial: u64,
     /// Pinned inputs.
     pub pins: Option<&'a Pins>,
+    /// Use this quantile for every input (e.g. 0.5 for a "typical" world).
+    pub all_at: Option<f64>,
 }
 
 impl Draws<'_> {
@@ -34,12 +36,16 @@ impl Draws<'_> {
         if let Some(p) = self.pins.and_then(|p| p.get(key)) {
             return *p;
         }
+        if let Some(q) = self.all_at {
+            return q;
+        }
         key_uniform(self.seed, self.trial, key)
     }
 
     /// Draw an epistemic input.
     pub fn draw(&self, u: &Uncertain, key: &str, domain: Domain) -> Result<f64, EngineError> {
-        u.draw(key, domain, &mut |k| self.u(k)).map_err(EngineError::Dist)
+        u.draw(key, domain, &mut |k| self.u(k))
+            .map_err(EngineError::Dist)
     }
 }
 
@@ -57,22 +63,43 @@ pub struct TrialVolume {
 /// Draw the volume of one trial.
 pub fn draw_volume(s: &Scenario, d: &Draws<'_>) -> Result<TrialVolume, EngineError> {
     let (base, one_turn) = match &s.volume {
-        Volume::Users { users, sessions_per_user } => (
+        Volume::Users {
+            users,
+            sessions_per_user,
+        } => (
             d.draw(users, "traffic.monthly_active_users", Domain::NonNegative)?
-                * d.draw(sessions_per_user, "traffic.sessions_per_user", Domain::NonNegative)?,
+                * d.draw(
+                    sessions_per_user,
+                    "traffic.sessions_per_user",
+                    Domain::NonNegative,
+                )?,
             false,
         ),
-        Volume::Sessions(v) => (d.draw(v, "traffic.sessions_per_month", Domain::NonNegative)?, false),
-        Volume::Requests(v) => (d.draw(v, "traffic.requests_per_month", Domain::NonNegative)?, true),
+        Volume::Sessions(v) => (
+            d.draw(v, "traffic.sessions_per_month", Domain::NonNegative)?,
+            false,
+        ),
+        Volume::Requests(v) => (
+            d.draw(v, "traffic.requests_per_month", Domain::NonNegative)?,
+            true,
+        ),
     };
     let shift = d.draw(&s.shift.volume, "shift.volume", Domain::NonNegative)?;
     let growth = d.draw(&s.monthly_growth, "traffic.monthly_growth", Domain::Real)?;
     let mut base_sessions = Vec::new();
     for (i, seg) in s.segments.iter().enumerate() {
-        let scale = d.draw(&seg.sessions_scale, &format!("traffic.cohorts[{i}].sessions_scale"), Domain::NonNegative)?;
+        let scale = d.draw(
+            &seg.sessions_scale,
+            &format!("traffic.cohorts[{i}].sessions_scale"),
+            Domain::NonNegative,
+        )?;
         base_sessions.push(base * shift * seg.share * scale);
     }
-    Ok(TrialVolume { base_sessions, growth, one_turn })
+    Ok(TrialVolume {
+        base_sessions,
+        growth,
+        one_turn,
+    })
 }
 
 /// Expected sessions of a segment in month `i` (0-based) of the horizon.
@@ -93,22 +120,34 @@ pub fn session_sim(
     cache: &Mutex<SamplerCache>,
 ) -> Result<SessionSim, EngineError> {
     let w = &seg.workload;
-    let prefix = if s.segments.len() > 1 { format!("traffic.cohorts[{seg_idx}].workload") } else { "workload".to_string() };
+    let prefix = if s.segments.len() > 1 {
+        format!("traffic.cohorts[{seg_idx}].workload")
+    } else {
+        "workload".to_string()
+    };
     // A bootstrap replicate of the fitted workload replaces the keys it carries.
     let replicate = if w.replicates.is_empty() {
         None
     } else {
-        let i = ((d.u("workload.replicate") * w.replicates.len() as f64) as usize).min(w.replicates.len() - 1);
+        let i = ((d.u("workload.replicate") * w.replicates.len() as f64) as usize)
+            .min(w.replicates.len() - 1);
         Some(&w.replicates[i])
     };
     let pick = |key: &str, u: &Uncertain| -> Uncertain {
-        replicate.and_then(|r| r.get(key)).cloned().unwrap_or_else(|| u.clone())
+        replicate
+            .and_then(|r| r.get(key))
+            .cloned()
+            .unwrap_or_else(|| u.clone())
     };
     let sampler = |key: &str, u: &Uncertain| -> Result<crate::dist::Sampler, EngineError> {
         let u = pick(key, u);
         let full = format!("{prefix}.{key}");
-        let dist = u.resolve(&full, Domain::NonNegative, &mut |k| d.u(k)).map_err(EngineError::Dist)?;
-        let mut c = cache.lock().map_err(|_| EngineError::Internal("sampler cache poisoned".into()))?;
+        let dist = u
+            .resolve(&full, Domain::NonNegative, &mut |k| d.u(k))
+            .map_err(EngineError::Dist)?;
+        let mut c = cache
+            .lock()
+            .map_err(|_| EngineError::Internal("sampler cache poisoned".into()))?;
         Ok(c.sampler(&dist))
     };
     let turns = sampler("turns_per_session", &w.turns_per_session)?;
@@ -122,15 +161,23 @@ pub fn session_sim(
         Some(u) => Some(sampler("input_tokens", u)?),
         None => None,
     };
-    let system = d.draw(&pick("system_prompt_tokens", &w.system_prompt_tokens), &format!("{prefix}.system_prompt_tokens"), Domain::NonNegative)?;
+    let system = d.draw(
+        &pick("system_prompt_tokens", &w.system_prompt_tokens),
+        &format!("{prefix}.system_prompt_tokens"),
+        Domain::NonNegative,
+    )?;
     let size = d.draw(&s.shift.size, "shift.size", Domain::NonNegative)?;
     let count_mult = d.draw(&s.shift.count, "shift.count", Domain::NonNegative)?;
-    let hit = d.draw(&s.caching.hit_rate, "caching.hit_rate", Domain::Probability)?.clamp(0.0, 1.0);
+    let hit = d
+        .draw(&s.caching.hit_rate, "caching.hit_rate", Domain::Probability)?
+        .clamp(0.0, 1.0);
     let mut fail_cum = [0.0; 4];
     let mut fail_billed = [false; 4];
     let mut cum = 0.0;
     for (k, c) in s.retries.classes.iter().enumerate() {
-        cum += d.draw(&c.p, &format!("retries.{}.p", c.name), Domain::Probability)?.clamp(0.0, 1.0);
+        cum += d
+            .draw(&c.p, &format!("retries.{}.p", c.name), Domain::Probability)?
+            .clamp(0.0, 1.0);
         fail_cum[k] = cum.min(1.0);
         fail_billed[k] = c.billed;
     }
@@ -139,7 +186,10 @@ pub fn session_sim(
     for r in &p.routes {
         cum_share += r.share;
         let size_mult = r.tokenizer_ratio * size;
-        let cap = w.max_output_tokens.unwrap_or(f64::INFINITY).min(r.model_max_output);
+        let cap = w
+            .max_output_tokens
+            .unwrap_or(f64::INFINITY)
+            .min(r.model_max_output);
         routes.push(RouteSim {
             cum_share,
             size_mult,
@@ -153,9 +203,18 @@ pub fn session_sim(
     let tool_shares = p
         .tool_ids
         .iter()
-        .map(|id| w.priced_tools.iter().find(|(t, _)| t == id).map_or(0.0, |(_, s)| *s))
+        .map(|id| {
+            w.priced_tools
+                .iter()
+                .find(|(t, _)| t == id)
+                .map_or(0.0, |(_, s)| *s)
+        })
         .collect::<Vec<_>>();
-    let tool_shares = if tool_shares.iter().all(|s| *s == 0.0) { vec![] } else { tool_shares };
+    let tool_shares = if tool_shares.iter().all(|s| *s == 0.0) {
+        vec![]
+    } else {
+        tool_shares
+    };
     Ok(SessionSim {
         turns,
         one_turn,

@@ -29,16 +29,36 @@ struct Row<'a> {
 }
 
 const FIXED: [&str; 19] = [
-    "month", "mean", "sd", "p5", "p25", "p50", "p75", "p90", "p95", "p99", "p95_se", "prob_over_budget", "input",
-    "cache_read", "cache_write", "output", "reasoning", "tool_fees", "retries",
+    "month",
+    "mean",
+    "sd",
+    "p5",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "p95",
+    "p99",
+    "p95_se",
+    "prob_over_budget",
+    "input",
+    "cache_read",
+    "cache_write",
+    "output",
+    "reasoning",
+    "tool_fees",
+    "retries",
 ];
 
 /// Render the per-month CSV.
 pub fn render(r: &Report) -> Result<String, ReportError> {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(vec![]);
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(vec![]);
     let mut header: Vec<String> = FIXED.iter().map(|s| s.to_string()).collect();
     header.extend(r.routes.iter().map(|x| format!("route:{}", x.name)));
-    w.write_record(&header).map_err(|e| ReportError::Csv(e.to_string()))?;
+    w.write_record(&header)
+        .map_err(|e| ReportError::Csv(e.to_string()))?;
     for m in &r.months {
         let c = &m.components;
         let row = Row {
@@ -63,9 +83,15 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
             retries: c.retries,
         };
         // The fixed fields via serde (one struct per table); route columns appended after.
-        let mut fixed = csv::WriterBuilder::new().has_headers(false).from_writer(vec![]);
-        fixed.serialize(&row).map_err(|e| ReportError::Csv(e.to_string()))?;
-        let bytes = fixed.into_inner().map_err(|e| ReportError::Csv(e.to_string()))?;
+        let mut fixed = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(vec![]);
+        fixed
+            .serialize(&row)
+            .map_err(|e| ReportError::Csv(e.to_string()))?;
+        let bytes = fixed
+            .into_inner()
+            .map_err(|e| ReportError::Csv(e.to_string()))?;
         let line = String::from_utf8_lossy(&bytes);
         let mut rec: Vec<String> = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -76,8 +102,11 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
             .map(|x| x.iter().map(String::from).collect())
             .unwrap_or_default();
         rec.extend(m.routes.iter().map(|x| x.usd.to_string()));
-        w.write_record(&rec).map_err(|e| ReportError::Csv(e.to_string()))?;
+        w.write_record(&rec)
+            .map_err(|e| ReportError::Csv(e.to_string()))?;
     }
-    let bytes = w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ReportError::Csv(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| ReportError::Csv(e.to_string()))
 }

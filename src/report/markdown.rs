@@ -8,13 +8,27 @@ use crate::units::format_usd;
 /// Render a grid as a GitHub-flavoured Markdown table.
 pub fn grid(g: &Grid) -> String {
     let esc = |s: &str| s.replace('|', "\\|");
-    let mut out = format!("| {} |\n|", g.header.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "));
+    let mut out = format!(
+        "| {} |\n|",
+        g.header
+            .iter()
+            .map(|h| esc(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     for i in 0..g.header.len() {
-        out.push_str(if g.right.get(i).copied().unwrap_or(false) { " ---: |" } else { " --- |" });
+        out.push_str(if g.right.get(i).copied().unwrap_or(false) {
+            " ---: |"
+        } else {
+            " --- |"
+        });
     }
     out.push('\n');
     for row in &g.rows {
-        out.push_str(&format!("| {} |\n", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")));
+        out.push_str(&format!(
+            "| {} |\n",
+            row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+        ));
     }
     out
 }
@@ -34,7 +48,10 @@ pub fn render(r: &Report) -> String {
         format_usd(n.usd_per_request)
     ));
     if let Some(m) = r.headline_month() {
-        out.push_str(&format!("\n<details><summary>Where the money goes in {}</summary>\n\n", m.month));
+        out.push_str(&format!(
+            "\n<details><summary>Where the money goes in {}</summary>\n\n",
+            m.month
+        ));
         out.push_str(&grid(&rows::components(m)));
         if r.routes.len() > 1 {
             out.push('\n');

@@ -30,7 +30,9 @@ pub enum ReportError {
     #[error("csv: {0}")]
     Csv(String),
     /// A saved report is from an incompatible version.
-    #[error("{path}: report schema_version {found} is not supported (this billcast reads {SCHEMA_VERSION}); re-run the forecast")]
+    #[error(
+        "{path}: report schema_version {found} is not supported (this billcast reads {SCHEMA_VERSION}); re-run the forecast"
+    )]
     Version {
         /// File.
         path: String,
@@ -287,7 +289,13 @@ pub struct ReportAssumption {
 
 impl Report {
     /// Build the report of a simulation.
-    pub fn from_simulation(s: &Scenario, book: &PriceBook, p: &Prepared, sim: &Simulation, naive: Naive) -> Report {
+    pub fn from_simulation(
+        s: &Scenario,
+        book: &PriceBook,
+        p: &Prepared,
+        sim: &Simulation,
+        naive: Naive,
+    ) -> Report {
         let mut months = Vec::new();
         for (m, month) in sim.months.iter().enumerate() {
             let mut xs = sim.totals[m].clone();
@@ -308,7 +316,15 @@ impl Report {
                 p95_se: quantile_se(&xs, 0.95),
                 prob_over_budget: s.budget_usd.map(|b| prob_over(&xs, b)),
                 components: Components::from_array(&sim.components[m]),
-                routes: sim.route_names.iter().zip(&sim.routes[m]).map(|(r, u)| RouteCost { route: r.clone(), usd: *u }).collect(),
+                routes: sim
+                    .route_names
+                    .iter()
+                    .zip(&sim.routes[m])
+                    .map(|(r, u)| RouteCost {
+                        route: r.clone(),
+                        usd: *u,
+                    })
+                    .collect(),
                 volumes: sim.volumes[m].clone(),
                 quantiles: (0..=100).map(|i| q(i as f64 / 100.0)).collect(),
             });
@@ -321,7 +337,10 @@ impl Report {
                 (sim.trials as f64 * 0.01).floor()
             ));
         }
-        if let Some(worst) = months.iter().max_by(|a, b| (a.p95_se / a.p95).total_cmp(&(b.p95_se / b.p95))) {
+        if let Some(worst) = months
+            .iter()
+            .max_by(|a, b| (a.p95_se / a.p95).total_cmp(&(b.p95_se / b.p95)))
+        {
             let rel = worst.p95_se / worst.p95;
             if rel.is_finite() && rel > 0.02 {
                 warnings.push(format!(
@@ -333,7 +352,10 @@ impl Report {
         }
         for a in &s.assumptions {
             if a.non_neutral_default {
-                warnings.push(format!("{} uses the default {} — set it in the scenario if that is not what you mean", a.key, a.value));
+                warnings.push(format!(
+                    "{} uses the default {} — set it in the scenario if that is not what you mean",
+                    a.key, a.value
+                ));
             }
         }
         let headline = headline(&months, s.budget_usd, &naive);
@@ -347,15 +369,29 @@ impl Report {
                 path: s.path.as_ref().map(|p| p.display().to_string()),
                 sha256: s.sha256.clone(),
                 overrides: s.overrides.clone(),
-                fitted_from: s.fitted_from.as_ref().map(|(p, h)| InputFile { path: p.display().to_string(), sha256: h.clone() }),
+                fitted_from: s.fitted_from.as_ref().map(|(p, h)| InputFile {
+                    path: p.display().to_string(),
+                    sha256: h.clone(),
+                }),
             },
             pricing: PricingInfo {
                 fingerprint: book.fingerprint(),
-                files: book.files().iter().map(|f: &SourceFile| InputFile { path: f.path.clone(), sha256: f.sha256.clone() }).collect(),
+                files: book
+                    .files()
+                    .iter()
+                    .map(|f: &SourceFile| InputFile {
+                        path: f.path.clone(),
+                        sha256: f.sha256.clone(),
+                    })
+                    .collect(),
                 rates_in_force: sim
                     .price_dates
                     .iter()
-                    .map(|(m, model, from)| RatesInForce { month: m.clone(), model: model.clone(), from: from.clone() })
+                    .map(|(m, model, from)| RatesInForce {
+                        month: m.clone(),
+                        model: model.clone(),
+                        from: from.clone(),
+                    })
                     .collect(),
             },
             seed: sim.seed,
@@ -385,7 +421,10 @@ impl Report {
                 .map(|a| ReportAssumption {
                     key: a.key.clone(),
                     value: a.value.clone(),
-                    origin: serde_json::to_value(a.origin).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    origin: serde_json::to_value(a.origin)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
                     level: a.level.to_string(),
                     non_neutral_default: a.non_neutral_default,
                 })
@@ -396,22 +435,30 @@ impl Report {
 
     /// Serialise as pretty JSON (deterministic: same report ⇒ same bytes).
     pub fn to_json(&self) -> Result<String, ReportError> {
-        serde_json::to_string_pretty(self).map(|mut s| {
-            s.push('\n');
-            s
-        })
-        .map_err(|e| ReportError::Json(e.to_string()))
+        serde_json::to_string_pretty(self)
+            .map(|mut s| {
+                s.push('\n');
+                s
+            })
+            .map_err(|e| ReportError::Json(e.to_string()))
     }
 
     /// Read a saved report.
     pub fn from_json(path: &str, text: &str) -> Result<Report, ReportError> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ReportError::Json(format!("{path}: not a billcast report: {e}")))?;
-        let found = v.get("schema_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
+        let v: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| ReportError::Json(format!("{path}: not a billcast report: {e}")))?;
+        let found = v
+            .get("schema_version")
+            .and_then(|x| x.as_u64())
+            .unwrap_or(0) as u32;
         if found != SCHEMA_VERSION {
-            return Err(ReportError::Version { path: path.to_string(), found });
+            return Err(ReportError::Version {
+                path: path.to_string(),
+                found,
+            });
         }
-        serde_json::from_value(v).map_err(|e| ReportError::Json(format!("{path}: not a billcast forecast report: {e}")))
+        serde_json::from_value(v)
+            .map_err(|e| ReportError::Json(format!("{path}: not a billcast forecast report: {e}")))
     }
 
     /// The month the headline speaks of.
@@ -432,11 +479,19 @@ fn headline(months: &[MonthSummary], budget: Option<f64>, naive: &Naive) -> Head
             text: "no months simulated".into(),
         };
     };
-    let first_over = budget.and_then(|b| months.iter().find(|m| m.p90 > b).map(|m| m.month.clone()));
+    let first_over =
+        budget.and_then(|b| months.iter().find(|m| m.p90 > b).map(|m| m.month.clone()));
     let ratio = peak.p95 / naive.monthly_usd;
-    let mut text = format!("P95 monthly bill in {}: {}", peak.month, crate::units::format_usd(peak.p95));
+    let mut text = format!(
+        "P95 monthly bill in {}: {}",
+        peak.month,
+        crate::units::format_usd(peak.p95)
+    );
     if let Some(p) = peak.prob_over_budget {
-        text.push_str(&format!("; P(over budget): {}", crate::units::format_pct(p)));
+        text.push_str(&format!(
+            "; P(over budget): {}",
+            crate::units::format_pct(p)
+        ));
     }
     if ratio.is_finite() && naive.monthly_usd > 0.0 {
         text.push_str(&format!("; {:.1}× the naive estimate", ratio));

@@ -17,7 +17,10 @@ pub struct Grid {
 /// Percentiles per month.
 pub fn months(r: &Report) -> Grid {
     let budget = r.budget_usd.is_some();
-    let mut header: Vec<String> = ["Month", "Mean", "P50", "P90", "P95", "P99"].iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> = ["Month", "Mean", "P50", "P90", "P95", "P99"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     if budget {
         header.push("P(> budget)".into());
     }
@@ -25,7 +28,14 @@ pub fn months(r: &Report) -> Grid {
         .months
         .iter()
         .map(|m| {
-            let mut row = vec![m.month.clone(), format_usd(m.mean), format_usd(m.p50), format_usd(m.p90), format_usd(m.p95), format_usd(m.p99)];
+            let mut row = vec![
+                m.month.clone(),
+                format_usd(m.mean),
+                format_usd(m.p50),
+                format_usd(m.p90),
+                format_usd(m.p95),
+                format_usd(m.p99),
+            ];
             if budget {
                 row.push(m.prob_over_budget.map_or("-".into(), format_pct));
             }
@@ -33,7 +43,11 @@ pub fn months(r: &Report) -> Grid {
         })
         .collect();
     let n = header.len();
-    Grid { header, rows, right: (0..n).map(|i| i > 0).collect() }
+    Grid {
+        header,
+        rows,
+        right: (0..n).map(|i| i > 0).collect(),
+    }
 }
 
 /// Where the money goes in one month, by component (zero components omitted).
@@ -44,10 +58,24 @@ pub fn components(m: &MonthSummary) -> Grid {
         .entries()
         .iter()
         .filter(|(_, usd)| *usd > 0.0)
-        .map(|(name, usd)| vec![name.replace('_', " "), format_usd(*usd), format_pct(if total > 0.0 { usd / total } else { 0.0 })])
+        .map(|(name, usd)| {
+            vec![
+                name.replace('_', " "),
+                format_usd(*usd),
+                format_pct(if total > 0.0 { usd / total } else { 0.0 }),
+            ]
+        })
         .collect();
-    rows.push(vec!["total (mean)".into(), format_usd(total), format_pct(1.0)]);
-    Grid { header: vec!["Component".into(), "Mean".into(), "Share".into()], rows, right: vec![false, true, true] }
+    rows.push(vec![
+        "total (mean)".into(),
+        format_usd(total),
+        format_pct(1.0),
+    ]);
+    Grid {
+        header: vec!["Component".into(), "Mean".into(), "Share".into()],
+        rows,
+        right: vec![false, true, true],
+    }
 }
 
 /// Mean bill by route in one month.
@@ -57,13 +85,40 @@ pub fn routes(r: &Report, m: &MonthSummary) -> Grid {
         .routes
         .iter()
         .map(|rc| {
-            let model = r.routes.iter().find(|x| x.name == rc.route).map(|x| x.model.clone()).unwrap_or_default();
-            let share = r.routes.iter().find(|x| x.name == rc.route).map_or(0.0, |x| x.share);
-            let label = if model == rc.route { model } else { format!("{} ({model})", rc.route) };
-            vec![label, format_pct(share), format_usd(rc.usd), format_pct(if total > 0.0 { rc.usd / total } else { 0.0 })]
+            let model = r
+                .routes
+                .iter()
+                .find(|x| x.name == rc.route)
+                .map(|x| x.model.clone())
+                .unwrap_or_default();
+            let share = r
+                .routes
+                .iter()
+                .find(|x| x.name == rc.route)
+                .map_or(0.0, |x| x.share);
+            let label = if model == rc.route {
+                model
+            } else {
+                format!("{} ({model})", rc.route)
+            };
+            vec![
+                label,
+                format_pct(share),
+                format_usd(rc.usd),
+                format_pct(if total > 0.0 { rc.usd / total } else { 0.0 }),
+            ]
         })
         .collect();
-    Grid { header: vec!["Route".into(), "Traffic".into(), "Mean".into(), "Share of bill".into()], rows, right: vec![false, true, true, true] }
+    Grid {
+        header: vec![
+            "Route".into(),
+            "Traffic".into(),
+            "Mean".into(),
+            "Share of bill".into(),
+        ],
+        rows,
+        right: vec![false, true, true, true],
+    }
 }
 
 /// Mean volumes in one month.
@@ -75,18 +130,31 @@ pub fn volumes(m: &MonthSummary) -> Grid {
         vec!["model calls".to_string(), format_count(v.calls)],
     ];
     if v.attempts > v.calls {
-        rows.push(vec!["attempts incl. retries".into(), format_count(v.attempts)]);
+        rows.push(vec![
+            "attempts incl. retries".into(),
+            format_count(v.attempts),
+        ]);
     }
     if v.tool_calls > 0.0 {
         rows.push(vec!["tool calls".into(), format_count(v.tool_calls)]);
     }
-    let names = ["input tokens", "cache-read tokens", "cache-write tokens", "output tokens", "reasoning tokens"];
+    let names = [
+        "input tokens",
+        "cache-read tokens",
+        "cache-write tokens",
+        "output tokens",
+        "reasoning tokens",
+    ];
     for (name, t) in names.iter().zip(v.tokens.iter()) {
         if *t > 0.0 {
             rows.push(vec![name.to_string(), format_count(*t)]);
         }
     }
-    Grid { header: vec!["Volume (mean)".into(), "Count".into()], rows, right: vec![false, true] }
+    Grid {
+        header: vec!["Volume (mean)".into(), "Count".into()],
+        rows,
+        right: vec![false, true],
+    }
 }
 
 /// The assumptions table.
@@ -94,7 +162,23 @@ pub fn assumptions(r: &Report) -> Grid {
     let rows = r
         .assumptions
         .iter()
-        .map(|a| vec![a.key.clone(), a.value.clone(), a.level.clone(), a.origin.clone()])
+        .map(|a| {
+            vec![
+                a.key.clone(),
+                a.value.clone(),
+                a.level.clone(),
+                a.origin.clone(),
+            ]
+        })
         .collect();
-    Grid { header: vec!["Input".into(), "Value".into(), "Drawn per".into(), "From".into()], rows, right: vec![false; 4] }
+    Grid {
+        header: vec![
+            "Input".into(),
+            "Value".into(),
+            "Drawn per".into(),
+            "From".into(),
+        ],
+        rows,
+        right: vec![false; 4],
+    }
 }

@@ -1,6 +1,10 @@
 //! The terminal view: what a person reads after `billcast forecast`.
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+
+/// House table style: one rule under the header, nothing else (infracost-like).
+pub const STYLE: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
 
 use super::Report;
 use super::rows::{self, Grid};
@@ -9,20 +13,22 @@ use crate::units::{format_pct, format_usd};
 /// Render a grid as a terminal table.
 pub fn grid(g: &Grid) -> String {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_HORIZONTAL_ONLY);
+    t.load_style(STYLE);
     t.set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(g.header.iter().map(Cell::new));
     for row in &g.rows {
         t.add_row(row.iter().enumerate().map(|(i, c)| {
             let cell = Cell::new(c);
-            if g.right.get(i).copied().unwrap_or(false) { cell.set_alignment(CellAlignment::Right) } else { cell }
+            if g.right.get(i).copied().unwrap_or(false) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
         }));
     }
     for (i, right) in g.right.iter().enumerate() {
-        if *right {
-            if let Some(col) = t.column_mut(i) {
-                col.set_cell_alignment(CellAlignment::Right);
-            }
+        if *right && let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
         }
     }
     t.to_string()
@@ -31,9 +37,19 @@ pub fn grid(g: &Grid) -> String {
 /// The full terminal report.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let path = r.scenario.path.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+    let path = r
+        .scenario
+        .path
+        .as_deref()
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
     out.push_str(&format!("billcast forecast — {}{path}\n", r.scenario.name));
-    let mut meta = format!("{} trials · seed {} · {} mode", crate::units::format_count(r.trials as f64), r.seed, r.mode);
+    let mut meta = format!(
+        "{} trials · seed {} · {} mode",
+        crate::units::format_count(r.trials as f64),
+        r.seed,
+        r.mode
+    );
     if let Some(b) = r.budget_usd {
         meta.push_str(&format!(" · budget {}/month", format_usd(b)));
     }
@@ -44,7 +60,11 @@ pub fn render(r: &Report) -> String {
     out.push_str(&grid(&rows::months(r)));
     out.push('\n');
     if let Some(m) = r.headline_month() {
-        out.push_str(&format!("\nWhere the money goes in {} (mean {}):\n", m.month, format_usd(m.mean)));
+        out.push_str(&format!(
+            "\nWhere the money goes in {} (mean {}):\n",
+            m.month,
+            format_usd(m.mean)
+        ));
         out.push_str(&grid(&rows::components(m)));
         out.push('\n');
         if r.routes.len() > 1 {
@@ -56,7 +76,11 @@ pub fn render(r: &Report) -> String {
         out.push_str(&grid(&rows::volumes(m)));
         out.push('\n');
         let se = if m.p95 > 0.0 { m.p95_se / m.p95 } else { 0.0 };
-        out.push_str(&format!("\nMonte Carlo standard error of the P95: {} ({}).\n", format_usd(m.p95_se), format_pct(se)));
+        out.push_str(&format!(
+            "\nMonte Carlo standard error of the P95: {} ({}).\n",
+            format_usd(m.p95_se),
+            format_pct(se)
+        ));
     }
     let n = &r.naive_estimate;
     out.push_str(&format!(
@@ -74,7 +98,11 @@ pub fn render(r: &Report) -> String {
             r.headline.month, r.headline.p95_over_naive
         ));
     }
-    let defaults: Vec<_> = r.assumptions.iter().filter(|a| a.origin == "default" && a.non_neutral_default).collect();
+    let defaults: Vec<_> = r
+        .assumptions
+        .iter()
+        .filter(|a| a.origin == "default" && a.non_neutral_default)
+        .collect();
     if !defaults.is_empty() {
         out.push_str("\nDefaults that change the answer:\n");
         for a in defaults {

@@ -327,20 +327,32 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn line<T>(&self, s: &Spanned<T>) -> Option<usize> {
-        self.spans.then(|| toml_util::line_of(self.text, s.span().start))
+        self.spans
+            .then(|| toml_util::line_of(self.text, s.span().start))
     }
 
     fn invalid(&self, key: &str, line: Option<usize>, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid { file: self.file.to_string(), key: key.to_string(), line, message: message.into() }
+        ScenarioError::Invalid {
+            file: self.file.to_string(),
+            key: key.to_string(),
+            line,
+            message: message.into(),
+        }
     }
 
     fn check(&self, u: &U, key: &str, domain: Domain) -> Result<Uncertain, ScenarioError> {
-        u.get_ref().validate(key, domain).map_err(|e| self.invalid(key, self.line(u), e.message))?;
+        u.get_ref()
+            .validate(key, domain)
+            .map_err(|e| self.invalid(key, self.line(u), e.message))?;
         Ok(u.get_ref().clone())
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str, spans: bool) -> Result<T, ScenarioError> {
+fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    spans: bool,
+) -> Result<T, ScenarioError> {
     toml::from_str(text).map_err(|e| {
         let mut problem = toml_util::describe(&e, text);
         if !spans {
@@ -349,7 +361,10 @@ fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str, spans: boo
                 problem.message.truncate(i);
             }
         }
-        ScenarioError::Parse { file: file.to_string(), problem }
+        ScenarioError::Parse {
+            file: file.to_string(),
+            problem,
+        }
     })
 }
 
@@ -357,7 +372,9 @@ fn parse_toml<T: serde::de::DeserializeOwned>(file: &str, text: &str, spans: boo
 fn merge(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => {
+                merge(b, o)
+            }
             _ => {
                 base.insert(k.clone(), v.clone());
             }
@@ -368,8 +385,10 @@ fn merge(base: &mut toml::Table, over: &toml::Table) {
 impl Scenario {
     /// Read a scenario file and apply `--set` overrides.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         Scenario::from_text(&path.display().to_string(), &text, path.parent(), overrides)
     }
 
@@ -383,20 +402,34 @@ impl Scenario {
         let text = toml_util::apply_overrides(text, overrides).map_err(|e| match e {
             OverrideError::Parse(m) => ScenarioError::Parse {
                 file: name.to_string(),
-                problem: TomlProblem { line: None, message: m.replace('\n', " ") },
+                problem: TomlProblem {
+                    line: None,
+                    message: m.replace('\n', " "),
+                },
             },
             other => ScenarioError::Override(other),
         })?;
-        let file_label =
-            if overrides.is_empty() { name.to_string() } else { format!("{name} (with --set overrides)") };
+        let file_label = if overrides.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} (with --set overrides)")
+        };
         let raw: ScenarioFile = parse_toml(&file_label, &text, true)?;
         let table: toml::Table = parse_toml(&file_label, &text, true)?;
-        let ctx = Ctx { file: &file_label, text: &text, spans: true };
-        let set_keys: Vec<String> =
-            overrides.iter().filter_map(|o| o.split_once('=').map(|(k, _)| k.trim().to_string())).collect();
+        let ctx = Ctx {
+            file: &file_label,
+            text: &text,
+            spans: true,
+        };
+        let set_keys: Vec<String> = overrides
+            .iter()
+            .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim().to_string()))
+            .collect();
         let mut assumptions = Vec::new();
         let origin_of = |key: &str, present: bool| -> Origin {
-            if set_keys.iter().any(|k| k == key || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))) {
+            if set_keys.iter().any(|k| {
+                k == key || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))
+            }) {
                 Origin::Override
             } else if present {
                 Origin::Scenario
@@ -406,13 +439,24 @@ impl Scenario {
         };
 
         if raw.schema_version != 1 {
-            return Err(ctx.invalid("schema_version", None, format!("version {} is not supported; write schema_version = 1", raw.schema_version)));
+            return Err(ctx.invalid(
+                "schema_version",
+                None,
+                format!(
+                    "version {} is not supported; write schema_version = 1",
+                    raw.schema_version
+                ),
+            ));
         }
 
         // [simulation]
         let trials = match &raw.simulation.trials {
             Some(t) if *t.get_ref() < 10 => {
-                return Err(ctx.invalid("simulation.trials", ctx.line(t), "use at least 10 trials (10,000 for stable P99s)"));
+                return Err(ctx.invalid(
+                    "simulation.trials",
+                    ctx.line(t),
+                    "use at least 10 trials (10,000 for stable P99s)",
+                ));
             }
             Some(t) => *t.get_ref(),
             None => DEFAULT_TRIALS,
@@ -424,27 +468,58 @@ impl Scenario {
                 "exact" => Mode::Exact,
                 "fast" => Mode::Fast,
                 "auto" => Mode::Auto,
-                other => return Err(ctx.invalid("simulation.mode", ctx.line(m), format!("'{other}' is not a mode; use exact, fast or auto"))),
+                other => {
+                    return Err(ctx.invalid(
+                        "simulation.mode",
+                        ctx.line(m),
+                        format!("'{other}' is not a mode; use exact, fast or auto"),
+                    ));
+                }
             },
         };
         for (k, v, present) in [
-            ("simulation.trials", trials.to_string(), raw.simulation.trials.is_some()),
-            ("simulation.seed", seed.to_string(), raw.simulation.seed.is_some()),
-            ("simulation.mode", format!("{mode:?}").to_lowercase(), raw.simulation.mode.is_some()),
+            (
+                "simulation.trials",
+                trials.to_string(),
+                raw.simulation.trials.is_some(),
+            ),
+            (
+                "simulation.seed",
+                seed.to_string(),
+                raw.simulation.seed.is_some(),
+            ),
+            (
+                "simulation.mode",
+                format!("{mode:?}").to_lowercase(),
+                raw.simulation.mode.is_some(),
+            ),
         ] {
-            assumptions.push(Assumption { key: k.into(), value: v, origin: origin_of(k, present), level: "run", non_neutral_default: false });
+            assumptions.push(Assumption {
+                key: k.into(),
+                value: v,
+                origin: origin_of(k, present),
+                level: "run",
+                non_neutral_default: false,
+            });
         }
 
         let horizon_months = match &raw.horizon_months {
             Some(h) if *h.get_ref() == 0 || *h.get_ref() > 120 => {
-                return Err(ctx.invalid("horizon_months", ctx.line(h), "must be between 1 and 120 months"));
+                return Err(ctx.invalid(
+                    "horizon_months",
+                    ctx.line(h),
+                    "must be between 1 and 120 months",
+                ));
             }
             Some(h) => *h.get_ref(),
             None => 1,
         };
         let start_month = raw.start_month.unwrap_or_else(|| {
             let d = crate::units::today_utc();
-            Month { year: d.year() as i32, month: d.month() as u8 }
+            Month {
+                year: d.year() as i32,
+                month: d.month() as u8,
+            }
         });
         assumptions.push(Assumption {
             key: "horizon_months".into(),
@@ -463,18 +538,39 @@ impl Scenario {
 
         // [traffic]
         let t = &raw.traffic;
-        let volume = match (&t.monthly_active_users, &t.sessions_per_user, &t.sessions_per_month, &t.requests_per_month) {
+        let volume = match (
+            &t.monthly_active_users,
+            &t.sessions_per_user,
+            &t.sessions_per_month,
+            &t.requests_per_month,
+        ) {
             (Some(u), Some(s), None, None) => Volume::Users {
                 users: ctx.check(u, "traffic.monthly_active_users", Domain::NonNegative)?,
-                sessions_per_user: ctx.check(s, "traffic.sessions_per_user", Domain::NonNegative)?,
+                sessions_per_user: ctx.check(
+                    s,
+                    "traffic.sessions_per_user",
+                    Domain::NonNegative,
+                )?,
             },
-            (None, None, Some(s), None) => Volume::Sessions(ctx.check(s, "traffic.sessions_per_month", Domain::NonNegative)?),
-            (None, None, None, Some(r)) => Volume::Requests(ctx.check(r, "traffic.requests_per_month", Domain::NonNegative)?),
+            (None, None, Some(s), None) => {
+                Volume::Sessions(ctx.check(s, "traffic.sessions_per_month", Domain::NonNegative)?)
+            }
+            (None, None, None, Some(r)) => {
+                Volume::Requests(ctx.check(r, "traffic.requests_per_month", Domain::NonNegative)?)
+            }
             (Some(_), None, None, None) => {
-                return Err(ctx.invalid("traffic", None, "monthly_active_users needs sessions_per_user (sessions per user per month)"));
+                return Err(ctx.invalid(
+                    "traffic",
+                    None,
+                    "monthly_active_users needs sessions_per_user (sessions per user per month)",
+                ));
             }
             (None, Some(_), None, None) => {
-                return Err(ctx.invalid("traffic", None, "sessions_per_user needs monthly_active_users"));
+                return Err(ctx.invalid(
+                    "traffic",
+                    None,
+                    "sessions_per_user needs monthly_active_users",
+                ));
             }
             (None, None, None, None) => {
                 return Err(ctx.invalid(
@@ -498,7 +594,13 @@ impl Scenario {
             ("traffic.requests_per_month", &t.requests_per_month),
         ] {
             if let Some(u) = u {
-                assumptions.push(Assumption { key: k.into(), value: u.get_ref().to_string(), origin: origin_of(k, true), level: "trial", non_neutral_default: false });
+                assumptions.push(Assumption {
+                    key: k.into(),
+                    value: u.get_ref().to_string(),
+                    origin: origin_of(k, true),
+                    level: "trial",
+                    non_neutral_default: false,
+                });
             }
         }
         let monthly_growth = match &t.monthly_growth {
@@ -517,7 +619,11 @@ impl Scenario {
             Some(s) => {
                 let v = s.get_ref();
                 if v.len() != 12 || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
-                    return Err(ctx.invalid("traffic.seasonality", ctx.line(s), "give 12 multipliers ≥ 0, January to December"));
+                    return Err(ctx.invalid(
+                        "traffic.seasonality",
+                        ctx.line(s),
+                        "give 12 multipliers ≥ 0, January to December",
+                    ));
                 }
                 let mut a = [1.0; 12];
                 a.copy_from_slice(v);
@@ -527,7 +633,11 @@ impl Scenario {
 
         // [workload], with a fitted file under it.
         let base_dir = base_dir.map(Path::to_path_buf).unwrap_or_default();
-        let scenario_workload_table = table.get("workload").and_then(|v| v.as_table()).cloned().unwrap_or_default();
+        let scenario_workload_table = table
+            .get("workload")
+            .and_then(|v| v.as_table())
+            .cloned()
+            .unwrap_or_default();
         let mut fitted_from = None;
         let mut fitted_keys: Vec<String> = Vec::new();
         let (merged_table, merged_section) = match &raw.workload.from {
@@ -541,7 +651,14 @@ impl Scenario {
                 let mut merged = match ftable.get("workload") {
                     Some(toml::Value::Table(w)) => w.clone(),
                     _ => {
-                        return Err(ctx.invalid("workload.from", None, format!("{} has no [workload] table; write it with `billcast fit`", p.display())));
+                        return Err(ctx.invalid(
+                            "workload.from",
+                            None,
+                            format!(
+                                "{} has no [workload] table; write it with `billcast fit`",
+                                p.display()
+                            ),
+                        ));
                     }
                 };
                 // Check the fitted file's own keys with its own line numbers.
@@ -550,14 +667,26 @@ impl Scenario {
                 let mut over = scenario_workload_table.clone();
                 over.remove("from");
                 merge(&mut merged, &over);
-                fitted_from = Some((p.clone(), crate::pricing::book::sha256_hex(ftext.as_bytes())));
-                let merged_text = toml::to_string(&merged).map_err(|e| ctx.invalid("workload", None, e.to_string()))?;
-                let section: WorkloadSection = parse_toml(&format!("{file_label} [workload] merged with {}", p.display()), &merged_text, false)?;
+                fitted_from = Some((
+                    p.clone(),
+                    crate::pricing::book::sha256_hex(ftext.as_bytes()),
+                ));
+                let merged_text = toml::to_string(&merged)
+                    .map_err(|e| ctx.invalid("workload", None, e.to_string()))?;
+                let section: WorkloadSection = parse_toml(
+                    &format!("{file_label} [workload] merged with {}", p.display()),
+                    &merged_text,
+                    false,
+                )?;
                 (merged, section)
             }
         };
         let wctx_spans = raw.workload.from.is_none();
-        let wctx = Ctx { file: ctx.file, text: &text, spans: wctx_spans };
+        let wctx = Ctx {
+            file: ctx.file,
+            text: &text,
+            spans: wctx_spans,
+        };
         let workload = build_workload(&wctx, &merged_section, "workload")?;
         for (k, level, _, default) in WORKLOAD_KEYS {
             let key = format!("workload.{k}");
@@ -575,14 +704,33 @@ impl Scenario {
                 _ => workload.input_tokens.as_ref(),
             };
             let Some(value) = value else { continue };
-            let origin = if from_fit { Origin::Fitted } else { origin_of(&key, present_in_scenario) };
-            let non_neutral = origin == Origin::Default && default.is_finite() && *default != 0.0 && *k != "turns_per_session" && *k != "tool_calls_per_round";
-            assumptions.push(Assumption { key, value: value.to_string(), origin, level, non_neutral_default: non_neutral });
+            let origin = if from_fit {
+                Origin::Fitted
+            } else {
+                origin_of(&key, present_in_scenario)
+            };
+            let non_neutral = origin == Origin::Default
+                && default.is_finite()
+                && *default != 0.0
+                && *k != "turns_per_session"
+                && *k != "tool_calls_per_round";
+            assumptions.push(Assumption {
+                key,
+                value: value.to_string(),
+                origin,
+                level,
+                non_neutral_default: non_neutral,
+            });
         }
         assumptions.push(Assumption {
             key: "workload.max_output_tokens".into(),
-            value: workload.max_output_tokens.map_or("model limit".into(), |m| format!("{m:.0}")),
-            origin: origin_of("workload.max_output_tokens", merged_table.contains_key("max_output_tokens")),
+            value: workload
+                .max_output_tokens
+                .map_or("model limit".into(), |m| format!("{m:.0}")),
+            origin: origin_of(
+                "workload.max_output_tokens",
+                merged_table.contains_key("max_output_tokens"),
+            ),
             level: "call",
             non_neutral_default: false,
         });
@@ -591,7 +739,10 @@ impl Scenario {
             value: match workload.context {
                 Context::Full => "full history".into(),
                 Context::Window { turns } => format!("window of {turns} turns"),
-                Context::Summarize { above_tokens, summary_tokens } => format!("summarize above {above_tokens:.0} to {summary_tokens:.0} tokens"),
+                Context::Summarize {
+                    above_tokens,
+                    summary_tokens,
+                } => format!("summarize above {above_tokens:.0} to {summary_tokens:.0} tokens"),
             },
             origin: origin_of("workload.context", merged_table.contains_key("context")),
             level: "session",
@@ -601,34 +752,56 @@ impl Scenario {
         // Cohorts.
         let mut segments = Vec::new();
         if t.cohorts.is_empty() {
-            segments.push(Segment { name: "all".into(), share: 1.0, sessions_scale: Uncertain::Fixed(1.0), workload });
+            segments.push(Segment {
+                name: "all".into(),
+                share: 1.0,
+                sessions_scale: Uncertain::Fixed(1.0),
+                workload,
+            });
         } else {
             let total: f64 = t.cohorts.iter().map(|c| *c.share.get_ref()).sum();
             if (total - 1.0).abs() > 1e-6 {
-                return Err(ctx.invalid("traffic.cohorts", ctx.line(&t.cohorts[0].share), format!("cohort shares sum to {total}, not 1; make them add up to 1")));
+                return Err(ctx.invalid(
+                    "traffic.cohorts",
+                    ctx.line(&t.cohorts[0].share),
+                    format!("cohort shares sum to {total}, not 1; make them add up to 1"),
+                ));
             }
             for (i, c) in t.cohorts.iter().enumerate() {
                 let key = format!("traffic.cohorts[{i}]");
                 let share = *c.share.get_ref();
                 if !(0.0..=1.0).contains(&share) {
-                    return Err(ctx.invalid(&format!("{key}.share"), ctx.line(&c.share), "share must be between 0 and 1"));
+                    return Err(ctx.invalid(
+                        &format!("{key}.share"),
+                        ctx.line(&c.share),
+                        "share must be between 0 and 1",
+                    ));
                 }
                 let sessions_scale = match &c.sessions_scale {
-                    Some(s) => ctx.check(s, &format!("{key}.sessions_scale"), Domain::NonNegative)?,
+                    Some(s) => {
+                        ctx.check(s, &format!("{key}.sessions_scale"), Domain::NonNegative)?
+                    }
                     None => Uncertain::Fixed(1.0),
                 };
                 let mut m = merged_table.clone();
                 m.remove("from");
                 merge(&mut m, &c.workload);
-                let text = toml::to_string(&m).map_err(|e| ctx.invalid(&key, None, e.to_string()))?;
+                let text =
+                    toml::to_string(&m).map_err(|e| ctx.invalid(&key, None, e.to_string()))?;
                 let label = format!("{} cohort '{}' workload", ctx.file, c.name);
                 let section: WorkloadSection = parse_toml(&label, &text, false)?;
-                let cctx = Ctx { file: &label, text: &text, spans: false };
+                let cctx = Ctx {
+                    file: &label,
+                    text: &text,
+                    spans: false,
+                };
                 let workload = build_workload(&cctx, &section, &format!("{key}.workload"))?;
                 for (k, v) in &c.workload {
                     assumptions.push(Assumption {
                         key: format!("cohort.{}.{k}", c.name),
-                        value: Uncertain::from_toml(v).map(|u| u.to_string()).unwrap_or_else(|_| v.to_string()),
+                        value: Uncertain::from_toml(v)
+                            .map(|u| u.to_string())
+                            .unwrap_or_else(|_| v.to_string()),
                         origin: Origin::Scenario,
                         level: "cohort",
                         non_neutral_default: false,
@@ -641,7 +814,12 @@ impl Scenario {
                     level: "cohort",
                     non_neutral_default: false,
                 });
-                segments.push(Segment { name: c.name.clone(), share, sessions_scale, workload });
+                segments.push(Segment {
+                    name: c.name.clone(),
+                    share,
+                    sessions_scale,
+                    workload,
+                });
             }
         }
 
@@ -656,7 +834,13 @@ impl Scenario {
             Some(s) => match s.get_ref().as_str() {
                 "system" => Cacheable::System,
                 "history" => Cacheable::History,
-                other => return Err(ctx.invalid("caching.cacheable", ctx.line(s), format!("'{other}': use \"system\" or \"history\""))),
+                other => {
+                    return Err(ctx.invalid(
+                        "caching.cacheable",
+                        ctx.line(s),
+                        format!("'{other}': use \"system\" or \"history\""),
+                    ));
+                }
             },
         };
         let write_ttl = c.write_ttl.as_ref().map(|s| s.get_ref().clone());
@@ -681,7 +865,11 @@ impl Scenario {
         let r = &raw.retries;
         let max_attempts = match &r.max_attempts {
             Some(m) if *m.get_ref() == 0 || *m.get_ref() > 20 => {
-                return Err(ctx.invalid("retries.max_attempts", ctx.line(m), "must be between 1 and 20 (attempts including the first)"));
+                return Err(ctx.invalid(
+                    "retries.max_attempts",
+                    ctx.line(m),
+                    "must be between 1 and 20 (attempts including the first)",
+                ));
             }
             Some(m) => *m.get_ref(),
             None => 1,
@@ -695,7 +883,10 @@ impl Scenario {
         ] {
             let key = format!("retries.{name}");
             let (p, billed) = match sec {
-                Some(FailureSection { p, billed }) => (ctx.check(p, &format!("{key}.p"), Domain::Probability)?, billed.unwrap_or(billed_default)),
+                Some(FailureSection { p, billed }) => (
+                    ctx.check(p, &format!("{key}.p"), Domain::Probability)?,
+                    billed.unwrap_or(billed_default),
+                ),
                 None => (Uncertain::Fixed(0.0), billed_default),
             };
             if sec.is_some() {
@@ -709,7 +900,14 @@ impl Scenario {
             }
             classes.push(FailureClass { name, p, billed });
         }
-        let p_max: f64 = classes.iter().map(|c| c.p.resolve_median(c.name, Domain::Probability).map(|d| d.quantile(0.999)).unwrap_or(0.0)).sum();
+        let p_max: f64 = classes
+            .iter()
+            .map(|c| {
+                c.p.resolve_median(c.name, Domain::Probability)
+                    .map(|d| d.quantile(0.999))
+                    .unwrap_or(0.0)
+            })
+            .sum();
         if p_max >= 1.0 {
             return Err(ctx.invalid("retries", None, format!("failure probabilities can add up to {p_max:.3} ≥ 1 at their 99.9th percentiles; every attempt would fail")));
         }
@@ -723,7 +921,11 @@ impl Scenario {
 
         // [[routes]]
         if raw.routes.is_empty() {
-            return Err(ctx.invalid("routes", None, "add at least one [[routes]] with model = \"provider/model\""));
+            return Err(ctx.invalid(
+                "routes",
+                None,
+                "add at least one [[routes]] with model = \"provider/model\"",
+            ));
         }
         let mut routes = Vec::new();
         let single = raw.routes.len() == 1;
@@ -733,23 +935,41 @@ impl Scenario {
                 Some(s) => {
                     let v = *s.get_ref();
                     if !(0.0..=1.0).contains(&v) || !v.is_finite() {
-                        return Err(ctx.invalid(&format!("{key}.share"), ctx.line(s), format!("share {v} must be between 0 and 1")));
+                        return Err(ctx.invalid(
+                            &format!("{key}.share"),
+                            ctx.line(s),
+                            format!("share {v} must be between 0 and 1"),
+                        ));
                     }
                     v
                 }
                 None if single => 1.0,
-                None => return Err(ctx.invalid(&format!("{key}.share"), ctx.line(&rt.model), "with several routes every route needs a share (they must add up to 1)")),
+                None => {
+                    return Err(ctx.invalid(
+                        &format!("{key}.share"),
+                        ctx.line(&rt.model),
+                        "with several routes every route needs a share (they must add up to 1)",
+                    ));
+                }
             };
             let scale = match &rt.output_tokens_scale {
                 Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
-                    return Err(ctx.invalid(&format!("{key}.output_tokens_scale"), ctx.line(s), "must be > 0"));
+                    return Err(ctx.invalid(
+                        &format!("{key}.output_tokens_scale"),
+                        ctx.line(s),
+                        "must be > 0",
+                    ));
                 }
                 Some(s) => *s.get_ref(),
                 None => 1.0,
             };
             let ratio = match &rt.tokenizer_ratio {
                 Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
-                    return Err(ctx.invalid(&format!("{key}.tokenizer_ratio"), ctx.line(s), "must be > 0"));
+                    return Err(ctx.invalid(
+                        &format!("{key}.tokenizer_ratio"),
+                        ctx.line(s),
+                        "must be > 0",
+                    ));
                 }
                 Some(s) => Some(*s.get_ref()),
                 None => None,
@@ -768,12 +988,20 @@ impl Scenario {
         let total: f64 = routes.iter().map(|r| r.share).sum();
         if (total - 1.0).abs() > 1e-6 {
             let line = raw.routes[0].share.as_ref().and_then(|s| ctx.line(s));
-            return Err(ctx.invalid("routes", line, format!("route shares sum to {total}, not 1; make them add up to 1")));
+            return Err(ctx.invalid(
+                "routes",
+                line,
+                format!("route shares sum to {total}, not 1; make them add up to 1"),
+            ));
         }
         let mut names: Vec<&str> = routes.iter().map(|r| r.name.as_str()).collect();
         names.sort();
         if names.windows(2).any(|w| w[0] == w[1]) {
-            return Err(ctx.invalid("routes", None, "two routes have the same name; give each a distinct `name`"));
+            return Err(ctx.invalid(
+                "routes",
+                None,
+                "two routes have the same name; give each a distinct `name`",
+            ));
         }
 
         // [budget]
@@ -781,7 +1009,11 @@ impl Scenario {
             Some(b) => {
                 let v = *b.monthly_usd.get_ref();
                 if !(v > 0.0 && v.is_finite()) {
-                    return Err(ctx.invalid("budget.monthly_usd", ctx.line(&b.monthly_usd), format!("budget {v} must be a positive number of USD")));
+                    return Err(ctx.invalid(
+                        "budget.monthly_usd",
+                        ctx.line(&b.monthly_usd),
+                        format!("budget {v} must be a positive number of USD"),
+                    ));
                 }
                 Some(v)
             }
@@ -790,7 +1022,11 @@ impl Scenario {
 
         // [shift]
         let shift = match &raw.shift {
-            None => Shift { size: Uncertain::Fixed(1.0), count: Uncertain::Fixed(1.0), volume: Uncertain::Fixed(1.0) },
+            None => Shift {
+                size: Uncertain::Fixed(1.0),
+                count: Uncertain::Fixed(1.0),
+                volume: Uncertain::Fixed(1.0),
+            },
             Some(s) => {
                 let get = |u: &Option<U>, k: &str| -> Result<Uncertain, ScenarioError> {
                     match u {
@@ -798,12 +1034,26 @@ impl Scenario {
                         None => Ok(Uncertain::Fixed(1.0)),
                     }
                 };
-                Shift { size: get(&s.size, "shift.size")?, count: get(&s.count, "shift.count")?, volume: get(&s.volume, "shift.volume")? }
+                Shift {
+                    size: get(&s.size, "shift.size")?,
+                    count: get(&s.count, "shift.count")?,
+                    volume: get(&s.volume, "shift.volume")?,
+                }
             }
         };
-        for (k, u) in [("shift.size", &shift.size), ("shift.count", &shift.count), ("shift.volume", &shift.volume)] {
+        for (k, u) in [
+            ("shift.size", &shift.size),
+            ("shift.count", &shift.count),
+            ("shift.volume", &shift.volume),
+        ] {
             if !(u.as_fixed() == Some(1.0)) {
-                assumptions.push(Assumption { key: k.into(), value: u.to_string(), origin: origin_of(k, true), level: "trial", non_neutral_default: false });
+                assumptions.push(Assumption {
+                    key: k.into(),
+                    value: u.to_string(),
+                    origin: origin_of(k, true),
+                    level: "trial",
+                    non_neutral_default: false,
+                });
             }
         }
 
@@ -823,8 +1073,15 @@ impl Scenario {
             monthly_growth,
             seasonality,
             segments,
-            caching: Caching { hit_rate, write_ttl, cacheable },
-            retries: Retries { max_attempts, classes },
+            caching: Caching {
+                hit_rate,
+                write_ttl,
+                cacheable,
+            },
+            retries: Retries {
+                max_attempts,
+                classes,
+            },
             routes,
             budget_usd,
             shift,
@@ -832,14 +1089,20 @@ impl Scenario {
             assumptions,
         })
         .map(|mut s| {
-            s.path = if name.is_empty() { None } else { Some(PathBuf::from(name)) };
+            s.path = if name.is_empty() {
+                None
+            } else {
+                Some(PathBuf::from(name))
+            };
             s
         })
     }
 
     /// The months forecast.
     pub fn months(&self) -> Vec<Month> {
-        (0..self.horizon_months).map(|i| self.start_month.plus(i as i32)).collect()
+        (0..self.horizon_months)
+            .map(|i| self.start_month.plus(i as i32))
+            .collect()
     }
 }
 
@@ -852,8 +1115,16 @@ struct WorkloadOnly {
     rest: toml::Table,
 }
 
-fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Workload, ScenarioError> {
-    let get = |u: &Option<U>, k: &str, domain: Domain, default: f64| -> Result<Uncertain, ScenarioError> {
+fn build_workload(
+    ctx: &Ctx<'_>,
+    w: &WorkloadSection,
+    prefix: &str,
+) -> Result<Workload, ScenarioError> {
+    let get = |u: &Option<U>,
+               k: &str,
+               domain: Domain,
+               default: f64|
+     -> Result<Uncertain, ScenarioError> {
         match u {
             Some(u) => ctx.check(u, &format!("{prefix}.{k}"), domain),
             None => Ok(Uncertain::Fixed(default)),
@@ -872,7 +1143,13 @@ fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Wo
             }
             Some(Arc::new(w.sessions.clone()))
         }
-        other => return Err(ctx.invalid(&format!("{prefix}.mode"), None, format!("'{other}': use \"parametric\" or \"resample\""))),
+        other => {
+            return Err(ctx.invalid(
+                &format!("{prefix}.mode"),
+                None,
+                format!("'{other}': use \"parametric\" or \"resample\""),
+            ));
+        }
     };
     if w.output_tokens.is_none() && input_tokens.is_none() && resample.is_none() {
         return Err(ctx.invalid(
@@ -890,10 +1167,19 @@ fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Wo
                 "full" => Context::Full,
                 "window" => match c.turns {
                     Some(n) if n >= 1 => Context::Window { turns: n },
-                    _ => return Err(ctx.invalid(&format!("{prefix}.context"), line, "window needs turns = N (N ≥ 1 turns of history kept)")),
+                    _ => {
+                        return Err(ctx.invalid(
+                            &format!("{prefix}.context"),
+                            line,
+                            "window needs turns = N (N ≥ 1 turns of history kept)",
+                        ));
+                    }
                 },
                 "summarize" => match (c.above_tokens, c.summary_tokens) {
-                    (Some(a), Some(s)) if s < a => Context::Summarize { above_tokens: a as f64, summary_tokens: s as f64 },
+                    (Some(a), Some(s)) if s < a => Context::Summarize {
+                        above_tokens: a as f64,
+                        summary_tokens: s as f64,
+                    },
                     _ => {
                         return Err(ctx.invalid(
                             &format!("{prefix}.context"),
@@ -903,7 +1189,11 @@ fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Wo
                     }
                 },
                 other => {
-                    return Err(ctx.invalid(&format!("{prefix}.context"), line, format!("policy '{other}': use full, window or summarize")));
+                    return Err(ctx.invalid(
+                        &format!("{prefix}.context"),
+                        line,
+                        format!("policy '{other}': use full, window or summarize"),
+                    ));
                 }
             }
         }
@@ -912,12 +1202,22 @@ fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Wo
     for (tool, share) in &w.priced_tools {
         let v = *share.get_ref();
         if !(0.0..=1.0).contains(&v) {
-            return Err(ctx.invalid(&format!("{prefix}.priced_tools.{tool}"), ctx.line(share), "share of tool calls must be between 0 and 1"));
+            return Err(ctx.invalid(
+                &format!("{prefix}.priced_tools.{tool}"),
+                ctx.line(share),
+                "share of tool calls must be between 0 and 1",
+            ));
         }
         priced_tools.push((tool.clone(), v));
     }
     let max_output_tokens = match &w.max_output_tokens {
-        Some(m) if *m.get_ref() == 0 => return Err(ctx.invalid(&format!("{prefix}.max_output_tokens"), ctx.line(m), "must be ≥ 1")),
+        Some(m) if *m.get_ref() == 0 => {
+            return Err(ctx.invalid(
+                &format!("{prefix}.max_output_tokens"),
+                ctx.line(m),
+                "must be ≥ 1",
+            ));
+        }
         Some(m) => Some(*m.get_ref() as f64),
         None => None,
     };
@@ -926,24 +1226,66 @@ fn build_workload(ctx: &Ctx<'_>, w: &WorkloadSection, prefix: &str) -> Result<Wo
         let mut m = BTreeMap::new();
         for (k, v) in rep {
             let Some((_, _, domain, _)) = WORKLOAD_KEYS.iter().find(|(name, ..)| name == k) else {
-                return Err(ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, "not a fitted workload key"));
+                return Err(ctx.invalid(
+                    &format!("{prefix}.replicates[{i}].{k}"),
+                    None,
+                    "not a fitted workload key",
+                ));
             };
-            let u = Uncertain::from_toml(v).map_err(|e| ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e))?;
-            u.validate(k, *domain).map_err(|e| ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e.message))?;
+            let u = Uncertain::from_toml(v)
+                .map_err(|e| ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e))?;
+            u.validate(k, *domain).map_err(|e| {
+                ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e.message)
+            })?;
             m.insert(k.clone(), u);
         }
         replicates.push(m);
     }
     Ok(Workload {
-        system_prompt_tokens: get(&w.system_prompt_tokens, "system_prompt_tokens", Domain::NonNegative, 0.0)?,
-        turns_per_session: get(&w.turns_per_session, "turns_per_session", Domain::NonNegative, 1.0)?,
-        user_message_tokens: get(&w.user_message_tokens, "user_message_tokens", Domain::NonNegative, 0.0)?,
+        system_prompt_tokens: get(
+            &w.system_prompt_tokens,
+            "system_prompt_tokens",
+            Domain::NonNegative,
+            0.0,
+        )?,
+        turns_per_session: get(
+            &w.turns_per_session,
+            "turns_per_session",
+            Domain::NonNegative,
+            1.0,
+        )?,
+        user_message_tokens: get(
+            &w.user_message_tokens,
+            "user_message_tokens",
+            Domain::NonNegative,
+            0.0,
+        )?,
         output_tokens: get(&w.output_tokens, "output_tokens", Domain::NonNegative, 0.0)?,
         max_output_tokens,
-        reasoning_tokens: get(&w.reasoning_tokens, "reasoning_tokens", Domain::NonNegative, 0.0)?,
-        tool_rounds_per_turn: get(&w.tool_rounds_per_turn, "tool_rounds_per_turn", Domain::NonNegative, 0.0)?,
-        tool_calls_per_round: get(&w.tool_calls_per_round, "tool_calls_per_round", Domain::NonNegative, 1.0)?,
-        tool_result_tokens: get(&w.tool_result_tokens, "tool_result_tokens", Domain::NonNegative, 0.0)?,
+        reasoning_tokens: get(
+            &w.reasoning_tokens,
+            "reasoning_tokens",
+            Domain::NonNegative,
+            0.0,
+        )?,
+        tool_rounds_per_turn: get(
+            &w.tool_rounds_per_turn,
+            "tool_rounds_per_turn",
+            Domain::NonNegative,
+            0.0,
+        )?,
+        tool_calls_per_round: get(
+            &w.tool_calls_per_round,
+            "tool_calls_per_round",
+            Domain::NonNegative,
+            1.0,
+        )?,
+        tool_result_tokens: get(
+            &w.tool_result_tokens,
+            "tool_result_tokens",
+            Domain::NonNegative,
+            0.0,
+        )?,
         input_tokens,
         context,
         priced_tools,

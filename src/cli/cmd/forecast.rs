@@ -85,7 +85,10 @@ impl EngineArgs {
     pub fn in_pool<T: Send>(&self, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
         match self.threads {
             Some(n) => {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build().context("cannot start worker threads")?;
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build()
+                    .context("cannot start worker threads")?;
                 Ok(pool.install(f))
             }
             None => Ok(f()),
@@ -100,7 +103,11 @@ pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Resu
     let prepared = Prepared::new(&s, &book)?;
     let progress = Progress::new(s.trials, "simulating", e.quiet);
     let cb = |n: u64| progress.set(n);
-    let opts = SimOptions { pins: None, progress: Some(&cb), mode: e.mode() };
+    let opts = SimOptions {
+        pins: None,
+        progress: Some(&cb),
+        mode: e.mode(),
+    };
     let sim = e.in_pool(|| engine::simulate_prepared(&s, &prepared, &opts))??;
     progress.finish();
     let naive = naive::naive(&s, &prepared);
@@ -109,7 +116,9 @@ pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Resu
 
 /// Arguments of `billcast forecast`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  billcast forecast scenarios/support-bot.toml\n  billcast forecast scenarios/support-bot.toml -n 2000 --set budget.monthly_usd=5000\n  billcast forecast scenarios/coding-agent.toml --format json -o forecast.json\n  billcast forecast scenarios/rag-assistant.toml --format markdown -o - | gh pr comment -F -")]
+#[command(
+    after_help = "Examples:\n  billcast forecast scenarios/support-bot.toml\n  billcast forecast scenarios/support-bot.toml -n 2000 --set budget.monthly_usd=5000\n  billcast forecast scenarios/coding-agent.toml --format json -o forecast.json\n  billcast forecast scenarios/rag-assistant.toml --format markdown -o - | gh pr comment -F -"
+)]
 pub struct Args {
     /// Scenario file (TOML). See scenarios/README.md for every key.
     pub scenario: PathBuf,

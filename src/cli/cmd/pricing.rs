@@ -7,7 +7,7 @@ use billcast::pricing::schema::{CacheWrite, ReasoningRate};
 use billcast::pricing::{CallOptions, Model, PriceBook, RateQuery, cost_call};
 use billcast::units::{format_rate, format_usd_cents};
 use billcast::usage::{UsageConvention, split_reported};
-use comfy_table::{Table, presets};
+use comfy_table::Table;
 use serde::Serialize;
 
 use crate::cli::output::{self, Format};
@@ -61,7 +61,9 @@ pub struct ShowArgs {
 
 /// `pricing cost`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  billcast pricing cost openai/gpt-6.1-sol --input 12000 --cached 10000 --output 800\n  billcast pricing cost anthropic/claude-sonnet-5-5 --input 2000 --cached 10000 --output 500 --tier batch\n  billcast pricing cost google/gemini-3.1-pro-preview --input 250000 --output 2000   # long-context tier")]
+#[command(
+    after_help = "Examples:\n  billcast pricing cost openai/gpt-6.1-sol --input 12000 --cached 10000 --output 800\n  billcast pricing cost anthropic/claude-sonnet-5-5 --input 2000 --cached 10000 --output 500 --tier batch\n  billcast pricing cost google/gemini-3.1-pro-preview --input 250000 --output 2000   # long-context tier"
+)]
 pub struct CostArgs {
     /// Model as provider/model.
     pub model: String,
@@ -156,7 +158,13 @@ fn list_row(m: &Model) -> ListRow {
         output: rates.output.0,
         context_window: m.entry.context_window,
         long_context_above: m.context_tiers().first().map(|t| t.above_input_tokens),
-        service_tiers: m.entry.service_tiers.keys().cloned().collect::<Vec<_>>().join(" "),
+        service_tiers: m
+            .entry
+            .service_tiers
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
         checked: m.entry.checked.map(|d| d.to_string()),
         source: m.entry.source.clone(),
     }
@@ -164,11 +172,17 @@ fn list_row(m: &Model) -> ListRow {
 
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
-    if let Some(p) = &a.provider {
-        if book.provider(p).is_none() {
-            let ids: Vec<String> = book.providers().map(|p| p.entry.id.get_ref().clone()).collect();
-            anyhow::bail!(crate::cli::UsageError(anyhow::anyhow!("unknown provider '{p}'; known: {}", ids.join(", "))));
-        }
+    if let Some(p) = &a.provider
+        && book.provider(p).is_none()
+    {
+        let ids: Vec<String> = book
+            .providers()
+            .map(|p| p.entry.id.get_ref().clone())
+            .collect();
+        anyhow::bail!(crate::cli::UsageError(anyhow::anyhow!(
+            "unknown provider '{p}'; known: {}",
+            ids.join(", ")
+        )));
     }
     let rows: Vec<ListRow> = book
         .models()
@@ -186,10 +200,19 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Table | Format::Markdown => {
             let grid = billcast::report::rows::Grid {
-                header: ["Model", "Input", "Cache read", "Cache write", "Output", "Long ctx >", "Tiers", "Checked"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
+                header: [
+                    "Model",
+                    "Input",
+                    "Cache read",
+                    "Cache write",
+                    "Output",
+                    "Long ctx >",
+                    "Tiers",
+                    "Checked",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
                 rows: rows
                     .iter()
                     .map(|r| {
@@ -199,7 +222,8 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                             format_rate(r.cache_read),
                             r.cache_write.map_or("-".into(), format_rate),
                             format_rate(r.output),
-                            r.long_context_above.map_or("-".into(), |t| billcast::units::format_count(t as f64)),
+                            r.long_context_above
+                                .map_or("-".into(), |t| billcast::units::format_count(t as f64)),
                             r.service_tiers.clone(),
                             r.checked.clone().unwrap_or_else(|| "-".into()),
                         ]
@@ -232,7 +256,14 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let e = &m.entry;
-    let mut out = format!("{}{}\n", m.reference(), e.name.as_ref().map(|n| format!(" — {n}")).unwrap_or_default());
+    let mut out = format!(
+        "{}{}\n",
+        m.reference(),
+        e.name
+            .as_ref()
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default()
+    );
     let mut kv = |k: &str, v: String| out.push_str(&format!("  {k:<18} {v}\n"));
     kv("file", m.file.clone());
     if !e.aliases.is_empty() {
@@ -242,7 +273,16 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         kv("status", s.clone());
     }
     if let Some(d) = e.deprecation_date {
-        kv("deprecated", format!("{d}{}", e.successor.as_ref().map(|s| format!(" (successor: {s})")).unwrap_or_default()));
+        kv(
+            "deprecated",
+            format!(
+                "{d}{}",
+                e.successor
+                    .as_ref()
+                    .map(|s| format!(" (successor: {s})"))
+                    .unwrap_or_default()
+            ),
+        );
     }
     if let Some(c) = e.context_window {
         kv("context window", billcast::units::format_count(c as f64));
@@ -256,17 +296,27 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         kv("confidence", c.clone());
     }
     if let Some(t) = &e.tokenizer {
-        kv("tokenizer", format!("{} (×{} vs o200k_base)", t.family, t.ratio.0));
+        kv(
+            "tokenizer",
+            format!("{} (×{} vs o200k_base)", t.family, t.ratio.0),
+        );
     }
     if let Some(c) = &e.caching {
-        kv("cache min prefix", format!("{} tokens", c.min_prefix_tokens));
+        kv(
+            "cache min prefix",
+            format!("{} tokens", c.min_prefix_tokens),
+        );
     }
     out.push_str("\nRates (USD per 1M tokens)\n");
     let rate_line = |label: &str, r: &billcast::pricing::schema::Rates| -> String {
         let cw = match &r.cache_write {
             None => "= input".to_string(),
             Some(CacheWrite::Flat(p)) => format_rate(p.0),
-            Some(CacheWrite::ByTtl(m)) => m.iter().map(|(k, v)| format!("{k}: {}", format_rate(v.0))).collect::<Vec<_>>().join(", "),
+            Some(CacheWrite::ByTtl(m)) => m
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", format_rate(v.0)))
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         let reasoning = match &r.reasoning {
             None | Some(ReasoningRate::AsOutput) => "as output".to_string(),
@@ -275,12 +325,14 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         format!(
             "  {label:<18} input {} · cache read {} · cache write {cw} · output {} · reasoning {reasoning}\n",
             format_rate(r.input.0),
-            r.cache_read.map_or("= input".to_string(), |p| format_rate(p.0)),
+            r.cache_read
+                .map_or("= input".to_string(), |p| format_rate(p.0)),
             format_rate(r.output.0)
         )
     };
     out.push_str(&rate_line(
-        &e.effective_from.map_or("base".to_string(), |d| format!("from {d}")),
+        &e.effective_from
+            .map_or("base".to_string(), |d| format!("from {d}")),
         &e.rates,
     ));
     for s in &e.schedule {
@@ -290,34 +342,68 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         };
         out.push_str(&rate_line(&label, &s.rates));
         if let Some(src) = &s.source {
-            out.push_str(&format!("  {:<18} source {src}, checked {}\n", "", s.checked.map_or("-".into(), |d| d.to_string())));
+            out.push_str(&format!(
+                "  {:<18} source {src}, checked {}\n",
+                "",
+                s.checked.map_or("-".into(), |d| d.to_string())
+            ));
         }
     }
     for t in m.context_tiers() {
         let how = match (&t.multipliers, &t.rates) {
             (Some(mu), _) => serde_json::to_string(mu).unwrap_or_default(),
-            (_, Some(r)) => format!("input {} · output {}", format_rate(r.input.0), format_rate(r.output.0)),
+            (_, Some(r)) => format!(
+                "input {} · output {}",
+                format_rate(r.input.0),
+                format_rate(r.output.0)
+            ),
             _ => String::new(),
         };
-        out.push_str(&format!("  {:<18} whole call repriced: {how}\n", format!("input {} {}", if t.inclusive { "≥" } else { ">" }, t.above_input_tokens)));
+        out.push_str(&format!(
+            "  {:<18} whole call repriced: {how}\n",
+            format!(
+                "input {} {}",
+                if t.inclusive { "≥" } else { ">" },
+                t.above_input_tokens
+            )
+        ));
     }
     for (name, t) in &e.service_tiers {
         let how = match (&t.multiplier, &t.rates) {
             (Some(mu), _) => format!(
                 "×{} on {}",
                 mu.0,
-                t.applies_to.as_ref().map_or("all classes".to_string(), |v| v.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "))
+                t.applies_to
+                    .as_ref()
+                    .map_or("all classes".to_string(), |v| v
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", "))
             ),
-            (_, Some(r)) => format!("input {} · output {}", format_rate(r.input.0), format_rate(r.output.0)),
+            (_, Some(r)) => format!(
+                "input {} · output {}",
+                format_rate(r.input.0),
+                format_rate(r.output.0)
+            ),
             _ => String::new(),
         };
         out.push_str(&format!("  {:<18} {how}\n", format!("tier {name}")));
     }
     for (name, r) in &e.regions {
-        out.push_str(&format!("  {:<18} ×{} on every class\n", format!("region {name}"), r.multiplier.0));
+        out.push_str(&format!(
+            "  {:<18} ×{} on every class\n",
+            format!("region {name}"),
+            r.multiplier.0
+        ));
     }
     if let Some(p) = book.provider(&m.provider) {
-        let tools: Vec<_> = p.entry.tools.iter().filter(|t| t.models.is_empty() || t.models.iter().any(|x| x == e.id.get_ref())).collect();
+        let tools: Vec<_> = p
+            .entry
+            .tools
+            .iter()
+            .filter(|t| t.models.is_empty() || t.models.iter().any(|x| x == e.id.get_ref()))
+            .collect();
         if !tools.is_empty() {
             out.push_str("\nTools\n");
             for t in tools {
@@ -326,7 +412,14 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
                     t.id,
                     format_rate(t.price_per_1k.0),
                     t.unit,
-                    if t.free_per_month > 0.0 { format!(" after {} free per month", billcast::units::format_count(t.free_per_month)) } else { String::new() }
+                    if t.free_per_month > 0.0 {
+                        format!(
+                            " after {} free per month",
+                            billcast::units::format_count(t.free_per_month)
+                        )
+                    } else {
+                        String::new()
+                    }
                 ));
             }
         }
@@ -342,15 +435,19 @@ fn parse_kv(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> 
     items
         .iter()
         .map(|s| {
-            let (k, v) = s
-                .split_once('=')
-                .ok_or_else(|| crate::cli::UsageError(anyhow::anyhow!("{flag} '{s}': write TOOL=N, e.g. {flag} web_search=2")))?;
+            let (k, v) = s.split_once('=').ok_or_else(|| {
+                crate::cli::UsageError(anyhow::anyhow!(
+                    "{flag} '{s}': write TOOL=N, e.g. {flag} web_search=2"
+                ))
+            })?;
             let n: f64 = v
                 .trim()
                 .parse()
                 .ok()
                 .filter(|n: &f64| n.is_finite() && *n >= 0.0)
-                .ok_or_else(|| crate::cli::UsageError(anyhow::anyhow!("{flag} '{s}': N must be a number ≥ 0")))?;
+                .ok_or_else(|| {
+                    crate::cli::UsageError(anyhow::anyhow!("{flag} '{s}': N must be a number ≥ 0"))
+                })?;
             Ok((k.trim().to_string(), n))
         })
         .collect()
@@ -362,18 +459,35 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     let convention = match a.usage_convention {
         Some(ConventionArg::InputIncludesCached) => UsageConvention::InputIncludesCached,
         Some(ConventionArg::InputExcludesCached) => UsageConvention::InputExcludesCached,
-        None => book.provider(&m.provider).map(|p| p.entry.usage_convention).unwrap_or_default(),
+        None => book
+            .provider(&m.provider)
+            .map(|p| p.entry.usage_convention)
+            .unwrap_or_default(),
     };
-    let tokens = split_reported(a.input, a.cached, a.cache_write, a.output, a.reasoning, convention)
-        .map_err(|e| crate::cli::UsageError(anyhow::anyhow!("{e}")))?;
+    let tokens = split_reported(
+        a.input,
+        a.cached,
+        a.cache_write,
+        a.output,
+        a.reasoning,
+        convention,
+    )
+    .map_err(|e| crate::cli::UsageError(anyhow::anyhow!("{e}")))?;
     let date = match &a.date {
         Some(d) => Some(d.parse::<jiff::civil::Date>().map_err(|_| {
-            crate::cli::UsageError(anyhow::anyhow!("--date '{d}' is not a date; write YYYY-MM-DD"))
+            crate::cli::UsageError(anyhow::anyhow!(
+                "--date '{d}' is not a date; write YYYY-MM-DD"
+            ))
         })?),
         None => None,
     };
     let opts = CallOptions {
-        query: RateQuery { date, service_tier: a.tier.clone(), region: a.region.clone(), cache_ttl: a.cache_ttl.clone() },
+        query: RateQuery {
+            date,
+            service_tier: a.tier.clone(),
+            region: a.region.clone(),
+            cache_ttl: a.cache_ttl.clone(),
+        },
         tools: parse_kv(&a.tool, "--tool")?,
         tools_used_this_month: parse_kv(&a.tools_used_this_month, "--tools-used-this-month")?,
     };
@@ -383,7 +497,7 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
-    t.load_style(presets::UTF8_HORIZONTAL_ONLY);
+    t.load_style(billcast::report::table::STYLE);
     t.set_header(vec!["Class", "Tokens", "USD / 1M", "USD"]);
     for l in &c.lines {
         t.add_row(vec![
@@ -412,12 +526,25 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
         c.date,
         c.service_tier,
         c.region,
-        c.context_tier.as_ref().map(|t| format!(" · long-context rates ({t}: whole call repriced)")).unwrap_or_default()
+        c.context_tier
+            .as_ref()
+            .map(|t| format!(" · long-context rates ({t}: whole call repriced)"))
+            .unwrap_or_default()
     );
     out.push_str(&t.to_string());
-    out.push_str(&format!("\nTotal: {} (${:.6})\n", format_usd_cents(c.total_usd), c.total_usd));
+    out.push_str(&format!(
+        "\nTotal: {} (${:.6})\n",
+        format_usd_cents(c.total_usd),
+        c.total_usd
+    ));
     if let Some(s) = &c.source {
-        out.push_str(&format!("Prices: {s}{}\n", c.rates_from.as_ref().map(|d| format!(" (in force from {d})")).unwrap_or_default()));
+        out.push_str(&format!(
+            "Prices: {s}{}\n",
+            c.rates_from
+                .as_ref()
+                .map(|d| format!(" (in force from {d})"))
+                .unwrap_or_default()
+        ));
     }
     output::write(None, &out)?;
     Ok(ExitCode::SUCCESS)

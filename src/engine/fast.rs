@@ -1,0 +1,363 @@
+//! Fast mode (DESIGN §1.2): simulate a pilot of sessions per replicate, keep the moments of
+//! the per-session cost, and aggregate a month of `N` sessions analytically.
+//!
+//! A month's bill is a sum of `N` independent session costs with mean `μ`, variance `σ²` and
+//! skewness `γ₁`; it is drawn as the Cornish–Fisher quantile
+//! `Nμ + √N σ (z + γ(z² − 1)/6)` with `z ~ N(0, 1)` and `γ = γ₁/√N` (the skewness of the sum),
+//! which corrects the normal approximation for the right skew that heavy-tailed sessions give.
+//!
+//! Stated criterion: the expansion is used only when `|γ| ≤ 0.2` (below that the next
+//! Edgeworth term moves the P95 by well under 0.5% of the month's standard deviation); a
+//! trial-month that fails it — few sessions or a very heavy tail — is simulated exactly,
+//! session by session, and counted in the report.
+//!
+//! Inputs that change the session distribution between trials (uncertain distribution
+//! parameters, a fitted replicate, cache hit rate, failure rates, the system prompt, the
+//! size/count shift) are drawn per replicate: trial `t` uses replicate `t mod R`, `R ≤ 256`.
+//! When nothing varies, one replicate with a large pilot carries all trials.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use super::prepare::Prepared;
+use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
+use super::trial::{self, Draws, Pins};
+use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
+use crate::dist::family::norm_quantile;
+use crate::dist::rng::{hash_key, mix64};
+use crate::dist::{FastRng, SamplerCache};
+use crate::scenario::Scenario;
+use crate::units::TOKENS_PER_MTOK;
+
+/// Largest number of replicates.
+pub const MAX_REPLICATES: u64 = 256;
+/// Pilot sessions in total across replicates (per segment). With one replicate the pilot's
+/// sampling error is a common bias of every trial: 10⁶ sessions keep it at `cv/1000` (0.1%
+/// of the mean for a session-cost CV of 1), well inside the 0.5% fast-vs-exact tolerance.
+pub const PILOT_BUDGET: u64 = 1_000_000;
+/// Smallest pilot per replicate.
+pub const MIN_PILOT: u64 = 2_000;
+/// Largest |skewness of the monthly sum| for the analytic aggregate.
+pub const MAX_SUM_SKEW: f64 = 0.2;
+
+/// Moments of one segment's session cost under one replicate.
+#[derive(Clone, Debug)]
+pub struct PilotStats {
+    /// Sessions in the pilot.
+    pub n: f64,
+    /// Mean quantity vector per session (accumulator layout).
+    pub mean_q: Vec<f64>,
+    /// Mean priced tool uses per session.
+    pub mean_tools: Vec<f64>,
+    /// Per month: mean, variance and third central moment of the session's token cost, USD.
+    pub cost: Vec<[f64; 3]>,
+    /// Mean volumes per session.
+    pub vol: Volumes,
+}
+
+/// Per month, USD per token of each accumulator slot (tool fees are settled separately).
+fn unit_costs(p: &Prepared) -> Vec<Vec<f64>> {
+    (0..p.months.len())
+        .map(|m| {
+            let mut q = vec![0.0; p.routes.len() * p.tiers * ORIGINS * CLASSES];
+            for r in 0..p.routes.len() {
+                for tier in 0..p.tiers {
+                    let card = p.rates[m][r][tier].as_array();
+                    for origin in 0..ORIGINS {
+                        let i = ((r * p.tiers + tier) * ORIGINS + origin) * CLASSES;
+                        for c in 0..CLASSES {
+                            q[i + c] = card[c] / TOKENS_PER_MTOK;
+                        }
+                    }
+                }
+            }
+            q
+        })
+        .collect()
+}
+
+/// Run the pilot of one segment under one replicate.
+fn pilot(
+    sim: &SessionSim,
+    p: &Prepared,
+    units: &[Vec<f64>],
+    n: u64,
+    rng: &mut FastRng,
+) -> PilotStats {
+    let mut one = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
+    let mut sum = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
+    let months = units.len();
+    // Welford-style running moments per month (mean, M2, M3).
+    let mut mom = vec![[0.0f64; 3]; months];
+    for k in 0..n {
+        one.clear();
+        sim.session(rng, &mut one);
+        sum.add(&one);
+        let kf = (k + 1) as f64;
+        for (m, uq) in units.iter().enumerate() {
+            let c: f64 = one.q.iter().zip(uq).map(|(a, b)| a * b).sum::<f64>();
+            let [mean, m2, m3] = &mut mom[m];
+            let delta = c - *mean;
+            let dn = delta / kf;
+            let term1 = delta * dn * (kf - 1.0);
+            *mean += dn;
+            *m3 += term1 * dn * (kf - 2.0) - 3.0 * dn * *m2;
+            *m2 += term1;
+        }
+    }
+    let nf = n.max(1) as f64;
+    PilotStats {
+        n: nf,
+        mean_q: sum.q.iter().map(|x| x / nf).collect(),
+        mean_tools: sum.tools.iter().map(|x| x / nf).collect(),
+        cost: mom
+            .iter()
+            .map(|[mean, m2, m3]| [*mean, m2 / nf, m3 / nf])
+            .collect(),
+        vol: Volumes {
+            sessions: 1.0,
+            turns: sum.turns / nf,
+            calls: sum.calls / nf,
+            attempts: sum.attempts / nf,
+            abandoned_calls: sum.abandoned / nf,
+            tool_calls: sum.tool_calls / nf,
+            tokens: {
+                let mut t = [0.0; 5];
+                for (i, x) in sum.q.iter().enumerate() {
+                    t[i % CLASSES] += x / nf;
+                }
+                t
+            },
+        },
+    }
+}
+
+/// Mean USD by component and by route of one session's tokens under month `m`'s prices.
+fn component_means(p: &Prepared, stats: &PilotStats, units: &[f64]) -> ([f64; 7], Vec<f64>) {
+    let mut comp = [0.0; 7];
+    let mut routes = vec![0.0; p.routes.len()];
+    for r in 0..p.routes.len() {
+        for tier in 0..p.tiers {
+            for origin in 0..ORIGINS {
+                let i = ((r * p.tiers + tier) * ORIGINS + origin) * CLASSES;
+                for c in 0..CLASSES {
+                    let usd = stats.mean_q[i + c] * units[i + c];
+                    comp[if origin == 0 { c } else { 6 }] += usd;
+                    routes[r] += usd;
+                }
+            }
+        }
+    }
+    (comp, routes)
+}
+
+/// Mean USD per session by component and by route.
+type SessionMeans = ([f64; 7], Vec<f64>);
+
+/// Whether anything about a session's distribution changes between trials.
+pub fn inner_varies(s: &Scenario) -> bool {
+    use crate::dist::Uncertain;
+    let per_trial = |x: &Uncertain| !x.is_fixed();
+    let params_vary = |x: &Uncertain| x.has_uncertain_params();
+    s.segments.iter().any(|seg| {
+        let w = &seg.workload;
+        !w.replicates.is_empty()
+            || per_trial(&w.system_prompt_tokens)
+            || [
+                &w.turns_per_session,
+                &w.user_message_tokens,
+                &w.output_tokens,
+                &w.reasoning_tokens,
+                &w.tool_rounds_per_turn,
+                &w.tool_calls_per_round,
+                &w.tool_result_tokens,
+            ]
+            .iter()
+            .any(|x| params_vary(x))
+            || w.input_tokens.as_ref().is_some_and(params_vary)
+    }) || per_trial(&s.caching.hit_rate)
+        || s.retries.classes.iter().any(|c| per_trial(&c.p))
+        || per_trial(&s.shift.size)
+        || per_trial(&s.shift.count)
+}
+
+/// Outcome of a fast run.
+pub(crate) struct FastRun {
+    /// `[trial][month]`.
+    pub trials: Vec<Vec<MonthOut>>,
+    /// Replicates used.
+    pub replicates: u64,
+    /// Pilot sessions per replicate and segment.
+    pub pilot: u64,
+    /// Trial-months simulated exactly because the analytic criterion failed.
+    pub exact_fallbacks: u64,
+}
+
+/// Run fast mode.
+pub(crate) fn run(
+    s: &Scenario,
+    p: &Prepared,
+    pins: Option<&Pins>,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+    cache: &Mutex<SamplerCache>,
+) -> Result<FastRun, EngineError> {
+    let units = unit_costs(p);
+    let replicates = if inner_varies(s) {
+        s.trials.min(MAX_REPLICATES)
+    } else {
+        1
+    };
+    let pilot_n = (PILOT_BUDGET / replicates).max(MIN_PILOT);
+    let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
+    // Pilots, one per replicate and segment, each with its own stream.
+    let reps: Vec<(Vec<SessionSim>, Vec<PilotStats>)> = (0..replicates)
+        .into_par_iter()
+        .map(|r| {
+            // Replicate r draws its inner inputs as trial r would (same keys, same seed), so
+            // fast and exact see the same worlds for the first R trials.
+            let d = Draws {
+                seed: s.seed,
+                trial: r,
+                pins,
+                all_at: None,
+            };
+            let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
+            let sims = s
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(i, seg)| trial::session_sim(s, p, i, seg, &d, one_turn, cache))
+                .collect::<Result<Vec<_>, _>>()?;
+            let stats = sims
+                .iter()
+                .enumerate()
+                .map(|(i, sim)| {
+                    let mut rng =
+                        FastRng::for_stream(rep_seed, r, mix64(hash_key("pilot") ^ i as u64));
+                    pilot(sim, p, &units, pilot_n, &mut rng)
+                })
+                .collect();
+            Ok((sims, stats))
+        })
+        .collect::<Result<_, EngineError>>()?;
+    let comps: Vec<Vec<Vec<SessionMeans>>> = reps
+        .iter()
+        .map(|(_, stats)| {
+            stats
+                .iter()
+                .map(|st| units.iter().map(|u| component_means(p, st, u)).collect())
+                .collect()
+        })
+        .collect();
+    let done = AtomicU64::new(0);
+    let fallbacks = AtomicU64::new(0);
+    let nt = p.tool_ids.len();
+    let trials: Vec<Vec<MonthOut>> = (0..s.trials)
+        .into_par_iter()
+        .map(|t| {
+            let d = Draws {
+                seed: s.seed,
+                trial: t,
+                pins,
+                all_at: None,
+            };
+            let vol = trial::draw_volume(s, &d)?;
+            let r = (t % replicates) as usize;
+            let (sims, stats) = &reps[r];
+            let mut months = Vec::with_capacity(p.months.len());
+            for m in 0..p.months.len() {
+                let mut out = MonthOut {
+                    routes: vec![0.0; p.routes.len()],
+                    ..Default::default()
+                };
+                let mut tool_counts = vec![0.0; p.routes.len() * nt];
+                for (si, st) in stats.iter().enumerate() {
+                    let mut rng = FastRng::for_stream(s.seed, t, inner_purpose(m, si));
+                    let n = round_count(trial::month_sessions(s, &vol, si, m), &mut rng) as f64;
+                    if n == 0.0 {
+                        continue;
+                    }
+                    let [mu, var, m3] = st.cost[m];
+                    let skew = if var > 0.0 {
+                        m3 / var.powf(1.5) / n.sqrt()
+                    } else {
+                        0.0
+                    };
+                    if skew.abs() > MAX_SUM_SKEW {
+                        // Too few sessions (or too heavy a tail) for the expansion: simulate.
+                        fallbacks.fetch_add(1, Ordering::Relaxed);
+                        let mut acc = Acc::new(p.routes.len(), p.tiers, nt);
+                        for _ in 0..(n as u64) {
+                            sims[si].session(&mut rng, &mut acc);
+                        }
+                        let mo = price_tokens(p, m, &acc);
+                        out.total += mo.total;
+                        for c in 0..7 {
+                            out.comp[c] += mo.comp[c];
+                        }
+                        for (rr, x) in mo.routes.iter().enumerate() {
+                            out.routes[rr] += x;
+                        }
+                        for (i, x) in acc.tools.iter().enumerate() {
+                            tool_counts[i] += x;
+                        }
+                        add_vol(&mut out.vol, &mo.vol, 1.0);
+                        continue;
+                    }
+                    let z = norm_quantile(rng.uniform_open());
+                    let x = n * mu + (n * var).sqrt() * (z + skew * (z * z - 1.0) / 6.0);
+                    let (comp, routes) = &comps[r][si][m];
+                    // Attribute the draw's deviation from its mean to components in proportion
+                    // to their means, so components always sum to the bill.
+                    let f = if mu > 0.0 { x / (n * mu) } else { 0.0 };
+                    out.total += x;
+                    for c in 0..7 {
+                        out.comp[c] += n * comp[c] * f;
+                    }
+                    for (rr, y) in routes.iter().enumerate() {
+                        out.routes[rr] += n * y * f;
+                    }
+                    for (i, y) in st.mean_tools.iter().enumerate() {
+                        tool_counts[i] += n * y;
+                    }
+                    add_vol(&mut out.vol, &st.vol, n);
+                }
+                // Tool fees with free allowances on the month's tool counts (expected counts
+                // for analytic segments: their relative noise is O(1/√N)).
+                if nt > 0 {
+                    for (rr, fee) in p.tool_fees(&tool_counts).into_iter().enumerate() {
+                        out.total += fee;
+                        out.comp[5] += fee;
+                        out.routes[rr] += fee;
+                    }
+                }
+                months.push(out);
+            }
+            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(f) = progress {
+                f(k);
+            }
+            Ok(months)
+        })
+        .collect::<Result<_, EngineError>>()?;
+    Ok(FastRun {
+        trials,
+        replicates,
+        pilot: pilot_n,
+        exact_fallbacks: fallbacks.load(Ordering::Relaxed),
+    })
+}
+
+fn add_vol(a: &mut Volumes, b: &Volumes, n: f64) {
+    a.sessions += b.sessions * n;
+    a.turns += b.turns * n;
+    a.calls += b.calls * n;
+    a.attempts += b.attempts * n;
+    a.abandoned_calls += b.abandoned_calls * n;
+    a.tool_calls += b.tool_calls * n;
+    for c in 0..5 {
+        a.tokens[c] += b.tokens[c] * n;
+    }
+}
