@@ -9,7 +9,9 @@
 //! accident.
 
 pub mod book;
+pub mod check;
 pub mod cost;
+pub mod litellm;
 pub mod schema;
 
 pub use book::{Model, PriceBook, RateCard, RateQuery};
@@ -35,6 +37,20 @@ pub enum PricingError {
         file: String,
         /// Where and what.
         problem: TomlProblem,
+    },
+    /// Malformed JSON (LiteLLM's price file).
+    #[error(
+        "{file}: line {line}, column {column}: {message}; the file must be LiteLLM's model_prices_and_context_window.json — download it again or pass the right file"
+    )]
+    Json {
+        /// File name.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the JSON parser found.
+        message: String,
     },
     /// A rule that spans several keys is broken.
     #[error("{file}{}: {message}", line.map(|l| format!(": line {l}")).unwrap_or_default())]
