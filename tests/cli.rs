@@ -382,3 +382,88 @@ fn bad_price_tables_name_file_and_line() {
         .code(2)
         .stderr(predicate::str::contains("bad.toml: line 2"));
 }
+
+const LITELLM: &str = "../shared/data/pricing/litellm_model_prices.json";
+
+#[test]
+fn pricing_import_litellm_writes_tables_that_load_back() {
+    let dir = tempfile::tempdir().unwrap();
+    billcast()
+        .args([
+            "pricing",
+            "import-litellm",
+            LITELLM,
+            "--provider",
+            "anthropic",
+            "--litellm-version",
+            "1.110.2",
+            "--out-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("imported"));
+    let table = dir.path().join("anthropic.toml");
+    assert!(
+        std::fs::read_to_string(&table)
+            .unwrap()
+            .contains("LiteLLM 1.110.2")
+    );
+    // The imported table loads as an extra --pricing file and prices a call.
+    billcast()
+        .args([
+            "pricing",
+            "cost",
+            "anthropic/claude-opus-5-5",
+            "--input",
+            "1000000",
+            "--pricing",
+        ])
+        .arg(&table)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("$4.00"));
+    billcast()
+        .args(["pricing", "import-litellm", LITELLM])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out-dir"));
+    let dir2 = tempfile::tempdir().unwrap();
+    let bad = write_temp(&dir2, "bad.json", "{\"a\": [1, 2,");
+    billcast()
+        .args(["pricing", "import-litellm"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.json"));
+}
+
+#[test]
+fn pricing_check_flags_disagreements_and_stale_prices() {
+    billcast()
+        .args([
+            "pricing",
+            "check",
+            "--litellm",
+            LITELLM,
+            "--today",
+            "2026-11-26",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "claude-sonnet-5-5: cache_read is 0.2 USD/MTok here but 0.1 in LiteLLM",
+        ));
+    // A year later every price is stale; --deny-warnings turns that into a failure.
+    billcast()
+        .args([
+            "pricing",
+            "check",
+            "--today",
+            "2027-12-01",
+            "--deny-warnings",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("days before 2027-12-01"));
+}

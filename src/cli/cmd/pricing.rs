@@ -21,6 +21,57 @@ pub enum PricingCommand {
     Show(ShowArgs),
     /// Price one call and show the arithmetic.
     Cost(CostArgs),
+    /// Convert LiteLLM's price JSON into billcast price tables, listing what could not be mapped.
+    ImportLitellm(ImportArgs),
+    /// Validate every table: cross-check against LiteLLM, flag stale or suspicious prices.
+    Check(CheckArgs),
+}
+
+/// `pricing import-litellm`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  billcast pricing import-litellm model_prices_and_context_window.json --provider openai > openai.toml\n  billcast pricing import-litellm prices.json --out-dir pricing-imported/ --litellm-version 1.110.2\n  billcast forecast s.toml --pricing pricing-imported/"
+)]
+pub struct ImportArgs {
+    /// LiteLLM's model_prices_and_context_window.json.
+    pub file: PathBuf,
+    /// Only this provider (billcast id: openai, anthropic, google, bedrock, …).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Write one <provider>.toml per provider into DIR (needed for more than one provider).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// LiteLLM release the file comes from (recorded in the tables' headers).
+    #[arg(long, value_name = "VERSION")]
+    pub litellm_version: Option<String>,
+    /// Modes to import (default chat, responses, completion).
+    #[arg(long, value_delimiter = ',')]
+    pub modes: Vec<String>,
+    /// Date recorded as `checked` (default today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub retrieved: Option<String>,
+    /// Write the list of unmapped fields and skipped keys as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// `pricing check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// LiteLLM price JSON to cross-check against (differences over 1% are flagged).
+    #[arg(long, value_name = "FILE")]
+    pub litellm: Option<PathBuf>,
+    /// Date to measure staleness from (default today); prices older than 90 days are flagged.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+    /// Exit with code 1 on warnings too, not only errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Output format (table, json or csv).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub book: BookArgs,
 }
 
 /// Flags shared by pricing commands.
@@ -125,6 +176,8 @@ pub fn run(c: PricingCommand) -> anyhow::Result<ExitCode> {
         PricingCommand::List(a) => list(a),
         PricingCommand::Show(a) => show(a),
         PricingCommand::Cost(a) => cost(a),
+        PricingCommand::ImportLitellm(a) => import(a),
+        PricingCommand::Check(a) => check(a),
     }
 }
 
@@ -408,10 +461,10 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             out.push_str("\nTools\n");
             for t in tools {
                 out.push_str(&format!(
-                    "  {:<18} ${} per 1,000 {}s{}\n",
+                    "  {:<18} ${} per 1,000 {}{}\n",
                     t.id,
                     format_rate(t.price_per_1k.0),
-                    t.unit,
+                    plural(&t.unit.replace('_', " ")),
                     if t.free_per_month > 0.0 {
                         format!(
                             " after {} free per month",
@@ -548,4 +601,149 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     }
     output::write(None, &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_date(flag: &str, s: &str) -> anyhow::Result<jiff::civil::Date> {
+    s.parse::<jiff::civil::Date>().map_err(|_| {
+        crate::cli::UsageError(anyhow::anyhow!(
+            "{flag} '{s}' is not a date; write YYYY-MM-DD"
+        ))
+        .into()
+    })
+}
+
+fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
+    use billcast::pricing::litellm::{ImportOptions, LiteLlm, import_litellm};
+    let mut lite = LiteLlm::load(&a.file)?;
+    if let Some(v) = &a.litellm_version {
+        lite = lite.with_version(v.clone());
+    }
+    let retrieved = match &a.retrieved {
+        Some(d) => parse_date("--retrieved", d)?,
+        None => billcast::units::today_utc(),
+    };
+    let mut opts = ImportOptions::new(retrieved);
+    opts.provider = a.provider.clone();
+    if !a.modes.is_empty() {
+        opts.modes = a.modes.clone();
+    }
+    let imp = import_litellm(&lite, &opts)?;
+    match (&a.out_dir, imp.files.len()) {
+        (Some(dir), _) => {
+            std::fs::create_dir_all(dir)?;
+            for (provider, text) in &imp.files {
+                let p = dir.join(format!("{provider}.toml"));
+                std::fs::write(&p, text)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+            }
+        }
+        (None, 1) => {
+            if let Some(text) = imp.files.values().next() {
+                output::write(None, text)?;
+            }
+        }
+        (None, n) => {
+            anyhow::bail!(crate::cli::UsageError(anyhow::anyhow!(
+                "{n} providers imported; pass --out-dir DIR to write one table per provider, or --provider ID for one table on stdout"
+            )));
+        }
+    }
+    if let Some(r) = &a.report {
+        let v = serde_json::json!({ "unmapped": imp.unmapped, "skipped": imp.skipped });
+        std::fs::write(r, format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+    }
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for u in &imp.unmapped {
+        *reasons
+            .entry(u.reason.split(':').next().unwrap_or("other"))
+            .or_insert(0) += 1;
+    }
+    eprintln!(
+        "imported {} models into {} table{}; {} fields not mapped, {} keys skipped{}",
+        imp.models,
+        imp.files.len(),
+        if imp.files.len() == 1 { "" } else { "s" },
+        imp.unmapped.len(),
+        imp.skipped.len(),
+        if a.report.is_none() && !imp.unmapped.is_empty() {
+            " (list them with --report FILE)"
+        } else {
+            ""
+        }
+    );
+    for (reason, n) in reasons.iter().take(12) {
+        eprintln!("  {n:>5}  {reason}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    use billcast::pricing::check::{Severity, check as run_check};
+    use billcast::pricing::litellm::LiteLlm;
+    let book = PriceBook::load(&a.book.pricing)?;
+    let lite = match &a.litellm {
+        Some(p) => Some(LiteLlm::load(p)?),
+        None => None,
+    };
+    let today = match &a.today {
+        Some(d) => parse_date("--today", d)?,
+        None => billcast::units::today_utc(),
+    };
+    let findings = run_check(&book, lite.as_ref(), today);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    let text = match a.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&findings)?),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(vec![]);
+            for f in &findings {
+                w.serialize(f)?;
+            }
+            String::from_utf8(w.into_inner()?)?
+        }
+        Format::Table | Format::Markdown => {
+            let mut out = format!(
+                "checked {} models in {} tables{}: {errors} errors, {warnings} warnings, {} notes\n",
+                book.models().count(),
+                book.files().len(),
+                lite.as_ref()
+                    .map(|l| format!(" against {}", l.name()))
+                    .unwrap_or_default(),
+                findings.len() - errors - warnings
+            );
+            for f in &findings {
+                out.push_str(&format!(
+                    "{:<7} {}{}: {}\n",
+                    f.severity.name(),
+                    f.file,
+                    f.model
+                        .as_ref()
+                        .map(|m| format!(" {m}"))
+                        .unwrap_or_default(),
+                    f.message
+                ));
+            }
+            out
+        }
+    };
+    output::write(None, &text)?;
+    Ok(if errors > 0 || (a.deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// English plural of a unit name: call → calls, query → queries.
+fn plural(unit: &str) -> String {
+    match unit.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
+        _ => format!("{unit}s"),
+    }
 }
