@@ -11,6 +11,7 @@
 //! prompt, so on models that bill writes the new content is written too (hit: read the prefix,
 //! write the new content; miss: write the whole prompt).
 
+use crate::dist::sampler::{ceil_pos, round_pos};
 use crate::dist::{FastRng, Sampler};
 use crate::scenario::Context;
 
@@ -235,14 +236,13 @@ impl SessionSim {
             acc.attempts += 1.0;
             let out = match fixed_output {
                 Some(o) => o,
-                None => (self.output.sample(rng) * route.out_mult)
-                    .ceil()
+                None => ceil_pos(self.output.sample(rng) * route.out_mult)
                     .min(route.cap),
             };
             let reasoning = if self.reasoning.is_const() {
                 self.reasoning.sample(rng) * route.size_mult
             } else {
-                (self.reasoning.sample(rng) * route.size_mult).ceil()
+                ceil_pos(self.reasoning.sample(rng) * route.size_mult)
             };
             let failed = self.attempt_fails(rng);
             let billed = match failed {
@@ -330,7 +330,7 @@ impl SessionSim {
         acc.sessions += 1.0;
         let route = &self.routes[r];
         let m = route.size_mult;
-        let system = (self.system * m).ceil();
+        let system = ceil_pos(self.system * m);
         if let Some(replay) = &self.replay {
             self.replay_session(rng, r, replay, system, acc);
             return;
@@ -339,7 +339,7 @@ impl SessionSim {
             1.0
         } else {
             scale_count(
-                self.turns.sample(rng).round().max(0.0),
+                round_pos(self.turns.sample(rng).max(0.0)),
                 self.count_mult,
                 rng,
             )
@@ -357,7 +357,7 @@ impl SessionSim {
             {
                 let above = above_tokens * m;
                 if hist > above {
-                    let summary = (summary_tokens * m).ceil();
+                    let summary = ceil_pos(summary_tokens * m);
                     let (prefix, rest) = if self.cache_history {
                         (system + hist, 0.0)
                     } else {
@@ -367,9 +367,9 @@ impl SessionSim {
                     hist = summary;
                 }
             }
-            let user = (self.user.sample(rng) * m).ceil();
+            let user = ceil_pos(self.user.sample(rng) * m);
             let rounds = scale_count(
-                self.rounds.sample(rng).round().max(0.0),
+                round_pos(self.rounds.sample(rng).max(0.0)),
                 self.count_mult,
                 rng,
             );
@@ -378,7 +378,7 @@ impl SessionSim {
             let mut round = 0.0;
             loop {
                 let out = if let Some(direct) = &self.input_direct {
-                    let input = (direct.sample(rng) * m).ceil();
+                    let input = ceil_pos(direct.sample(rng) * m);
                     let prefix = system.min(input);
                     self.call(rng, r, acc, prefix, input - prefix, None)
                 } else if self.cache_history {
@@ -393,12 +393,12 @@ impl SessionSim {
                     break;
                 }
                 round += 1.0;
-                let k = self.per_round.sample(rng).round().max(0.0);
+                let k = round_pos(self.per_round.sample(rng).max(0.0));
                 acc.tool_calls += k;
                 self.priced_tools(rng, r, k, acc);
                 let mut results = 0.0;
                 for _ in 0..(k as u64) {
-                    results += (self.tool_result.sample(rng) * m).ceil();
+                    results += ceil_pos(self.tool_result.sample(rng) * m);
                 }
                 new = results;
             }
@@ -429,10 +429,9 @@ impl SessionSim {
         let m = self.routes[r].size_mult;
         acc.turns += 1.0;
         for call in &replay[i] {
-            let input = (call[0] * m).ceil();
+            let input = ceil_pos(call[0] * m);
             let prefix = system.min(input);
-            let out = (call[1] * self.routes[r].out_mult)
-                .ceil()
+            let out = ceil_pos(call[1] * self.routes[r].out_mult)
                 .min(self.routes[r].cap);
             if self
                 .call(rng, r, acc, prefix, input - prefix, Some(out))
