@@ -41,5 +41,8 @@ pub fn percentile_interval(stats: &[f64], level: f64) -> Option<(f64, f64)> {
     }
     v.sort_by(|a, b| a.total_cmp(b));
     let a = (1.0 - level.clamp(0.0, 1.0)) / 2.0;
-    Some((super::select::quantile_sorted(&v, a), super::select::quantile_sorted(&v, 1.0 - a)))
+    Some((
+        super::select::quantile_sorted(&v, a),
+        super::select::quantile_sorted(&v, 1.0 - a),
+    ))
 }

@@ -11,7 +11,7 @@
 //!   over `(μ, ln σ)` by Nelder–Mead from the uncensored estimate.
 //! - **Gamma** `Gamma { shape k, scale θ }`: uncensored, `s = ln x̄ − mean(ln x)`, Minka's
 //!   start `k₀ = (3 − s + √((s − 3)² + 24s)) / 12s`, then Newton steps on
-//!   `ln k − ψ(k) = s` in the form `1/k ← 1/k + (s − ln k + ψ(k)) / (k²(1/k − ψ₁(k)))`
+//!   `f(k) = ln k − ψ(k) − s = 0` in the form `1/k ← 1/k + f(k) / (k²(1/k − ψ₁(k)))`
 //!   (T. Minka, "Estimating a Gamma distribution", 2002); `θ̂ = x̄ / k̂`. Censored:
 //!   Nelder–Mead on `(ln k, ln θ)` of the full likelihood with `ln Q(k, c/θ)` for censored
 //!   values.
@@ -68,11 +68,19 @@ impl Prepared {
     pub fn new(obs: &Observations) -> Prepared {
         let n = obs.values.len().max(1) as f64;
         let scale = (obs.values.iter().map(|v| v.ln()).sum::<f64>() / n).exp();
-        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
         let mut x = Vec::with_capacity(obs.values.len());
         let mut caps_raw = Vec::new();
         for (i, v) in obs.values.iter().enumerate() {
-            if obs.is_censored(i) { caps_raw.push(v / scale) } else { x.push(v / scale) }
+            if obs.is_censored(i) {
+                caps_raw.push(v / scale)
+            } else {
+                x.push(v / scale)
+            }
         }
         caps_raw.sort_by(|a, b| a.total_cmp(b));
         let mut caps: Vec<(f64, f64)> = Vec::new();
@@ -89,15 +97,27 @@ impl Prepared {
         let sum_x = x.iter().sum();
         let mut sorted_all: Vec<f64> = obs.values.iter().map(|v| v / scale).collect();
         sorted_all.sort_by(|a, b| a.total_cmp(b));
-        Prepared { scale, x, lx, caps, sum_lx, m2_lx, sum_x, sorted_all }
+        Prepared {
+            scale,
+            x,
+            lx,
+            caps,
+            sum_lx,
+            m2_lx,
+            sum_x,
+            sorted_all,
+        }
     }
 
     /// Reasons a two-parameter fit cannot be made, shared by all families.
     fn check(&self) -> Result<(), String> {
         if self.x.len() < 2 {
-            return Err(format!("needs at least 2 uncensored values, has {}", self.x.len()));
+            return Err(format!(
+                "needs at least 2 uncensored values, has {}",
+                self.x.len()
+            ));
         }
-        if self.m2_lx <= 0.0 {
+        if self.x.iter().all(|v| *v == self.x[0]) || self.m2_lx.is_nan() || self.m2_lx <= 0.0 {
             return Err("all uncensored values are equal; use a fixed number".to_string());
         }
         Ok(())
@@ -135,7 +155,13 @@ pub(crate) fn lognormal(p: &Prepared) -> Result<Fitted, String> {
     let (mu, sigma, converged) = if p.caps.is_empty() {
         (mu0, s0, true)
     } else {
-        let m = nelder_mead(|v| -ll_per(v[0], v[1].exp()), &[mu0, s0.ln()], &[0.2 * s0, 0.1], 1e-13, 1e-9);
+        let m = nelder_mead(
+            |v| -ll_per(v[0], v[1].exp()),
+            &[mu0, s0.ln()],
+            &[0.2 * s0, 0.1],
+            1e-13,
+            1e-9,
+        );
         (m.x[0], m.x[1].exp(), m.converged)
     };
     let ll = ll_per(mu, sigma) * d - p.sum_lx - d * p.scale.ln();
@@ -155,7 +181,7 @@ pub(crate) fn lognormal(p: &Prepared) -> Result<Fitted, String> {
 fn gamma_shape(s: f64) -> (f64, bool) {
     let mut k = (3.0 - s + ((s - 3.0) * (s - 3.0) + 24.0 * s).sqrt()) / (12.0 * s);
     for _ in 0..100 {
-        let num = s - k.ln() + digamma(k);
+        let num = k.ln() - digamma(k) - s;
         let den = k * k * (1.0 / k - trigamma(k));
         let inv = 1.0 / k + num / den;
         if !(inv > 0.0 && inv.is_finite()) {
@@ -176,7 +202,7 @@ pub(crate) fn gamma(p: &Prepared) -> Result<Fitted, String> {
     let d = p.d();
     let mean = p.sum_x / d;
     let s = mean.ln() - p.mean_lx();
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return Err("the data have no spread on the log scale".to_string());
     }
     let (k0, conv0) = gamma_shape(s);
@@ -190,7 +216,13 @@ pub(crate) fn gamma(p: &Prepared) -> Result<Fitted, String> {
     let (k, th, converged) = if p.caps.is_empty() {
         (k0, mean / k0, conv0)
     } else {
-        let m = nelder_mead(|v| -ll(v[0].exp(), v[1].exp()) / d, &[k0.ln(), (mean / k0).ln()], &[0.1, 0.1], 1e-13, 1e-9);
+        let m = nelder_mead(
+            |v| -ll(v[0].exp(), v[1].exp()) / d,
+            &[k0.ln(), (mean / k0).ln()],
+            &[0.1, 0.1],
+            1e-13,
+            1e-9,
+        );
         (m.x[0].exp(), m.x[1].exp(), m.converged)
     };
     let log_lik = ll(k, th) - d * p.scale.ln();
@@ -212,7 +244,11 @@ pub(crate) fn weibull(p: &Prepared) -> Result<Fitted, String> {
     let d = p.d();
     let mean_u = p.mean_lx();
     // All log-values with weights: exact (1 each) and censored (multiplicity).
-    let lmax = p.lx.iter().copied().chain(p.caps.iter().map(|c| c.0.ln())).fold(f64::NEG_INFINITY, f64::max);
+    let lmax =
+        p.lx.iter()
+            .copied()
+            .chain(p.caps.iter().map(|c| c.0.ln()))
+            .fold(f64::NEG_INFINITY, f64::max);
     // For shape k: (ln Σ w, weighted mean of ln x, weighted variance of ln x), w = x^k / e^(k·lmax).
     let moments = |k: f64| -> (f64, f64, f64) {
         let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
@@ -277,22 +313,37 @@ pub(crate) fn validate(quantity: &str, obs: &Observations) -> Result<usize, FitE
         return Err(FitError::Empty { quantity: q() });
     }
     if !obs.censored.is_empty() && obs.censored.len() != obs.values.len() {
-        return Err(FitError::LengthMismatch { quantity: q(), values: obs.values.len(), flags: obs.censored.len() });
+        return Err(FitError::LengthMismatch {
+            quantity: q(),
+            values: obs.values.len(),
+            flags: obs.censored.len(),
+        });
     }
     let mut zeros = 0;
     for (index, &value) in obs.values.iter().enumerate() {
         if !value.is_finite() {
-            return Err(FitError::NonFinite { quantity: q(), index, value });
+            return Err(FitError::NonFinite {
+                quantity: q(),
+                index,
+                value,
+            });
         }
         if value < 0.0 {
-            return Err(FitError::Negative { quantity: q(), index, value });
+            return Err(FitError::Negative {
+                quantity: q(),
+                index,
+                value,
+            });
         }
         if value == 0.0 {
             zeros += 1;
         }
     }
     if obs.n_censored() == obs.values.len() {
-        return Err(FitError::AllCensored { quantity: q(), n: obs.values.len() });
+        return Err(FitError::AllCensored {
+            quantity: q(),
+            n: obs.values.len(),
+        });
     }
     Ok(zeros)
 }
@@ -303,16 +354,19 @@ pub(crate) fn validate(quantity: &str, obs: &Observations) -> Result<usize, FitE
 ///
 /// Errors: invalid data as for [`super::fit_continuous`]; a family that cannot be fitted
 /// (zeros, fewer than 2 distinct values, too few tail points) is `Ok(None)`.
-pub fn fit_continuous_family(name: &str, obs: &Observations) -> Result<Option<Candidate>, FitError> {
-    let canon = super::canonical_family(name).filter(|c| super::CONTINUOUS_FAMILIES.contains(c)).ok_or_else(|| {
-        FitError::UnknownFamily {
-            quantity: String::new(),
+pub fn fit_continuous_family(
+    name: &str,
+    obs: &Observations,
+) -> Result<Option<Candidate>, FitError> {
+    let canon = super::canonical_family(name)
+        .filter(|c| super::CONTINUOUS_FAMILIES.contains(c))
+        .ok_or_else(|| FitError::UnknownFamily {
+            quantity: "data".to_string(),
             name: name.to_string(),
             kind: "continuous",
             known: super::CONTINUOUS_FAMILIES.join(", "),
-        }
-    })?;
-    let zeros = validate("", obs)?;
+        })?;
+    let zeros = validate("data", obs)?;
     if zeros > 0 {
         return Ok(None);
     }

@@ -53,13 +53,21 @@ impl Table {
         }
         let n = data.len() as f64;
         let mean = rows.iter().map(|(v, c)| v * c).sum::<f64>() / n;
-        let var = rows.iter().map(|(v, c)| c * (v - mean) * (v - mean)).sum::<f64>() / n;
+        let var = rows
+            .iter()
+            .map(|(v, c)| c * (v - mean) * (v - mean))
+            .sum::<f64>()
+            / n;
         Table { rows, n, mean, var }
     }
 
     /// Frequency of zeros.
     pub fn zeros(&self) -> f64 {
-        self.rows.first().filter(|r| r.0 == 0.0).map(|r| r.1).unwrap_or(0.0)
+        self.rows
+            .first()
+            .filter(|r| r.0 == 0.0)
+            .map(|r| r.1)
+            .unwrap_or(0.0)
     }
 }
 
@@ -119,12 +127,21 @@ pub(crate) fn poisson(t: &Table) -> Result<Fitted, String> {
 pub(crate) fn geometric(t: &Table) -> Result<Fitted, String> {
     let p = 1.0 / (1.0 + t.mean);
     let family = Family::Geometric { p };
-    Ok(Fitted { name: "geometric", log_lik: loglik(t, &family), family, params: vec![("p", p)], k: 1, converged: true, notes: vec![] })
+    Ok(Fitted {
+        name: "geometric",
+        log_lik: loglik(t, &family),
+        family,
+        params: vec![("p", p)],
+        k: 1,
+        converged: true,
+        notes: vec![],
+    })
 }
 
 /// The NB dispersion MLE, or `None` when `s² ≤ x̄` (Poisson limit).
 fn negbin_r(t: &Table) -> Option<(f64, bool)> {
-    if !(t.var > t.mean) {
+    // NaN-safe: a NaN variance also falls back.
+    if t.var.is_nan() || t.var <= t.mean {
         return None;
     }
     let m = t.mean;
@@ -192,7 +209,11 @@ pub(crate) fn zinb(t: &Table) -> Result<Fitted, String> {
         if !(mu.is_finite() && r.is_finite() && mu > 0.0 && r > 0.0) {
             return f64::INFINITY;
         }
-        let f = Family::Zinb { zero: pi, mean: mu, r };
+        let f = Family::Zinb {
+            zero: pi,
+            mean: mu,
+            r,
+        };
         -loglik(t, &f) / t.n
     };
     let logit = |p: f64| (p / (1.0 - p)).ln();
@@ -205,10 +226,21 @@ pub(crate) fn zinb(t: &Table) -> Result<Fitted, String> {
     let pos: Vec<&(f64, f64)> = t.rows.iter().filter(|r| r.0 > 0.0).collect();
     let npos: f64 = pos.iter().map(|r| r.1).sum();
     let mpos = pos.iter().map(|r| r.0 * r.1).sum::<f64>() / npos;
-    let vpos = pos.iter().map(|r| r.1 * (r.0 - mpos) * (r.0 - mpos)).sum::<f64>() / npos;
-    let r2 = if vpos > mpos { mpos * mpos / (vpos - mpos) } else { 10.0 };
+    let vpos = pos
+        .iter()
+        .map(|r| r.1 * (r.0 - mpos) * (r.0 - mpos))
+        .sum::<f64>()
+        / npos;
+    let r2 = if vpos > mpos {
+        mpos * mpos / (vpos - mpos)
+    } else {
+        10.0
+    };
     let pi2 = (n0 / t.n * 0.8).clamp(0.01, 0.99);
-    let starts = [[logit(0.02), m1.ln(), r1.ln()], [logit(pi2), mpos.ln(), r2.clamp(0.05, 1e3).ln()]];
+    let starts = [
+        [logit(0.02), m1.ln(), r1.ln()],
+        [logit(pi2), mpos.ln(), r2.clamp(0.05, 1e3).ln()],
+    ];
     let mut best: Option<super::optim::Minimum> = None;
     for s in starts {
         let r = nelder_mead(nll, &s, &[0.5, 0.1, 0.3], 1e-13, 1e-9);
@@ -243,13 +275,25 @@ pub(crate) fn validate(quantity: &str, data: &[f64]) -> Result<(), FitError> {
     }
     for (index, &value) in data.iter().enumerate() {
         if !value.is_finite() {
-            return Err(FitError::NonFinite { quantity: q(), index, value });
+            return Err(FitError::NonFinite {
+                quantity: q(),
+                index,
+                value,
+            });
         }
         if value < 0.0 {
-            return Err(FitError::Negative { quantity: q(), index, value });
+            return Err(FitError::Negative {
+                quantity: q(),
+                index,
+                value,
+            });
         }
         if value != value.trunc() || value > 9.0e15 {
-            return Err(FitError::NotInteger { quantity: q(), index, value });
+            return Err(FitError::NotInteger {
+                quantity: q(),
+                index,
+                value,
+            });
         }
     }
     Ok(())
@@ -273,15 +317,15 @@ pub(crate) fn fit_table(canon: &str, t: &Table) -> Result<Fitted, String> {
 /// cannot be fitted to these data (all zeros, NB with variance ≤ mean, ZINB without zeros)
 /// is `Ok(None)`.
 pub fn fit_count_family(name: &str, data: &[f64]) -> Result<Option<Candidate>, FitError> {
-    let canon = super::canonical_family(name).filter(|c| super::COUNT_FAMILIES.contains(c)).ok_or_else(|| {
-        FitError::UnknownFamily {
-            quantity: String::new(),
+    let canon = super::canonical_family(name)
+        .filter(|c| super::COUNT_FAMILIES.contains(c))
+        .ok_or_else(|| FitError::UnknownFamily {
+            quantity: "data".to_string(),
             name: name.to_string(),
             kind: "count",
             known: super::COUNT_FAMILIES.join(", "),
-        }
-    })?;
-    validate("", data)?;
+        })?;
+    validate("data", data)?;
     let t = Table::new(data);
     match fit_table(canon, &t) {
         Ok(f) => Ok(Some(super::select::score_count(f, &t))),

@@ -32,7 +32,9 @@ pub fn ks_statistic(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
             j += 1;
         }
         let f = cdf(x);
-        d = d.max((f - i as f64 / n).abs()).max((j as f64 / n - f).abs());
+        d = d
+            .max((f - i as f64 / n).abs())
+            .max((j as f64 / n - f).abs());
         i = j;
     }
     d
@@ -43,7 +45,11 @@ pub fn ks_statistic(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
 pub fn ks_statistic_censored(values: &[f64], censored: &[bool], cdf: impl Fn(f64) -> f64) -> f64 {
     let mut idx: Vec<usize> = (0..values.len()).collect();
     // At equal values, events come before censorings (censored units were at risk).
-    idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(censored[a].cmp(&censored[b])));
+    idx.sort_by(|&a, &b| {
+        values[a]
+            .total_cmp(&values[b])
+            .then(censored[a].cmp(&censored[b]))
+    });
     let mut at_risk = values.len() as f64;
     let mut surv = 1.0;
     let mut d: f64 = 0.0;
@@ -52,7 +58,11 @@ pub fn ks_statistic_censored(values: &[f64], censored: &[bool], cdf: impl Fn(f64
         let x = values[idx[i]];
         let (mut events, mut cens) = (0.0, 0.0);
         while i < idx.len() && values[idx[i]] == x {
-            if censored[idx[i]] { cens += 1.0 } else { events += 1.0 }
+            if censored[idx[i]] {
+                cens += 1.0
+            } else {
+                events += 1.0
+            }
             i += 1;
         }
         if events > 0.0 {
@@ -69,14 +79,17 @@ pub fn ks_statistic_censored(values: &[f64], censored: &[bool], cdf: impl Fn(f64
 
 /// Kolmogorov survival function `Q(λ) = P(K > λ)`.
 pub fn kolmogorov_sf(lambda: f64) -> f64 {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 1.0;
     }
     if lambda < 1.0 {
         // Jacobi form: 1 − (√(2π)/λ) Σ_{k≥1} exp(−(2k−1)²π²/(8λ²)), fast for small λ.
         let c = (2.0 * std::f64::consts::PI).sqrt() / lambda;
         let e = -std::f64::consts::PI * std::f64::consts::PI / (8.0 * lambda * lambda);
-        let s: f64 = (1..=6).map(|k| ((2 * k - 1) as f64).powi(2) * e).map(f64::exp).sum();
+        let s: f64 = (1..=6)
+            .map(|k| ((2 * k - 1) as f64).powi(2) * e)
+            .map(f64::exp)
+            .sum();
         (1.0 - c * s).clamp(0.0, 1.0)
     } else {
         let mut s = 0.0;
@@ -100,7 +113,11 @@ pub fn ks_pvalue(d: f64, n: usize) -> f64 {
 /// Binned chi-square of a frequency table `(value, count)` (ascending whole values) against
 /// `pmf`, with `k` fitted parameters. Returns `(X², p-value)`, or `None` when fewer than
 /// `k + 2` cells have an expected count ≥ 5 (no degrees of freedom left).
-pub fn chi_square_counts(rows: &[(f64, f64)], pmf: impl Fn(f64) -> f64, k: usize) -> Option<(f64, f64)> {
+pub fn chi_square_counts(
+    rows: &[(f64, f64)],
+    pmf: impl Fn(f64) -> f64,
+    k: usize,
+) -> Option<(f64, f64)> {
     let n: f64 = rows.iter().map(|r| r.1).sum();
     let kmax = rows.last()?.0;
     let mut cells: Vec<(f64, f64)> = Vec::new();
@@ -143,7 +160,11 @@ pub fn chi_square_counts(rows: &[(f64, f64)], pmf: impl Fn(f64) -> f64, k: usize
     if df < 1.0 {
         return None;
     }
-    let stat: f64 = cells.iter().filter(|c| c.1 > 0.0).map(|(o, e)| (o - e) * (o - e) / e).sum();
+    let stat: f64 = cells
+        .iter()
+        .filter(|c| c.1 > 0.0)
+        .map(|(o, e)| (o - e) * (o - e) / e)
+        .sum();
     let p = ChiSquared::new(df).ok()?.sf(stat);
     Some((stat, p))
 }
@@ -156,8 +177,17 @@ mod tests {
     fn kolmogorov_distribution_matches_tables() {
         // Critical values of the Kolmogorov distribution: Q(1.3581) = 0.05, Q(1.6276) = 0.01,
         // Q(1.2238) = 0.10 (Smirnov 1948 tables). Both series forms agree at λ = 1.
-        for (lam, want) in [(1.3581, 0.05), (1.6276, 0.01), (1.2238, 0.10), (0.8276, 0.50)] {
-            assert!((kolmogorov_sf(lam) - want).abs() < 2e-4, "Q({lam}) = {}", kolmogorov_sf(lam));
+        for (lam, want) in [
+            (1.3581, 0.05),
+            (1.6276, 0.01),
+            (1.2238, 0.10),
+            (0.8276, 0.50),
+        ] {
+            assert!(
+                (kolmogorov_sf(lam) - want).abs() < 2e-4,
+                "Q({lam}) = {}",
+                kolmogorov_sf(lam)
+            );
         }
         let a = kolmogorov_sf(1.0 - 1e-12);
         let b = kolmogorov_sf(1.0);
@@ -183,12 +213,23 @@ mod tests {
     fn chi_square_cells_have_expected_five_and_sum_to_n() {
         // Poisson(3) pmf; n = 100 observations spread as expected → small statistic.
         let pmf = |x: f64| (x * 3f64.ln() - 3.0 - statrs::function::gamma::ln_gamma(x + 1.0)).exp();
-        let rows: Vec<(f64, f64)> =
-            [(0.0, 5.0), (1.0, 15.0), (2.0, 22.0), (3.0, 22.0), (4.0, 17.0), (5.0, 10.0), (6.0, 5.0), (7.0, 2.0), (9.0, 2.0)]
-                .to_vec();
+        let rows: Vec<(f64, f64)> = [
+            (0.0, 5.0),
+            (1.0, 15.0),
+            (2.0, 22.0),
+            (3.0, 22.0),
+            (4.0, 17.0),
+            (5.0, 10.0),
+            (6.0, 5.0),
+            (7.0, 2.0),
+            (9.0, 2.0),
+        ]
+        .to_vec();
         let (stat, p) = chi_square_counts(&rows, pmf, 1).expect("enough cells");
         assert!(stat < 3.0 && p > 0.5, "{stat} {p}");
         // One cell only → None.
-        assert!(chi_square_counts(&[(0.0, 3.0)], |x| if x == 0.0 { 1.0 } else { 0.0 }, 1).is_none());
+        assert!(
+            chi_square_counts(&[(0.0, 3.0)], |x| if x == 0.0 { 1.0 } else { 0.0 }, 1).is_none()
+        );
     }
 }

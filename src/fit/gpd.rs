@@ -90,7 +90,7 @@ fn profile(theta: f64, y: &[f64], ybar: f64) -> f64 {
     }
     let xi = xi_hat(theta, y);
     let beta = xi / theta;
-    if !(beta > 0.0) || !xi.is_finite() {
+    if beta.is_nan() || beta <= 0.0 || !xi.is_finite() {
         return f64::NEG_INFINITY;
     }
     -m * beta.ln() - m * (1.0 + xi)
@@ -100,7 +100,11 @@ fn profile(theta: f64, y: &[f64], ybar: f64) -> f64 {
 fn theta_for_xi(target: f64, mut a: f64, mut b: f64, y: &[f64]) -> f64 {
     for _ in 0..200 {
         let mid = 0.5 * (a + b);
-        if xi_hat(mid, y) < target { a = mid } else { b = mid }
+        if xi_hat(mid, y) < target {
+            a = mid
+        } else {
+            b = mid
+        }
         if (b - a).abs() <= 1e-15 * a.abs().max(b.abs()) {
             break;
         }
@@ -111,7 +115,7 @@ fn theta_for_xi(target: f64, mut a: f64, mut b: f64, y: &[f64]) -> f64 {
 /// GPD MLE for exact excesses `y > 0` and censored excesses `(c, multiplicity)`.
 /// Errors when there are fewer than 2 distinct positive excesses.
 pub fn fit_gpd(y: &[f64], censored: &[(f64, f64)]) -> Result<GpdFit, String> {
-    if y.len() < 2 || y.iter().any(|v| !(*v > 0.0)) {
+    if y.len() < 2 || y.iter().any(|v| v.is_nan() || *v <= 0.0) {
         return Err("the GPD needs at least 2 positive excesses".to_string());
     }
     let m = y.len() as f64;
@@ -135,9 +139,21 @@ pub fn fit_gpd(y: &[f64], censored: &[(f64, f64)]) -> Result<GpdFit, String> {
     let g0 = t_hi * 1e-4;
     grid.extend((0..48).map(|i| g0 * (t_hi / g0).powf(i as f64 / 47.0)));
     let vals: Vec<f64> = grid.iter().map(|&t| profile(t, y, ybar)).collect();
-    let best = vals.iter().copied().enumerate().fold((0, f64::NEG_INFINITY), |a, (i, v)| if v > a.1 { (i, v) } else { a }).0;
-    let (a, b) = (grid[best.saturating_sub(1)], grid[(best + 1).min(grid.len() - 1)]);
-    let (mut theta, mut ll) = golden_max(|t| profile(t, y, ybar), a, b, 1e-13 * (t_hi - t_lo).abs());
+    let best = vals
+        .iter()
+        .copied()
+        .enumerate()
+        .fold(
+            (0, f64::NEG_INFINITY),
+            |a, (i, v)| if v > a.1 { (i, v) } else { a },
+        )
+        .0;
+    let (a, b) = (
+        grid[best.saturating_sub(1)],
+        grid[(best + 1).min(grid.len() - 1)],
+    );
+    let (mut theta, mut ll) =
+        golden_max(|t| profile(t, y, ybar), a, b, 1e-13 * (t_hi - t_lo).abs());
     if vals[best] > ll {
         theta = grid[best];
         ll = vals[best];
@@ -172,7 +188,13 @@ pub fn fit_gpd(y: &[f64], censored: &[(f64, f64)]) -> Result<GpdFit, String> {
         converged = r.converged;
     }
     let at_bound = (xi - XI_MIN).abs() < 1e-6 || (XI_MAX - xi).abs() < 1e-6;
-    Ok(GpdFit { xi, beta, log_lik: ll, converged, at_bound })
+    Ok(GpdFit {
+        xi,
+        beta,
+        log_lik: ll,
+        converged,
+        at_bound,
+    })
 }
 
 /// Lognormal body truncated at `ln u` (upper) by maximum likelihood; returns
@@ -182,14 +204,18 @@ fn truncated_lognormal(lx: &[f64], lu: f64) -> Result<(f64, f64, f64, bool), Str
     let mean = lx.iter().sum::<f64>() / nb;
     let m2: f64 = lx.iter().map(|l| (l - mean) * (l - mean)).sum();
     let sd = (m2 / nb).sqrt();
-    if !(sd > 0.0) {
+    if sd.is_nan() || sd <= 0.0 {
         return Err("the body values are all equal".to_string());
     }
     let sum_lx: f64 = lx.iter().sum();
     // ln L / n_b without the −Σ ln x term.
     let ll = |mu: f64, sigma: f64| -> f64 {
         let ss = m2 + nb * (mean - mu) * (mean - mu);
-        (-nb * sigma.ln() - ss / (2.0 * sigma * sigma) - nb * LN_SQRT_2PI - nb * ln_norm_cdf((lu - mu) / sigma)) / nb
+        (-nb * sigma.ln()
+            - ss / (2.0 * sigma * sigma)
+            - nb * LN_SQRT_2PI
+            - nb * ln_norm_cdf((lu - mu) / sigma))
+            / nb
     };
     // Keep the search in a box: a truncated normal whose log-density rises up to the cut has
     // its MLE at infinity; the box turns that into a non-converged fit instead of overflow.
@@ -216,15 +242,15 @@ fn truncated_lognormal(lx: &[f64], lu: f64) -> Result<(f64, f64, f64, bool), Str
 pub(crate) fn splice(p: &Prepared) -> Result<Fitted, String> {
     let n = p.sorted_all.len() as f64;
     let u = quantile_sorted(&p.sorted_all, SPLICE_QUANTILE);
-    if let Some((c, _)) = p.caps.first() {
-        if *c <= u {
-            return Err(format!(
-                "a censoring point ({:.6}) is at or below the splice threshold ({:.6}, the P{:.0} of the data); the tail is not observed",
-                c * p.scale,
-                u * p.scale,
-                SPLICE_QUANTILE * 100.0
-            ));
-        }
+    if let Some((c, _)) = p.caps.first()
+        && *c <= u
+    {
+        return Err(format!(
+            "a censoring point ({:.6}) is at or below the splice threshold ({:.6}, the P{:.0} of the data); the tail is not observed",
+            c * p.scale,
+            u * p.scale,
+            SPLICE_QUANTILE * 100.0
+        ));
     }
     let excess: Vec<f64> = p.x.iter().filter(|v| **v > u).map(|v| v - u).collect();
     if excess.len() < MIN_EXCEEDANCES {
@@ -234,9 +260,17 @@ pub(crate) fn splice(p: &Prepared) -> Result<Fitted, String> {
             SPLICE_QUANTILE * 100.0
         ));
     }
-    let body: Vec<f64> = p.lx.iter().zip(&p.x).filter(|(_, x)| **x <= u).map(|(l, _)| *l).collect();
+    let body: Vec<f64> =
+        p.lx.iter()
+            .zip(&p.x)
+            .filter(|(_, x)| **x <= u)
+            .map(|(l, _)| *l)
+            .collect();
     if body.len() < 10 {
-        return Err(format!("only {} values in the body below the threshold (needs ≥ 10)", body.len()));
+        return Err(format!(
+            "only {} values in the body below the threshold (needs ≥ 10)",
+            body.len()
+        ));
     }
     let cens_excess: Vec<(f64, f64)> = p.caps.iter().map(|(c, k)| (c - u, *k)).collect();
     let m_tail = excess.len() as f64 + p.n_caps();
@@ -245,7 +279,8 @@ pub(crate) fn splice(p: &Prepared) -> Result<Fitted, String> {
     let g = fit_gpd(&excess, &cens_excess)?;
     let nb = body.len() as f64;
     let d = p.d();
-    let log_lik = nb * (1.0 - tail).ln() + ll_body + m_tail * tail.ln() + g.log_lik - d * p.scale.ln();
+    let log_lik =
+        nb * (1.0 - tail).ln() + ll_body + m_tail * tail.ln() + g.log_lik - d * p.scale.ln();
     let mu = mu_s + p.scale.ln();
     let threshold = u * p.scale;
     let beta = g.beta * p.scale;
@@ -257,12 +292,28 @@ pub(crate) fn splice(p: &Prepared) -> Result<Fitted, String> {
         ));
     }
     if !conv_body {
-        notes.push("the truncated lognormal body did not converge to an interior optimum".to_string());
+        notes.push(
+            "the truncated lognormal body did not converge to an interior optimum".to_string(),
+        );
     }
     Ok(Fitted {
         name: "lognormal_gpd",
-        family: Family::LogNormalGpd { mu, sigma, threshold, tail, xi: g.xi, beta },
-        params: vec![("mu", mu), ("sigma", sigma), ("threshold", threshold), ("tail", tail), ("xi", g.xi), ("beta", beta)],
+        family: Family::LogNormalGpd {
+            mu,
+            sigma,
+            threshold,
+            tail,
+            xi: g.xi,
+            beta,
+        },
+        params: vec![
+            ("mu", mu),
+            ("sigma", sigma),
+            ("threshold", threshold),
+            ("tail", tail),
+            ("xi", g.xi),
+            ("beta", beta),
+        ],
         k: 6,
         log_lik,
         converged: conv_body && g.converged,

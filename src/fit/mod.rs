@@ -18,7 +18,8 @@
 //!   the continuous candidates are *excluded* with a warning (rather than shifting the data,
 //!   which would silently change every quantile by the shift), and the result carries only
 //!   the empirical distribution: model the zero share separately, or use it.
-//! - **Selection** ([`select`]): AIC `= 2k − 2 ln L` picks the family (Akaike 1974), BIC
+//! - **Selection** ([`select`]): AIC `= 2k − 2 ln L` ranks the families (Akaike 1974), ties
+//!   within 2 units going to the simpler one (Burnham & Anderson 2002); BIC
 //!   `= k ln n − 2 ln L` is reported; goodness of fit is the Kolmogorov–Smirnov distance for
 //!   continuous data and a binned chi-square for counts ([`gof`]); the *tail support* is the
 //!   number of observations at or above the chosen fit's P99.
@@ -77,7 +78,10 @@ pub struct Observations {
 impl Observations {
     /// Fully observed values.
     pub fn exact(values: Vec<f64>) -> Observations {
-        Observations { values, censored: Vec::new() }
+        Observations {
+            values,
+            censored: Vec::new(),
+        }
     }
 
     /// Values with one censoring flag each.
@@ -112,7 +116,11 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { families: None, seed: 0, min_n: 20 }
+        FitOptions {
+            families: None,
+            seed: 0,
+            min_n: 20,
+        }
     }
 }
 
@@ -186,8 +194,9 @@ pub struct FitResult {
     /// Fitted candidates sorted by AIC, best first. May be empty (too few observations,
     /// zeros in continuous data, degenerate data): then use [`FitResult::empirical`].
     pub candidates: Vec<Candidate>,
-    /// Index of the chosen candidate: the best-AIC candidate whose optimiser converged.
-    /// Meaningless when `candidates` is empty; prefer [`FitResult::best`].
+    /// Index of the chosen candidate: among converged candidates within 2 AIC units of the
+    /// best, the one with the fewest parameters (see [`select`]). Meaningless when
+    /// `candidates` is empty; prefer [`FitResult::best`].
     pub chosen: usize,
     /// The recorded values as an empirical distribution (always present).
     pub empirical: Family,
@@ -221,13 +230,17 @@ impl FitResult {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FitError {
     /// No values.
-    #[error("{quantity}: no observations to fit; supply at least one value or set the distribution by hand")]
+    #[error(
+        "{quantity}: no observations to fit; supply at least one value or set the distribution by hand"
+    )]
     Empty {
         /// Quantity name.
         quantity: String,
     },
     /// NaN or infinite value.
-    #[error("{quantity}: values[{index}] is {value}; remove non-finite values (NaN, inf) before fitting")]
+    #[error(
+        "{quantity}: values[{index}] is {value}; remove non-finite values (NaN, inf) before fitting"
+    )]
     NonFinite {
         /// Quantity name.
         quantity: String,
@@ -237,7 +250,9 @@ pub enum FitError {
         value: f64,
     },
     /// Negative size or count.
-    #[error("{quantity}: values[{index}] is {value}, but sizes and counts cannot be negative; check how it was parsed or drop it")]
+    #[error(
+        "{quantity}: values[{index}] is {value}, but sizes and counts cannot be negative; check how it was parsed or drop it"
+    )]
     Negative {
         /// Quantity name.
         quantity: String,
@@ -247,7 +262,9 @@ pub enum FitError {
         value: f64,
     },
     /// A count that is not a whole number.
-    #[error("{quantity}: values[{index}] is {value}, not a whole number; counts must be integers (or fit this quantity as continuous)")]
+    #[error(
+        "{quantity}: values[{index}] is {value}, not a whole number; counts must be integers (or fit this quantity as continuous)"
+    )]
     NotInteger {
         /// Quantity name.
         quantity: String,
@@ -257,7 +274,9 @@ pub enum FitError {
         value: f64,
     },
     /// Every value is censored.
-    #[error("{quantity}: all {n} observations are censored (they hit max_tokens); fit needs some complete values: raise max_tokens for a sample run or use the empirical distribution")]
+    #[error(
+        "{quantity}: all {n} observations are censored (they hit max_tokens); fit needs some complete values: raise max_tokens for a sample run or use the empirical distribution"
+    )]
     AllCensored {
         /// Quantity name.
         quantity: String,
@@ -265,7 +284,9 @@ pub enum FitError {
         n: usize,
     },
     /// Censoring flags do not line up with values.
-    #[error("{quantity}: {values} values but {flags} censoring flags; give one flag per value (or none)")]
+    #[error(
+        "{quantity}: {values} values but {flags} censoring flags; give one flag per value (or none)"
+    )]
     LengthMismatch {
         /// Quantity name.
         quantity: String,
@@ -361,7 +382,14 @@ pub fn family_to_spec(family: &Family) -> toml::Value {
             put("scale", *scale);
             "weibull"
         }
-        Family::LogNormalGpd { mu, sigma, threshold, tail, xi, beta } => {
+        Family::LogNormalGpd {
+            mu,
+            sigma,
+            threshold,
+            tail,
+            xi,
+            beta,
+        } => {
             put("mu", *mu);
             put("sigma", *sigma);
             put("threshold", *threshold);

@@ -33,7 +33,13 @@ fn clean(v: f64) -> f64 {
 /// log-likelihoods are compared on an absolute scale) and every vertex lies within `xtol` of
 /// the best in every coordinate, then restarts from the best vertex with the original steps
 /// until the restart gains less than `ftol`.
-pub fn nelder_mead<F: FnMut(&[f64]) -> f64>(mut f: F, x0: &[f64], step: &[f64], ftol: f64, xtol: f64) -> Minimum {
+pub fn nelder_mead<F: FnMut(&[f64]) -> f64>(
+    mut f: F,
+    x0: &[f64],
+    step: &[f64],
+    ftol: f64,
+    xtol: f64,
+) -> Minimum {
     let d = x0.len();
     let max_evals = 4000 * d.max(1);
     let mut evals = 0usize;
@@ -79,7 +85,8 @@ pub fn nelder_mead<F: FnMut(&[f64]) -> f64>(mut f: F, x0: &[f64], step: &[f64], 
                     c[i] += p[i] / d as f64;
                 }
             }
-            let along = |t: f64| -> Vec<f64> { (0..d).map(|i| c[i] + t * (pts[d][i] - c[i])).collect() };
+            let along =
+                |t: f64| -> Vec<f64> { (0..d).map(|i| c[i] + t * (pts[d][i] - c[i])).collect() };
             let xr = along(-1.0);
             let fr = eval(&xr, &mut evals);
             if fr < vals[0] {
@@ -112,14 +119,23 @@ pub fn nelder_mead<F: FnMut(&[f64]) -> f64>(mut f: F, x0: &[f64], step: &[f64], 
                 } else {
                     // Shrink towards the best vertex.
                     for j in 1..=d {
-                        let p: Vec<f64> = (0..d).map(|i| pts[0][i] + 0.5 * (pts[j][i] - pts[0][i])).collect();
+                        let p: Vec<f64> = (0..d)
+                            .map(|i| pts[0][i] + 0.5 * (pts[j][i] - pts[0][i]))
+                            .collect();
                         vals[j] = eval(&p, &mut evals);
                         pts[j] = p;
                     }
                 }
             }
         }
-        let (bi, bf) = vals.iter().copied().enumerate().fold((0, f64::INFINITY), |a, (i, v)| if v < a.1 { (i, v) } else { a });
+        let (bi, bf) = vals
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |a, (i, v)| if v < a.1 { (i, v) } else { a },
+            );
         let gain = best_f - bf;
         if bf <= best_f {
             best_f = bf;
@@ -134,7 +150,11 @@ pub fn nelder_mead<F: FnMut(&[f64]) -> f64>(mut f: F, x0: &[f64], step: &[f64], 
             break;
         }
     }
-    Minimum { x: best_x, f: best_f, converged: converged && best_f.is_finite() }
+    Minimum {
+        x: best_x,
+        f: best_f,
+        converged: converged && best_f.is_finite(),
+    }
 }
 
 /// Maximise a unimodal `f` on `[a, b]` by golden-section search to a bracket narrower than
@@ -168,7 +188,13 @@ pub fn golden_max<F: FnMut(f64) -> f64>(mut f: F, mut a: f64, mut b: f64, tol: f
 
 /// Root of `f` in `[lo, hi]`, where `f(lo)` and `f(hi)` have opposite signs; `fdf(x)` returns
 /// `(f(x), f'(x))`. Returns the root and whether `|step| ≤ tol·max(1, |x|)` was reached.
-pub fn newton_bisect<F: FnMut(f64) -> (f64, f64)>(mut fdf: F, mut lo: f64, mut hi: f64, x0: f64, tol: f64) -> (f64, bool) {
+pub fn newton_bisect<F: FnMut(f64) -> (f64, f64)>(
+    mut fdf: F,
+    mut lo: f64,
+    mut hi: f64,
+    x0: f64,
+    tol: f64,
+) -> (f64, bool) {
     let (flo, _) = fdf(lo);
     let (fhi, _) = fdf(hi);
     if !(flo.is_finite() && fhi.is_finite()) || flo.signum() == fhi.signum() {
@@ -178,7 +204,11 @@ pub fn newton_bisect<F: FnMut(f64) -> (f64, f64)>(mut fdf: F, mut lo: f64, mut h
     if flo > 0.0 {
         std::mem::swap(&mut lo, &mut hi);
     }
-    let mut x = if x0 > lo.min(hi) && x0 < lo.max(hi) { x0 } else { (lo + hi) / 2.0 };
+    let mut x = if x0 > lo.min(hi) && x0 < lo.max(hi) {
+        x0
+    } else {
+        (lo + hi) / 2.0
+    };
     let mut dx_old = (hi - lo).abs();
     let mut dx = dx_old;
     let (mut fx, mut dfx) = fdf(x);
@@ -221,13 +251,29 @@ mod tests {
             1e-9,
         );
         assert!(m.converged);
-        assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{:?}", m.x);
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
+            "{:?}",
+            m.x
+        );
     }
 
     #[test]
     fn nelder_mead_treats_nan_as_worse() {
         // Domain x > 0 enforced by NaN; minimum of x − ln x at x = 1.
-        let m = nelder_mead(|x| if x[0] > 0.0 { x[0] - x[0].ln() } else { f64::NAN }, &[3.0], &[5.0], 1e-14, 1e-9);
+        let m = nelder_mead(
+            |x| {
+                if x[0] > 0.0 {
+                    x[0] - x[0].ln()
+                } else {
+                    f64::NAN
+                }
+            },
+            &[3.0],
+            &[5.0],
+            1e-14,
+            1e-9,
+        );
         assert!((m.x[0] - 1.0).abs() < 1e-6, "{:?}", m.x);
     }
 
@@ -238,7 +284,13 @@ mod tests {
         let (r, ok) = newton_bisect(|x| (x * x - 2.0, 2.0 * x), 0.0, 5.0, 4.0, 1e-14);
         assert!(ok && (r - 2f64.sqrt()).abs() < 1e-12);
         // Decreasing function and a start outside the bracket.
-        let (r, ok) = newton_bisect(|x| (1.0 / x - 1.0, -1.0 / (x * x)), 0.01, 100.0, 500.0, 1e-14);
+        let (r, ok) = newton_bisect(
+            |x| (1.0 / x - 1.0, -1.0 / (x * x)),
+            0.01,
+            100.0,
+            500.0,
+            1e-14,
+        );
         assert!(ok && (r - 1.0).abs() < 1e-12, "{r}");
     }
 }
