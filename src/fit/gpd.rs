@@ -292,9 +292,9 @@ pub(crate) fn splice(p: &Prepared) -> Result<Fitted, String> {
         ));
     }
     if !conv_body {
-        notes.push(
-            "the truncated lognormal body did not converge to an interior optimum".to_string(),
-        );
+        notes.push(format!(
+            "the splice body (values up to the threshold) is not lognormal-shaped: its truncated-lognormal MLE runs to the edge of the search box (mu = {mu:.3}, sigma = {sigma:.3})"
+        ));
     }
     Ok(Fitted {
         name: "lognormal_gpd",
