@@ -380,11 +380,27 @@ pub fn fit_continuous_family(
 
 /// Dispatch a canonical continuous family name.
 pub(crate) fn fit_prepared(canon: &str, p: &Prepared) -> Result<Fitted, String> {
-    match canon {
+    let f = match canon {
         "lognormal" => lognormal(p),
         "gamma" => gamma(p),
         "weibull" => weibull(p),
         "lognormal_gpd" => super::gpd::splice(p),
         other => Err(format!("`{other}` is not a continuous family")),
+    }?;
+    f.finite()
+}
+
+impl Fitted {
+    /// Reject a fit whose parameters or likelihood overflowed (data spanning hundreds of
+    /// orders of magnitude), so no NaN ever reaches a spec or a sampler.
+    pub(crate) fn finite(self) -> Result<Fitted, String> {
+        if self.log_lik.is_finite() && self.params.iter().all(|(_, v)| v.is_finite()) {
+            Ok(self)
+        } else {
+            Err(format!(
+                "numerical failure (ln L = {}, parameters {:?}); the values span too many orders of magnitude for this family",
+                self.log_lik, self.params
+            ))
+        }
     }
 }

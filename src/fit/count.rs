@@ -303,13 +303,14 @@ pub(crate) fn fit_table(canon: &str, t: &Table) -> Result<Fitted, String> {
     if t.mean == 0.0 {
         return Err("all counts are zero; use the fixed value 0".to_string());
     }
-    match canon {
+    let f = match canon {
         "poisson" => poisson(t),
         "negative_binomial" => negbin(t),
         "zinb" => zinb(t),
         "geometric" => geometric(t),
         other => Err(format!("`{other}` is not a count family")),
-    }
+    }?;
+    f.finite()
 }
 
 /// Fit one named count family (`poisson`, `negative_binomial`, `zinb`, `geometric`) by

@@ -110,6 +110,10 @@ pub fn ks_pvalue(d: f64, n: usize) -> f64 {
     kolmogorov_sf((sn + 0.12 + 0.11 / sn) * d)
 }
 
+/// Longest run of single-value cells scanned before the rest is lumped into one open-ended
+/// cell (bounds the work when a fit spreads its mass over billions of values).
+pub const MAX_SCAN: usize = 100_000;
+
 /// Binned chi-square of a frequency table `(value, count)` (ascending whole values) against
 /// `pmf`, with `k` fitted parameters. Returns `(X², p-value)`, or `None` when fewer than
 /// `k + 2` cells have an expected count ≥ 5 (no degrees of freedom left).
@@ -124,7 +128,8 @@ pub fn chi_square_counts(
     let (mut o, mut e, mut cum) = (0.0, 0.0, 0.0);
     let mut row = 0;
     let mut x = 0.0;
-    while x <= kmax {
+    let mut steps = 0usize;
+    while x <= kmax && steps < MAX_SCAN {
         let p = pmf(x);
         cum += p;
         e += n * p;
@@ -136,12 +141,14 @@ pub fn chi_square_counts(
             cells.push((o, e));
             o = 0.0;
             e = 0.0;
-            // Stop when what is left of the fitted mass cannot fill another cell.
-            if n * (1.0 - cum) < 5.0 {
-                break;
-            }
         }
         x += 1.0;
+        steps += 1;
+        // Stop when what is left of the fitted mass cannot fill another cell: the open cell
+        // and everything above become the last cell.
+        if n * (1.0 - cum) < 5.0 {
+            break;
+        }
     }
     // Everything above x: the remaining observations and the fitted tail mass.
     while row < rows.len() {

@@ -62,17 +62,33 @@ fn ic(f: &Fitted, n: usize) -> (f64, f64) {
     )
 }
 
+/// `family.cdf(x)`, guarded where `Family::cdf` reaches a panicking statrs path: statrs'
+/// gamma CDF unwraps `gamma_lr(shape, x/scale)`, which rejects an argument that underflowed
+/// to 0 (e.g. `x = 1e-200`, `scale = 1e200`); the CDF there is 0 to double precision.
+fn fit_cdf(family: &Family, x: f64) -> f64 {
+    if let Family::Gamma { scale, .. } = family {
+        let z = x / scale;
+        if x > 0.0 && z == 0.0 {
+            return 0.0;
+        }
+        if z.is_infinite() {
+            return 1.0;
+        }
+    }
+    family.cdf(x)
+}
+
 /// Score a continuous fit: AIC, BIC and KS against the data (Kaplan–Meier when censored).
 pub(crate) fn score_continuous(f: Fitted, obs: &Observations) -> Candidate {
     let n = obs.values.len();
     let (aic, bic) = ic(&f, n);
     let fam = &f.family;
     let d = if obs.n_censored() > 0 {
-        ks_statistic_censored(&obs.values, &obs.censored, |x| fam.cdf(x))
+        ks_statistic_censored(&obs.values, &obs.censored, |x| fit_cdf(fam, x))
     } else {
         let mut s = obs.values.clone();
         s.sort_by(|a, b| a.total_cmp(b));
-        ks_statistic(&s, |x| fam.cdf(x))
+        ks_statistic(&s, |x| fit_cdf(fam, x))
     };
     Candidate {
         name: f.name,

@@ -1011,6 +1011,34 @@ fn ties_huge_values_and_scale_equivariance() {
 }
 
 #[test]
+fn extreme_spreads_and_huge_counts_never_produce_nan_candidates() {
+    // Values from 1e-200 to 1e200 (and a huge count): whatever is fitted must be finite and
+    // round-trip through a spec; what cannot be fitted is a warning, never a panic.
+    let mut xs = draw(&LN, 200, 196);
+    xs.extend([1e-200, 1e200, 3e150, 5e-150]);
+    let r = fit_continuous("x", &Observations::exact(xs), &opts()).unwrap();
+    for c in &r.candidates {
+        assert!(
+            c.log_lik.is_finite() && c.params.iter().all(|p| p.1.is_finite()),
+            "{c:?}"
+        );
+        let d = Uncertain::from_toml(&c.to_spec())
+            .unwrap()
+            .resolve_median("k", Domain::NonNegative)
+            .unwrap();
+        assert_eq!(d.family, c.family);
+    }
+    let mut ks = draw(&NB, 500, 197);
+    ks.push(4.0e15);
+    let r = fit_count("k", &ks, &opts()).unwrap();
+    assert!(
+        r.candidates
+            .iter()
+            .all(|c| c.log_lik.is_finite() && c.params.iter().all(|p| p.1.is_finite()))
+    );
+}
+
+#[test]
 fn results_are_deterministic_and_warn_about_thin_tails() {
     let xs = draw(&GA, 500, 197);
     let obs = Observations::exact(xs);
