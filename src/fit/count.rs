@@ -72,11 +72,17 @@ impl Table {
 }
 
 /// `ln P(X = x)` of a negative binomial with mean `mu` and dispersion `r`.
+///
+/// `r ln(r/(r+μ))` is computed as `−r ln(1 + μ/r)` and the gamma ratio by
+/// [`ln_gamma_diff`], so the Poisson limit `r → ∞` stays accurate.
 pub fn negbin_ln_pmf(x: f64, mu: f64, r: f64) -> f64 {
-    let lp = (r / (r + mu)).ln();
-    let lq = (mu / (r + mu)).ln();
-    let tail = if x > 0.0 { x * lq } else { 0.0 };
-    ln_gamma_diff(x, r) - ln_factorial(x) + r * lp + tail
+    let head = -r * (mu / r).ln_1p();
+    let tail = if x > 0.0 {
+        x * (mu.ln() - (r + mu).ln())
+    } else {
+        0.0
+    };
+    ln_gamma_diff(x, r) - ln_factorial(x) + head + tail
 }
 
 /// `ln P(X = x)` for every count family in `dist::Family` (NaN for other families).
@@ -203,10 +209,21 @@ pub(crate) fn zinb(t: &Table) -> Result<Fitted, String> {
     if n0 == t.n {
         return Err("all counts are zero".to_string());
     }
+    // Every ZINB has variance ≥ mean (equality only at π = 0, r = ∞), so on data with
+    // s² ≤ x̄ its likelihood climbs towards the Poisson limit without an interior maximum.
+    if t.var.is_nan() || t.var <= t.mean {
+        return Err(format!(
+            "zero-inflated negative binomial omitted: the variance ({:.4}) does not exceed the mean ({:.4}), so it reduces to the Poisson",
+            t.var, t.mean
+        ));
+    }
+    let max_x = t.rows.last().map(|r| r.0).unwrap_or(1.0).max(1.0);
     let nll = |v: &[f64]| -> f64 {
         let pi = 1.0 / (1.0 + (-v[0]).exp());
         let (mu, r) = (v[1].exp(), v[2].exp());
-        if !(mu.is_finite() && r.is_finite() && mu > 0.0 && r > 0.0) {
+        // Box: r ≤ 1e8 (the NB is then Poisson to 1e-8 in relative variance) and μ at most
+        // 1e3 × the largest count; beyond it the likelihood is flat or absurd.
+        if mu.is_nan() || mu <= 0.0 || mu > 1e3 * max_x || r.is_nan() || r <= 1e-8 || r > 1e8 {
             return f64::INFINITY;
         }
         let f = Family::Zinb {

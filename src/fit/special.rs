@@ -80,8 +80,15 @@ pub fn ln_factorial(x: f64) -> f64 {
     ln_gamma(x + 1.0)
 }
 
-/// `ψ(x + r) − ψ(r)` without cancellation when `r ≫ x`: for whole `x ≤ 64` it is the exact
-/// sum `Σ_{j<x} 1/(r + j)`.
+/// Below this `r` the differences use statrs' `ln Γ`, `ψ` and [`trigamma`] directly (whose
+/// values are then below ~200, so the subtraction loses little); at or above it they use the Stirling / asymptotic series written as differences, which avoid
+/// the cancellation of two values near `ln Γ(r)` (for `r = 1e8`, `ln Γ(r) ≈ 1.7e9`).
+const DIFF_ASYMPTOTIC_R: f64 = 64.0;
+
+/// `ψ(x + r) − ψ(r)` without cancellation when `r ≫ x`: for whole `x ≤ 64` the exact sum
+/// `Σ_{j<x} 1/(r + j)`; for `r ≥ 64` the asymptotic series
+/// `ψ(z) = ln z − 1/(2z) − 1/(12z²) + 1/(120z⁴) − 1/(252z⁶) + …` (A&S 6.3.18) as a difference,
+/// with `ln(1 + x/r)` by `ln_1p`.
 pub fn digamma_diff(x: f64, r: f64) -> f64 {
     if x <= 64.0 && x == x.trunc() {
         let mut s = 0.0;
@@ -91,12 +98,20 @@ pub fn digamma_diff(x: f64, r: f64) -> f64 {
             j += 1.0;
         }
         s
+    } else if r >= DIFF_ASYMPTOTIC_R {
+        let tail = |z: f64| {
+            let w = 1.0 / (z * z);
+            -0.5 / z - w * (1.0 / 12.0 - w * (1.0 / 120.0 - w / 252.0))
+        };
+        (x / r).ln_1p() + tail(r + x) - tail(r)
     } else {
         digamma(x + r) - digamma(r)
     }
 }
 
-/// `ψ₁(x + r) − ψ₁(r)`, exact sum `−Σ_{j<x} 1/(r + j)²` for whole `x ≤ 64`.
+/// `ψ₁(x + r) − ψ₁(r)`: exact sum `−Σ_{j<x} 1/(r + j)²` for whole `x ≤ 64`; for `r ≥ 64` the
+/// series of [`trigamma`] as a difference (its leading term `1/z` differenced exactly as
+/// `−x/(r(r + x))`).
 pub fn trigamma_diff(x: f64, r: f64) -> f64 {
     if x <= 64.0 && x == x.trunc() {
         let mut s = 0.0;
@@ -106,12 +121,23 @@ pub fn trigamma_diff(x: f64, r: f64) -> f64 {
             j += 1.0;
         }
         s
+    } else if r >= DIFF_ASYMPTOTIC_R {
+        let z = r + x;
+        let rest = |z: f64| {
+            let r1 = 1.0 / z;
+            let r2 = r1 * r1;
+            0.5 * r2 + r1 * r2 * (1.0 / 6.0 - r2 * (1.0 / 30.0 - r2 * (1.0 / 42.0 - r2 / 30.0)))
+        };
+        -x / (r * z) + rest(z) - rest(r)
     } else {
         trigamma(x + r) - trigamma(r)
     }
 }
 
-/// `ln Γ(x + r) − ln Γ(r)`, exact sum `Σ_{j<x} ln(r + j)` for whole `x ≤ 64`.
+/// `ln Γ(x + r) − ln Γ(r)`: exact sum `Σ_{j<x} ln(r + j)` for whole `x ≤ 64`; for `r ≥ 64`
+/// Stirling's series as a difference,
+/// `(z − ½) ln(1 + x/r) + x ln r − x + Σₖ B₂ₖ/(2k(2k−1)) (z^(1−2k) − r^(1−2k))` with
+/// `z = r + x` (A&S 6.1.41).
 pub fn ln_gamma_diff(x: f64, r: f64) -> f64 {
     if x <= 64.0 && x == x.trunc() {
         let mut s = 0.0;
@@ -121,6 +147,13 @@ pub fn ln_gamma_diff(x: f64, r: f64) -> f64 {
             j += 1.0;
         }
         s
+    } else if r >= DIFF_ASYMPTOTIC_R {
+        let z = r + x;
+        let corr = |z: f64| {
+            let w = 1.0 / (z * z);
+            (1.0 / 12.0 - w * (1.0 / 360.0 - w * (1.0 / 1260.0 - w / 1680.0))) / z
+        };
+        (z - 0.5) * (x / r).ln_1p() + x * r.ln() - x + corr(z) - corr(r)
     } else {
         ln_gamma(x + r) - ln_gamma(r)
     }
@@ -179,17 +212,42 @@ mod tests {
 
     #[test]
     fn difference_helpers_agree_with_direct_forms() {
-        for (x, r) in [
+        // Moderate r: the direct forms are accurate, so the helpers must match them.
+        let cases = [
             (0.0, 2.0),
             (3.0, 0.5),
             (64.0, 7.0),
             (65.0, 7.0),
             (200.0, 0.3),
-        ] {
-            assert!((digamma_diff(x, r) - (digamma(x + r) - digamma(r))).abs() < 1e-12);
-            assert!((trigamma_diff(x, r) - (trigamma(x + r) - trigamma(r))).abs() < 1e-11);
-            assert!((ln_gamma_diff(x, r) - (ln_gamma(x + r) - ln_gamma(r))).abs() < 1e-9);
+            (65.0, 64.0),
+            (500.0, 37.5),
+            (300.5, 80.0),
+        ];
+        for (x, r) in cases {
+            let d = digamma(x + r) - digamma(r);
+            let t = trigamma(x + r) - trigamma(r);
+            let g = ln_gamma(x + r) - ln_gamma(r);
+            assert!(
+                (digamma_diff(x, r) - d).abs() < 1e-12 * d.abs().max(1.0),
+                "ψ {x} {r}"
+            );
+            assert!(
+                (trigamma_diff(x, r) - t).abs() < 1e-11 * t.abs().max(1.0),
+                "ψ₁ {x} {r}"
+            );
+            assert!(
+                (ln_gamma_diff(x, r) - g).abs() < 1e-11 * g.abs().max(1.0),
+                "lnΓ {x} {r}"
+            );
         }
+        // Huge r with x = 100 (the asymptotic branch): compare with the exact finite sums.
+        let r = 1e12;
+        let exact: f64 = (0..100).map(|j| (r + j as f64).ln()).sum();
+        assert!((ln_gamma_diff(100.0, r) - exact).abs() < 1e-12 * exact);
+        let exact: f64 = (0..100).map(|j| 1.0 / (r + j as f64)).sum();
+        assert!((digamma_diff(100.0, r) - exact).abs() < 1e-12 * exact);
+        let exact: f64 = (0..100).map(|j| -1.0 / (r + j as f64).powi(2)).sum();
+        assert!((trigamma_diff(100.0, r) - exact).abs() < 1e-10 * exact.abs());
         // Q(1, x) = e^(−x).
         assert!((ln_gamma_q(1.0, 3.0) + 3.0).abs() < 1e-12);
     }
