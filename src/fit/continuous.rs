@@ -375,7 +375,12 @@ pub fn fit_continuous_family(
         Ok(f) => f,
         Err(_) => return Ok(None),
     };
-    Ok(Some(super::select::score_continuous(fitted, obs)))
+    let ecdf = super::gof::Ecdf::new(&obs.values, &obs.censored);
+    Ok(Some(super::select::score_continuous(
+        fitted,
+        &ecdf,
+        obs.values.len(),
+    )))
 }
 
 /// Dispatch a canonical continuous family name.

@@ -19,62 +19,64 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-/// KS distance of sorted complete data from `cdf`.
-pub fn ks_statistic(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
-    let n = sorted.len() as f64;
-    let mut d: f64 = 0.0;
-    let mut i = 0;
-    while i < sorted.len() {
-        // Group ties: the ECDF jumps from i/n to j/n at this value.
-        let x = sorted[i];
-        let mut j = i + 1;
-        while j < sorted.len() && sorted[j] == x {
-            j += 1;
+/// The steps of an empirical CDF (Kaplan–Meier when some values are censored), built once
+/// so every candidate's KS distance costs one CDF evaluation per distinct uncensored value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ecdf {
+    /// `(x, F̂(x−), F̂(x))` at each distinct uncensored value, ascending.
+    steps: Vec<(f64, f64, f64)>,
+}
+
+impl Ecdf {
+    /// From values and parallel censoring flags (`censored` may be empty: nothing censored).
+    /// At equal values events come before censorings (censored units were still at risk).
+    pub fn new(values: &[f64], censored: &[bool]) -> Ecdf {
+        let is_c = |i: usize| censored.get(i).copied().unwrap_or(false);
+        let mut idx: Vec<usize> = (0..values.len()).collect();
+        idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(is_c(a).cmp(&is_c(b))));
+        let mut at_risk = values.len() as f64;
+        let mut surv = 1.0;
+        let mut steps = Vec::new();
+        let mut i = 0;
+        while i < idx.len() {
+            let x = values[idx[i]];
+            let (mut events, mut cens) = (0.0, 0.0);
+            while i < idx.len() && values[idx[i]] == x {
+                if is_c(idx[i]) {
+                    cens += 1.0
+                } else {
+                    events += 1.0
+                }
+                i += 1;
+            }
+            if events > 0.0 {
+                let before = 1.0 - surv;
+                surv *= 1.0 - events / at_risk;
+                steps.push((x, before, 1.0 - surv));
+            }
+            at_risk -= events + cens;
         }
-        let f = cdf(x);
-        d = d
-            .max((f - i as f64 / n).abs())
-            .max((j as f64 / n - f).abs());
-        i = j;
+        Ecdf { steps }
     }
-    d
+
+    /// KS distance `sup |F̂ − F|` from `cdf`, over both one-sided limits at every step.
+    pub fn distance(&self, cdf: impl Fn(f64) -> f64) -> f64 {
+        self.steps.iter().fold(0.0, |d: f64, &(x, before, after)| {
+            let f = cdf(x);
+            d.max((f - before).abs()).max((after - f).abs())
+        })
+    }
+}
+
+/// KS distance of complete data (any order) from `cdf`.
+pub fn ks_statistic(values: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+    Ecdf::new(values, &[]).distance(cdf)
 }
 
 /// KS distance of right-censored data from `cdf`, against the Kaplan–Meier estimate.
 /// `values` and `censored` are parallel; order does not matter.
 pub fn ks_statistic_censored(values: &[f64], censored: &[bool], cdf: impl Fn(f64) -> f64) -> f64 {
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    // At equal values, events come before censorings (censored units were at risk).
-    idx.sort_by(|&a, &b| {
-        values[a]
-            .total_cmp(&values[b])
-            .then(censored[a].cmp(&censored[b]))
-    });
-    let mut at_risk = values.len() as f64;
-    let mut surv = 1.0;
-    let mut d: f64 = 0.0;
-    let mut i = 0;
-    while i < idx.len() {
-        let x = values[idx[i]];
-        let (mut events, mut cens) = (0.0, 0.0);
-        while i < idx.len() && values[idx[i]] == x {
-            if censored[idx[i]] {
-                cens += 1.0
-            } else {
-                events += 1.0
-            }
-            i += 1;
-        }
-        if events > 0.0 {
-            let f = cdf(x);
-            let before = 1.0 - surv;
-            surv *= 1.0 - events / at_risk;
-            let after = 1.0 - surv;
-            d = d.max((f - before).abs()).max((after - f).abs());
-        }
-        at_risk -= events + cens;
-    }
-    d
+    Ecdf::new(values, censored).distance(cdf)
 }
 
 /// Kolmogorov survival function `Q(λ) = P(K > λ)`.

@@ -22,7 +22,7 @@ use crate::dist::Family;
 
 use super::continuous::{Fitted, Prepared, fit_prepared, validate};
 use super::count::{self, Table, fit_table};
-use super::gof::{chi_square_counts, ks_pvalue, ks_statistic, ks_statistic_censored};
+use super::gof::{Ecdf, chi_square_counts, ks_pvalue};
 use super::{Candidate, FitError, FitOptions, FitResult, Kind, Observations, Summary};
 
 /// p-value below which a fit is flagged as not fitting.
@@ -78,18 +78,12 @@ fn fit_cdf(family: &Family, x: f64) -> f64 {
     family.cdf(x)
 }
 
-/// Score a continuous fit: AIC, BIC and KS against the data (Kaplan–Meier when censored).
-pub(crate) fn score_continuous(f: Fitted, obs: &Observations) -> Candidate {
-    let n = obs.values.len();
+/// Score a continuous fit: AIC, BIC and KS against `ecdf` (the data's ECDF, Kaplan–Meier
+/// when censored) on `n` observations.
+pub(crate) fn score_continuous(f: Fitted, ecdf: &Ecdf, n: usize) -> Candidate {
     let (aic, bic) = ic(&f, n);
     let fam = &f.family;
-    let d = if obs.n_censored() > 0 {
-        ks_statistic_censored(&obs.values, &obs.censored, |x| fit_cdf(fam, x))
-    } else {
-        let mut s = obs.values.clone();
-        s.sort_by(|a, b| a.total_cmp(b));
-        ks_statistic(&s, |x| fit_cdf(fam, x))
-    };
+    let d = ecdf.distance(|x| fit_cdf(fam, x));
     Candidate {
         name: f.name,
         family: f.family,
@@ -263,6 +257,7 @@ pub fn fit_continuous(
         ));
     } else {
         let p = Prepared::new(obs);
+        let ecdf = Ecdf::new(&obs.values, &obs.censored);
         for name in names {
             match fit_prepared(name, &p) {
                 Ok(f) => {
@@ -274,7 +269,7 @@ pub fn fit_continuous(
                             "{q}: the {name} fit did not converge; its parameters are approximate"
                         ));
                     }
-                    res.candidates.push(score_continuous(f, obs));
+                    res.candidates.push(score_continuous(f, &ecdf, n));
                 }
                 Err(why) => res.warnings.push(format!("{q}: {name} not fitted: {why}")),
             }
