@@ -226,7 +226,14 @@ impl Sampler {
     pub fn sample(&self, rng: &mut FastRng) -> f64 {
         match self {
             Sampler::Const(v) => *v,
-            Sampler::Table { q, scale, offset, lo, hi, dist } => {
+            Sampler::Table {
+                q,
+                scale,
+                offset,
+                lo,
+                hi,
+                dist,
+            } => {
                 let u = rng.uniform();
                 let x = u * TABLE_BINS as f64;
                 let k = x as usize;

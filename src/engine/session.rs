@@ -236,8 +236,7 @@ impl SessionSim {
             acc.attempts += 1.0;
             let out = match fixed_output {
                 Some(o) => o,
-                None => ceil_pos(self.output.sample(rng) * route.out_mult)
-                    .min(route.cap),
+                None => ceil_pos(self.output.sample(rng) * route.out_mult).min(route.cap),
             };
             let reasoning = if self.reasoning.is_const() {
                 self.reasoning.sample(rng) * route.size_mult
@@ -431,8 +430,7 @@ impl SessionSim {
         for call in &replay[i] {
             let input = ceil_pos(call[0] * m);
             let prefix = system.min(input);
-            let out = ceil_pos(call[1] * self.routes[r].out_mult)
-                .min(self.routes[r].cap);
+            let out = ceil_pos(call[1] * self.routes[r].out_mult).min(self.routes[r].cap);
             if self
                 .call(rng, r, acc, prefix, input - prefix, Some(out))
                 .is_none()
