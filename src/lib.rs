@@ -23,6 +23,7 @@
 
 pub mod dist;
 pub mod engine;
+pub mod overhead;
 pub mod pricing;
 pub mod report;
 pub mod scenario;
