@@ -651,7 +651,8 @@ impl Reader<'_> {
                         .get_ref()
                         .resolve_median(key, Domain::Probability)
                         .map_err(|e| self.invalid(key, line, e.message))?;
-                    if !(d.quantile(1e-12) > 0.0) {
+                    let lowest = d.quantile(1e-12);
+                    if lowest.is_nan() || lowest <= 0.0 {
                         return Err(self.invalid(
                             key,
                             line,
