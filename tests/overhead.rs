@@ -549,6 +549,21 @@ fn cli_writes_json_csv_and_markdown() {
     assert_eq!(json["kind"], "overhead");
     assert_eq!(json["strategies"][0]["strategy"], "single");
     assert_eq!(json["strategies"][2]["strategy"], "failover");
+    // A saved report re-renders without re-simulating. (Compared as rendered tables: serde_json
+    // without its `float_roundtrip` feature may read a float back 1 ulp off.)
+    let text = String::from_utf8(out.get_output().stdout.clone()).expect("utf-8");
+    let back = overhead::OverheadReport::from_json("o.json", &text).expect("reads back");
+    let table = cli(FIXED_OVERHEAD, &[])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n"); // line 1: temp path
+    assert_eq!(
+        body(&overhead::render::table(&back)),
+        body(&String::from_utf8(table).expect("utf-8"))
+    );
+    assert!(overhead::OverheadReport::from_json("x.json", "{\"kind\": \"forecast\"}").is_err());
     cli(FIXED_OVERHEAD, &["--format", "csv"])
         .success()
         .stdout(predicate::str::starts_with("strategy,month,tco_mean"))

@@ -66,7 +66,7 @@ pub fn classify(e: anyhow::Error) -> anyhow::Error {
         matches!(c.downcast_ref::<ScenarioError>(), Some(ScenarioError::Parse { .. } | ScenarioError::Invalid { .. } | ScenarioError::Override(_)))
             || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
             || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
-            || matches!(c.downcast_ref::<OverheadError>(), Some(OverheadError::NoSection { .. } | OverheadError::Dist(_) | OverheadError::Secondary { source: EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_), .. } | OverheadError::Engine(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))))
+            || matches!(c.downcast_ref::<OverheadError>(), Some(OverheadError::NoSection { .. } | OverheadError::Dist(_) | OverheadError::Secondary { cause: EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_), .. } | OverheadError::Engine(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))))
     });
     if usage {
         anyhow::Error::new(UsageError(e))

@@ -21,6 +21,11 @@
 //!
 //! Two engine runs at most: the scenario as routed, and the same scenario with every route
 //! moved to the secondary model (for failover and active-active); every strategy reuses them.
+//! Both runs use the same seed, so trial `t` is the same world in both (common random
+//! numbers). A strategy's token spend mixes the two bills of a trial by the share of traffic
+//! each path served that month; for active-active that replaces a split-route engine run,
+//! which has the same expectation, costs nothing extra, and lets the split change month by
+//! month as features get pinned to the primary.
 //!
 //! ```no_run
 //! use billcast::overhead::{self, OverheadOptions};
@@ -74,17 +79,27 @@ pub enum OverheadError {
     Engine(EngineError),
     /// The secondary model could not be priced or simulated.
     #[error(
-        "overhead.providers.secondary.model = \"{model}\": {source}; fix the model (billcast pricing list) or its service_tier / tokenizer_ratio"
+        "overhead.providers.secondary.model = \"{model}\": {}; fix the model or its service_tier in [overhead.providers.secondary]",
+        secondary_cause(cause)
     )]
     Secondary {
         /// `provider/model`.
         model: String,
-        /// Why.
-        source: EngineError,
+        /// Why (not a chained `source`: the message already says it, once).
+        cause: EngineError,
     },
     /// A distribution could not be built from drawn parameters.
     #[error("{0}")]
     Dist(DistError),
+}
+
+/// The engine's reason without its `routes[i]:` prefix: every route of the secondary's run
+/// is the secondary model, so the index says nothing.
+fn secondary_cause(e: &EngineError) -> String {
+    match e {
+        EngineError::Route { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Options of one overhead run.
@@ -147,7 +162,7 @@ pub fn secondary_scenario(
         .model(&sec.model)
         .map_err(|e| OverheadError::Secondary {
             model: sec.model.clone(),
-            source: EngineError::Route {
+            cause: EngineError::Route {
                 route: 0,
                 source: e,
             },
@@ -225,7 +240,22 @@ pub fn run(
                 .unwrap_or_else(|| s.name.clone()),
         })?;
     let mut warnings = Vec::new();
+    // Resolve both paths against the price book before simulating anything, so a misspelt
+    // secondary model fails in milliseconds, not after the primary's engine run.
     let prepared = Prepared::new(s, book).map_err(OverheadError::Engine)?;
+    let needs_secondary = spec.strategies.iter().any(|s| s.needs_secondary());
+    let secondary = match (&spec.secondary, needs_secondary) {
+        (Some(sec), true) => {
+            let (s2, w) = secondary_scenario(s, sec, book)?;
+            warnings.extend(w);
+            let p2 = Prepared::new(&s2, book).map_err(|e| OverheadError::Secondary {
+                model: sec.model.clone(),
+                cause: e,
+            })?;
+            Some((sec, s2, p2))
+        }
+        _ => None,
+    };
     let cb0 = |n: u64| {
         if let Some(f) = opts.progress {
             f(0, n)
@@ -242,16 +272,8 @@ pub fn run(
     )
     .map_err(OverheadError::Engine)?;
     warnings.extend(sim.warnings.iter().cloned());
-    let needs_secondary = spec.strategies.iter().any(|s| s.needs_secondary());
-    let (sim2, prepared2) = match (&spec.secondary, needs_secondary) {
-        (Some(sec), true) => {
-            let (s2, w) = secondary_scenario(s, sec, book)?;
-            warnings.extend(w);
-            let wrap = |e: EngineError| OverheadError::Secondary {
-                model: sec.model.clone(),
-                source: e,
-            };
-            let p2 = Prepared::new(&s2, book).map_err(wrap)?;
+    let (sim2, prepared2) = match secondary {
+        Some((sec, s2, p2)) => {
             let cb1 = |n: u64| {
                 if let Some(f) = opts.progress {
                     f(1, n)
@@ -266,11 +288,14 @@ pub fn run(
                     mode: opts.mode,
                 },
             )
-            .map_err(wrap)?;
+            .map_err(|e| OverheadError::Secondary {
+                model: sec.model.clone(),
+                cause: e,
+            })?;
             warnings.extend(sim2.warnings.iter().map(|w| format!("secondary: {w}")));
             (Some(sim2), Some(p2))
         }
-        _ => (None, None),
+        None => (None, None),
     };
     let months = sim.months.len();
     let prices: Vec<EvalPrices> = {

@@ -13,7 +13,7 @@ use super::spec::{HOURS_PER_MONTH, OverheadAssumption, OverheadSpec, Strategy};
 use crate::engine::Simulation;
 use crate::engine::summary::quantile_sorted;
 use crate::pricing::PriceBook;
-use crate::report::{InputFile, ScenarioInfo};
+use crate::report::{InputFile, ReportError, ScenarioInfo};
 use crate::scenario::Scenario;
 
 /// Version of the overhead report JSON.
@@ -315,6 +315,27 @@ impl OverheadReport {
             s
         })
     }
+
+    /// Read a saved overhead report (`--format json`), checking its kind and version.
+    pub fn from_json(path: &str, text: &str) -> Result<OverheadReport, ReportError> {
+        let v: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| ReportError::Json(format!("{path}: not a billcast report: {e}")))?;
+        if v.get("kind").and_then(|k| k.as_str()) != Some("overhead") {
+            return Err(ReportError::Json(format!(
+                "{path}: not an overhead report (write one with `billcast overhead --format json`)"
+            )));
+        }
+        let found = v
+            .get("schema_version")
+            .and_then(|x| x.as_u64())
+            .unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(ReportError::Json(format!(
+                "{path}: overhead report schema_version {found} is not supported (this billcast reads {SCHEMA_VERSION}); re-run `billcast overhead`"
+            )));
+        }
+        serde_json::from_value(v).map_err(|e| ReportError::Json(format!("{path}: {e}")))
+    }
 }
 
 /// What [`build`] needs.
@@ -465,6 +486,15 @@ pub(super) fn build(inp: Inputs<'_>) -> OverheadReport {
         warnings.push(format!(
             "in {clamped} of {n} trials the secondary's own outages were fewer than the common-cause share of the primary's, so the secondary was down more than its uptime says; lower common_cause_share or the secondary's uptime"
         ));
+    }
+    let g = &inp.spec.degraded;
+    if inp.strategies.contains(&Strategy::Degraded)
+        && g.kind == super::spec::DegradedKind::SmallerModel
+        && g.shares_primary_outages.as_fixed() == Some(1.0)
+    {
+        warnings.push(
+            "degraded mode is a smaller model at the same provider, which goes down with it (shares_primary_outages = 1), so it serves nothing during outages; lower overhead.degraded.shares_primary_outages if some outages are model-specific".into(),
+        );
     }
     if n < 1000 {
         warnings.push(format!(

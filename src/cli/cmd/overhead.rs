@@ -71,6 +71,9 @@ pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
 /// `billcast overhead`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let r = overhead_report(&a.engine, &a.scenario)?;
+    // Charts: the stacked TCO per strategy with P50–P95 whiskers plugs in here once
+    // `src/charts/` exists — a `--chart FILE` flag drawing `r.tco_bars()` (and the naive 2×
+    // line at `r.naive_two_x`); `billcast report` can embed the same `OverheadReport`.
     output::write(a.out.as_deref(), &render(&r, a.format)?)?;
     Ok(ExitCode::SUCCESS)
 }
