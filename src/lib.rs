@@ -24,6 +24,7 @@
 pub mod dist;
 pub mod engine;
 pub mod fit;
+pub mod overhead;
 pub mod pricing;
 pub mod report;
 pub mod scenario;

@@ -36,6 +36,9 @@ pub struct Cli {
 enum Command {
     /// Forecast the monthly bill of a scenario: percentiles, budget risk, breakdown.
     Forecast(cmd::forecast::Args),
+    /// Compare single, degraded, failover and active-active: monthly TCO, availability,
+    /// the multiplier over the naive "2× budget", and the break-even downtime cost.
+    Overhead(cmd::overhead::Args),
     /// Browse, check and use the price tables.
     #[command(subcommand)]
     Pricing(cmd::pricing::PricingCommand),
@@ -56,12 +59,14 @@ impl std::error::Error for UsageError {}
 /// Treat errors in user-supplied inputs as usage errors.
 pub fn classify(e: anyhow::Error) -> anyhow::Error {
     use billcast::engine::EngineError;
+    use billcast::overhead::OverheadError;
     use billcast::pricing::PricingError;
     use billcast::scenario::ScenarioError;
     let usage = e.chain().any(|c| {
         matches!(c.downcast_ref::<ScenarioError>(), Some(ScenarioError::Parse { .. } | ScenarioError::Invalid { .. } | ScenarioError::Override(_)))
             || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
             || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
+            || matches!(c.downcast_ref::<OverheadError>(), Some(OverheadError::NoSection { .. } | OverheadError::Dist(_) | OverheadError::Secondary { cause: EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_), .. } | OverheadError::Engine(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))))
     });
     if usage {
         anyhow::Error::new(UsageError(e))
@@ -88,6 +93,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Forecast(a) => cmd::forecast::run(a),
+        Command::Overhead(a) => cmd::overhead::run(a),
         Command::Pricing(c) => cmd::pricing::run(c),
     };
     match result {

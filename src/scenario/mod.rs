@@ -296,6 +296,8 @@ pub struct Scenario {
     pub shift: Shift,
     /// Raw `[overhead]` table for the overhead model.
     pub overhead: Option<toml::Table>,
+    /// The `[overhead]` section validated (`None` without one): see [`crate::overhead`].
+    pub overhead_spec: Option<crate::overhead::OverheadSpec>,
     /// Every input with its origin.
     pub assumptions: Vec<Assumption>,
 }
@@ -1004,6 +1006,10 @@ impl Scenario {
             ));
         }
 
+        // [overhead]: validated here, with its lines, so every command rejects a bad section.
+        let overhead_spec =
+            crate::overhead::OverheadSpec::from_scenario_text(&file_label, &text, &set_keys)?;
+
         // [budget]
         let budget_usd = match &raw.budget {
             Some(b) => {
@@ -1086,6 +1092,7 @@ impl Scenario {
             budget_usd,
             shift,
             overhead: raw.overhead.clone(),
+            overhead_spec,
             assumptions,
         })
         .map(|mut s| {

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod forecast;
+pub mod overhead;
 pub mod pricing;
