@@ -241,7 +241,10 @@ impl Sampler {
                     return dist.quantile(if u > 0.0 { u } else { f64::MIN_POSITIVE });
                 }
                 let (a, b) = (q[k], q[k + 1]);
-                (scale * (a + (b - a) * (x - k as f64)) + offset).clamp(*lo, *hi)
+                // max/min rather than clamp: no bounds assertion on the hot path.
+                (scale * (a + (b - a) * (x - k as f64)) + offset)
+                    .max(*lo)
+                    .min(*hi)
             }
             Sampler::Discrete { cum, guide, dist } => {
                 let u = rng.uniform();

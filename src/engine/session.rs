@@ -19,6 +19,8 @@ use crate::scenario::Context;
 pub const CLASSES: usize = 5;
 /// Origins: 0 = successful attempt, 1 = billed failed attempt (the `retries` component).
 pub const ORIGINS: usize = 2;
+/// Largest window (turns) the window policy keeps; scenarios are validated against it.
+pub const WINDOW_MAX: usize = 64;
 
 /// Per-route constants of the inner loop.
 #[derive(Clone, Debug)]
@@ -42,6 +44,9 @@ pub struct RouteSim {
 impl RouteSim {
     #[inline(always)]
     fn tier(&self, total_input: f64) -> usize {
+        if self.thresholds.is_empty() {
+            return 0;
+        }
         let mut t = 0;
         for &(th, incl) in &self.thresholds {
             if total_input > th || (incl && total_input >= th) {
@@ -118,6 +123,8 @@ pub struct Acc {
     pub tool_calls: f64,
     tiers: usize,
     n_tools: usize,
+    /// Scratch: per-turn sizes for the window policy.
+    window: Vec<f64>,
 }
 
 impl Acc {
@@ -134,6 +141,7 @@ impl Acc {
             tool_calls: 0.0,
             tiers,
             n_tools,
+            window: Vec::new(),
         }
     }
 
@@ -238,8 +246,8 @@ impl SessionSim {
                 Some(o) => o,
                 None => ceil_pos(self.output.sample(rng) * route.out_mult).min(route.cap),
             };
-            let reasoning = if self.reasoning.is_const() {
-                self.reasoning.sample(rng) * route.size_mult
+            let reasoning = if let Sampler::Const(c) = self.reasoning {
+                c * route.size_mult
             } else {
                 ceil_pos(self.reasoning.sample(rng) * route.size_mult)
             };
@@ -345,7 +353,18 @@ impl SessionSim {
         };
         // History bookkeeping: `hist` is what is re-sent; `window` holds completed turns.
         let mut hist = 0.0f64;
-        let mut window_turns: [f64; 64] = [0.0; 64];
+        // Only the window policy needs per-turn sizes: borrow the accumulator's scratch buffer
+        // (no allocation, and no memset per session for the other policies).
+        let windowed = matches!(self.context, Context::Window { .. });
+        let mut window_turns = if windowed {
+            std::mem::take(&mut acc.window)
+        } else {
+            Vec::new()
+        };
+        if windowed {
+            window_turns.clear();
+            window_turns.resize(WINDOW_MAX, 0.0);
+        }
         let mut completed = 0usize;
         for _ in 0..(turns as u64) {
             acc.turns += 1.0;
@@ -402,14 +421,18 @@ impl SessionSim {
                 new = results;
             }
             if let Context::Window { turns: keep } = self.context {
-                let keep = (keep as usize).min(window_turns.len());
-                window_turns[completed % window_turns.len()] = turn_tokens;
+                let len = window_turns.len();
+                let keep = (keep as usize).min(len);
+                window_turns[completed % len] = turn_tokens;
                 completed += 1;
                 let n = completed.min(keep);
                 hist = (0..n)
-                    .map(|i| window_turns[(completed - 1 - i) % window_turns.len()])
+                    .map(|i| window_turns[(completed - 1 - i) % len])
                     .sum();
             }
+        }
+        if windowed {
+            acc.window = window_turns;
         }
     }
 

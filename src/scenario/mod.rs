@@ -1173,12 +1173,14 @@ fn build_workload(
             match c.policy.as_str() {
                 "full" => Context::Full,
                 "window" => match c.turns {
-                    Some(n) if n >= 1 => Context::Window { turns: n },
+                    Some(n) if (1..=crate::engine::session::WINDOW_MAX as u32).contains(&n) => {
+                        Context::Window { turns: n }
+                    }
                     _ => {
                         return Err(ctx.invalid(
                             &format!("{prefix}.context"),
                             line,
-                            "window needs turns = N (N ≥ 1 turns of history kept)",
+                            "window needs turns = N with 1 ≤ N ≤ 64 (turns of history kept)",
                         ));
                     }
                 },
