@@ -36,6 +36,10 @@ pub struct Cli {
 enum Command {
     /// Forecast the monthly bill of a scenario: percentiles, budget risk, breakdown.
     Forecast(cmd::forecast::Args),
+    /// Run a forecast and write a design-review pack: report.html, report.md, charts, forecast.json.
+    Report(cmd::report::Args),
+    /// Re-render a saved forecast.json in any format, without re-simulating.
+    Render(cmd::render::Args),
     /// Browse, check and use the price tables.
     #[command(subcommand)]
     Pricing(cmd::pricing::PricingCommand),
@@ -88,6 +92,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Forecast(a) => cmd::forecast::run(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Render(a) => cmd::render::run(a),
         Command::Pricing(c) => cmd::pricing::run(c),
     };
     match result {

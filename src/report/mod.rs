@@ -3,6 +3,7 @@
 //! `&Report`, so a saved `forecast.json` re-renders without re-simulating.
 
 pub mod csv;
+pub mod html;
 pub mod markdown;
 pub mod rows;
 pub mod table;
@@ -39,6 +40,12 @@ pub enum ReportError {
         /// Version found.
         found: u32,
     },
+    /// The report has no months to show.
+    #[error("the report has no months; re-run the forecast with horizon_months ≥ 1")]
+    NoMonths,
+    /// A chart of the HTML report could not be drawn.
+    #[error("cannot draw the report's charts")]
+    Chart(#[from] crate::charts::ChartError),
 }
 
 /// USD by cost component; the fields sum to the month's mean.

@@ -2,3 +2,5 @@
 
 pub mod forecast;
 pub mod pricing;
+pub mod render;
+pub mod report;
