@@ -212,6 +212,7 @@ impl Breakdown {
     ) -> Result<(), ChartError> {
         let top = bars.iter().map(|b| b.usd).fold(0.0, f64::max);
         let k = bars.len();
+        let x_top = headroom(top) * 1.15;
         // Horizontal bars with the route written above each: model names are too long for
         // tick labels.
         let mut chart = ChartBuilder::on(area)
@@ -221,7 +222,7 @@ impl Breakdown {
             .caption(format!("By route, {month}"), text(AXIS_DESC_SIZE, INK))
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(8)
-            .build_cartesian_2d(0.0..headroom(top) * 1.15, -0.6..k as f64 - 0.2)?;
+            .build_cartesian_2d(0.0..x_top, -0.6..k as f64 - 0.2)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -251,12 +252,21 @@ impl Breakdown {
                         text(LABEL_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Bottom)),
                     ),
             ))?;
+            // The amount goes inside a long bar (white) and after a short one, so it never
+            // runs off the panel.
+            let value = format!("{} · {}", format_usd_compact(b.usd), format_pct(b.share));
+            let inside = b.usd > 0.55 * x_top;
+            let (x_at, dx, anchor, colour) = if inside {
+                (b.usd, -8, HPos::Right, WHITE)
+            } else {
+                (b.usd, 8, HPos::Left, INK)
+            };
             chart.draw_series(std::iter::once(
-                EmptyElement::at((b.usd, y - 0.125))
+                EmptyElement::at((x_at, y - 0.125))
                     + Text::new(
-                        format!("{} · {}", format_usd_compact(b.usd), format_pct(b.share)),
-                        (6, 0),
-                        text(LABEL_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+                        value,
+                        (dx, 0),
+                        text(LABEL_SIZE, colour).pos(Pos::new(anchor, VPos::Center)),
                     ),
             ))?;
         }

@@ -15,7 +15,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::cdf::QuantileCdf;
 use super::style::*;
-use super::{ChartError, ChartFormat, Draw, encode, frame, headline_month, source_note};
+use super::{
+    ChartError, ChartFormat, Draw, dashed_sample, encode, frame, headline_month, source_note,
+};
 use crate::report::{MonthSummary, Report};
 use crate::units::{format_pct, format_usd_compact};
 
@@ -235,7 +237,7 @@ impl Draw for Distribution {
                     stroke(BUDGET, 3),
                 ))?
                 .label(label)
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], stroke(BUDGET, 3)));
+                .legend(|c| dashed_sample(c, stroke(BUDGET, 3)));
         }
         chart
             .configure_series_labels()

@@ -11,7 +11,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::cdf::QuantileCdf;
 use super::style::*;
-use super::{ChartError, ChartFormat, Draw, encode, frame, headline_month, source_note};
+use super::{
+    ChartError, ChartFormat, Draw, dashed_sample, encode, frame, headline_month, source_note,
+};
 use crate::report::Report;
 use crate::units::{format_pct, format_usd_compact};
 
@@ -150,7 +152,7 @@ impl Draw for Exceedance {
                 stroke(MUTED, 1),
             ))?
             .label("5% chance (the P95)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], stroke(MUTED, 1)));
+            .legend(|c| dashed_sample(c, stroke(MUTED, 1)));
         // Draw the contrast month first so the headline curve sits on top.
         for c in self.curves.iter().rev() {
             let (colour, width) = (c.colour, c.width);
@@ -173,7 +175,7 @@ impl Draw for Exceedance {
                     stroke(BUDGET, 3),
                 ))?
                 .label(format!("Budget {}", format_usd_compact(b)))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], stroke(BUDGET, 3)));
+                .legend(|c| dashed_sample(c, stroke(BUDGET, 3)));
             if let Some(p) = p {
                 let right = b / self.hi > 0.7;
                 let (anchor, dx) = if right {

@@ -10,7 +10,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::*;
 use super::{
-    ChartError, ChartFormat, Draw, IndexAxis, encode, frame, month_label, month_ticks, source_note,
+    ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame, month_label,
+    month_ticks, source_note,
 };
 use crate::report::Report;
 use crate::units::format_usd_compact;
@@ -165,7 +166,7 @@ impl Draw for Fan {
                 stroke(INK, 2),
             ))?
             .label("Mean")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], stroke(INK, 2)));
+            .legend(|c| dashed_sample(c, stroke(INK, 2)));
         if n > 1 {
             chart.draw_series(
                 xs.iter()
@@ -181,7 +182,7 @@ impl Draw for Fan {
                     stroke(BUDGET, 2),
                 ))?
                 .label(format!("Budget {}/month", format_usd_compact(b)))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], stroke(BUDGET, 2)));
+                .legend(|c| dashed_sample(c, stroke(BUDGET, 2)));
         }
 
         // Direct labels for the last month: the numbers people quote from a fan chart.

@@ -380,3 +380,40 @@ impl plotters::coord::ranged1d::Ranged for IndexAxis {
         self.lo..self.hi
     }
 }
+
+/// A legend sample for a dashed line: three short dashes, matching the series' look.
+/// (A composed element would need a `'static` backend, which an SVG backend writing into a
+/// borrowed string is not.)
+pub(crate) struct DashSample {
+    at: (i32, i32),
+    style: ShapeStyle,
+}
+
+/// The legend sample of a dashed series drawn with `style`.
+pub(crate) fn dashed_sample(at: (i32, i32), style: ShapeStyle) -> DashSample {
+    DashSample { at, style }
+}
+
+impl<'a> plotters::element::PointCollection<'a, (i32, i32)> for &'a DashSample {
+    type Point = &'a (i32, i32);
+    type IntoIter = std::iter::Once<&'a (i32, i32)>;
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.at)
+    }
+}
+
+impl<DB: DrawingBackend> plotters::element::Drawable<DB> for DashSample {
+    fn draw<I: Iterator<Item = (i32, i32)>>(
+        &self,
+        mut pos: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), plotters_backend::DrawingErrorKind<DB::ErrorType>> {
+        if let Some((x, y)) = pos.next() {
+            for (a, b) in [(0, 5), (8, 13), (16, 22)] {
+                backend.draw_line((x + a, y), (x + b, y), &self.style)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -8,7 +8,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::*;
-use super::{ChartError, ChartFormat, Draw, IndexAxis, encode, frame, headline_month, source_note};
+use super::{
+    ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame, headline_month,
+    source_note,
+};
 use crate::report::Report;
 use crate::units::format_usd_compact;
 
@@ -190,7 +193,7 @@ impl Draw for Naive {
                     stroke(BUDGET, 2),
                 ))?
                 .label(format!("Budget {}/month", format_usd_compact(b)))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], stroke(BUDGET, 2)));
+                .legend(|c| dashed_sample(c, stroke(BUDGET, 2)));
         }
         chart
             .configure_series_labels()

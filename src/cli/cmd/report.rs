@@ -73,8 +73,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             "forecast.json" => "the saved report: billcast render forecast.json --format …",
             _ => "",
         };
-        out.push_str(&format!("  {name:<18} {what}\n"));
+        out.push_str(format!("  {name:<18} {what}").trim_end());
+        out.push('\n');
     }
-    output::write(None, out.trim_end_matches(' '))?;
+    output::write(None, &out)?;
     Ok(ExitCode::SUCCESS)
 }
