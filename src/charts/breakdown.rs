@@ -198,7 +198,7 @@ impl Breakdown {
             .margin(12)
             .legend_area_size(30)
             .label_font(text(LABEL_SIZE, INK))
-            .background_style(WHITE.mix(0.9))
+            .background_style(WHITE)
             .border_style(stroke(GRID, 1))
             .draw()?;
         Ok(())

@@ -183,12 +183,14 @@ impl Draw for Exceedance {
                 } else {
                     (HPos::Left, 12)
                 };
+                // Near 0% the label would sit on the 5% line and the axis: lift it.
+                let lift = if p < 0.15 { -60 } else { -16 };
                 chart.draw_series(std::iter::once(
                     EmptyElement::at((b, p))
                         + Circle::new((0, 0), 7, BUDGET.filled())
                         + Text::new(
                             format!("{} chance of exceeding the budget", format_pct(p)),
-                            (dx, -16),
+                            (dx, lift),
                             text(LABEL_SIZE, darken(BUDGET)).pos(Pos::new(anchor, VPos::Center)),
                         ),
                 ))?;
@@ -200,7 +202,7 @@ impl Draw for Exceedance {
             .margin(12)
             .legend_area_size(30)
             .label_font(text(LABEL_SIZE, INK))
-            .background_style(WHITE.mix(0.9))
+            .background_style(WHITE)
             .border_style(stroke(GRID, 1))
             .draw()?;
         Ok(())

@@ -27,7 +27,7 @@ pub const LABEL_SIZE: u32 = 17;
 /// Outer margin, px.
 pub const MARGIN: u32 = 24;
 /// Space reserved for the x tick labels, px.
-pub const X_LABEL_AREA: u32 = 64;
+pub const X_LABEL_AREA: u32 = 54;
 /// Space reserved for the y tick labels, px.
 pub const Y_LABEL_AREA: u32 = 96;
 
