@@ -411,6 +411,12 @@ fn report_command_writes_the_design_review_pack() {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
     }
     assert_self_contained(&html);
+    // The reproduce command carries the extra price table, and only that one.
+    assert!(
+        html.contains("--pricing tests/data/flat-prices.toml"),
+        "reproduce command"
+    );
+    assert!(!html.contains("--pricing pricing/openai.toml"));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     for kind in ChartKind::ALL {
         let file = format!("{}.svg", kind.name());

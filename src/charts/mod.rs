@@ -6,11 +6,11 @@
 //!
 //! | function | what it shows |
 //! |---|---|
-//! | [`fan`] | monthly bill over the horizon: P5–P95 and P25–P75 bands, median, mean, budget |
-//! | [`distribution`] | histogram of the headline month's bill with P50/P90/P95/P99 and the budget |
-//! | [`exceedance`] | `P(bill > x)` against `x` for the headline and first month, budget marked |
-//! | [`breakdown`] | mean bill by cost component per month (stacked), and by route |
-//! | [`naive`] | the spreadsheet estimate beside the simulated P50 and P95 |
+//! | [`fan()`] | monthly bill over the horizon: P5–P95 and P25–P75 bands, median, mean, budget |
+//! | [`distribution()`] | histogram of the headline month's bill with P50/P90/P95/P99 and the budget |
+//! | [`exceedance()`] | `P(bill > x)` against `x` for the headline and first month, budget marked |
+//! | [`breakdown()`] | mean bill by cost component per month (stacked), and by route |
+//! | [`naive()`] | the spreadsheet estimate beside the simulated P50 and P95 |
 //!
 //! Text is laid out and rasterised with a bundled font (see [`font`]), so output is identical
 //! on every machine; drawing errors are returned as [`ChartError`], never unwrapped.
@@ -110,15 +110,15 @@ impl ChartFormat {
 /// The charts of a forecast, in the order a reader meets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChartKind {
-    /// [`fan`].
+    /// [`fan()`].
     Fan,
-    /// [`distribution`].
+    /// [`distribution()`].
     Distribution,
-    /// [`exceedance`].
+    /// [`exceedance()`].
     Exceedance,
-    /// [`breakdown`].
+    /// [`breakdown()`].
     Breakdown,
-    /// [`naive`].
+    /// [`naive()`].
     Naive,
 }
 

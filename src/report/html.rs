@@ -334,6 +334,18 @@ fn provenance(r: &Report) -> String {
     out.push_str("</dl>\n");
     if let Some(p) = &r.scenario.path {
         let mut cmd = vec!["billcast".to_string(), "report".into(), shell_word(p)];
+        // Price tables that are not the bundled ones (same name and hash) were passed with
+        // --pricing; the command needs them too.
+        let bundled = crate::pricing::book::bundled_files();
+        for f in &r.pricing.files {
+            let is_bundled = bundled.iter().any(|(name, text)| {
+                *name == f.path && crate::pricing::book::sha256_hex(text.as_bytes()) == f.sha256
+            });
+            if !is_bundled {
+                cmd.push("--pricing".into());
+                cmd.push(shell_word(&f.path));
+            }
+        }
         for o in &r.scenario.overrides {
             cmd.push("--set".into());
             cmd.push(shell_word(o));
