@@ -417,3 +417,34 @@ impl<DB: DrawingBackend> plotters::element::Drawable<DB> for DashSample {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_ticks_are_thinned_to_about_twelve() {
+        assert_eq!(month_ticks(1), vec![0.0]);
+        assert_eq!(month_ticks(12).len(), 12);
+        assert_eq!(month_ticks(36), (0..12).map(|i| 3.0 * i as f64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn month_labels_only_at_whole_indices() {
+        let months = vec!["2027-01".to_string(), "2027-02".to_string()];
+        assert_eq!(month_label(&months, 1.0), "2027-02");
+        assert_eq!(month_label(&months, 0.5), "");
+        assert_eq!(month_label(&months, -1.0), "");
+        assert_eq!(month_label(&months, 7.0), "");
+    }
+
+    #[test]
+    fn index_axis_maps_like_a_linear_axis_and_keeps_its_ticks() {
+        use plotters::coord::ranged1d::Ranged;
+        let a = IndexAxis::new(-0.5, 2.5, vec![0.0, 1.0, 2.0]);
+        assert_eq!(a.map(&-0.5, (0, 300)), 0);
+        assert_eq!(a.map(&1.0, (0, 300)), 150);
+        assert_eq!(a.key_points(3usize), vec![0.0, 1.0, 2.0]);
+        assert_eq!(a.key_points(2usize), vec![0.0, 2.0]);
+    }
+}
