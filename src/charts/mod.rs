@@ -426,7 +426,10 @@ mod tests {
     fn month_ticks_are_thinned_to_about_twelve() {
         assert_eq!(month_ticks(1), vec![0.0]);
         assert_eq!(month_ticks(12).len(), 12);
-        assert_eq!(month_ticks(36), (0..12).map(|i| 3.0 * i as f64).collect::<Vec<_>>());
+        assert_eq!(
+            month_ticks(36),
+            (0..12).map(|i| 3.0 * i as f64).collect::<Vec<_>>()
+        );
     }
 
     #[test]
