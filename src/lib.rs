@@ -21,6 +21,7 @@
 // hide that.
 #![allow(clippy::needless_range_loop)]
 
+pub mod charts;
 pub mod dist;
 pub mod engine;
 pub mod fit;

@@ -39,6 +39,10 @@ enum Command {
     /// Compare single, degraded, failover and active-active: monthly TCO, availability,
     /// the multiplier over the naive "2× budget", and the break-even downtime cost.
     Overhead(cmd::overhead::Args),
+    /// Run a forecast and write a design-review pack: report.html, report.md, charts, forecast.json.
+    Report(cmd::report::Args),
+    /// Re-render a saved forecast.json in any format, without re-simulating.
+    Render(cmd::render::Args),
     /// Browse, check and use the price tables.
     #[command(subcommand)]
     Pricing(cmd::pricing::PricingCommand),
@@ -94,6 +98,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Forecast(a) => cmd::forecast::run(a),
         Command::Overhead(a) => cmd::overhead::run(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Render(a) => cmd::render::run(a),
         Command::Pricing(c) => cmd::pricing::run(c),
     };
     match result {

@@ -3,3 +3,5 @@
 pub mod forecast;
 pub mod overhead;
 pub mod pricing;
+pub mod render;
+pub mod report;
