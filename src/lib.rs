@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod dist;
+pub mod ingest;
 pub mod pricing;
 pub mod toml_util;
 pub mod units;
