@@ -24,11 +24,7 @@ impl fmt::Display for TomlProblem {
 /// 1-based line number of a byte offset in `src`.
 pub fn line_of(src: &str, offset: usize) -> usize {
     let end = offset.min(src.len());
-    src.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    src.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// Turn a `toml` deserialisation error into a one-line problem naming the line and, for an
@@ -79,11 +75,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// Up to `n` candidates ranked by similarity to `word` (for "unknown model" errors).
-pub fn closest_n<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-    n: usize,
-) -> Vec<&'a str> {
+pub fn closest_n<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -96,9 +88,7 @@ pub fn closest_n<'a>(
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OverrideError {
     /// The override is not of the form `key.path=value`.
-    #[error(
-        "--set '{0}' is not of the form key.path=value (e.g. --set traffic.monthly_active_users=20000)"
-    )]
+    #[error("--set '{0}' is not of the form key.path=value (e.g. --set traffic.monthly_active_users=20000)")]
     Syntax(String),
     /// A path segment walks into something that is not a table.
     #[error("--set {path}: `{at}` is a {kind}, not a table, so it has no key `{next}`")]
@@ -139,13 +129,10 @@ pub fn apply_overrides(src: &str, overrides: &[String]) -> Result<String, Overri
     if overrides.is_empty() {
         return Ok(src.to_string());
     }
-    let mut doc: toml_edit::DocumentMut = src
-        .parse()
-        .map_err(|e: toml_edit::TomlError| OverrideError::Parse(e.to_string()))?;
+    let mut doc: toml_edit::DocumentMut =
+        src.parse().map_err(|e: toml_edit::TomlError| OverrideError::Parse(e.to_string()))?;
     for ov in overrides {
-        let (path, value) = ov
-            .split_once('=')
-            .ok_or_else(|| OverrideError::Syntax(ov.clone()))?;
+        let (path, value) = ov.split_once('=').ok_or_else(|| OverrideError::Syntax(ov.clone()))?;
         let path = path.trim();
         if path.is_empty() {
             return Err(OverrideError::Syntax(ov.clone()));
@@ -191,11 +178,7 @@ fn set_path(
     let at = segs[..depth].join(".");
     let not_table = |item: &toml_edit::Item| OverrideError::NotATable {
         path: full.to_string(),
-        at: if at.is_empty() {
-            "(top level)".to_string()
-        } else {
-            at.clone()
-        },
+        at: if at.is_empty() { "(top level)".to_string() } else { at.clone() },
         kind: kind_of(item).to_string(),
         next: seg.to_string(),
     };
@@ -224,9 +207,7 @@ fn set_path(
             }
             r
         }
-        toml_edit::Item::Value(toml_edit::Value::Array(arr))
-            if !last || seg.parse::<usize>().is_ok() =>
-        {
+        toml_edit::Item::Value(toml_edit::Value::Array(arr)) if !last || seg.parse::<usize>().is_ok() => {
             let len = arr.len();
             let idx: usize = seg.parse().map_err(|_| OverrideError::BadIndex {
                 path: full.to_string(),
@@ -235,20 +216,13 @@ fn set_path(
                 max: len.saturating_sub(1),
             })?;
             if idx >= len {
-                return Err(OverrideError::BadIndex {
-                    path: full.to_string(),
-                    at,
-                    len,
-                    max: len.saturating_sub(1),
-                });
+                return Err(OverrideError::BadIndex { path: full.to_string(), at, len, max: len.saturating_sub(1) });
             }
             if last {
                 arr.replace(idx, value);
                 return Ok(());
             }
-            let slot = arr
-                .get_mut(idx)
-                .ok_or_else(|| OverrideError::Syntax(full.to_string()))?;
+            let slot = arr.get_mut(idx).ok_or_else(|| OverrideError::Syntax(full.to_string()))?;
             let mut sub = toml_edit::Item::Value(slot.clone());
             set_path(&mut sub, segs, depth + 1, value, full)?;
             if let toml_edit::Item::Value(v) = sub {
@@ -262,9 +236,7 @@ fn set_path(
                 t.insert(seg, value);
                 return Ok(());
             }
-            let child = t
-                .entry(seg)
-                .or_insert(toml_edit::Value::InlineTable(Default::default()));
+            let child = t.entry(seg).or_insert(toml_edit::Value::InlineTable(Default::default()));
             let mut sub = toml_edit::Item::Value(child.clone());
             set_path(&mut sub, segs, depth + 1, value, full)?;
             if let toml_edit::Item::Value(v) = sub {
@@ -303,9 +275,7 @@ fn set_in_table(
         sub.set_implicit(true);
         t.insert(seg, toml_edit::Item::Table(sub));
     }
-    let child = t
-        .get_mut(seg)
-        .ok_or_else(|| OverrideError::Syntax(full.to_string()))?;
+    let child = t.get_mut(seg).ok_or_else(|| OverrideError::Syntax(full.to_string()))?;
     set_path(child, segs, depth + 1, value, full)
 }
 

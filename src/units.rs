@@ -120,9 +120,7 @@ fn trim_zeros(s: &str) -> String {
 
 /// Today's date in UTC (the only clock read in the library; callers may pass a date instead).
 pub fn today_utc() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
+    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
 /// A calendar month, `YYYY-MM`. Orders chronologically; serialises as `"2027-01"`.

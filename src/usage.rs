@@ -51,9 +51,7 @@ pub enum UsageError {
         cached: f64,
     },
     /// Reasoning exceeds total output.
-    #[error(
-        "reasoning tokens ({reasoning}) exceed output tokens ({output}); output must include reasoning"
-    )]
+    #[error("reasoning tokens ({reasoning}) exceed output tokens ({output}); output must include reasoning")]
     ReasoningExceedsOutput {
         /// Reasoning tokens.
         reasoning: f64,
@@ -77,13 +75,7 @@ pub fn split_reported(
     reasoning: f64,
     convention: UsageConvention,
 ) -> Result<CallTokens, UsageError> {
-    for x in [
-        reported_input,
-        cache_read,
-        cache_write,
-        output_incl_reasoning,
-        reasoning,
-    ] {
+    for x in [reported_input, cache_read, cache_write, output_incl_reasoning, reasoning] {
         if !x.is_finite() || x < 0.0 {
             return Err(UsageError::Negative(x));
         }
@@ -92,28 +84,16 @@ pub fn split_reported(
         UsageConvention::InputIncludesCached => {
             let cached = cache_read + cache_write;
             if cached > reported_input {
-                return Err(UsageError::CachedExceedsInput {
-                    input: reported_input,
-                    cached,
-                });
+                return Err(UsageError::CachedExceedsInput { input: reported_input, cached });
             }
             reported_input - cached
         }
         UsageConvention::InputExcludesCached => reported_input,
     };
     if reasoning > output_incl_reasoning {
-        return Err(UsageError::ReasoningExceedsOutput {
-            reasoning,
-            output: output_incl_reasoning,
-        });
+        return Err(UsageError::ReasoningExceedsOutput { reasoning, output: output_incl_reasoning });
     }
-    Ok(CallTokens {
-        input,
-        cache_read,
-        cache_write,
-        output: output_incl_reasoning - reasoning,
-        reasoning,
-    })
+    Ok(CallTokens { input, cache_read, cache_write, output: output_incl_reasoning - reasoning, reasoning })
 }
 
 #[cfg(test)]
@@ -123,39 +103,14 @@ mod tests {
     #[test]
     fn openai_input_includes_cached_tokens() {
         // OpenAI fixture: prompt_tokens 1234 with cached 1024 → 210 uncached.
-        let t = split_reported(
-            1234.0,
-            1024.0,
-            0.0,
-            57.0,
-            0.0,
-            UsageConvention::InputIncludesCached,
-        )
-        .unwrap();
-        assert_eq!(
-            t,
-            CallTokens {
-                input: 210.0,
-                cache_read: 1024.0,
-                cache_write: 0.0,
-                output: 57.0,
-                reasoning: 0.0
-            }
-        );
+        let t = split_reported(1234.0, 1024.0, 0.0, 57.0, 0.0, UsageConvention::InputIncludesCached).unwrap();
+        assert_eq!(t, CallTokens { input: 210.0, cache_read: 1024.0, cache_write: 0.0, output: 57.0, reasoning: 0.0 });
         assert_eq!(t.total_input(), 1234.0);
     }
 
     #[test]
     fn anthropic_input_excludes_cached_tokens() {
-        let t = split_reported(
-            210.0,
-            1024.0,
-            50.0,
-            300.0,
-            120.0,
-            UsageConvention::InputExcludesCached,
-        )
-        .unwrap();
+        let t = split_reported(210.0, 1024.0, 50.0, 300.0, 120.0, UsageConvention::InputExcludesCached).unwrap();
         assert_eq!(t.input, 210.0);
         assert_eq!(t.total_input(), 1284.0);
         assert_eq!((t.output, t.reasoning), (180.0, 120.0));
@@ -164,37 +119,10 @@ mod tests {
     #[test]
     fn inconsistent_usage_is_rejected() {
         assert!(matches!(
-            split_reported(
-                100.0,
-                1024.0,
-                0.0,
-                1.0,
-                0.0,
-                UsageConvention::InputIncludesCached
-            ),
+            split_reported(100.0, 1024.0, 0.0, 1.0, 0.0, UsageConvention::InputIncludesCached),
             Err(UsageError::CachedExceedsInput { .. })
         ));
-        assert!(
-            split_reported(
-                100.0,
-                0.0,
-                0.0,
-                10.0,
-                11.0,
-                UsageConvention::InputIncludesCached
-            )
-            .is_err()
-        );
-        assert!(
-            split_reported(
-                -1.0,
-                0.0,
-                0.0,
-                10.0,
-                0.0,
-                UsageConvention::InputIncludesCached
-            )
-            .is_err()
-        );
+        assert!(split_reported(100.0, 0.0, 0.0, 10.0, 11.0, UsageConvention::InputIncludesCached).is_err());
+        assert!(split_reported(-1.0, 0.0, 0.0, 10.0, 0.0, UsageConvention::InputIncludesCached).is_err());
     }
 }

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::PricingError;
 use super::schema::{
-    CacheWrite, ContextTier, ModelEntry, PricingFile, ProviderEntry, Rates, ReasoningRate,
-    ScheduleEntry, ToolEntry,
+    CacheWrite, ContextTier, ModelEntry, PricingFile, ProviderEntry, Rates, ReasoningRate, ScheduleEntry,
+    ToolEntry,
 };
 use crate::toml_util;
 
@@ -40,10 +40,7 @@ impl Model {
     /// The rates in force on `date`: the last schedule entry that started on or before it
     /// (and has not ended), else the base rates. Returns the rates, the date they apply from
     /// and their source.
-    pub fn rates_on(
-        &self,
-        date: jiff::civil::Date,
-    ) -> (&Rates, Option<jiff::civil::Date>, Option<&str>) {
+    pub fn rates_on(&self, date: jiff::civil::Date) -> (&Rates, Option<jiff::civil::Date>, Option<&str>) {
         let mut best: Option<&ScheduleEntry> = None;
         for s in &self.entry.schedule {
             let started = s.effective_from.0 <= date;
@@ -53,16 +50,8 @@ impl Model {
             }
         }
         match best {
-            Some(s) => (
-                &s.rates,
-                Some(s.effective_from.0),
-                s.source.as_deref().or(self.entry.source.as_deref()),
-            ),
-            None => (
-                &self.entry.rates,
-                self.entry.effective_from.map(|d| d.0),
-                self.entry.source.as_deref(),
-            ),
+            Some(s) => (&s.rates, Some(s.effective_from.0), s.source.as_deref().or(self.entry.source.as_deref())),
+            None => (&self.entry.rates, self.entry.effective_from.map(|d| d.0), self.entry.source.as_deref()),
         }
     }
 
@@ -80,11 +69,7 @@ impl Model {
             .iter()
             .filter(|t| {
                 let th = t.above_input_tokens as f64;
-                if t.inclusive {
-                    total_input >= th
-                } else {
-                    total_input > th
-                }
+                if t.inclusive { total_input >= th } else { total_input > th }
             })
             .count()
     }
@@ -96,10 +81,7 @@ impl Model {
 
     /// Minimum cacheable prefix in tokens (0 when unknown).
     pub fn min_cache_prefix(&self) -> f64 {
-        self.entry
-            .caching
-            .as_ref()
-            .map_or(0.0, |c| c.min_prefix_tokens as f64)
+        self.entry.caching.as_ref().map_or(0.0, |c| c.min_prefix_tokens as f64)
     }
 
     /// Whether this model bills cache writes (a cache-write rate exists on its base rates).
@@ -173,55 +155,32 @@ pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
         file: name.to_string(),
         problem: toml_util::describe(&e, text),
     })?;
-    let invalid = |line: Option<usize>, message: String| PricingError::Invalid {
-        file: name.to_string(),
-        line,
-        message,
-    };
+    let invalid = |line: Option<usize>, message: String| PricingError::Invalid { file: name.to_string(), line, message };
     if file.schema_version != 1 {
-        return Err(invalid(
-            None,
-            format!(
-                "schema_version = {} is not supported; this billcast reads version 1",
-                file.schema_version
-            ),
-        ));
+        return Err(invalid(None, format!("schema_version = {} is not supported; this billcast reads version 1", file.schema_version)));
     }
     if let Some(c) = &file.provider.currency {
         if c != "USD" {
-            return Err(invalid(
-                None,
-                format!(
-                    "currency = \"{c}\": only USD price tables are supported; convert the prices to USD"
-                ),
-            ));
+            return Err(invalid(None, format!("currency = \"{c}\": only USD price tables are supported; convert the prices to USD")));
         }
     }
     let pid = file.provider.id.get_ref();
     if pid.is_empty() || pid.contains('/') || pid.contains(char::is_whitespace) {
         let line = Some(toml_util::line_of(text, file.provider.id.span().start));
-        return Err(invalid(
-            line,
-            format!("provider.id \"{pid}\" must be non-empty with no '/' or spaces"),
-        ));
+        return Err(invalid(line, format!("provider.id \"{pid}\" must be non-empty with no '/' or spaces")));
     }
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for m in &file.models {
         let line = toml_util::line_of(text, m.id.span().start);
         let id = m.id.get_ref();
         if id.is_empty() || id.contains(char::is_whitespace) {
-            return Err(invalid(
-                Some(line),
-                format!("model id \"{id}\" must be non-empty with no spaces"),
-            ));
+            return Err(invalid(Some(line), format!("model id \"{id}\" must be non-empty with no spaces")));
         }
         for name in std::iter::once(id.as_str()).chain(m.aliases.iter().map(|s| s.as_str())) {
             if let Some(first) = seen.insert(name.to_string(), line) {
                 return Err(invalid(
                     Some(line),
-                    format!(
-                        "duplicate model id or alias \"{name}\" (first defined at line {first}); each id must be unique in a file"
-                    ),
+                    format!("duplicate model id or alias \"{name}\" (first defined at line {first}); each id must be unique in a file"),
                 ));
             }
         }
@@ -229,10 +188,7 @@ pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
             if t.multipliers.is_some() == t.rates.is_some() {
                 return Err(invalid(
                     Some(line),
-                    format!(
-                        "model \"{id}\": context tier above {} needs exactly one of `multipliers` or `rates`",
-                        t.above_input_tokens
-                    ),
+                    format!("model \"{id}\": context tier above {} needs exactly one of `multipliers` or `rates`", t.above_input_tokens),
                 ));
             }
         }
@@ -240,18 +196,11 @@ pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
             if t.multiplier.is_some() == t.rates.is_some() {
                 return Err(invalid(
                     Some(line),
-                    format!(
-                        "model \"{id}\": service tier \"{name}\" needs exactly one of `multiplier` or `rates`"
-                    ),
+                    format!("model \"{id}\": service tier \"{name}\" needs exactly one of `multiplier` or `rates`"),
                 ));
             }
             if name == "standard" {
-                return Err(invalid(
-                    Some(line),
-                    format!(
-                        "model \"{id}\": \"standard\" is the base rates; do not define it as a service tier"
-                    ),
-                ));
+                return Err(invalid(Some(line), format!("model \"{id}\": \"standard\" is the base rates; do not define it as a service tier")));
             }
         }
         for s in &m.schedule {
@@ -259,10 +208,7 @@ pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
                 if to.0 < s.effective_from.0 {
                     return Err(invalid(
                         Some(line),
-                        format!(
-                            "model \"{id}\": schedule entry from {} ends before it starts ({to})",
-                            s.effective_from
-                        ),
+                        format!("model \"{id}\": schedule entry from {} ends before it starts ({to})", s.effective_from),
                     ));
                 }
             }
@@ -296,10 +242,7 @@ impl PriceBook {
 
     /// Read a file, or every `*.toml` in a folder (sorted by name).
     pub fn add_path(&mut self, path: &Path) -> Result<(), PricingError> {
-        let io = |e: std::io::Error| PricingError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
+        let io = |e: std::io::Error| PricingError::Io { path: path.display().to_string(), message: e.to_string() };
         if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(io)?
@@ -325,32 +268,18 @@ impl PriceBook {
     /// Add one table from its text.
     pub fn add_text(&mut self, name: &str, text: &str, bundled: bool) -> Result<(), PricingError> {
         let file = parse_file(name, text)?;
-        self.files.push(SourceFile {
-            path: name.to_string(),
-            sha256: sha256_hex(text.as_bytes()),
-            bundled,
-        });
+        self.files.push(SourceFile { path: name.to_string(), sha256: sha256_hex(text.as_bytes()), bundled });
         let pid = file.provider.id.get_ref().clone();
-        let provider = self
-            .providers
-            .entry(pid.clone())
-            .or_insert_with(|| Provider {
-                entry: file.provider.clone(),
-                file: name.to_string(),
-                models: BTreeMap::new(),
-            });
+        let provider = self.providers.entry(pid.clone()).or_insert_with(|| Provider {
+            entry: file.provider.clone(),
+            file: name.to_string(),
+            models: BTreeMap::new(),
+        });
         provider.entry = file.provider.clone();
         provider.file = name.to_string();
         for m in file.models {
             let id = m.id.get_ref().clone();
-            provider.models.insert(
-                id,
-                Model {
-                    provider: pid.clone(),
-                    entry: m,
-                    file: name.to_string(),
-                },
-            );
+            provider.models.insert(id, Model { provider: pid.clone(), entry: m, file: name.to_string() });
         }
         Ok(())
     }
@@ -377,12 +306,7 @@ impl PriceBook {
 
     /// Combined SHA-256 over the hashes of every file read, in order.
     pub fn fingerprint(&self) -> String {
-        let joined: String = self
-            .files
-            .iter()
-            .map(|f| f.sha256.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let joined: String = self.files.iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>().join("\n");
         sha256_hex(joined.as_bytes())
     }
 
@@ -390,9 +314,7 @@ impl PriceBook {
     /// be unique across providers. Unknown models are an error listing the closest ids.
     pub fn model(&self, reference: &str) -> Result<&Model, PricingError> {
         let reference = reference.trim();
-        let matches_id = |m: &Model, id: &str| {
-            m.entry.id.get_ref() == id || m.entry.aliases.iter().any(|a| a == id)
-        };
+        let matches_id = |m: &Model, id: &str| m.entry.id.get_ref() == id || m.entry.aliases.iter().any(|a| a == id);
         if let Some((pid, mid)) = reference.split_once('/') {
             if let Some(p) = self.providers.get(pid) {
                 if let Some(m) = p.models.get(mid) {
@@ -419,10 +341,7 @@ impl PriceBook {
             .into_iter()
             .map(String::from)
             .collect();
-        Err(PricingError::UnknownModel {
-            reference: reference.to_string(),
-            suggestions,
-        })
+        Err(PricingError::UnknownModel { reference: reference.to_string(), suggestions })
     }
 }
 
@@ -445,13 +364,7 @@ pub struct RateCard {
 impl RateCard {
     /// The rate of a class, in the order of [`super::schema::TokenClass::ALL`].
     pub fn as_array(&self) -> [f64; 5] {
-        [
-            self.input,
-            self.cache_read,
-            self.cache_write,
-            self.output,
-            self.reasoning,
-        ]
+        [self.input, self.cache_read, self.cache_write, self.output, self.reasoning]
     }
 }
 
@@ -482,15 +395,12 @@ fn raw(rates: &Rates, model: &Model, ttl: Option<&str>) -> Result<RawRates, Pric
         None => input,
         Some(CacheWrite::Flat(p)) => p.0,
         Some(CacheWrite::ByTtl(m)) => match ttl {
-            Some(t) => m
-                .get(t)
-                .map(|p| p.0)
-                .ok_or_else(|| PricingError::UnknownOption {
-                    model: model.reference(),
-                    what: "cache-write TTL",
-                    name: t.to_string(),
-                    known: m.keys().cloned().collect(),
-                })?,
+            Some(t) => m.get(t).map(|p| p.0).ok_or_else(|| PricingError::UnknownOption {
+                model: model.reference(),
+                what: "cache-write TTL",
+                name: t.to_string(),
+                known: m.keys().cloned().collect(),
+            })?,
             // Without a TTL, use the shortest-lived (first listed in sort order is not
             // meaningful), so pick the cheapest write: the default TTL of every provider.
             None => m.values().map(|p| p.0).fold(f64::INFINITY, f64::min),
@@ -521,10 +431,7 @@ impl Model {
         let ctx_mult: [f64; 5];
         let ctx = if tier == 0 {
             ctx_mult = [1.0; 5];
-            RawRates {
-                reasoning: base.reasoning,
-                ..base
-            }
+            RawRates { reasoning: base.reasoning, ..base }
         } else {
             let t = tiers.get(tier - 1).ok_or_else(|| PricingError::Invalid {
                 file: self.file.clone(),
@@ -538,21 +445,14 @@ impl Model {
                     r.cache_read / base.cache_read.max(f64::MIN_POSITIVE),
                     r.cache_write / base.cache_write.max(f64::MIN_POSITIVE),
                     r.output / base.output.max(f64::MIN_POSITIVE),
-                    r.reasoning.unwrap_or(r.output)
-                        / base.reasoning.unwrap_or(base.output).max(f64::MIN_POSITIVE),
+                    r.reasoning.unwrap_or(r.output) / base.reasoning.unwrap_or(base.output).max(f64::MIN_POSITIVE),
                 ];
                 r
             } else {
                 let m = t.multipliers.clone().unwrap_or_default();
                 let f = |x: Option<super::schema::Multiplier>| x.map_or(1.0, |m| m.0);
                 let out_m = f(m.output);
-                ctx_mult = [
-                    f(m.input),
-                    f(m.cache_read),
-                    f(m.cache_write),
-                    out_m,
-                    m.reasoning.map_or(out_m, |x| x.0),
-                ];
+                ctx_mult = [f(m.input), f(m.cache_read), f(m.cache_write), out_m, m.reasoning.map_or(out_m, |x| x.0)];
                 RawRates {
                     input: base.input * ctx_mult[0],
                     cache_read: base.cache_read * ctx_mult[1],
@@ -570,23 +470,13 @@ impl Model {
             reasoning: ctx.reasoning.unwrap_or(ctx.output),
         };
         // 2. Service tier.
-        if let Some(name) = q
-            .service_tier
-            .as_deref()
-            .filter(|n| *n != "standard" && *n != "default")
-        {
-            let st =
-                self.entry
-                    .service_tiers
-                    .get(name)
-                    .ok_or_else(|| PricingError::UnknownOption {
-                        model: self.reference(),
-                        what: "service tier",
-                        name: name.to_string(),
-                        known: std::iter::once("standard".to_string())
-                            .chain(self.entry.service_tiers.keys().cloned())
-                            .collect(),
-                    })?;
+        if let Some(name) = q.service_tier.as_deref().filter(|n| *n != "standard" && *n != "default") {
+            let st = self.entry.service_tiers.get(name).ok_or_else(|| PricingError::UnknownOption {
+                model: self.reference(),
+                what: "service tier",
+                name: name.to_string(),
+                known: std::iter::once("standard".to_string()).chain(self.entry.service_tiers.keys().cloned()).collect(),
+            })?;
             if let Some(r) = &st.rates {
                 let r = raw(r, self, ttl)?;
                 card = RateCard {
@@ -612,11 +502,7 @@ impl Model {
                     card.output *= m.0;
                 }
                 // Reasoning is output: it follows the output class unless listed on its own.
-                if st
-                    .applies_to
-                    .as_ref()
-                    .is_none_or(|v| v.contains(&C::Output) || v.contains(&C::Reasoning))
-                {
+                if st.applies_to.as_ref().is_none_or(|v| v.contains(&C::Output) || v.contains(&C::Reasoning)) {
                     card.reasoning *= m.0;
                 }
             }
@@ -638,9 +524,7 @@ impl Model {
                         model: self.reference(),
                         what: "region",
                         name: name.to_string(),
-                        known: std::iter::once("global".to_string())
-                            .chain(self.entry.regions.keys().cloned())
-                            .collect(),
+                        known: std::iter::once("global".to_string()).chain(self.entry.regions.keys().cloned()).collect(),
                     });
                 }
             }
@@ -664,40 +548,17 @@ mod tests {
     #[test]
     fn bundled_tables_load_and_cover_the_market() {
         let book = PriceBook::bundled().expect("bundled price tables must load");
-        let providers: Vec<&str> = book
-            .providers()
-            .map(|p| p.entry.id.get_ref().as_str())
-            .collect();
-        for required in [
-            "openai",
-            "anthropic",
-            "google",
-            "bedrock",
-            "mistral",
-            "deepseek",
-        ] {
-            assert!(
-                providers.contains(&required),
-                "missing provider {required}: {providers:?}"
-            );
+        let providers: Vec<&str> = book.providers().map(|p| p.entry.id.get_ref().as_str()).collect();
+        for required in ["openai", "anthropic", "google", "bedrock", "mistral", "deepseek"] {
+            assert!(providers.contains(&required), "missing provider {required}: {providers:?}");
         }
         assert!(
-            providers
-                .iter()
-                .any(|p| ["together", "fireworks", "groq"].contains(p)),
+            providers.iter().any(|p| ["together", "fireworks", "groq"].contains(p)),
             "need one open-model host: {providers:?}"
         );
-        assert!(
-            book.models().count() >= 30,
-            "only {} models",
-            book.models().count()
-        );
+        assert!(book.models().count() >= 30, "only {} models", book.models().count());
         for p in book.providers() {
-            assert!(
-                p.entry.source.is_some() && p.entry.checked.is_some(),
-                "{}: provider needs source and checked",
-                p.file
-            );
+            assert!(p.entry.source.is_some() && p.entry.checked.is_some(), "{}: provider needs source and checked", p.file);
             for m in p.models.values() {
                 assert!(
                     m.entry.source.is_some() && m.entry.checked.is_some(),
@@ -706,12 +567,7 @@ mod tests {
                     m.reference()
                 );
                 for s in &m.entry.schedule {
-                    assert!(
-                        s.source.is_some() && s.checked.is_some(),
-                        "{}: schedule of {} needs source and checked",
-                        m.file,
-                        m.reference()
-                    );
+                    assert!(s.source.is_some() && s.checked.is_some(), "{}: schedule of {} needs source and checked", m.file, m.reference());
                 }
             }
         }

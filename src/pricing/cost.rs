@@ -72,12 +72,7 @@ pub struct CallOptions {
 }
 
 /// Price one call of `model` with the given disjoint token quantities.
-pub fn cost_call(
-    book: &PriceBook,
-    model: &Model,
-    tokens: &CallTokens,
-    opts: &CallOptions,
-) -> Result<CallCost, PricingError> {
+pub fn cost_call(book: &PriceBook, model: &Model, tokens: &CallTokens, opts: &CallOptions) -> Result<CallCost, PricingError> {
     let tier = model.tier_index(tokens.total_input());
     let card = model.rate_card(&opts.query, tier)?;
     let date = opts.query.date.unwrap_or_else(|| crate::units::today_utc());
@@ -91,62 +86,35 @@ pub fn cost_call(
         ("reasoning", tokens.reasoning, card.reasoning),
     ] {
         if n > 0.0 {
-            lines.push(CostLine {
-                class,
-                tokens: n,
-                usd_per_mtok: rate,
-                usd: n * rate / TOKENS_PER_MTOK,
-            });
+            lines.push(CostLine { class, tokens: n, usd_per_mtok: rate, usd: n * rate / TOKENS_PER_MTOK });
         }
     }
     let provider = book.provider(&model.provider);
     let mut tools = Vec::new();
     for (tool, calls) in &opts.tools {
-        let entry = provider
-            .and_then(|p| p.tool(tool, model.entry.id.get_ref()))
-            .ok_or_else(|| PricingError::UnknownOption {
+        let entry = provider.and_then(|p| p.tool(tool, model.entry.id.get_ref())).ok_or_else(|| {
+            PricingError::UnknownOption {
                 model: model.reference(),
                 what: "tool",
                 name: tool.clone(),
-                known: provider
-                    .map(|p| p.entry.tools.iter().map(|t| t.id.clone()).collect())
-                    .unwrap_or_default(),
-            })?;
-        let before = opts
-            .tools_used_this_month
-            .iter()
-            .filter(|(t, _)| t == tool)
-            .map(|(_, n)| n)
-            .sum();
+                known: provider.map(|p| p.entry.tools.iter().map(|t| t.id.clone()).collect()).unwrap_or_default(),
+            }
+        })?;
+        let before = opts.tools_used_this_month.iter().filter(|(t, _)| t == tool).map(|(_, n)| n).sum();
         let (billable, usd) = tool_fee(entry, before, *calls);
-        tools.push(ToolLine {
-            tool: tool.clone(),
-            calls: *calls,
-            billable,
-            usd_per_1k: entry.price_per_1k.0,
-            usd,
-        });
+        tools.push(ToolLine { tool: tool.clone(), calls: *calls, billable, usd_per_1k: entry.price_per_1k.0, usd });
     }
     let context_tier = (tier > 0).then(|| {
         let t = model.context_tiers()[tier - 1];
-        format!(
-            "{} {} input tokens",
-            if t.inclusive { "≥" } else { ">" },
-            crate::units::format_count(t.above_input_tokens as f64)
-        )
+        format!("{} {} input tokens", if t.inclusive { "≥" } else { ">" }, crate::units::format_count(t.above_input_tokens as f64))
     });
-    let total_usd =
-        lines.iter().map(|l| l.usd).sum::<f64>() + tools.iter().map(|t| t.usd).sum::<f64>();
+    let total_usd = lines.iter().map(|l| l.usd).sum::<f64>() + tools.iter().map(|t| t.usd).sum::<f64>();
     Ok(CallCost {
         model: model.reference(),
         date: date.to_string(),
         rates_from: from.map(|d| d.to_string()),
         context_tier,
-        service_tier: opts
-            .query
-            .service_tier
-            .clone()
-            .unwrap_or_else(|| "standard".into()),
+        service_tier: opts.query.service_tier.clone().unwrap_or_else(|| "standard".into()),
         region: opts.query.region.clone().unwrap_or_else(|| "global".into()),
         lines,
         tools,

@@ -20,17 +20,12 @@ impl<'de> Deserialize<'de> for Date {
         let text = match &v {
             toml::Value::Datetime(dt) => dt.to_string(),
             toml::Value::String(s) => s.clone(),
-            other => {
-                return Err(de::Error::custom(format!(
-                    "expected a date like 2026-11-26, found a {}",
-                    other.type_str()
-                )));
-            }
+            other => return Err(de::Error::custom(format!("expected a date like 2026-11-26, found a {}", other.type_str()))),
         };
         let day = text.get(..10).unwrap_or(&text);
-        day.parse::<jiff::civil::Date>().map(Date).map_err(|_| {
-            de::Error::custom(format!("'{text}' is not a date; write it as YYYY-MM-DD"))
-        })
+        day.parse::<jiff::civil::Date>()
+            .map(Date)
+            .map_err(|_| de::Error::custom(format!("'{text}' is not a date; write it as YYYY-MM-DD")))
     }
 }
 
@@ -84,17 +79,10 @@ impl<'de> Deserialize<'de> for Multiplier {
         let x = match v {
             toml::Value::Integer(i) => i as f64,
             toml::Value::Float(f) => f,
-            other => {
-                return Err(de::Error::custom(format!(
-                    "a multiplier must be a number, found a {}",
-                    other.type_str()
-                )));
-            }
+            other => return Err(de::Error::custom(format!("a multiplier must be a number, found a {}", other.type_str()))),
         };
         if !x.is_finite() || x <= 0.0 {
-            return Err(de::Error::custom(format!(
-                "invalid multiplier {x}: it must be finite and > 0"
-            )));
+            return Err(de::Error::custom(format!("invalid multiplier {x}: it must be finite and > 0")));
         }
         Ok(Multiplier(x))
     }
@@ -242,21 +230,16 @@ impl<'de> Deserialize<'de> for CacheWrite {
             toml::Value::Table(t) => {
                 let mut out = BTreeMap::new();
                 for (ttl, p) in t {
-                    let price = Price::deserialize(p).map_err(|e| {
-                        de::Error::custom(format!("cache_write.\"{ttl}\": {}", e.message()))
-                    })?;
+                    let price = Price::deserialize(p)
+                        .map_err(|e| de::Error::custom(format!("cache_write.\"{ttl}\": {}", e.message())))?;
                     out.insert(ttl, price);
                 }
                 if out.is_empty() {
-                    return Err(de::Error::custom(
-                        "cache_write = {} is empty; give a price or { \"5m\" = ..., \"1h\" = ... }",
-                    ));
+                    return Err(de::Error::custom("cache_write = {} is empty; give a price or { \"5m\" = ..., \"1h\" = ... }"));
                 }
                 Ok(CacheWrite::ByTtl(out))
             }
-            other => Price::deserialize(other)
-                .map(CacheWrite::Flat)
-                .map_err(|e| de::Error::custom(e.message())),
+            other => Price::deserialize(other).map(CacheWrite::Flat).map_err(|e| de::Error::custom(e.message())),
         }
     }
 }
@@ -275,12 +258,8 @@ impl<'de> Deserialize<'de> for ReasoningRate {
         let v = toml::Value::deserialize(d)?;
         match v {
             toml::Value::String(s) if s == "output" => Ok(ReasoningRate::AsOutput),
-            toml::Value::String(s) => Err(de::Error::custom(format!(
-                "reasoning = \"{s}\": write \"output\" or a price"
-            ))),
-            other => Price::deserialize(other)
-                .map(ReasoningRate::Rate)
-                .map_err(|e| de::Error::custom(e.message())),
+            toml::Value::String(s) => Err(de::Error::custom(format!("reasoning = \"{s}\": write \"output\" or a price"))),
+            other => Price::deserialize(other).map(ReasoningRate::Rate).map_err(|e| de::Error::custom(e.message())),
         }
     }
 }
