@@ -49,14 +49,7 @@ pub enum Family {
     Weibull { shape: f64, scale: f64 },
     /// Lognormal body truncated at `threshold`, GPD(`xi`, `beta`) excess above it with
     /// probability `tail`.
-    LogNormalGpd {
-        mu: f64,
-        sigma: f64,
-        threshold: f64,
-        tail: f64,
-        xi: f64,
-        beta: f64,
-    },
+    LogNormalGpd { mu: f64, sigma: f64, threshold: f64, tail: f64, xi: f64, beta: f64 },
     /// Poisson(λ).
     Poisson { lambda: f64 },
     /// Negative binomial by mean and dispersion `r` (gamma–Poisson mixture).
@@ -97,11 +90,7 @@ fn gpd_cdf(y: f64, xi: f64, beta: f64) -> f64 {
         1.0 - (-y / beta).exp()
     } else {
         let t = 1.0 + xi * y / beta;
-        if t <= 0.0 {
-            1.0
-        } else {
-            1.0 - t.powf(-1.0 / xi)
-        }
+        if t <= 0.0 { 1.0 } else { 1.0 - t.powf(-1.0 / xi) }
     }
 }
 
@@ -115,10 +104,7 @@ impl Family {
     pub fn is_discrete(&self) -> bool {
         matches!(
             self,
-            Family::Poisson { .. }
-                | Family::NegBin { .. }
-                | Family::Zinb { .. }
-                | Family::Geometric { .. }
+            Family::Poisson { .. } | Family::NegBin { .. } | Family::Zinb { .. } | Family::Geometric { .. }
         )
     }
 
@@ -128,16 +114,11 @@ impl Family {
         match self {
             Fixed(v) => (*v, *v),
             Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
-            LogNormal { .. } | Gamma { .. } | Weibull { .. } | LogNormalGpd { .. } => {
-                (0.0, f64::INFINITY)
-            }
+            LogNormal { .. } | Gamma { .. } | Weibull { .. } | LogNormalGpd { .. } => (0.0, f64::INFINITY),
             LogitNormal { .. } | Beta { .. } => (0.0, 1.0),
             Uniform { lo, hi } | Triangular { lo, hi, .. } => (*lo, *hi),
             Poisson { .. } | NegBin { .. } | Zinb { .. } | Geometric { .. } => (0.0, f64::INFINITY),
-            Empirical(v) => (
-                v.first().copied().unwrap_or(0.0),
-                v.last().copied().unwrap_or(0.0),
-            ),
+            Empirical(v) => (v.first().copied().unwrap_or(0.0), v.last().copied().unwrap_or(0.0)),
         }
     }
 
@@ -146,19 +127,11 @@ impl Family {
         use Family::*;
         match self {
             Fixed(v) => {
-                if x >= *v {
-                    1.0
-                } else {
-                    0.0
-                }
+                if x >= *v { 1.0 } else { 0.0 }
             }
             Normal { mu, sd } => norm_cdf((x - mu) / sd),
             LogNormal { mu, sigma } => {
-                if x <= 0.0 {
-                    0.0
-                } else {
-                    norm_cdf((x.ln() - mu) / sigma)
-                }
+                if x <= 0.0 { 0.0 } else { norm_cdf((x.ln() - mu) / sigma) }
             }
             LogitNormal { mu, sd } => {
                 if x <= 0.0 {
@@ -173,14 +146,10 @@ impl Family {
                 if x <= 0.0 {
                     0.0
                 } else {
-                    SGamma::new(*shape, 1.0 / scale)
-                        .map(|g| g.cdf(x))
-                        .unwrap_or(f64::NAN)
+                    SGamma::new(*shape, 1.0 / scale).map(|g| g.cdf(x)).unwrap_or(f64::NAN)
                 }
             }
-            Beta { a, b } => SBeta::new(*a, *b)
-                .map(|d| d.cdf(x.clamp(0.0, 1.0)))
-                .unwrap_or(f64::NAN),
+            Beta { a, b } => SBeta::new(*a, *b).map(|d| d.cdf(x.clamp(0.0, 1.0))).unwrap_or(f64::NAN),
             Uniform { lo, hi } => ((x - lo) / (hi - lo)).clamp(0.0, 1.0),
             Triangular { lo, mode, hi } => {
                 if x <= *lo {
@@ -194,20 +163,9 @@ impl Family {
                 }
             }
             Weibull { shape, scale } => {
-                if x <= 0.0 {
-                    0.0
-                } else {
-                    1.0 - (-(x / scale).powf(*shape)).exp()
-                }
+                if x <= 0.0 { 0.0 } else { 1.0 - (-(x / scale).powf(*shape)).exp() }
             }
-            LogNormalGpd {
-                mu,
-                sigma,
-                threshold,
-                tail,
-                xi,
-                beta,
-            } => {
+            LogNormalGpd { mu, sigma, threshold, tail, xi, beta } => {
                 if x <= 0.0 {
                     0.0
                 } else if x <= *threshold {
@@ -218,21 +176,13 @@ impl Family {
                 }
             }
             Poisson { lambda } => {
-                if x < 0.0 {
-                    0.0
-                } else {
-                    SPoisson::new(*lambda)
-                        .map(|d| d.cdf(x.floor() as u64))
-                        .unwrap_or(f64::NAN)
-                }
+                if x < 0.0 { 0.0 } else { SPoisson::new(*lambda).map(|d| d.cdf(x.floor() as u64)).unwrap_or(f64::NAN) }
             }
             NegBin { mean, r } => {
                 if x < 0.0 {
                     0.0
                 } else {
-                    SNegBin::new(*r, negbin_p(*mean, *r))
-                        .map(|d| d.cdf(x.floor() as u64))
-                        .unwrap_or(f64::NAN)
+                    SNegBin::new(*r, negbin_p(*mean, *r)).map(|d| d.cdf(x.floor() as u64)).unwrap_or(f64::NAN)
                 }
             }
             Zinb { zero, mean, r } => {
@@ -243,11 +193,7 @@ impl Family {
                 }
             }
             Geometric { p } => {
-                if x < 0.0 {
-                    0.0
-                } else {
-                    1.0 - (1.0 - p).powf(x.floor() + 1.0)
-                }
+                if x < 0.0 { 0.0 } else { 1.0 - (1.0 - p).powf(x.floor() + 1.0) }
             }
             Empirical(v) => {
                 let n = v.len().max(1) as f64;
@@ -268,12 +214,10 @@ impl Family {
                 let z = mu + sd * norm_quantile(p);
                 1.0 / (1.0 + (-z).exp())
             }
-            Gamma { shape, scale } => SGamma::new(*shape, 1.0 / scale)
-                .map(|g| g.inverse_cdf(p))
-                .unwrap_or(f64::NAN),
-            Beta { a, b } => SBeta::new(*a, *b)
-                .map(|d| d.inverse_cdf(p))
-                .unwrap_or(f64::NAN),
+            Gamma { shape, scale } => {
+                SGamma::new(*shape, 1.0 / scale).map(|g| g.inverse_cdf(p)).unwrap_or(f64::NAN)
+            }
+            Beta { a, b } => SBeta::new(*a, *b).map(|d| d.inverse_cdf(p)).unwrap_or(f64::NAN),
             Uniform { lo, hi } => lo + (hi - lo) * p,
             Triangular { lo, mode, hi } => {
                 let fc = (mode - lo) / (hi - lo);
@@ -284,25 +228,13 @@ impl Family {
                 }
             }
             Weibull { shape, scale } => scale * (-(1.0 - p).ln()).powf(1.0 / shape),
-            LogNormalGpd {
-                mu,
-                sigma,
-                threshold,
-                tail,
-                xi,
-                beta,
-            } => {
+            LogNormalGpd { mu, sigma, threshold, tail, xi, beta } => {
                 if p < 1.0 - tail {
                     let body_mass = norm_cdf((threshold.ln() - mu) / sigma);
                     let pb = (p / (1.0 - tail) * body_mass).clamp(1e-300, 1.0 - 1e-16);
                     (mu + sigma * norm_quantile(pb)).exp().min(*threshold)
                 } else {
-                    threshold
-                        + gpd_quantile(
-                            ((p - (1.0 - tail)) / tail).clamp(0.0, 1.0 - 1e-16),
-                            *xi,
-                            *beta,
-                        )
+                    threshold + gpd_quantile(((p - (1.0 - tail)) / tail).clamp(0.0, 1.0 - 1e-16), *xi, *beta)
                 }
             }
             Poisson { .. } | NegBin { .. } | Zinb { .. } => self.discrete_quantile(p),
@@ -340,11 +272,7 @@ impl Family {
         lo = lo.floor();
         while hi - lo > 1.0 {
             let mid = ((lo + hi) / 2.0).floor();
-            if self.cdf(mid) >= p {
-                hi = mid
-            } else {
-                lo = mid
-            }
+            if self.cdf(mid) >= p { hi = mid } else { lo = mid }
         }
         hi
     }
@@ -361,21 +289,10 @@ impl Family {
             Uniform { lo, hi } => (lo + hi) / 2.0,
             Triangular { lo, mode, hi } => (lo + mode + hi) / 3.0,
             Weibull { shape, scale } => scale * gamma_fn(1.0 + 1.0 / shape),
-            LogNormalGpd {
-                mu,
-                sigma,
-                threshold,
-                tail,
-                xi,
-                beta,
-            } => {
+            LogNormalGpd { mu, sigma, threshold, tail, xi, beta } => {
                 let z = (threshold.ln() - mu) / sigma;
                 let body = (mu + sigma * sigma / 2.0).exp() * norm_cdf(z - sigma) / norm_cdf(z);
-                let excess = if *xi < 1.0 {
-                    beta / (1.0 - xi)
-                } else {
-                    f64::INFINITY
-                };
+                let excess = if *xi < 1.0 { beta / (1.0 - xi) } else { f64::INFINITY };
                 (1.0 - tail) * body + tail * (threshold + excess)
             }
             Poisson { lambda } => *lambda,
@@ -393,9 +310,7 @@ impl Family {
         match self {
             Fixed(_) => 0.0,
             Normal { sd, .. } => sd * sd,
-            LogNormal { mu, sigma } => {
-                ((sigma * sigma).exp() - 1.0) * (2.0 * mu + sigma * sigma).exp()
-            }
+            LogNormal { mu, sigma } => ((sigma * sigma).exp() - 1.0) * (2.0 * mu + sigma * sigma).exp(),
             Gamma { shape, scale } => shape * scale * scale,
             Beta { a, b } => a * b / ((a + b).powi(2) * (a + b + 1.0)),
             Uniform { lo, hi } => (hi - lo).powi(2) / 12.0,
@@ -431,10 +346,7 @@ impl Family {
     /// Accurate for bounded or light-tailed laws; heavy tails use the closed forms.
     fn numeric_moment(&self, k: i32) -> f64 {
         let n = 1 << 16;
-        (0..n)
-            .map(|i| self.quantile((i as f64 + 0.5) / n as f64).powi(k))
-            .sum::<f64>()
-            / n as f64
+        (0..n).map(|i| self.quantile((i as f64 + 0.5) / n as f64).powi(k)).sum::<f64>() / n as f64
     }
 
     /// An exact draw (not table-based). Used for tails, for rare sampling and as the
@@ -444,24 +356,16 @@ impl Family {
         match self {
             Gamma { shape, scale } => {
                 use rand_distr::Distribution;
-                rand_distr::Gamma::new(*shape, *scale)
-                    .map(|g| g.sample(rng.inner()))
-                    .unwrap_or(f64::NAN)
+                rand_distr::Gamma::new(*shape, *scale).map(|g| g.sample(rng.inner())).unwrap_or(f64::NAN)
             }
             Beta { a, b } => {
                 use rand_distr::Distribution;
-                rand_distr::Beta::new(*a, *b)
-                    .map(|g| g.sample(rng.inner()))
-                    .unwrap_or(f64::NAN)
+                rand_distr::Beta::new(*a, *b).map(|g| g.sample(rng.inner())).unwrap_or(f64::NAN)
             }
             Poisson { lambda } => sample_poisson(*lambda, rng),
             NegBin { mean, r } => sample_negbin(*mean, *r, rng),
             Zinb { zero, mean, r } => {
-                if rng.uniform() < *zero {
-                    0.0
-                } else {
-                    sample_negbin(*mean, *r, rng)
-                }
+                if rng.uniform() < *zero { 0.0 } else { sample_negbin(*mean, *r, rng) }
             }
             _ => self.quantile(rng.uniform_open()),
         }
@@ -474,9 +378,7 @@ pub fn sample_poisson(lambda: f64, rng: &mut FastRng) -> f64 {
     if lambda <= 0.0 {
         return 0.0;
     }
-    rand_distr::Poisson::new(lambda)
-        .map(|d| d.sample(rng.inner()))
-        .unwrap_or(0.0)
+    rand_distr::Poisson::new(lambda).map(|d| d.sample(rng.inner())).unwrap_or(0.0)
 }
 
 /// Negative binomial draw as a gamma–Poisson mixture: `Poisson(Gamma(r, mean/r))`.
@@ -485,9 +387,7 @@ pub fn sample_negbin(mean: f64, r: f64, rng: &mut FastRng) -> f64 {
     if mean <= 0.0 {
         return 0.0;
     }
-    let lam = rand_distr::Gamma::new(r, mean / r)
-        .map(|g| g.sample(rng.inner()))
-        .unwrap_or(0.0);
+    let lam = rand_distr::Gamma::new(r, mean / r).map(|g| g.sample(rng.inner())).unwrap_or(0.0);
     sample_poisson(lam, rng)
 }
 
@@ -503,43 +403,19 @@ mod tests {
     fn quantile_inverts_cdf_for_every_continuous_family() {
         let fams = vec![
             Family::Normal { mu: 3.0, sd: 2.0 },
-            Family::LogNormal {
-                mu: 5.0,
-                sigma: 0.8,
-            },
+            Family::LogNormal { mu: 5.0, sigma: 0.8 },
             Family::LogitNormal { mu: 1.0, sd: 0.5 },
-            Family::Gamma {
-                shape: 2.5,
-                scale: 40.0,
-            },
+            Family::Gamma { shape: 2.5, scale: 40.0 },
             Family::Beta { a: 2.0, b: 5.0 },
             Family::Uniform { lo: 1.0, hi: 4.0 },
-            Family::Triangular {
-                lo: 0.0,
-                mode: 1.0,
-                hi: 5.0,
-            },
-            Family::Weibull {
-                shape: 1.3,
-                scale: 200.0,
-            },
-            Family::LogNormalGpd {
-                mu: 5.0,
-                sigma: 0.7,
-                threshold: 400.0,
-                tail: 0.1,
-                xi: 0.3,
-                beta: 150.0,
-            },
+            Family::Triangular { lo: 0.0, mode: 1.0, hi: 5.0 },
+            Family::Weibull { shape: 1.3, scale: 200.0 },
+            Family::LogNormalGpd { mu: 5.0, sigma: 0.7, threshold: 400.0, tail: 0.1, xi: 0.3, beta: 150.0 },
         ];
         for f in fams {
             for p in [0.001, 0.05, 0.3, 0.5, 0.77, 0.95, 0.999] {
                 let x = f.quantile(p);
-                assert!(
-                    close(f.cdf(x), p, 1e-6),
-                    "{f:?} p={p} x={x} cdf={}",
-                    f.cdf(x)
-                );
+                assert!(close(f.cdf(x), p, 1e-6), "{f:?} p={p} x={x} cdf={}", f.cdf(x));
             }
         }
     }
@@ -549,11 +425,7 @@ mod tests {
         for f in [
             Family::Poisson { lambda: 3.0 },
             Family::NegBin { mean: 10.0, r: 1.5 },
-            Family::Zinb {
-                zero: 0.3,
-                mean: 4.0,
-                r: 2.0,
-            },
+            Family::Zinb { zero: 0.3, mean: 4.0, r: 2.0 },
             Family::Geometric { p: 0.25 },
         ] {
             for p in [0.01, 0.2, 0.5, 0.9, 0.999] {
@@ -569,38 +441,14 @@ mod tests {
     #[test]
     fn closed_form_means_match_numeric_integration() {
         for f in [
-            Family::LogNormal {
-                mu: 4.0,
-                sigma: 0.5,
-            },
-            Family::Gamma {
-                shape: 3.0,
-                scale: 2.0,
-            },
-            Family::Weibull {
-                shape: 2.0,
-                scale: 10.0,
-            },
-            Family::Triangular {
-                lo: 0.0,
-                mode: 2.0,
-                hi: 3.0,
-            },
-            Family::LogNormalGpd {
-                mu: 4.0,
-                sigma: 0.5,
-                threshold: 100.0,
-                tail: 0.05,
-                xi: 0.1,
-                beta: 30.0,
-            },
+            Family::LogNormal { mu: 4.0, sigma: 0.5 },
+            Family::Gamma { shape: 3.0, scale: 2.0 },
+            Family::Weibull { shape: 2.0, scale: 10.0 },
+            Family::Triangular { lo: 0.0, mode: 2.0, hi: 3.0 },
+            Family::LogNormalGpd { mu: 4.0, sigma: 0.5, threshold: 100.0, tail: 0.05, xi: 0.1, beta: 30.0 },
         ] {
             let numeric = f.numeric_moment(1);
-            assert!(
-                close(f.mean(), numeric, 2e-3),
-                "{f:?} {} vs {numeric}",
-                f.mean()
-            );
+            assert!(close(f.mean(), numeric, 2e-3), "{f:?} {} vs {numeric}", f.mean());
         }
     }
 
@@ -611,26 +459,15 @@ mod tests {
         for f in [
             Family::Poisson { lambda: 3.0 },
             Family::NegBin { mean: 5.0, r: 0.8 },
-            Family::Zinb {
-                zero: 0.4,
-                mean: 6.0,
-                r: 2.0,
-            },
-            Family::Gamma {
-                shape: 0.7,
-                scale: 3.0,
-            },
+            Family::Zinb { zero: 0.4, mean: 6.0, r: 2.0 },
+            Family::Gamma { shape: 0.7, scale: 3.0 },
             Family::Beta { a: 2.0, b: 3.0 },
             Family::Geometric { p: 0.3 },
         ] {
             let mut rng = FastRng::from_seed(11);
             let mean = (0..n).map(|_| f.sample(&mut rng)).sum::<f64>() / n as f64;
             let se = (f.variance() / n as f64).sqrt();
-            assert!(
-                (mean - f.mean()).abs() < 4.0 * se,
-                "{f:?} {mean} vs {}",
-                f.mean()
-            );
+            assert!((mean - f.mean()).abs() < 4.0 * se, "{f:?} {mean} vs {}", f.mean());
         }
     }
 }

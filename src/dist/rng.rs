@@ -51,16 +51,12 @@ pub struct FastRng {
 impl FastRng {
     /// A generator for the stream `(seed, trial, purpose)`.
     pub fn for_stream(seed: u64, trial: u64, purpose: u64) -> FastRng {
-        FastRng {
-            inner: Pcg64Mcg::seed_from_u64(stream_id(seed, trial, purpose)),
-        }
+        FastRng { inner: Pcg64Mcg::seed_from_u64(stream_id(seed, trial, purpose)) }
     }
 
     /// A generator from a raw 64-bit seed.
     pub fn from_seed(seed: u64) -> FastRng {
-        FastRng {
-            inner: Pcg64Mcg::seed_from_u64(seed),
-        }
+        FastRng { inner: Pcg64Mcg::seed_from_u64(seed) }
     }
 
     /// Next raw 64 bits.

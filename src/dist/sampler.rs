@@ -57,27 +57,9 @@ pub enum Sampler {
 /// The standardised form of a scale family and the scale that maps it back.
 fn standardise(f: &Family) -> (Family, f64) {
     match f {
-        Family::LogNormal { mu, sigma } => (
-            Family::LogNormal {
-                mu: 0.0,
-                sigma: *sigma,
-            },
-            mu.exp(),
-        ),
-        Family::Gamma { shape, scale } => (
-            Family::Gamma {
-                shape: *shape,
-                scale: 1.0,
-            },
-            *scale,
-        ),
-        Family::Weibull { shape, scale } => (
-            Family::Weibull {
-                shape: *shape,
-                scale: 1.0,
-            },
-            *scale,
-        ),
+        Family::LogNormal { mu, sigma } => (Family::LogNormal { mu: 0.0, sigma: *sigma }, mu.exp()),
+        Family::Gamma { shape, scale } => (Family::Gamma { shape: *shape, scale: 1.0 }, *scale),
+        Family::Weibull { shape, scale } => (Family::Weibull { shape: *shape, scale: 1.0 }, *scale),
         other => (other.clone(), 1.0),
     }
 }
@@ -103,31 +85,18 @@ impl SamplerCache {
                 if values.len() == 1 {
                     Sampler::Const(dist.transform(values[0]))
                 } else {
-                    Sampler::Empirical {
-                        values: values.clone(),
-                        dist: Box::new(dist.clone()),
-                    }
+                    Sampler::Empirical { values: values.clone(), dist: Box::new(dist.clone()) }
                 }
             }
             f if f.is_discrete() => {
-                if let Some((_, cum, guide)) = self.discrete.iter().find(|(d, _, _)| d.family == *f)
-                {
-                    return Sampler::Discrete {
-                        cum: cum.clone(),
-                        guide: guide.clone(),
-                        dist: Box::new(dist.clone()),
-                    };
+                if let Some((_, cum, guide)) = self.discrete.iter().find(|(d, _, _)| d.family == *f) {
+                    return Sampler::Discrete { cum: cum.clone(), guide: guide.clone(), dist: Box::new(dist.clone()) };
                 }
                 let (cum, guide) = discrete_tables(f);
                 if self.discrete.len() < 64 {
-                    self.discrete
-                        .push((dist.clone(), cum.clone(), guide.clone()));
+                    self.discrete.push((dist.clone(), cum.clone(), guide.clone()));
                 }
-                Sampler::Discrete {
-                    cum,
-                    guide,
-                    dist: Box::new(dist.clone()),
-                }
+                Sampler::Discrete { cum, guide, dist: Box::new(dist.clone()) }
             }
             f => {
                 let (std, scale) = standardise(f);
@@ -141,11 +110,7 @@ impl SamplerCache {
                         q
                     }
                 };
-                Sampler::Table {
-                    q,
-                    scale,
-                    dist: Box::new(dist.clone()),
-                }
+                Sampler::Table { q, scale, dist: Box::new(dist.clone()) }
             }
         }
     }
@@ -222,9 +187,7 @@ impl Sampler {
                 dist.transform(k as f64)
             }
             Sampler::Empirical { values, dist } => {
-                let i = ((rng.next_u64() >> 11) as f64
-                    * (1.0 / (1u64 << 53) as f64)
-                    * values.len() as f64) as usize;
+                let i = ((rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * values.len() as f64) as usize;
                 dist.transform(values[i.min(values.len() - 1)])
             }
         }
@@ -254,32 +217,13 @@ mod tests {
         let n = 100_000;
         let crit = 1.949 / (n as f64).sqrt();
         let laws = vec![
-            Dist::plain(Family::LogNormal {
-                mu: 150f64.ln(),
-                sigma: 0.8,
-            }),
-            Dist::plain(Family::LogNormal {
-                mu: 400f64.ln(),
-                sigma: 1.2,
-            }),
-            Dist::plain(Family::Gamma {
-                shape: 0.6,
-                scale: 300.0,
-            }),
-            Dist::plain(Family::Weibull {
-                shape: 0.9,
-                scale: 120.0,
-            }),
+            Dist::plain(Family::LogNormal { mu: 150f64.ln(), sigma: 0.8 }),
+            Dist::plain(Family::LogNormal { mu: 400f64.ln(), sigma: 1.2 }),
+            Dist::plain(Family::Gamma { shape: 0.6, scale: 300.0 }),
+            Dist::plain(Family::Weibull { shape: 0.9, scale: 120.0 }),
             Dist::plain(Family::Normal { mu: 0.08, sd: 0.04 }),
             Dist::plain(Family::Beta { a: 8.0, b: 2.0 }),
-            Dist::plain(Family::LogNormalGpd {
-                mu: 5.0,
-                sigma: 0.6,
-                threshold: 350.0,
-                tail: 0.08,
-                xi: 0.25,
-                beta: 120.0,
-            }),
+            Dist::plain(Family::LogNormalGpd { mu: 5.0, sigma: 0.6, threshold: 350.0, tail: 0.08, xi: 0.25, beta: 120.0 }),
         ];
         for (i, d) in laws.iter().enumerate() {
             let s = Sampler::new(d);
@@ -294,10 +238,7 @@ mod tests {
     fn table_mean_matches_closed_form() {
         // Lognormal(ln 150, 0.8): mean 150·e^0.32 = 206.57; sd of the sample mean with
         // n = 400k is 206.57·sqrt(e^0.64 − 1)/632.5 ≈ 0.31; allow 4 sd.
-        let d = Dist::plain(Family::LogNormal {
-            mu: 150f64.ln(),
-            sigma: 0.8,
-        });
+        let d = Dist::plain(Family::LogNormal { mu: 150f64.ln(), sigma: 0.8 });
         let s = Sampler::new(&d);
         let mut rng = FastRng::from_seed(5);
         let n = 400_000;
@@ -309,16 +250,7 @@ mod tests {
     #[test]
     fn discrete_samplers_match_pmf() {
         // Chi-square goodness of fit on cells with expected count ≥ 5.
-        for f in [
-            Family::Poisson { lambda: 3.0 },
-            Family::NegBin { mean: 4.0, r: 0.7 },
-            Family::Zinb {
-                zero: 0.3,
-                mean: 5.0,
-                r: 2.0,
-            },
-            Family::Geometric { p: 0.35 },
-        ] {
+        for f in [Family::Poisson { lambda: 3.0 }, Family::NegBin { mean: 4.0, r: 0.7 }, Family::Zinb { zero: 0.3, mean: 5.0, r: 2.0 }, Family::Geometric { p: 0.35 }] {
             let d = Dist::plain(f.clone());
             let s = Sampler::new(&d);
             let mut rng = FastRng::from_seed(9);
@@ -349,27 +281,14 @@ mod tests {
 
     #[test]
     fn transforms_apply_after_scaling() {
-        let d = Dist {
-            family: Family::LogNormal {
-                mu: 100f64.ln(),
-                sigma: 1.0,
-            },
-            offset: 1.0,
-            min: 0.0,
-            max: 50.0,
-        };
+        let d = Dist { family: Family::LogNormal { mu: 100f64.ln(), sigma: 1.0 }, offset: 1.0, min: 0.0, max: 50.0 };
         let s = Sampler::new(&d);
         let mut rng = FastRng::from_seed(1);
         for _ in 0..10_000 {
             let x = s.sample(&mut rng);
             assert!((1.0..=50.0).contains(&x));
         }
-        let p = Sampler::new(&Dist {
-            family: Family::Poisson { lambda: 3.0 },
-            offset: 1.0,
-            min: f64::NEG_INFINITY,
-            max: f64::INFINITY,
-        });
+        let p = Sampler::new(&Dist { family: Family::Poisson { lambda: 3.0 }, offset: 1.0, min: f64::NEG_INFINITY, max: f64::INFINITY });
         let mut rng = FastRng::from_seed(2);
         let n = 100_000;
         let mean = (0..n).map(|_| p.sample(&mut rng)).sum::<f64>() / n as f64;

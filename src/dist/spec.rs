@@ -115,22 +115,12 @@ pub struct Dist {
 impl Dist {
     /// A distribution that is always `v`.
     pub fn fixed(v: f64) -> Dist {
-        Dist {
-            family: Family::Fixed(v),
-            offset: 0.0,
-            min: f64::NEG_INFINITY,
-            max: f64::INFINITY,
-        }
+        Dist { family: Family::Fixed(v), offset: 0.0, min: f64::NEG_INFINITY, max: f64::INFINITY }
     }
 
     /// The family alone, without transform.
     pub fn plain(family: Family) -> Dist {
-        Dist {
-            family,
-            offset: 0.0,
-            min: f64::NEG_INFINITY,
-            max: f64::INFINITY,
-        }
+        Dist { family, offset: 0.0, min: f64::NEG_INFINITY, max: f64::INFINITY }
     }
 
     /// True when the distribution has no transform.
@@ -198,10 +188,7 @@ impl Dist {
             return v.iter().map(|&x| g(self.transform(x))).sum::<f64>() / v.len().max(1) as f64;
         }
         let n = 1 << 17;
-        (0..n)
-            .map(|i| g(self.quantile((i as f64 + 0.5) / n as f64)))
-            .sum::<f64>()
-            / n as f64
+        (0..n).map(|i| g(self.quantile((i as f64 + 0.5) / n as f64))).sum::<f64>() / n as f64
     }
 
     /// An exact draw, transform included.
@@ -212,43 +199,18 @@ impl Dist {
 
 const FAMILIES: &[(&str, &[&[&str]])] = &[
     ("fixed", &[&["value"]]),
-    (
-        "normal",
-        &[
-            &["mean", "sd"],
-            &["median", "sd"],
-            &["mu", "sd"],
-            &["p5", "p95"],
-        ],
-    ),
+    ("normal", &[&["mean", "sd"], &["median", "sd"], &["mu", "sd"], &["p5", "p95"]]),
     (
         "lognormal",
-        &[
-            &["median", "sigma"],
-            &["mu", "sigma"],
-            &["p5", "p95"],
-            &["mean", "cv"],
-            &["median", "p95"],
-        ],
+        &[&["median", "sigma"], &["mu", "sigma"], &["p5", "p95"], &["mean", "cv"], &["median", "p95"]],
     ),
     ("logitnormal", &[&["mu", "sd"], &["p5", "p95"]]),
-    (
-        "gamma",
-        &[
-            &["mean", "cv"],
-            &["shape", "scale"],
-            &["shape", "rate"],
-            &["mean", "sd"],
-        ],
-    ),
+    ("gamma", &[&["mean", "cv"], &["shape", "scale"], &["shape", "rate"], &["mean", "sd"]]),
     ("beta", &[&["alpha", "beta"], &["mean", "sd"]]),
     ("uniform", &[&["low", "high"]]),
     ("triangular", &[&["low", "mode", "high"]]),
     ("weibull", &[&["shape", "scale"]]),
-    (
-        "lognormal_gpd",
-        &[&["mu", "sigma", "threshold", "tail", "xi", "beta"]],
-    ),
+    ("lognormal_gpd", &[&["mu", "sigma", "threshold", "tail", "xi", "beta"]]),
     ("poisson", &[&["mean"], &["lambda"]]),
     ("negative_binomial", &[&["mean", "dispersion"]]),
     ("zinb", &[&["zero", "mean", "dispersion"]]),
@@ -316,10 +278,7 @@ fn parse_num_text(s: &str) -> Option<f64> {
     } else {
         (t, 1.0)
     };
-    body.parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite())
-        .map(|x| x * mult)
+    body.parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| x * mult)
 }
 
 impl Uncertain {
@@ -360,9 +319,7 @@ impl Uncertain {
     pub fn as_fixed(&self) -> Option<f64> {
         match self {
             Uncertain::Fixed(v) => Some(*v),
-            Uncertain::Dist(d) if d.family == "fixed" => {
-                d.params.get("value").and_then(|p| p.as_fixed())
-            }
+            Uncertain::Dist(d) if d.family == "fixed" => d.params.get("value").and_then(|p| p.as_fixed()),
             _ => None,
         }
     }
@@ -401,10 +358,7 @@ impl Uncertain {
         domain: Domain,
         u: &mut dyn FnMut(&str) -> f64,
     ) -> Result<Dist, DistError> {
-        let err = |m: String| DistError {
-            key: key.to_string(),
-            message: m,
-        };
+        let err = |m: String| DistError { key: key.to_string(), message: m };
         match self {
             Uncertain::Fixed(v) => Ok(Dist::fixed(*v)),
             Uncertain::Range { lo, hi } => Ok(Dist::plain(range_family(*lo, *hi, domain))),
@@ -413,15 +367,10 @@ impl Uncertain {
                 for (name, p) in &spec.params {
                     let pk = format!("{key}.{name}");
                     let d = p.resolve(&pk, Domain::Real, u)?;
-                    let x = if p.is_fixed() {
-                        d.quantile(0.5)
-                    } else {
-                        d.quantile(u(&pk))
-                    };
+                    let x = if p.is_fixed() { d.quantile(0.5) } else { d.quantile(u(&pk)) };
                     vals.insert(name.as_str(), x);
                 }
-                let family =
-                    build_family(&spec.family, &vals, spec.values.as_ref()).map_err(err)?;
+                let family = build_family(&spec.family, &vals, spec.values.as_ref()).map_err(err)?;
                 Ok(Dist {
                     family,
                     offset: spec.offset,
@@ -439,12 +388,7 @@ impl Uncertain {
 
     /// One draw of an epistemic (once-per-trial) input: parameters and value are all
     /// inverse-CDF draws of `u(key…)`.
-    pub fn draw(
-        &self,
-        key: &str,
-        domain: Domain,
-        u: &mut dyn FnMut(&str) -> f64,
-    ) -> Result<f64, DistError> {
+    pub fn draw(&self, key: &str, domain: Domain, u: &mut dyn FnMut(&str) -> f64) -> Result<f64, DistError> {
         if let Some(v) = self.as_fixed() {
             return Ok(v);
         }
@@ -455,16 +399,10 @@ impl Uncertain {
     /// Check the specification once at load time: parameters valid at their extremes and
     /// median, and the support inside `domain`.
     pub fn validate(&self, key: &str, domain: Domain) -> Result<(), DistError> {
-        let err = |m: String| DistError {
-            key: key.to_string(),
-            message: m,
-        };
+        let err = |m: String| DistError { key: key.to_string(), message: m };
         if let Uncertain::Fixed(v) = self {
             if !domain.contains(*v, *v, true) {
-                return Err(err(format!(
-                    "{v} is out of range; this value must be {}",
-                    domain.describe()
-                )));
+                return Err(err(format!("{v} is out of range; this value must be {}", domain.describe())));
             }
             return Ok(());
         }
@@ -508,16 +446,10 @@ impl Uncertain {
 fn range_family(lo: f64, hi: f64, domain: Domain) -> Family {
     if domain == Domain::Probability {
         let (a, b) = ((lo / (1.0 - lo)).ln(), (hi / (1.0 - hi)).ln());
-        Family::LogitNormal {
-            mu: (a + b) / 2.0,
-            sd: (b - a) / (2.0 * Z95),
-        }
+        Family::LogitNormal { mu: (a + b) / 2.0, sd: (b - a) / (2.0 * Z95) }
     } else {
         let (a, b) = (lo.ln(), hi.ln());
-        Family::LogNormal {
-            mu: (a + b) / 2.0,
-            sigma: (b - a) / (2.0 * Z95),
-        }
+        Family::LogNormal { mu: (a + b) / 2.0, sigma: (b - a) / (2.0 * Z95) }
     }
 }
 
@@ -529,19 +461,11 @@ fn build_family(
     let g = |k: &str| p.get(k).copied();
     let pos = |k: &str| -> Result<f64, String> {
         let v = g(k).ok_or_else(|| format!("missing `{k}`"))?;
-        if v > 0.0 && v.is_finite() {
-            Ok(v)
-        } else {
-            Err(format!("`{k}` must be > 0, got {v}"))
-        }
+        if v > 0.0 && v.is_finite() { Ok(v) } else { Err(format!("`{k}` must be > 0, got {v}")) }
     };
     let prob = |k: &str| -> Result<f64, String> {
         let v = g(k).ok_or_else(|| format!("missing `{k}`"))?;
-        if (0.0..=1.0).contains(&v) {
-            Ok(v)
-        } else {
-            Err(format!("`{k}` must be between 0 and 1, got {v}"))
-        }
+        if (0.0..=1.0).contains(&v) { Ok(v) } else { Err(format!("`{k}` must be between 0 and 1, got {v}")) }
     };
     let fam = match family {
         "fixed" => Family::Fixed(g("value").ok_or("missing `value`")?),
@@ -550,15 +474,9 @@ fn build_family(
                 if b <= a {
                     return Err(format!("p95 ({b}) must be above p5 ({a})"));
                 }
-                Family::Normal {
-                    mu: (a + b) / 2.0,
-                    sd: (b - a) / (2.0 * Z95),
-                }
+                Family::Normal { mu: (a + b) / 2.0, sd: (b - a) / (2.0 * Z95) }
             } else {
-                let mu = g("mean")
-                    .or(g("median"))
-                    .or(g("mu"))
-                    .ok_or("missing `mean`")?;
+                let mu = g("mean").or(g("median")).or(g("mu")).ok_or("missing `mean`")?;
                 Family::Normal { mu, sd: pos("sd")? }
             }
         }
@@ -568,27 +486,16 @@ fn build_family(
                     return Err(format!("needs 0 < p5 < p95, got p5 = {a}, p95 = {b}"));
                 }
                 let (la, lb) = (a.ln(), b.ln());
-                Family::LogNormal {
-                    mu: (la + lb) / 2.0,
-                    sigma: (lb - la) / (2.0 * Z95),
-                }
+                Family::LogNormal { mu: (la + lb) / 2.0, sigma: (lb - la) / (2.0 * Z95) }
             } else if let (Some(m), Some(b)) = (g("median"), g("p95")) {
                 if !(m > 0.0 && b > m) {
-                    return Err(format!(
-                        "needs 0 < median < p95, got median = {m}, p95 = {b}"
-                    ));
+                    return Err(format!("needs 0 < median < p95, got median = {m}, p95 = {b}"));
                 }
-                Family::LogNormal {
-                    mu: m.ln(),
-                    sigma: (b / m).ln() / Z95,
-                }
+                Family::LogNormal { mu: m.ln(), sigma: (b / m).ln() / Z95 }
             } else if g("cv").is_some() {
                 let (mean, cv) = (pos("mean")?, pos("cv")?);
                 let s2 = (1.0 + cv * cv).ln();
-                Family::LogNormal {
-                    mu: mean.ln() - s2 / 2.0,
-                    sigma: s2.sqrt(),
-                }
+                Family::LogNormal { mu: mean.ln() - s2 / 2.0, sigma: s2.sqrt() }
             } else {
                 let sigma = pos("sigma")?;
                 let mu = match (g("median"), g("mu")) {
@@ -611,10 +518,7 @@ fn build_family(
                 }
                 range_family(a, b, Domain::Probability)
             } else {
-                Family::LogitNormal {
-                    mu: g("mu").ok_or("missing `mu`")?,
-                    sd: pos("sd")?,
-                }
+                Family::LogitNormal { mu: g("mu").ok_or("missing `mu`")?, sd: pos("sd")? }
             }
         }
         "gamma" => {
@@ -630,24 +534,14 @@ fn build_family(
                 Family::Gamma { shape, scale }
             } else {
                 let mean = pos("mean")?;
-                let cv = if g("cv").is_some() {
-                    pos("cv")?
-                } else {
-                    pos("sd")? / mean
-                };
+                let cv = if g("cv").is_some() { pos("cv")? } else { pos("sd")? / mean };
                 let shape = 1.0 / (cv * cv);
-                Family::Gamma {
-                    shape,
-                    scale: mean / shape,
-                }
+                Family::Gamma { shape, scale: mean / shape }
             }
         }
         "beta" => {
             if g("alpha").is_some() {
-                Family::Beta {
-                    a: pos("alpha")?,
-                    b: pos("beta")?,
-                }
+                Family::Beta { a: pos("alpha")?, b: pos("beta")? }
             } else {
                 let (m, sd) = (prob("mean")?, pos("sd")?);
                 let k = m * (1.0 - m) / (sd * sd) - 1.0;
@@ -657,17 +551,11 @@ fn build_family(
                         (m * (1.0 - m)).sqrt()
                     ));
                 }
-                Family::Beta {
-                    a: m * k,
-                    b: (1.0 - m) * k,
-                }
+                Family::Beta { a: m * k, b: (1.0 - m) * k }
             }
         }
         "uniform" => {
-            let (lo, hi) = (
-                g("low").ok_or("missing `low`")?,
-                g("high").ok_or("missing `high`")?,
-            );
+            let (lo, hi) = (g("low").ok_or("missing `low`")?, g("high").ok_or("missing `high`")?);
             if hi <= lo {
                 return Err(format!("`high` ({hi}) must be above `low` ({lo})"));
             }
@@ -680,23 +568,16 @@ fn build_family(
                 g("high").ok_or("missing `high`")?,
             );
             if !(lo <= mode && mode <= hi && lo < hi) {
-                return Err(format!(
-                    "needs low ≤ mode ≤ high with low < high, got {lo}, {mode}, {hi}"
-                ));
+                return Err(format!("needs low ≤ mode ≤ high with low < high, got {lo}, {mode}, {hi}"));
             }
             Family::Triangular { lo, mode, hi }
         }
-        "weibull" => Family::Weibull {
-            shape: pos("shape")?,
-            scale: pos("scale")?,
-        },
+        "weibull" => Family::Weibull { shape: pos("shape")?, scale: pos("scale")? },
         "lognormal_gpd" => {
             let tail = prob("tail")?;
             let xi = g("xi").ok_or("missing `xi`")?;
             if xi >= 1.0 {
-                return Err(format!(
-                    "`xi` = {xi} gives an infinite mean; it must be below 1"
-                ));
+                return Err(format!("`xi` = {xi} gives an infinite mean; it must be below 1"));
             }
             Family::LogNormalGpd {
                 mu: g("mu").ok_or("missing `mu`")?,
@@ -712,33 +593,18 @@ fn build_family(
             if !(lambda >= 0.0) {
                 return Err(format!("`mean` must be ≥ 0, got {lambda}"));
             }
-            if lambda == 0.0 {
-                Family::Fixed(0.0)
-            } else {
-                Family::Poisson { lambda }
-            }
+            if lambda == 0.0 { Family::Fixed(0.0) } else { Family::Poisson { lambda } }
         }
         "negative_binomial" => {
             let mean = g("mean").ok_or("missing `mean`")?;
             if mean < 0.0 {
                 return Err(format!("`mean` must be ≥ 0, got {mean}"));
             }
-            if mean == 0.0 {
-                Family::Fixed(0.0)
-            } else {
-                Family::NegBin {
-                    mean,
-                    r: pos("dispersion")?,
-                }
-            }
+            if mean == 0.0 { Family::Fixed(0.0) } else { Family::NegBin { mean, r: pos("dispersion")? } }
         }
         "zinb" => {
             let mean = pos("mean")?;
-            Family::Zinb {
-                zero: prob("zero")?,
-                mean,
-                r: pos("dispersion")?,
-            }
+            Family::Zinb { zero: prob("zero")?, mean, r: pos("dispersion")? }
         }
         "geometric" => {
             if let Some(m) = g("mean") {
@@ -766,30 +632,18 @@ fn build_family(
 impl DistSpec {
     /// Parse `{ dist = ..., ... }`.
     pub fn from_table(t: &toml::Table) -> Result<DistSpec, String> {
-        let name = t.get("dist").and_then(|v| v.as_str()).ok_or_else(|| {
-            format!(
-                "a distribution table needs `dist = \"...\"`, one of: {}",
-                family_names().join(", ")
-            )
-        })?;
+        let name = t
+            .get("dist")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| format!("a distribution table needs `dist = \"...\"`, one of: {}", family_names().join(", ")))?;
         let family = canonical_family(name).ok_or_else(|| {
             let names = family_names();
             match crate::toml_util::closest(name, names.iter().copied()) {
-                Some(s) => format!(
-                    "unknown distribution `{name}`; did you mean `{s}`? (known: {})",
-                    names.join(", ")
-                ),
-                None => format!(
-                    "unknown distribution `{name}` (known: {})",
-                    names.join(", ")
-                ),
+                Some(s) => format!("unknown distribution `{name}`; did you mean `{s}`? (known: {})", names.join(", ")),
+                None => format!("unknown distribution `{name}` (known: {})", names.join(", ")),
             }
         })?;
-        let sets = FAMILIES
-            .iter()
-            .find(|(f, _)| *f == family)
-            .map(|(_, s)| *s)
-            .unwrap_or(&[]);
+        let sets = FAMILIES.iter().find(|(f, _)| *f == family).map(|(_, s)| *s).unwrap_or(&[]);
         let mut params = BTreeMap::new();
         let mut values = None;
         let (mut offset, mut min, mut max) = (0.0, None, None);
@@ -808,9 +662,7 @@ impl DistSpec {
                     let arr = v.as_array().ok_or("`values` must be an array of numbers")?;
                     let mut xs = Vec::with_capacity(arr.len());
                     for (i, x) in arr.iter().enumerate() {
-                        let x = num(x)
-                            .filter(|x| x.is_finite())
-                            .ok_or_else(|| format!("`values[{i}]` is not a number"))?;
+                        let x = num(x).filter(|x| x.is_finite()).ok_or_else(|| format!("`values[{i}]` is not a number"))?;
                         xs.push(x);
                     }
                     if xs.is_empty() {
@@ -830,33 +682,21 @@ impl DistSpec {
                             .unwrap_or_default();
                         return Err(format!(
                             "`{k}` is not a parameter of `{family}`{hint} (write one of: {})",
-                            sets.iter()
-                                .map(|s| s.join(" + "))
-                                .collect::<Vec<_>>()
-                                .join(" | ")
+                            sets.iter().map(|s| s.join(" + ")).collect::<Vec<_>>().join(" | ")
                         ));
                     }
                     let p = Uncertain::from_toml(v).map_err(|e| format!("`{k}`: {e}"))?;
                     if p.has_uncertain_params() {
-                        return Err(format!(
-                            "`{k}`: a parameter may be uncertain, but its own parameters must be fixed"
-                        ));
+                        return Err(format!("`{k}`: a parameter may be uncertain, but its own parameters must be fixed"));
                     }
                     params.insert(k.clone(), p);
                 }
             }
         }
-        if family != "empirical"
-            && !sets
-                .iter()
-                .any(|set| set.iter().all(|k| params.contains_key(*k)))
-        {
+        if family != "empirical" && !sets.iter().any(|set| set.iter().all(|k| params.contains_key(*k))) {
             return Err(format!(
                 "`{family}` needs one of these parameter sets: {}",
-                sets.iter()
-                    .map(|s| s.join(" + "))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
+                sets.iter().map(|s| s.join(" + ")).collect::<Vec<_>>().join(" | ")
             ));
         }
         if let (Some(a), Some(b)) = (min, max) {
@@ -864,14 +704,7 @@ impl DistSpec {
                 return Err(format!("`max` ({b}) is below `min` ({a})"));
             }
         }
-        Ok(DistSpec {
-            family: family.to_string(),
-            params,
-            values,
-            offset,
-            min,
-            max,
-        })
+        Ok(DistSpec { family: family.to_string(), params, values, offset, min, max })
     }
 }
 
@@ -938,89 +771,44 @@ mod tests {
     #[test]
     fn parses_numbers_ranges_and_tables() {
         assert_eq!(parse("1500").unwrap(), Uncertain::Fixed(1500.0));
-        assert_eq!(
-            parse("\"8000 to 30000\"").unwrap(),
-            Uncertain::Range {
-                lo: 8000.0,
-                hi: 30000.0
-            }
-        );
-        assert_eq!(
-            parse("\"8k to 30k\"").unwrap(),
-            Uncertain::Range {
-                lo: 8000.0,
-                hi: 30000.0
-            }
-        );
+        assert_eq!(parse("\"8000 to 30000\"").unwrap(), Uncertain::Range { lo: 8000.0, hi: 30000.0 });
+        assert_eq!(parse("\"8k to 30k\"").unwrap(), Uncertain::Range { lo: 8000.0, hi: 30000.0 });
         let u = parse("{ dist = \"lognormal\", median = 150, sigma = 0.8 }").unwrap();
         let d = u.resolve_median("k", Domain::NonNegative).unwrap();
-        assert_eq!(
-            d.family,
-            Family::LogNormal {
-                mu: 150f64.ln(),
-                sigma: 0.8
-            }
-        );
+        assert_eq!(d.family, Family::LogNormal { mu: 150f64.ln(), sigma: 0.8 });
     }
 
     #[test]
     fn range_is_a_lognormal_with_that_ninety_percent_interval() {
-        let d = parse("\"100 to 400\"")
-            .unwrap()
-            .resolve_median("k", Domain::Positive)
-            .unwrap();
+        let d = parse("\"100 to 400\"").unwrap().resolve_median("k", Domain::Positive).unwrap();
         assert!((d.quantile(0.05) - 100.0).abs() < 1e-6);
         assert!((d.quantile(0.95) - 400.0).abs() < 1e-6);
-        let p = parse("\"0.6 to 0.9\"")
-            .unwrap()
-            .resolve_median("k", Domain::Probability)
-            .unwrap();
+        let p = parse("\"0.6 to 0.9\"").unwrap().resolve_median("k", Domain::Probability).unwrap();
         assert!((p.quantile(0.05) - 0.6).abs() < 1e-9);
         assert!((p.quantile(0.95) - 0.9).abs() < 1e-9);
     }
 
     #[test]
     fn every_parameterisation_gives_the_stated_moments() {
-        let g = parse("{ dist = \"gamma\", mean = 4.0, cv = 1.5 }")
-            .unwrap()
-            .resolve_median("k", Domain::Positive)
-            .unwrap();
+        let g = parse("{ dist = \"gamma\", mean = 4.0, cv = 1.5 }").unwrap().resolve_median("k", Domain::Positive).unwrap();
         assert!((g.mean() - 4.0).abs() < 1e-12);
         assert!((g.variance().sqrt() / 4.0 - 1.5).abs() < 1e-12);
-        let l = parse("{ dist = \"lognormal\", mean = 200, cv = 0.5 }")
-            .unwrap()
-            .resolve_median("k", Domain::Positive)
-            .unwrap();
+        let l = parse("{ dist = \"lognormal\", mean = 200, cv = 0.5 }").unwrap().resolve_median("k", Domain::Positive).unwrap();
         assert!((l.mean() - 200.0).abs() < 1e-9);
-        let nb = parse("{ dist = \"negative_binomial\", mean = 5, dispersion = 2 }")
-            .unwrap()
-            .resolve_median("k", Domain::NonNegative)
-            .unwrap();
+        let nb = parse("{ dist = \"negative_binomial\", mean = 5, dispersion = 2 }").unwrap().resolve_median("k", Domain::NonNegative).unwrap();
         assert!((nb.variance() - (5.0 + 25.0 / 2.0)).abs() < 1e-12);
-        let b = parse("{ dist = \"beta\", mean = 0.8, sd = 0.1 }")
-            .unwrap()
-            .resolve_median("k", Domain::Probability)
-            .unwrap();
+        let b = parse("{ dist = \"beta\", mean = 0.8, sd = 0.1 }").unwrap().resolve_median("k", Domain::Probability).unwrap();
         assert!((b.mean() - 0.8).abs() < 1e-12 && (b.variance().sqrt() - 0.1).abs() < 1e-12);
-        let p = parse("{ dist = \"poisson\", mean = 3, offset = 1 }")
-            .unwrap()
-            .resolve_median("k", Domain::NonNegative)
-            .unwrap();
+        let p = parse("{ dist = \"poisson\", mean = 3, offset = 1 }").unwrap().resolve_median("k", Domain::NonNegative).unwrap();
         assert_eq!(p.mean(), 4.0);
-        let n = parse("{ dist = \"normal\", p5 = -1, p95 = 3 }")
-            .unwrap()
-            .resolve_median("k", Domain::Real)
-            .unwrap();
+        let n = parse("{ dist = \"normal\", p5 = -1, p95 = 3 }").unwrap().resolve_median("k", Domain::Real).unwrap();
         assert!((n.quantile(0.95) - 3.0).abs() < 1e-9);
     }
 
     #[test]
     fn clamped_means_are_integrated() {
         // E[min(U(0,10), 5)] = 0.5·2.5 + 0.5·5 = 3.75
-        let d = parse("{ dist = \"uniform\", low = 0, high = 10, max = 5 }")
-            .unwrap()
-            .resolve_median("k", Domain::Real)
-            .unwrap();
+        let d = parse("{ dist = \"uniform\", low = 0, high = 10, max = 5 }").unwrap().resolve_median("k", Domain::Real).unwrap();
         assert!((d.mean() - 3.75).abs() < 1e-4, "{}", d.mean());
     }
 
@@ -1028,70 +816,27 @@ mod tests {
     fn uncertain_parameters_are_drawn_from_their_keys() {
         let u = parse("{ dist = \"lognormal\", median = \"100 to 300\", sigma = 0.5 }").unwrap();
         assert!(u.has_uncertain_params());
-        let lo = u
-            .resolve("w.out", Domain::Positive, &mut |k| {
-                if k == "w.out.median" { 0.05 } else { 0.5 }
-            })
-            .unwrap();
-        let hi = u
-            .resolve("w.out", Domain::Positive, &mut |k| {
-                if k == "w.out.median" { 0.95 } else { 0.5 }
-            })
-            .unwrap();
+        let lo = u.resolve("w.out", Domain::Positive, &mut |k| if k == "w.out.median" { 0.05 } else { 0.5 }).unwrap();
+        let hi = u.resolve("w.out", Domain::Positive, &mut |k| if k == "w.out.median" { 0.95 } else { 0.5 }).unwrap();
         assert!((lo.quantile(0.5) - 100.0).abs() < 1e-6);
         assert!((hi.quantile(0.5) - 300.0).abs() < 1e-6);
     }
 
     #[test]
     fn bad_specs_explain_themselves() {
-        assert!(
-            parse("{ dist = \"lognormel\", median = 1, sigma = 1 }")
-                .unwrap_err()
-                .contains("did you mean `lognormal`")
-        );
-        assert!(
-            parse("{ dist = \"lognormal\", median = 1 }")
-                .unwrap_err()
-                .contains("median + sigma")
-        );
-        assert!(
-            parse("{ dist = \"lognormal\", median = 1, sigma = 1, sgima = 2 }")
-                .unwrap_err()
-                .contains("did you mean `sigma`")
-        );
+        assert!(parse("{ dist = \"lognormel\", median = 1, sigma = 1 }").unwrap_err().contains("did you mean `lognormal`"));
+        assert!(parse("{ dist = \"lognormal\", median = 1 }").unwrap_err().contains("median + sigma"));
+        assert!(parse("{ dist = \"lognormal\", median = 1, sigma = 1, sgima = 2 }").unwrap_err().contains("did you mean `sigma`"));
         assert!(parse("\"300 to 100\"").unwrap_err().contains("0 < a < b"));
-        assert!(
-            parse("\"abc\"")
-                .unwrap_err()
-                .contains("not an uncertain number")
-        );
+        assert!(parse("\"abc\"").unwrap_err().contains("not an uncertain number"));
         assert!(parse("true").unwrap_err().contains("found a boolean"));
         let neg = parse("{ dist = \"lognormal\", median = 1, sigma = -1 }").unwrap();
-        assert!(
-            neg.validate("w.x", Domain::Positive)
-                .unwrap_err()
-                .message
-                .contains("`sigma` must be > 0")
-        );
+        assert!(neg.validate("w.x", Domain::Positive).unwrap_err().message.contains("`sigma` must be > 0"));
         let normal = parse("{ dist = \"normal\", mean = 100, sd = 50 }").unwrap();
         let e = normal.validate("w.x", Domain::NonNegative).unwrap_err();
         assert!(e.message.contains("add min = 0"), "{e}");
-        assert!(
-            parse("{ dist = \"normal\", mean = 100, sd = 50, min = 0 }")
-                .unwrap()
-                .validate("w.x", Domain::NonNegative)
-                .is_ok()
-        );
-        assert!(
-            Uncertain::Fixed(1.5)
-                .validate("c.hit_rate", Domain::Probability)
-                .is_err()
-        );
-        assert!(
-            parse("{ dist = \"beta\", mean = 0.5, sd = 0.6 }")
-                .unwrap()
-                .validate("p", Domain::Probability)
-                .is_err()
-        );
+        assert!(parse("{ dist = \"normal\", mean = 100, sd = 50, min = 0 }").unwrap().validate("w.x", Domain::NonNegative).is_ok());
+        assert!(Uncertain::Fixed(1.5).validate("c.hit_rate", Domain::Probability).is_err());
+        assert!(parse("{ dist = \"beta\", mean = 0.5, sd = 0.6 }").unwrap().validate("p", Domain::Probability).is_err());
     }
 }
