@@ -565,7 +565,7 @@ fn azure_traces_ingest_with_exact_totals() {
         // 2023-11-16 18:17:03.9799600 (no zone) read as UTC.
         if file.contains("code") {
             let ts = got.records[0].timestamp.unwrap_or_default();
-            assert!((ts - 1_700_158_623.97996).abs() < 1e-6, "{ts}");
+            assert!((ts - 1_700_158_623.979_96).abs() < 1e-6, "{ts}");
         }
     }
     // The same file through an explicit map.
@@ -603,7 +603,7 @@ fn mooncake_trace_ingests_with_exact_totals() {
 fn tau2_calls_group_by_sim_id_with_agent_tool_share() {
     let path = PathBuf::from(REAL).join("tau2-bench-traces/calls.csv");
     // Recognised column names: sim_id, caller, n_tool_calls, turn_idx, …
-    let got = read_with(&[path.clone()], &IngestOptions::default());
+    let got = read_with(std::slice::from_ref(&path), &IngestOptions::default());
     assert_eq!(got.bad_count, 0, "{:?}", got.bad);
     let r = &got.records;
     assert_eq!(r.len(), 6_900);
@@ -658,7 +658,7 @@ fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
         seed: 42,
         ..IngestOptions::default()
     };
-    let a = read_with(&[path.clone()], &opts);
+    let a = read_with(std::slice::from_ref(&path), &opts);
     assert_eq!(a.records.len(), 1_000);
     let s = a.sampled.unwrap_or_else(|| panic!("sample not reported"));
     assert_eq!((s.cap, s.seen), (1_000, 8_819));
@@ -688,7 +688,7 @@ fn truncated_and_wrongly_typed_lines_are_counted_with_line_numbers() {
         GOOD_LINE.replace("\"prompt_tokens\":5", "\"prompt_tokens\":\"five\"")
     );
     let (_d, path) = temp_file("chat.jsonl", text.as_bytes());
-    let got = read_with(&[path.clone()], &IngestOptions::default());
+    let got = read_with(std::slice::from_ref(&path), &IngestOptions::default());
     assert_eq!(got.records.len(), 2);
     assert_eq!((got.records[0].line, got.records[1].line), (1, 5));
     assert_eq!(got.bad_count, 2);

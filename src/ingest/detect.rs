@@ -22,14 +22,13 @@ pub fn detect_value(v: &Value) -> Option<Format> {
     if has("resourceSpans") || has("resource_spans") || (has("traceId") && has("spanId")) {
         return Some(Format::Otel);
     }
-    if let Some(Value::Array(data)) = o.get("data") {
-        if data
+    if let Some(Value::Array(data)) = o.get("data")
+        && data
             .first()
             .and_then(Value::as_object)
             .is_some_and(is_langfuse_observation)
-        {
-            return Some(Format::Langfuse);
-        }
+    {
+        return Some(Format::Langfuse);
     }
     if is_langfuse_observation(o) {
         return Some(Format::Langfuse);

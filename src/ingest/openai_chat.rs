@@ -169,13 +169,13 @@ pub(crate) fn record(c: &ChatCompletion) -> Result<CallRecord, String> {
     r.model.clone_from(&c.model);
     r.timestamp = c.created;
     let choices = c.choices.as_deref().unwrap_or(&[]);
-    if let Some(err) = &c.error {
-        if choices.is_empty() {
-            r.status = Status::Failed(err.class(None, FailureClass::Server));
-            r.finish = Finish::Other;
-            r.tokens = c.usage.as_ref().map(ChatUsage::tokens).transpose()?;
-            return Ok(r);
-        }
+    if let Some(err) = &c.error
+        && choices.is_empty()
+    {
+        r.status = Status::Failed(err.class(None, FailureClass::Server));
+        r.finish = Finish::Other;
+        r.tokens = c.usage.as_ref().map(ChatUsage::tokens).transpose()?;
+        return Ok(r);
     }
     if choices.is_empty() && c.usage.is_none() {
         return Err("neither choices, usage nor error: not a chat completion".into());

@@ -172,7 +172,7 @@ const REASONING: &[&str] = &["gen_ai.usage.reasoning.output_tokens"];
 /// Lowercase hex of an id sent as hex or base64.
 fn normalise_id(id: &str) -> String {
     let id = id.trim();
-    if !id.is_empty() && id.len() % 2 == 0 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !id.is_empty() && id.len().is_multiple_of(2) && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return id.to_ascii_lowercase();
     }
     match base64_decode(id) {

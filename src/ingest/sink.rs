@@ -113,11 +113,10 @@ impl Sink {
         // Conversation ids found on any span of a trace (usually the `invoke_agent` parent).
         if !trace_conversation.is_empty() {
             for e in &mut self.entries {
-                if e.aux.session_from_trace {
-                    if let Some(conv) = e.aux.trace.as_ref().and_then(|t| trace_conversation.get(t))
-                    {
-                        e.rec.session = Some(conv.clone());
-                    }
+                if e.aux.session_from_trace
+                    && let Some(conv) = e.aux.trace.as_ref().and_then(|t| trace_conversation.get(t))
+                {
+                    e.rec.session = Some(conv.clone());
                 }
             }
         }
@@ -128,10 +127,11 @@ impl Sink {
         if !tool_events.is_empty() {
             let mut by_trace: HashMap<&str, Vec<(f64, usize)>> = HashMap::new();
             for (i, e) in self.entries.iter().enumerate() {
-                if e.aux.wants_tools && e.rec.status == Status::Ok {
-                    if let (Some(t), Some(ts)) = (e.aux.trace.as_deref(), e.rec.timestamp) {
-                        by_trace.entry(t).or_default().push((ts, i));
-                    }
+                if e.aux.wants_tools
+                    && e.rec.status == Status::Ok
+                    && let (Some(t), Some(ts)) = (e.aux.trace.as_deref(), e.rec.timestamp)
+                {
+                    by_trace.entry(t).or_default().push((ts, i));
                 }
             }
             for calls in by_trace.values_mut() {

@@ -481,7 +481,7 @@ impl<'m, F: Fn(Key) -> Cell<'m>> Row<'m, F> {
                     Status::Ok
                 }
             } else {
-                match FailureClass::from_http(n as u16).filter(|_| n >= 400.0 && n < 1000.0) {
+                match FailureClass::from_http(n as u16).filter(|_| (400.0..1000.0).contains(&n)) {
                     Some(c) => Status::Failed(c),
                     None => Status::Ok,
                 }
