@@ -912,3 +912,18 @@ fn progress_reports_bytes_read() {
         .sum();
     assert_eq!(last.load(Ordering::Relaxed), size);
 }
+
+#[test]
+fn in_memory_input_reads_like_a_file() {
+    let bytes =
+        std::fs::read(fixture("openai_chat_request_response_log.jsonl")).unwrap_or_default();
+    let got = billcast::ingest::ingest_bytes("stdin", &bytes, &IngestOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((got.records.len(), got.files[0].lines), (4, 4));
+    assert_eq!(got.files[0].path, PathBuf::from("stdin"));
+    // A pretty-printed document is re-read from the start.
+    let bytes = std::fs::read(fixture("otel_genai_spans_otlp.json")).unwrap_or_default();
+    let got = billcast::ingest::ingest_bytes("stdin", &bytes, &IngestOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(got.records.len(), 4);
+}

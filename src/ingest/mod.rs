@@ -290,7 +290,9 @@ pub fn ingest(
     let mut base = 0u64;
     for (i, path) in paths.iter().enumerate() {
         let idx = u32::try_from(i).unwrap_or(u32::MAX);
-        let (summary, bytes) = ingest_file(idx, path, opts, &mut sink, &mut bad, base, progress)?;
+        let open = || File::open(path).map(|f| Box::new(f) as Box<dyn Read>);
+        let (summary, bytes) =
+            ingest_file(idx, path, &open, opts, &mut sink, &mut bad, base, progress)?;
         base += bytes;
         files.push(summary);
     }
@@ -306,6 +308,38 @@ pub fn ingest(
         sampled,
     })
 }
+
+/// Read one in-memory input as if it were a file called `name` (standard input, tests,
+/// fuzzing). Same rules and errors as [`ingest`].
+///
+/// # Errors
+///
+/// As [`ingest`].
+pub fn ingest_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: &IngestOptions,
+) -> Result<Ingested, IngestError> {
+    let mut sink = Sink::new(opts.max_records, opts.seed);
+    let mut bad = BadState::default();
+    let path = PathBuf::from(name);
+    let open = || Ok(Box::new(bytes) as Box<dyn Read + '_>);
+    let (summary, _) = ingest_file(0, &path, &open, opts, &mut sink, &mut bad, 0, &|_| {})?;
+    let sampled = (sink.seen() > sink.cap() as u64).then(|| Reservoir {
+        cap: sink.cap(),
+        seen: sink.seen(),
+    });
+    Ok(Ingested {
+        records: sink.finish(),
+        files: vec![summary],
+        bad: bad.kept,
+        bad_count: bad.count,
+        sampled,
+    })
+}
+
+/// Opens an input from its start (called again when a file turns out to be one document).
+type Opener<'a> = dyn Fn() -> io::Result<Box<dyn Read + 'a>> + 'a;
 
 #[derive(Default)]
 struct BadState {
@@ -452,16 +486,19 @@ fn io_err(path: &Path) -> impl Fn(io::Error) -> IngestError + '_ {
 }
 
 /// Read one file; returns its summary and byte count.
-fn ingest_file(
+// The driver threads the per-run state through explicitly rather than hiding it in a struct.
+#[allow(clippy::too_many_arguments)]
+fn ingest_file<'a>(
     idx: u32,
     path: &Path,
+    open: &Opener<'a>,
     opts: &IngestOptions,
     sink: &mut Sink,
     bad: &mut BadState,
     base: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(FileSummary, u64), IngestError> {
-    let file = File::open(path).map_err(io_err(path))?;
+    let file = open().map_err(io_err(path))?;
     let mut lines = Lines::new(BufReader::with_capacity(
         1 << 18,
         HashingReader::new(file, base, progress),
@@ -527,7 +564,7 @@ fn ingest_file(
         Shape::Document => {
             drop(lines);
             // Re-read from the start: the document may have been cut at the line bound.
-            let file = File::open(path).map_err(io_err(path))?;
+            let file = open().map_err(io_err(path))?;
             let mut hashing = HashingReader::new(file, base, progress);
             let mut bytes = Vec::new();
             (&mut hashing)

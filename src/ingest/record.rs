@@ -20,8 +20,10 @@ use crate::usage::CallTokens;
 pub struct CallRecord {
     /// Index of the source file in [`super::Ingested::files`].
     pub file: u32,
-    /// 1-based line of the record in its file (CSV: the data row's line; for a file that is
-    /// one JSON document, 1; for a top-level JSON array, the 1-based element number).
+    /// 1-based line of the record in its file (JSONL, CSV). For a file that is one JSON
+    /// document: 1 for a single object, else the 1-based position of the item in the
+    /// document's list (top-level array element, Langfuse `data` entry). Several records
+    /// can share a line (spans of one OTLP request, assistant turns of one conversation).
     pub line: u64,
     /// Format the record was read as.
     pub format: Format,
