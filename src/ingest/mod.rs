@@ -1,13 +1,28 @@
 //! Transcript and usage-log ingestion: reads real log formats into normalised
 //! [`CallRecord`]s for `billcast fit` (DESIGN.md §1.5, transcript-formats.md).
 //!
-//! This module owns the public API ([`ingest`], [`IngestOptions`], [`Ingested`],
-//! [`IngestError`]) and the per-file driver: open, sniff the shape (JSONL, one JSON
-//! document, CSV) and the format ([`detect`]), stream lines through the format's parser with
-//! bounded memory, count bad lines with their numbers, hash the file, and hand records to a
-//! seeded reservoir ([`sink`]). Each format has its own file; token normalisation always goes
-//! through [`crate::usage::split_reported`]. [`sessions`] groups records into sessions and
-//! turns.
+//! This module owns the public API ([`ingest`], [`ingest_bytes`], [`IngestOptions`],
+//! [`Ingested`], [`IngestError`]) and the per-file driver: open, sniff the shape (JSONL, one
+//! JSON document, CSV) and the format ([`detect`]), stream lines through the format's parser
+//! with bounded memory, count bad lines with their numbers, hash the file, and hand records
+//! to a seeded reservoir (`sink.rs`, which also runs the cross-line joins). Each format has
+//! its own file; token normalisation always goes through [`crate::usage::split_reported`].
+//! [`sessions`] groups records into sessions and turns.
+//!
+//! | `--input-format` | file | input convention | tool calls from |
+//! |---|---|---|---|
+//! | `openai_chat` | `openai_chat.rs` | cached inside `prompt_tokens` | `message.tool_calls` |
+//! | `openai_log` | `openai_log.rs` | as the response it wraps | as the response; retries by request hash / `attempt` |
+//! | `openai_responses` | `openai_responses.rs` | cached inside `input_tokens` | `output[]` items; hosted tools are `server_tools` |
+//! | `openai_batch` | `openai_batch.rs` | as Chat / Responses | joined to the input file on `custom_id` |
+//! | `anthropic` | `anthropic.rs` | cache **beside** `input_tokens` | `tool_use` blocks; `server_tool_use` requests |
+//! | `anthropic_batch` | `anthropic_batch.rs` | as Anthropic | as Anthropic |
+//! | `gemini` | `gemini.rs` | cached inside; thoughts beside candidates | `functionCall` parts |
+//! | `otel` | `otel.rs` | inside (beside when the counts say so) | `execute_tool` spans of the trace |
+//! | `messages` | `messages.rs` | counted with the tokenizer | `tool_calls` of each assistant message |
+//! | `usage_csv`, `usage_jsonl` | `usage_log.rs` | cached inside input | a mapped count column |
+//! | `langfuse` | `langfuse.rs` | `usageDetails.input` is net of details | `output.tool_calls`, else `TOOL` observations |
+//! | `langsmith` | `langsmith.rs` | cached inside `prompt_tokens` | LLM output message, else `tool` runs |
 //!
 //! ```no_run
 //! use billcast::ingest::{ingest, sessions, IngestOptions};
