@@ -25,6 +25,7 @@ pub mod charts;
 pub mod dist;
 pub mod engine;
 pub mod fit;
+pub mod ingest;
 pub mod overhead;
 pub mod pricing;
 pub mod report;
