@@ -30,6 +30,7 @@ pub mod cdf;
 pub mod distribution;
 pub mod exceedance;
 pub mod fan;
+pub mod fit;
 pub mod font;
 pub mod naive;
 pub mod style;

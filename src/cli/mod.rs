@@ -36,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Forecast the monthly bill of a scenario: percentiles, budget risk, breakdown.
     Forecast(cmd::forecast::Args),
+    /// Fit workload distributions from transcripts or usage logs; write a workload file.
+    Fit(cmd::fit::Args),
     /// Compare single, degraded, failover and active-active: monthly TCO, availability,
     /// the multiplier over the naive "2× budget", and the break-even downtime cost.
     Overhead(cmd::overhead::Args),
@@ -97,6 +99,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Forecast(a) => cmd::forecast::run(a),
+        Command::Fit(a) => cmd::fit::run(a),
         Command::Overhead(a) => cmd::overhead::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Render(a) => cmd::render::run(a),

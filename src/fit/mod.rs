@@ -33,9 +33,11 @@ pub mod continuous;
 pub mod count;
 pub mod gof;
 pub mod gpd;
+pub mod observe;
 pub(crate) mod optim;
 pub mod select;
 pub mod special;
+pub mod workload;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod fit;
 pub mod forecast;
 pub mod overhead;
 pub mod pricing;
