@@ -17,8 +17,12 @@ use super::family::Family;
 use super::rng::FastRng;
 use super::spec::Dist;
 
-/// Number of quantile bins for continuous laws.
-pub const TABLE_BINS: usize = 1024;
+/// Number of quantile bins for continuous laws (2^TABLE_BITS).
+pub const TABLE_BINS: usize = 1 << TABLE_BITS;
+const TABLE_BITS: u32 = 10;
+/// Bits of the position inside a bin (10 + 43 = 53, a double's precision).
+const FRAC_BITS: u32 = 43;
+/// Guide-table size for counts (2^8: indexed by the top 8 bits of a draw).
 const GUIDE: usize = 256;
 
 /// A ready-to-draw sampler for one distribution.
@@ -29,8 +33,11 @@ pub enum Sampler {
     /// Continuous law: interpolated standardised quantiles times `scale`, then the transform.
     Table {
         /// Quantiles of the standardised law at `i / TABLE_BINS`, `i = 0..=TABLE_BINS`
-        /// (ends unused).
-        q: Arc<[f64]>,
+        /// (ends unused). A fixed-size array, so indexing after the tail test needs no
+        /// bounds check.
+        q: Arc<[f64; TABLE_BINS + 1]>,
+        /// No offset and no clamps: the transform is skipped.
+        plain: bool,
         /// Scale factor applied to the standardised quantile.
         scale: f64,
         /// The transform, inline so the common path does not chase a pointer:
@@ -48,7 +55,9 @@ pub enum Sampler {
         /// `P(X ≤ k)` for `k = 0..cum.len()`.
         cum: Arc<[f64]>,
         /// Smallest `k` with `cum[k] > j / GUIDE`.
-        guide: Arc<[u32]>,
+        guide: Arc<[u32; GUIDE]>,
+        /// No offset and no clamps: the transform is skipped.
+        plain: bool,
         /// The full law, for draws beyond the table and the transform.
         dist: Box<Dist>,
     },
@@ -64,38 +73,22 @@ pub enum Sampler {
 /// The standardised form of a scale family and the scale that maps it back.
 fn standardise(f: &Family) -> (Family, f64) {
     match f {
-        Family::LogNormal { mu, sigma } => (
-            Family::LogNormal {
-                mu: 0.0,
-                sigma: *sigma,
-            },
-            mu.exp(),
-        ),
-        Family::Gamma { shape, scale } => (
-            Family::Gamma {
-                shape: *shape,
-                scale: 1.0,
-            },
-            *scale,
-        ),
-        Family::Weibull { shape, scale } => (
-            Family::Weibull {
-                shape: *shape,
-                scale: 1.0,
-            },
-            *scale,
-        ),
+        Family::LogNormal { mu, sigma } => (Family::LogNormal { mu: 0.0, sigma: *sigma }, mu.exp()),
+        Family::Gamma { shape, scale } => (Family::Gamma { shape: *shape, scale: 1.0 }, *scale),
+        Family::Weibull { shape, scale } => (Family::Weibull { shape: *shape, scale: 1.0 }, *scale),
         other => (other.clone(), 1.0),
     }
 }
 
+/// A quantile table of a standardised continuous law.
+type QuantileTable = Arc<[f64; TABLE_BINS + 1]>;
 /// A cached count law: the law, its cumulative table and its guide table.
-type DiscreteEntry = (Dist, Arc<[f64]>, Arc<[u32]>);
+type DiscreteEntry = (Family, Arc<[f64]>, Arc<[u32; GUIDE]>);
 
 /// Builds samplers and reuses quantile tables across trials.
 #[derive(Default, Debug, Clone)]
 pub struct SamplerCache {
-    tables: Vec<(Family, Arc<[f64]>)>,
+    tables: Vec<(Family, QuantileTable)>,
     discrete: Vec<DiscreteEntry>,
 }
 
@@ -107,37 +100,28 @@ impl SamplerCache {
 
     /// A sampler for `dist`, reusing a table built earlier for the same standardised law.
     pub fn sampler(&mut self, dist: &Dist) -> Sampler {
+        let plain = dist.is_plain();
         match &dist.family {
             Family::Fixed(v) => Sampler::Const(dist.transform(*v)),
             Family::Empirical(values) => {
                 if values.len() == 1 {
                     Sampler::Const(dist.transform(values[0]))
                 } else {
-                    Sampler::Empirical {
-                        values: values.clone(),
-                        dist: Box::new(dist.clone()),
-                    }
+                    Sampler::Empirical { values: values.clone(), dist: Box::new(dist.clone()) }
                 }
             }
             f if f.is_discrete() => {
-                if let Some((_, cum, guide)) = self.discrete.iter().find(|(d, _, _)| d.family == *f)
-                {
-                    return Sampler::Discrete {
-                        cum: cum.clone(),
-                        guide: guide.clone(),
-                        dist: Box::new(dist.clone()),
-                    };
-                }
-                let (cum, guide) = discrete_tables(f);
-                if self.discrete.len() < 64 {
-                    self.discrete
-                        .push((dist.clone(), cum.clone(), guide.clone()));
-                }
-                Sampler::Discrete {
-                    cum,
-                    guide,
-                    dist: Box::new(dist.clone()),
-                }
+                let (cum, guide) = match self.discrete.iter().find(|(g, _, _)| g == f) {
+                    Some((_, cum, guide)) => (cum.clone(), guide.clone()),
+                    None => {
+                        let (cum, guide) = discrete_tables(f);
+                        if self.discrete.len() < 64 {
+                            self.discrete.push((f.clone(), cum.clone(), guide.clone()));
+                        }
+                        (cum, guide)
+                    }
+                };
+                Sampler::Discrete { cum, guide, plain, dist: Box::new(dist.clone()) }
             }
             f => {
                 let (std, scale) = standardise(f);
@@ -151,29 +135,22 @@ impl SamplerCache {
                         q
                     }
                 };
-                Sampler::Table {
-                    q,
-                    scale,
-                    offset: dist.offset,
-                    lo: dist.min,
-                    hi: dist.max,
-                    dist: Box::new(dist.clone()),
-                }
+                Sampler::Table { q, plain, scale, offset: dist.offset, lo: dist.min, hi: dist.max, dist: Box::new(dist.clone()) }
             }
         }
     }
 }
 
-fn quantile_table(std: &Family) -> Arc<[f64]> {
+fn quantile_table(std: &Family) -> QuantileTable {
     let n = TABLE_BINS;
-    let mut q = vec![0.0; n + 1];
+    let mut q = [0.0; TABLE_BINS + 1];
     for (i, slot) in q.iter_mut().enumerate().take(n).skip(1) {
         *slot = std.quantile(i as f64 / n as f64);
     }
-    Arc::from(q)
+    Arc::new(q)
 }
 
-fn discrete_tables(f: &Family) -> (Arc<[f64]>, Arc<[u32]>) {
+fn discrete_tables(f: &Family) -> (Arc<[f64]>, Arc<[u32; GUIDE]>) {
     let mut cum = Vec::new();
     let mut k = 0.0;
     loop {
@@ -184,30 +161,34 @@ fn discrete_tables(f: &Family) -> (Arc<[f64]>, Arc<[u32]>) {
         }
         k += 1.0;
     }
-    let mut guide = Vec::with_capacity(GUIDE);
+    let mut guide = [0u32; GUIDE];
     let mut idx = 0usize;
-    for j in 0..GUIDE {
+    for (j, g) in guide.iter_mut().enumerate() {
         let t = j as f64 / GUIDE as f64;
         while idx + 1 < cum.len() && cum[idx] <= t {
             idx += 1;
         }
-        guide.push(idx as u32);
+        *g = idx as u32;
     }
-    (Arc::from(cum), Arc::from(guide))
+    (Arc::from(cum), Arc::new(guide))
 }
 
-/// `⌈x⌉` for `0 ≤ x < 2⁶³` without a libm call (baseline x86-64 has no `roundsd`, so
-/// `f64::ceil` is a function call in the inner loop). NaN maps to 0.
+/// 2⁵²: adding and subtracting it rounds a double in `[0, 2⁵¹)` to the nearest integer.
+const ROUND: f64 = 4_503_599_627_370_496.0;
+
+/// `⌈x⌉` for `0 ≤ x < 2⁵¹`, in three instructions: baseline x86-64 has no `roundsd`, so
+/// `f64::ceil` is a libm call, and `as i64` is a saturating conversion; the 2⁵² trick is
+/// neither. Token counts are far below 2⁵¹ (2.2·10¹⁵).
 #[inline(always)]
 pub fn ceil_pos(x: f64) -> f64 {
-    let t = x as i64 as f64;
-    t + f64::from(u8::from(t < x))
+    let t = (x + ROUND) - ROUND;
+    if t < x { t + 1.0 } else { t }
 }
 
-/// `x` rounded half up, for `0 ≤ x < 2⁶³`, without a libm call. NaN maps to 0.
+/// `x` rounded to the nearest integer (ties to even) for `0 ≤ x < 2⁵¹`, without a libm call.
 #[inline(always)]
 pub fn round_pos(x: f64) -> f64 {
-    (x + 0.5) as i64 as f64
+    (x + ROUND) - ROUND
 }
 
 impl Sampler {
@@ -226,29 +207,32 @@ impl Sampler {
     pub fn sample(&self, rng: &mut FastRng) -> f64 {
         match self {
             Sampler::Const(v) => *v,
-            Sampler::Table {
-                q,
-                scale,
-                offset,
-                lo,
-                hi,
-                dist,
-            } => {
-                let u = rng.uniform();
-                let x = u * TABLE_BINS as f64;
-                let k = x as usize;
-                if k == 0 || k >= TABLE_BINS - 1 {
-                    return dist.quantile(if u > 0.0 { u } else { f64::MIN_POSITIVE });
+            Sampler::Table { q, plain, scale, offset, lo, hi, dist } => {
+                // One 64-bit draw supplies both the bin (top 10 bits) and the position inside
+                // it (the next 43 bits): no float-to-int conversion on the hot path.
+                let r = rng.next_u64();
+                let k = (r >> (64 - TABLE_BITS)) as usize;
+                // One unsigned compare tests both tails (k = 0 wraps to a huge value).
+                if k.wrapping_sub(1) >= TABLE_BINS - 2 {
+                    let u = ((r >> 11) as i64 as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+                    return dist.quantile(u);
                 }
+                let frac = ((r >> (64 - TABLE_BITS - FRAC_BITS)) & ((1 << FRAC_BITS) - 1)) as i64 as f64
+                    * (1.0 / (1u64 << FRAC_BITS) as f64);
                 let (a, b) = (q[k], q[k + 1]);
-                // max/min rather than clamp: no bounds assertion on the hot path.
-                (scale * (a + (b - a) * (x - k as f64)) + offset)
-                    .max(*lo)
-                    .min(*hi)
+                let v = scale * (a + (b - a) * frac);
+                if *plain {
+                    v
+                } else {
+                    // max/min rather than clamp: no bounds assertion on the hot path.
+                    (v + offset).max(*lo).min(*hi)
+                }
             }
-            Sampler::Discrete { cum, guide, dist } => {
-                let u = rng.uniform();
-                let mut k = guide[(u * GUIDE as f64) as usize] as usize;
+            Sampler::Discrete { cum, guide, plain, dist } => {
+                let r = rng.next_u64();
+                let u = (r >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64);
+                // The guide index is the top 8 bits of the same draw: ⌊u·256⌋.
+                let mut k = guide[(r >> 56) as usize] as usize;
                 let last = cum.len() - 1;
                 while k < last && cum[k] <= u {
                     k += 1;
@@ -256,7 +240,8 @@ impl Sampler {
                 if cum[k] <= u {
                     return dist.quantile(u);
                 }
-                dist.transform(k as f64)
+                let v = k as i64 as f64;
+                if *plain { v } else { dist.transform(v) }
             }
             Sampler::Empirical { values, dist } => {
                 let i = ((rng.next_u64() >> 11) as f64
@@ -386,11 +371,12 @@ mod tests {
 
     #[test]
     fn fast_rounding_matches_std() {
-        for x in [0.0, 0.2, 1.0, 1.5, 2.49999, 2.5, 149.0001, 1e12 + 0.3] {
+        for x in [0.0, 0.2, 1.0, 1.4, 2.49999, 2.6, 149.0001, 1e12 + 0.3, 1e15 + 0.7] {
             assert_eq!(ceil_pos(x), x.ceil(), "{x}");
             assert_eq!(round_pos(x), x.round(), "{x}");
         }
-        assert_eq!(ceil_pos(f64::NAN), 0.0);
+        // Ties round to even (f64::round rounds them away from zero).
+        assert_eq!((round_pos(0.5), round_pos(1.5), round_pos(2.5)), (0.0, 2.0, 2.0));
     }
 
     #[test]

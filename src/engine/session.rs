@@ -201,13 +201,9 @@ fn scale_count(n: f64, mult: f64, rng: &mut FastRng) -> f64 {
 }
 
 impl SessionSim {
-    /// The failure class of one attempt (`None` = success).
+    /// The failure class of an attempt whose failure uniform is `u` (`None` = success).
     #[inline(always)]
-    fn attempt_fails(&self, rng: &mut FastRng) -> Option<usize> {
-        if self.fail_cum[3] <= 0.0 {
-            return None;
-        }
-        let u = rng.uniform();
+    fn attempt_fails(&self, u: f64) -> Option<usize> {
         if u >= self.fail_cum[3] {
             return None;
         }
@@ -251,7 +247,9 @@ impl SessionSim {
             } else {
                 ceil_pos(self.reasoning.sample(rng) * route.size_mult)
             };
-            let failed = self.attempt_fails(rng);
+            // One draw decides both the failure and the cache hit of this attempt.
+            let (u_fail, u_hit) = rng.uniform_pair();
+            let failed = self.attempt_fails(u_fail);
             let billed = match failed {
                 None => true,
                 Some(k) => self.fail_billed[k],
@@ -260,7 +258,7 @@ impl SessionSim {
                 let o = base + if failed.is_some() { CLASSES } else { 0 };
                 let (mut uncached, mut read, mut write) = (rest, 0.0, 0.0);
                 if cacheable {
-                    if rng.uniform() < self.hit {
+                    if u_hit < self.hit {
                         read = prefix;
                         // With the history cacheable, the cache breakpoint sits at the end of
                         // the prompt: the new content is written for the next call.
