@@ -83,7 +83,10 @@ impl FastRng {
     pub fn uniform_pair(&mut self) -> (f64, f64) {
         let r = self.next_u64();
         const SCALE: f64 = 1.0 / (1u64 << 32) as f64;
-        ((r >> 32) as i64 as f64 * SCALE, (r & 0xFFFF_FFFF) as i64 as f64 * SCALE)
+        (
+            (r >> 32) as i64 as f64 * SCALE,
+            (r & 0xFFFF_FFFF) as i64 as f64 * SCALE,
+        )
     }
 
     /// Uniform in the open interval `(0, 1)`: safe for inverse CDFs.

@@ -73,9 +73,27 @@ pub enum Sampler {
 /// The standardised form of a scale family and the scale that maps it back.
 fn standardise(f: &Family) -> (Family, f64) {
     match f {
-        Family::LogNormal { mu, sigma } => (Family::LogNormal { mu: 0.0, sigma: *sigma }, mu.exp()),
-        Family::Gamma { shape, scale } => (Family::Gamma { shape: *shape, scale: 1.0 }, *scale),
-        Family::Weibull { shape, scale } => (Family::Weibull { shape: *shape, scale: 1.0 }, *scale),
+        Family::LogNormal { mu, sigma } => (
+            Family::LogNormal {
+                mu: 0.0,
+                sigma: *sigma,
+            },
+            mu.exp(),
+        ),
+        Family::Gamma { shape, scale } => (
+            Family::Gamma {
+                shape: *shape,
+                scale: 1.0,
+            },
+            *scale,
+        ),
+        Family::Weibull { shape, scale } => (
+            Family::Weibull {
+                shape: *shape,
+                scale: 1.0,
+            },
+            *scale,
+        ),
         other => (other.clone(), 1.0),
     }
 }
@@ -107,7 +125,10 @@ impl SamplerCache {
                 if values.len() == 1 {
                     Sampler::Const(dist.transform(values[0]))
                 } else {
-                    Sampler::Empirical { values: values.clone(), dist: Box::new(dist.clone()) }
+                    Sampler::Empirical {
+                        values: values.clone(),
+                        dist: Box::new(dist.clone()),
+                    }
                 }
             }
             f if f.is_discrete() => {
@@ -121,7 +142,12 @@ impl SamplerCache {
                         (cum, guide)
                     }
                 };
-                Sampler::Discrete { cum, guide, plain, dist: Box::new(dist.clone()) }
+                Sampler::Discrete {
+                    cum,
+                    guide,
+                    plain,
+                    dist: Box::new(dist.clone()),
+                }
             }
             f => {
                 let (std, scale) = standardise(f);
@@ -135,7 +161,15 @@ impl SamplerCache {
                         q
                     }
                 };
-                Sampler::Table { q, plain, scale, offset: dist.offset, lo: dist.min, hi: dist.max, dist: Box::new(dist.clone()) }
+                Sampler::Table {
+                    q,
+                    plain,
+                    scale,
+                    offset: dist.offset,
+                    lo: dist.min,
+                    hi: dist.max,
+                    dist: Box::new(dist.clone()),
+                }
             }
         }
     }
@@ -207,7 +241,15 @@ impl Sampler {
     pub fn sample(&self, rng: &mut FastRng) -> f64 {
         match self {
             Sampler::Const(v) => *v,
-            Sampler::Table { q, plain, scale, offset, lo, hi, dist } => {
+            Sampler::Table {
+                q,
+                plain,
+                scale,
+                offset,
+                lo,
+                hi,
+                dist,
+            } => {
                 // One 64-bit draw supplies both the bin (top 10 bits) and the position inside
                 // it (the next 43 bits): no float-to-int conversion on the hot path.
                 let r = rng.next_u64();
@@ -217,7 +259,8 @@ impl Sampler {
                     let u = ((r >> 11) as i64 as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
                     return dist.quantile(u);
                 }
-                let frac = ((r >> (64 - TABLE_BITS - FRAC_BITS)) & ((1 << FRAC_BITS) - 1)) as i64 as f64
+                let frac = ((r >> (64 - TABLE_BITS - FRAC_BITS)) & ((1 << FRAC_BITS) - 1)) as i64
+                    as f64
                     * (1.0 / (1u64 << FRAC_BITS) as f64);
                 let (a, b) = (q[k], q[k + 1]);
                 let v = scale * (a + (b - a) * frac);
@@ -228,7 +271,12 @@ impl Sampler {
                     (v + offset).max(*lo).min(*hi)
                 }
             }
-            Sampler::Discrete { cum, guide, plain, dist } => {
+            Sampler::Discrete {
+                cum,
+                guide,
+                plain,
+                dist,
+            } => {
                 let r = rng.next_u64();
                 let u = (r >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64);
                 // The guide index is the top 8 bits of the same draw: ⌊u·256⌋.
@@ -371,12 +419,25 @@ mod tests {
 
     #[test]
     fn fast_rounding_matches_std() {
-        for x in [0.0, 0.2, 1.0, 1.4, 2.49999, 2.6, 149.0001, 1e12 + 0.3, 1e15 + 0.7] {
+        for x in [
+            0.0,
+            0.2,
+            1.0,
+            1.4,
+            2.49999,
+            2.6,
+            149.0001,
+            1e12 + 0.3,
+            1e15 + 0.7,
+        ] {
             assert_eq!(ceil_pos(x), x.ceil(), "{x}");
             assert_eq!(round_pos(x), x.round(), "{x}");
         }
         // Ties round to even (f64::round rounds them away from zero).
-        assert_eq!((round_pos(0.5), round_pos(1.5), round_pos(2.5)), (0.0, 2.0, 2.0));
+        assert_eq!(
+            (round_pos(0.5), round_pos(1.5), round_pos(2.5)),
+            (0.0, 2.0, 2.0)
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use super::prepare::Prepared;
 use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
-use super::trial::{self, Draws, Pins};
+use super::trial::{self, Draws};
 use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
 use crate::dist::family::norm_quantile;
 use crate::dist::rng::{hash_key, mix64};
@@ -204,17 +204,25 @@ pub(crate) struct FastRun {
 pub(crate) fn run(
     s: &Scenario,
     p: &Prepared,
-    pins: Option<&Pins>,
-    progress: Option<&(dyn Fn(u64) + Sync)>,
+    opts: &super::SimOptions<'_>,
     cache: &Mutex<SamplerCache>,
 ) -> Result<FastRun, EngineError> {
+    let (pins, progress, all_at) = (opts.pins, opts.progress, opts.all_at);
     let units = unit_costs(p);
-    let replicates = if inner_varies(s) {
+    // Replicates only when something about sessions changes between trials; a pinned world
+    // (`all_at`) has one session distribution.
+    let replicates = if inner_varies(s) && all_at.is_none() {
         s.trials.min(MAX_REPLICATES)
     } else {
         1
     };
-    let budget = (PILOT_PER_TRIAL * s.trials).clamp(PILOT_FLOOR, PILOT_BUDGET);
+    // One replicate carries every trial, so its pilot error is a common bias: always use the
+    // full budget. Several replicates average their errors: scale with the trials.
+    let budget = if replicates == 1 {
+        PILOT_BUDGET
+    } else {
+        (PILOT_PER_TRIAL * s.trials).clamp(PILOT_FLOOR, PILOT_BUDGET)
+    };
     let pilot_n = (budget / replicates).max(MIN_PILOT);
     let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
     // Pilots, one per replicate and segment, each with its own stream.
@@ -227,7 +235,7 @@ pub(crate) fn run(
                 seed: s.seed,
                 trial: r,
                 pins,
-                all_at: None,
+                all_at,
             };
             let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
             let sims = s
@@ -267,7 +275,7 @@ pub(crate) fn run(
                 seed: s.seed,
                 trial: t,
                 pins,
-                all_at: None,
+                all_at,
             };
             let vol = trial::draw_volume(s, &d)?;
             let r = (t % replicates) as usize;

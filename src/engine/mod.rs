@@ -74,6 +74,10 @@ pub struct SimOptions<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     /// Override the scenario's mode.
     pub mode: Option<Mode>,
+    /// Evaluate every epistemic input at this quantile in every trial (0.5 = the median
+    /// world): only the aleatoric month-to-month spread remains. Deterministic what-ifs and the
+    /// fast-vs-exact accuracy test use it.
+    pub all_at: Option<f64>,
 }
 
 /// Mean volumes of one month.
@@ -260,7 +264,7 @@ pub fn simulate_prepared(
     let n_months = p.months.len();
     let trials: Vec<Vec<MonthOut>> = match mode {
         Mode::Fast => {
-            let run = fast::run(s, p, opts.pins, opts.progress, &cache)?;
+            let run = fast::run(s, p, opts, &cache)?;
             reason.push_str(&format!(
                 " ({} replicate{} × {} pilot sessions; Cornish–Fisher aggregate where |skewness of the monthly sum| ≤ {}, exact otherwise: {} trial-months simulated exactly)",
                 run.replicates,
@@ -276,7 +280,7 @@ pub fn simulate_prepared(
             (0..s.trials)
                 .into_par_iter()
                 .map(|t| {
-                    let out = run_trial(s, p, t, opts.pins, &cache);
+                    let out = run_trial(s, p, t, opts.pins, opts.all_at, &cache);
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(f) = opts.progress {
                         f(n);
@@ -331,13 +335,14 @@ fn run_trial(
     p: &Prepared,
     t: u64,
     pins: Option<&Pins>,
+    all_at: Option<f64>,
     cache: &Mutex<SamplerCache>,
 ) -> Result<Vec<MonthOut>, EngineError> {
     let d = Draws {
         seed: s.seed,
         trial: t,
         pins,
-        all_at: None,
+        all_at,
     };
     let vol = trial::draw_volume(s, &d)?;
     let sims = s

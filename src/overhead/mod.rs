@@ -265,9 +265,9 @@ pub fn run(
         s,
         &prepared,
         &SimOptions {
-            pins: None,
             progress: Some(&cb0),
             mode: opts.mode,
+            ..SimOptions::default()
         },
     )
     .map_err(OverheadError::Engine)?;
@@ -283,9 +283,9 @@ pub fn run(
                 &s2,
                 &p2,
                 &SimOptions {
-                    pins: None,
                     progress: Some(&cb1),
                     mode: opts.mode,
+                    ..SimOptions::default()
                 },
             )
             .map_err(|e| OverheadError::Secondary {

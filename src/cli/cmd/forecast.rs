@@ -104,9 +104,9 @@ pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Resu
     let progress = Progress::new(s.trials, "simulating", e.quiet);
     let cb = |n: u64| progress.set(n);
     let opts = SimOptions {
-        pins: None,
         progress: Some(&cb),
         mode: e.mode(),
+        ..SimOptions::default()
     };
     let sim = e.in_pool(|| engine::simulate_prepared(&s, &prepared, &opts))??;
     progress.finish();
