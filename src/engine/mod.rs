@@ -124,6 +124,8 @@ pub struct Simulation {
     pub routes: Vec<Vec<f64>>,
     /// Mean volumes per month.
     pub volumes: Vec<Volumes>,
+    /// Volumes of every trial: `[month][trial]` (backtests compare token and call totals).
+    pub trial_volumes: Vec<Vec<Volumes>>,
     /// Warnings for the report.
     pub warnings: Vec<String>,
     /// Price schedule dates used: (month, model, rates effective from).
@@ -302,6 +304,7 @@ pub fn simulate_prepared(
         components: vec![[0.0; 7]; n_months],
         routes: vec![vec![0.0; p.routes.len()]; n_months],
         volumes: vec![Volumes::default(); n_months],
+        trial_volumes: vec![Vec::with_capacity(trials.len()); n_months],
         warnings: p.warnings.clone(),
         price_dates: p.price_dates.clone(),
     };
@@ -309,6 +312,7 @@ pub fn simulate_prepared(
     for t in &trials {
         for (m, mo) in t.iter().enumerate() {
             sim.totals[m].push(mo.total);
+            sim.trial_volumes[m].push(mo.vol.clone());
             for c in 0..7 {
                 sim.components[m][c] += mo.comp[c] / n;
             }

@@ -401,6 +401,18 @@ impl Scenario {
         base_dir: Option<&Path>,
         overrides: &[String],
     ) -> Result<Scenario, ScenarioError> {
+        Scenario::from_text_with_workload(name, text, base_dir, overrides, None)
+    }
+
+    /// As [`Scenario::from_text`], with the fitted workload given as text instead of read from
+    /// the path in `[workload] from` (backtests fit and forecast in memory).
+    pub fn from_text_with_workload(
+        name: &str,
+        text: &str,
+        base_dir: Option<&Path>,
+        overrides: &[String],
+        fitted: Option<&str>,
+    ) -> Result<Scenario, ScenarioError> {
         let text = toml_util::apply_overrides(text, overrides).map_err(|e| match e {
             OverrideError::Parse(m) => ScenarioError::Parse {
                 file: name.to_string(),
@@ -649,9 +661,12 @@ impl Scenario {
             None => (scenario_workload_table.clone(), raw.workload.clone()),
             Some(rel) => {
                 let p = base_dir.join(rel);
-                let ftext = std::fs::read_to_string(&p).map_err(|e| {
-                    ctx.invalid("workload.from", None, format!("cannot read fitted workload {}: {e}; paths are relative to the scenario file", p.display()))
-                })?;
+                let ftext = match fitted {
+                    Some(t) => t.to_string(),
+                    None => std::fs::read_to_string(&p).map_err(|e| {
+                        ctx.invalid("workload.from", None, format!("cannot read fitted workload {}: {e}; paths are relative to the scenario file", p.display()))
+                    })?,
+                };
                 let ftable: toml::Table = parse_toml(&p.display().to_string(), &ftext, true)?;
                 let mut merged = match ftable.get("workload") {
                     Some(toml::Value::Table(w)) => w.clone(),
