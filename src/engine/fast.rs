@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use super::prepare::Prepared;
 use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
-use super::trial::{self, Draws, Pins};
+use super::trial::{self, Draws, Pins, Redraw};
 use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
 use crate::dist::family::norm_quantile;
 use crate::dist::rng::{hash_key, mix64};
@@ -200,6 +200,7 @@ pub(crate) fn run(
     s: &Scenario,
     p: &Prepared,
     pins: Option<&Pins>,
+    redraw: Option<&Redraw>,
     progress: Option<&(dyn Fn(u64) + Sync)>,
     cache: &Mutex<SamplerCache>,
 ) -> Result<FastRun, EngineError> {
@@ -222,6 +223,7 @@ pub(crate) fn run(
                 trial: r,
                 pins,
                 all_at: None,
+                redraw,
             };
             let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
             let sims = s
@@ -262,6 +264,7 @@ pub(crate) fn run(
                 trial: t,
                 pins,
                 all_at: None,
+                redraw,
             };
             let vol = trial::draw_volume(s, &d)?;
             let r = (t % replicates) as usize;

@@ -107,6 +107,7 @@ pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Resu
         pins: None,
         progress: Some(&cb),
         mode: e.mode(),
+        ..Default::default()
     };
     let sim = e.in_pool(|| engine::simulate_prepared(&s, &prepared, &opts))??;
     progress.finish();
