@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Alignment, Delta, RunOptions, Stats, Variant, WhatifError, align, component_delta,
-    pick_month, run_variants,
+    Alignment, Delta, RunOptions, Stats, Variant, WhatifError, align, component_delta, pick_month,
+    run_variants,
 };
 use crate::pricing::PriceBook;
 use crate::report::{Components, MonthSummary};

@@ -83,7 +83,7 @@ impl Change {
 pub struct AssumptionChange {
     /// How it changed.
     pub change: Change,
-    /// Dotted key (`route.<name>` for routes, `pricing` for the price tables).
+    /// Dotted key (`routes[i]` for routes, `pricing` for the price tables).
     pub key: String,
     /// Value in the base.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -175,7 +175,12 @@ impl ReportDiff {
 }
 
 fn route_value(r: &crate::report::RouteInfo) -> String {
-    let mut v = format!("{} ({} of sessions", r.model, format_pct(r.share));
+    let name = if r.name == r.model {
+        String::new()
+    } else {
+        format!("{}: ", r.name)
+    };
+    let mut v = format!("{name}{} ({} of sessions", r.model, format_pct(r.share));
     if let Some(t) = &r.service_tier {
         v.push_str(&format!(", tier {t}"));
     }
@@ -193,8 +198,10 @@ fn inputs(r: &Report) -> BTreeMap<String, String> {
         .iter()
         .map(|a| (a.key.clone(), a.value.clone()))
         .collect();
-    for route in &r.routes {
-        m.insert(format!("route.{}", route.name), route_value(route));
+    // Routes by position, as `--set routes.0.model=…` addresses them, so swapping a model
+    // reads as one change rather than a removed and an added route.
+    for (i, route) in r.routes.iter().enumerate() {
+        m.insert(format!("routes[{i}]"), route_value(route));
     }
     m.insert(
         "budget.monthly_usd".into(),
@@ -269,7 +276,10 @@ pub fn diff(
     let head_stats = find(head).ok_or_else(|| {
         WhatifError::flag(
             "--month",
-            format!("{head_label} does not forecast {target}; it has {}", list(head)),
+            format!(
+                "{head_label} does not forecast {target}; it has {}",
+                list(head)
+            ),
         )
     })?;
     let base_stats = find(base).ok_or_else(|| {
@@ -294,8 +304,16 @@ pub fn diff(
     let months = names
         .into_iter()
         .map(|name| {
-            let b = base.months.iter().find(|m| m.month == name).map(Stats::from);
-            let h = head.months.iter().find(|m| m.month == name).map(Stats::from);
+            let b = base
+                .months
+                .iter()
+                .find(|m| m.month == name)
+                .map(Stats::from);
+            let h = head
+                .months
+                .iter()
+                .find(|m| m.month == name)
+                .map(Stats::from);
             let delta = match (&b, &h) {
                 (Some(b), Some(h)) => Some(Delta::between(b, h)),
                 _ => None,

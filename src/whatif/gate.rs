@@ -280,8 +280,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             while i < chars.len()
                 && (chars[i].is_ascii_alphanumeric()
                     || matches!(chars[i], '.' | '_' | ',' | '$')
-                    || ((chars[i] == '-' || chars[i] == '+')
-                        && matches!(chars[i - 1], 'e' | 'E')))
+                    || ((chars[i] == '-' || chars[i] == '+') && matches!(chars[i - 1], 'e' | 'E')))
             {
                 i += 1;
             }
@@ -341,7 +340,12 @@ impl Parser {
         let a = self.operand()?;
         let op = match self.next() {
             Some(Token::Op(op)) => op,
-            Some(t) => return Err(format!("expected an operator after the first operand, found {}", describe(&t))),
+            Some(t) => {
+                return Err(format!(
+                    "expected an operator after the first operand, found {}",
+                    describe(&t)
+                ));
+            }
             None => return Err("expected an operator and a number, e.g. p95 > 12000".into()),
         };
         let b = self.operand()?;
@@ -359,18 +363,21 @@ impl Parser {
                 match VARIABLES.iter().find(|(n, _)| *n == lower) {
                     Some((n, _)) => Ok(Operand::Var(n)),
                     None => {
-                        let hint = crate::toml_util::closest(
-                            &lower,
-                            VARIABLES.iter().map(|(n, _)| *n),
-                        )
-                        .map(|c| format!("; did you mean `{c}`?"))
-                        .unwrap_or_default();
+                        let hint =
+                            crate::toml_util::closest(&lower, VARIABLES.iter().map(|(n, _)| *n))
+                                .map(|c| format!("; did you mean `{c}`?"))
+                                .unwrap_or_default();
                         Err(format!("unknown variable `{w}`{hint}"))
                     }
                 }
             }
-            Some(t) => Err(format!("expected a variable or a number, found {}", describe(&t))),
-            None => Err("the expression ends early; write VARIABLE OP NUMBER, e.g. p95 > 12000".into()),
+            Some(t) => Err(format!(
+                "expected a variable or a number, found {}",
+                describe(&t)
+            )),
+            None => {
+                Err("the expression ends early; write VARIABLE OP NUMBER, e.g. p95 > 12000".into())
+            }
         }
     }
 }
@@ -399,7 +406,9 @@ impl Condition {
         };
         let tokens = tokenize(text).map_err(err)?;
         if tokens.is_empty() {
-            return Err(err("empty condition; write VARIABLE OP NUMBER, e.g. p95 > 12000".into()));
+            return Err(err(
+                "empty condition; write VARIABLE OP NUMBER, e.g. p95 > 12000".into(),
+            ));
         }
         let mut p = Parser { tokens, pos: 0 };
         let expr = p.or().map_err(err)?;
@@ -519,7 +528,7 @@ mod tests {
     #[test]
     fn bad_expressions_name_the_problem_and_the_choices() {
         for (text, needle) in [
-            ("p96 > 10", "did you mean `p95`"),
+            ("mena > 10", "did you mean `mean`"),
             ("p95 >", "ends early"),
             ("p95 = 10", "use =="),
             ("p95 10", "expected an operator"),

@@ -325,7 +325,9 @@ impl Vary {
         if values.is_empty() {
             return Err(WhatifError::flag(
                 flag,
-                format!("'{spec}' lists no values after '='; give one or more, separated by commas"),
+                format!(
+                    "'{spec}' lists no values after '='; give one or more, separated by commas"
+                ),
             ));
         }
         Ok(Vary {

@@ -95,7 +95,10 @@ pub fn compare_grid(c: &Comparison) -> Grid {
             let s = &v.summary;
             let (dm, dp) = match &v.delta {
                 None => ("baseline".to_string(), "baseline".to_string()),
-                Some(d) => (format_change(d.mean, d.mean_pct), format_change(d.p95, d.p95_pct)),
+                Some(d) => (
+                    format_change(d.mean, d.mean_pct),
+                    format_change(d.p95, d.p95_pct),
+                ),
             };
             let mut row = vec![
                 v.label.clone(),
@@ -967,13 +970,7 @@ pub fn diff_months_grid(d: &ReportDiff) -> Grid {
 fn gate_lines(d: &ReportDiff) -> Vec<String> {
     d.gate
         .iter()
-        .map(|g| {
-            format!(
-                "{} {}",
-                if g.holds { "FAIL" } else { "pass" },
-                g.explain()
-            )
-        })
+        .map(|g| format!("{} {}", if g.holds { "FAIL" } else { "pass" }, g.explain()))
         .collect()
 }
 
@@ -1028,9 +1025,10 @@ pub fn diff_markdown(d: &ReportDiff) -> String {
     out.push_str(&format!(
         "### billcast: {} monthly bill {arrow} {}\n\n**{}.**\n\n",
         d.head.scenario,
-        d.delta
-            .p95_pct
-            .map_or("at P95".to_string(), |p| format!("{} at P95", format_pct_change(Some(p)))),
+        d.delta.p95_pct.map_or("at P95".to_string(), |p| format!(
+            "{} at P95",
+            format_pct_change(Some(p))
+        )),
         d.headline
     ));
     out.push_str(&markdown::grid(&diff_grid(d)));

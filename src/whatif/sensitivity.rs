@@ -67,8 +67,10 @@ impl Input {
     /// The input's value at quantile `q` (its own uncertain parameters at their medians).
     pub fn value_at(&self, q: f64) -> Option<f64> {
         let (u, domain) = self.spec.as_ref()?;
-        u.draw(&self.key, *domain, &mut |k| if k == self.key { q } else { 0.5 })
-            .ok()
+        u.draw(&self.key, *domain, &mut |k| {
+            if k == self.key { q } else { 0.5 }
+        })
+        .ok()
     }
 }
 
@@ -473,7 +475,8 @@ pub fn sensitivity(
 
     // Tornado: everything at its median, then each input at P10 and P90.
     let median: Pins = inputs.iter().map(|i| (i.key.clone(), 0.5)).collect();
-    let (median_mean, median_p95) = mean_p95(&run("median world", &tornado_s, Some(&median), None)?);
+    let (median_mean, median_p95) =
+        mean_p95(&run("median world", &tornado_s, Some(&median), None)?);
     let mut tornado = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let mut at = |q: f64| -> Result<(f64, f64), WhatifError> {
@@ -541,9 +544,17 @@ pub fn sensitivity(
                 key: input.key.clone(),
                 label: input.label.clone(),
                 first_order: s1,
-                first_order_ci: if b1.is_empty() { [s1, s1] } else { interval95(b1) },
+                first_order_ci: if b1.is_empty() {
+                    [s1, s1]
+                } else {
+                    interval95(b1)
+                },
                 total: st,
-                total_ci: if bt.is_empty() { [st, st] } else { interval95(bt) },
+                total_ci: if bt.is_empty() {
+                    [st, st]
+                } else {
+                    interval95(bt)
+                },
             }
         })
         .collect();
@@ -627,6 +638,9 @@ mod tests {
         let (s2, t2) = sobol_estimates(&fa, &fb, &fab2, &idx);
         assert!((s1 - 0.9).abs() < 0.03, "{s1}");
         assert!((s2 - 0.1).abs() < 0.03, "{s2}");
-        assert!((t1 - 0.9).abs() < 0.03 && (t2 - 0.1).abs() < 0.03, "{t1} {t2}");
+        assert!(
+            (t1 - 0.9).abs() < 0.03 && (t2 - 0.1).abs() < 0.03,
+            "{t1} {t2}"
+        );
     }
 }

@@ -17,7 +17,8 @@
 //!    cache hit rate) the other way round. Stop when `hi − lo ≤ tolerance · max(|lo|, |hi|)`
 //!    (whole units for integer inputs). The answer is the fitting end of the final bracket.
 //! 3. Monte Carlo uncertainty (delta method): `Q̂(v*)` has standard error `se_Q` (the
-//!    order-statistic interval of [`crate::engine::summary::quantile_se`]); two more runs at
+//!    Maritz–Jarrett estimate, [`maritz_jarrett_se`], which weighs every order statistic
+//!    and is steadier in the tail than a two-point rank interval); two more runs at
 //!    `v* ± δ` (`δ = max(2% of |v*|, bracket width)`) give the local slope `s = dQ/dv`, and
 //!    `se_v = se_Q / |s|` is how far the answer would move if the simulation were re-run with
 //!    another seed; the reported 95% interval is `v* ± 1.96·se_v`. It shrinks with `√T`.
@@ -31,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alignment, OnProgress, WhatifError, mode_name, pick_month, run_scenario};
 use crate::dist::{Domain, Uncertain};
-use crate::engine::summary::{quantile_se, quantile_sorted};
+use crate::engine::summary::quantile_sorted;
 use crate::engine::{self, SimOptions};
 use crate::pricing::PriceBook;
 use crate::scenario::{Mode, Scenario};
@@ -186,6 +187,43 @@ pub fn current_value(text: &str, overrides: &[String], key: &str) -> Option<(f64
     }
 }
 
+/// Standard error of the sample `p`-quantile of sorted data (Maritz & Jarrett 1978, "A note
+/// on estimating the variance of the sample median", JASA 73:194): with `m = ⌊pn + ½⌋`, the
+/// `m`-th order statistic has weights `W_i = I_{i/n}(m−1, n−m) − I_{(i−1)/n}(m−1, n−m)`
+/// (`I` the regularized incomplete beta), and `SE = √(Σ W_i x_(i)² − (Σ W_i x_(i))²)`.
+/// Cost `O(n)` incomplete-beta evaluations.
+pub fn maritz_jarrett_se(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    if n < 3 {
+        return f64::NAN;
+    }
+    let nf = n as f64;
+    let m = ((p * nf + 0.5).floor() as usize).clamp(2, n - 1) as f64;
+    let (a, b) = (m - 1.0, nf - m);
+    let mut prev = 0.0;
+    let (mut c1, mut c2) = (0.0, 0.0);
+    for (i, x) in sorted.iter().enumerate() {
+        let cur = statrs::function::beta::beta_reg(a, b, (i + 1) as f64 / nf);
+        let w = cur - prev;
+        prev = cur;
+        c1 += w * x;
+        c2 += w * x * x;
+    }
+    (c2 - c1 * c1).max(0.0).sqrt()
+}
+
+/// `error: cause: cause` without depending on anyhow in the library.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}
+
 /// Format a value for a `--set` override (integers without a decimal point, so integer keys
 /// such as `max_output_tokens` accept it).
 fn override_value(v: f64, integer: bool) -> String {
@@ -224,11 +262,12 @@ impl Search<'_> {
         ));
         let label = format!("{}={}", self.spec.param, override_value(v, self.integer));
         let name = self.spec.path.display().to_string();
-        let mut s = Scenario::from_text(&name, &self.text, self.base_dir.as_deref(), &ov)
-            .map_err(|source| WhatifError::Scenario {
+        let mut s = Scenario::from_text(&name, &self.text, self.base_dir.as_deref(), &ov).map_err(
+            |source| WhatifError::Scenario {
                 variant: label,
                 source,
-            })?;
+            },
+        )?;
         s.seed = self.seed;
         s.trials = self.trials;
         Ok(s)
@@ -271,7 +310,7 @@ impl Search<'_> {
         let e = Evaluation {
             value: v,
             quantile_usd: q,
-            quantile_se: quantile_se(&xs, self.spec.quantile),
+            quantile_se: maritz_jarrett_se(&xs, self.spec.quantile),
             fits: q <= self.budget,
         };
         self.evaluations.push(e);
@@ -310,10 +349,7 @@ pub fn solve(
     if !(spec.quantile > 0.0 && spec.quantile < 1.0) {
         return Err(WhatifError::flag(
             "--quantile",
-            format!(
-                "{} must be between 0 and 1 (0.95 = the P95)",
-                spec.quantile
-            ),
+            format!("{} must be between 0 and 1 (0.95 = the P95)", spec.quantile),
         ));
     }
     if !(spec.tolerance > 0.0 && spec.tolerance < 1.0) {
@@ -404,7 +440,17 @@ pub fn solve(
         lo = hi;
         hi *= 2.0;
         expansions += 1;
-        e_hi = search.eval(hi)?;
+        e_hi = search.eval(hi).map_err(|e| {
+            WhatifError::flag(
+                "--hi",
+                format!(
+                    "widening the search to {}={} failed ({}); give the upper end with --hi",
+                    spec.param,
+                    super::format_value(hi),
+                    error_chain(&e)
+                ),
+            )
+        })?;
     }
     if expansions > 0 {
         notes.push(format!(
@@ -420,55 +466,65 @@ pub fn solve(
         .and_then(|i| base.months().get(i).copied())
         .map(|m| m.to_string())
         .unwrap_or_default();
-    if !good_lo(&e_lo) {
-        // Nothing fits: the bill at the favourable end is already over budget, or the
-        // direction is wrong.
-        let hint = if e_hi.fits {
-            format!(
-                "the bill falls as {} grows; use --direction {}",
-                spec.param,
-                if max { "min" } else { "max" }
-            )
-        } else {
-            format!(
-                "even at {}={} the {quantile_name} of {month} is {} (budget {}); {} or raise --budget",
-                spec.param,
-                super::format_value(lo),
-                crate::units::format_usd(e_lo.quantile_usd),
-                crate::units::format_usd(budget),
-                if max { "lower --lo" } else { "raise --hi" }
-            )
-        };
-        return Err(WhatifError::NoAnswer(format!(
-            "no value of {} in [{}, {}] keeps the {quantile_name} under {}: {hint}",
+    let at_lo = |e: &Evaluation| {
+        format!(
+            "at {}={} the {quantile_name} of {month} is {} (budget {})",
             spec.param,
-            super::format_value(lo0),
-            super::format_value(hi),
+            super::format_value(e.value),
+            crate::units::format_usd(e.quantile_usd),
             crate::units::format_usd(budget)
-        )));
-    }
-    let status = if good_lo(&e_hi) {
-        notes.push(format!(
-            "every value up to {} fits; the answer is at least that (raise --hi to search further)",
-            super::format_value(hi)
-        ));
-        Status::WholeRangeFits
-    } else {
-        let mut steps = 0;
-        while !search.closed(lo, hi) && steps < MAX_BISECTIONS {
-            let m = search.mid(lo, hi);
-            if m <= lo || m >= hi {
-                break;
+        )
+    };
+    let status = match (max, e_lo.fits, e_hi.fits) {
+        // The bracket straddles the budget the way `direction` says: bisect.
+        (true, true, false) | (false, false, true) => {
+            let mut steps = 0;
+            while !search.closed(lo, hi) && steps < MAX_BISECTIONS {
+                let m = search.mid(lo, hi);
+                if m <= lo || m >= hi {
+                    break;
+                }
+                let e = search.eval(m)?;
+                if good_lo(&e) {
+                    lo = m;
+                } else {
+                    hi = m;
+                }
+                steps += 1;
             }
-            let e = search.eval(m)?;
-            if good_lo(&e) {
-                lo = m;
-            } else {
-                hi = m;
-            }
-            steps += 1;
+            Status::Found
         }
-        Status::Found
+        (_, true, true) => {
+            notes.push(format!(
+                "every value from {} to {} fits; the answer is at least as far as the search went (widen --lo/--hi to search further)",
+                super::format_value(lo),
+                super::format_value(hi)
+            ));
+            Status::WholeRangeFits
+        }
+        (_, false, false) => {
+            let e = if max { &e_lo } else { &e_hi };
+            return Err(WhatifError::NoAnswer(format!(
+                "no value of {} in [{}, {}] keeps the {quantile_name} under {}: even {}; {} or raise --budget",
+                spec.param,
+                super::format_value(lo0),
+                super::format_value(hi),
+                crate::units::format_usd(budget),
+                at_lo(e),
+                if max { "lower --lo" } else { "raise --hi" }
+            )));
+        }
+        // Fits at one end only, but the wrong one: the bill moves the other way.
+        _ => {
+            return Err(WhatifError::NoAnswer(format!(
+                "the {quantile_name} of {month} {} as {} grows ({}; {}), so use --direction {}",
+                if e_lo.fits { "rises" } else { "falls" },
+                spec.param,
+                at_lo(&e_lo),
+                at_lo(&e_hi),
+                if max { "min" } else { "max" }
+            )));
+        }
     };
     let value = match (status, max) {
         (Status::WholeRangeFits, true) => hi,
@@ -543,12 +599,30 @@ mod tests {
             current_value(text, &[], "traffic.sessions_per_user"),
             Some((3.0, true))
         );
-        assert_eq!(current_value(text, &[], "routes.0.share"), Some((1.0, false)));
         assert_eq!(
-            current_value(text, &["traffic.sessions_per_user=5".into()], "traffic.sessions_per_user"),
+            current_value(text, &[], "routes.0.share"),
+            Some((1.0, false))
+        );
+        assert_eq!(
+            current_value(
+                text,
+                &["traffic.sessions_per_user=5".into()],
+                "traffic.sessions_per_user"
+            ),
             Some((5.0, true))
         );
         assert_eq!(current_value(text, &[], "traffic.nope"), None);
+    }
+
+    #[test]
+    fn maritz_jarrett_matches_the_asymptotic_quantile_error_of_uniforms() {
+        // For U(0,1), SE of the p-quantile is √(p(1−p)/n).
+        let n = 10_000;
+        let xs: Vec<f64> = (0..n).map(|i| (i as f64 + 0.5) / n as f64).collect();
+        let se = maritz_jarrett_se(&xs, 0.95);
+        let expect = (0.95f64 * 0.05 / n as f64).sqrt();
+        assert!((se / expect - 1.0).abs() < 0.02, "{se} vs {expect}");
+        assert_eq!(maritz_jarrett_se(&[5.0; 50], 0.95), 0.0);
     }
 
     #[test]

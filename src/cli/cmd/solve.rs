@@ -82,7 +82,8 @@ fn parse_num(s: &str) -> Result<f64, String> {
 }
 
 fn parse_usd(s: &str) -> Result<f64, String> {
-    whatif::parse_number(s).ok_or_else(|| format!("'{s}' is not an amount of USD (e.g. 20000 or 20k)"))
+    whatif::parse_number(s)
+        .ok_or_else(|| format!("'{s}' is not an amount of USD (e.g. 20000 or 20k)"))
 }
 
 /// Render a solution.
