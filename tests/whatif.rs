@@ -162,8 +162,7 @@ fn vary_over_two_keys_runs_every_combination_with_the_first_as_baseline() {
         &[Vary::parse("--vary", "caching.hit_rate=2").unwrap()],
         "--vary",
     )
-    .err()
-    .expect("hit rate 2 is invalid");
+    .expect_err("hit rate 2 is invalid");
     assert!(format!("{:#}", anyhow::Error::new(e)).contains("caching.hit_rate"));
 }
 

@@ -44,28 +44,27 @@ use crate::units::Month;
 pub const MAX_VARIANTS: usize = 200;
 
 /// What can go wrong in a what-if command.
-#[derive(Debug, thiserror::Error)]
+///
+/// The scenario and engine causes are boxed to keep `Result`s small, and `Error` is written by
+/// hand so that `source()` yields the cause itself (not its box): the CLI finds a
+/// `ScenarioError` in the chain to choose exit code 2.
+#[derive(Debug)]
 pub enum WhatifError {
     /// A variant's scenario could not be loaded or is invalid.
-    #[error("{variant}")]
     Scenario {
         /// Which variant (label or file).
         variant: String,
         /// The scenario problem.
-        #[source]
-        source: ScenarioError,
+        source: Box<ScenarioError>,
     },
     /// The engine refused a variant (unknown model, bad distribution parameters…).
-    #[error("{variant}")]
     Engine {
         /// Which variant.
         variant: String,
         /// The engine problem.
-        #[source]
-        source: EngineError,
+        source: Box<EngineError>,
     },
     /// A flag or argument is wrong; the message names it and says how to fix it.
-    #[error("{flag}: {message}")]
     Flag {
         /// The flag, e.g. `--vary`.
         flag: String,
@@ -73,8 +72,30 @@ pub enum WhatifError {
         message: String,
     },
     /// A computation has no answer (e.g. no value in a bracket fits the budget).
-    #[error("{0}")]
     NoAnswer(String),
+}
+
+impl std::fmt::Display for WhatifError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The cause follows in the chain (`{:#}`), so only the variant is named here.
+            WhatifError::Scenario { variant, .. } | WhatifError::Engine { variant, .. } => {
+                f.write_str(variant)
+            }
+            WhatifError::Flag { flag, message } => write!(f, "{flag}: {message}"),
+            WhatifError::NoAnswer(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for WhatifError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WhatifError::Scenario { source, .. } => Some(source.as_ref()),
+            WhatifError::Engine { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 impl WhatifError {
@@ -206,8 +227,8 @@ pub fn mode_name(m: Mode) -> String {
     format!("{m:?}").to_lowercase()
 }
 
-/// Run one scenario (the building block of every command). `pins` and `redraw` are the
-/// engine's sensitivity hooks; `done_before` offsets the progress count.
+/// Run one scenario (the building block of every command); `opts` carries the engine's
+/// sensitivity hooks (`pins`, `redraw`), the mode and the progress callback.
 pub fn run_scenario(
     label: &str,
     s: &Scenario,
@@ -216,7 +237,7 @@ pub fn run_scenario(
 ) -> Result<(Prepared, Simulation), WhatifError> {
     let engine_err = |source| WhatifError::Engine {
         variant: label.to_string(),
-        source,
+        source: Box::new(source),
     };
     let prepared = Prepared::new(s, book).map_err(engine_err)?;
     let sim = engine::simulate_prepared(s, &prepared, opts).map_err(engine_err)?;
@@ -262,7 +283,7 @@ pub fn load_variant(
 ) -> Result<Variant, WhatifError> {
     let scenario = Scenario::load(path, overrides).map_err(|source| WhatifError::Scenario {
         variant: label.to_string(),
-        source,
+        source: Box::new(source),
     })?;
     Ok(Variant {
         label: label.to_string(),

@@ -39,7 +39,7 @@ fn csv_of<T: Serialize>(rows: &[T]) -> Result<String, ReportError> {
 /// `+12.3%`, `-4.0%`, `0.0%`; `-` when undefined.
 pub fn format_pct_change(p: Option<f64>) -> String {
     match p {
-        Some(p) if p == 0.0 => "0.0%".into(),
+        Some(0.0) => "0.0%".into(),
         Some(p) if p.is_finite() => format!("{p:+.1}%"),
         _ => "-".into(),
     }

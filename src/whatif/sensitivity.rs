@@ -395,7 +395,8 @@ fn sobol_estimates(fa: &[f64], fb: &[f64], fab: &[f64], idx: &[usize]) -> (f64, 
     let pooled: Vec<f64> = idx.iter().flat_map(|&j| [fa[j], fb[j]]).collect();
     let (_, sd) = mean_sd(&pooled);
     let v = sd * sd;
-    if !(v > 0.0) {
+    // NaN (empty input) counts as no variance.
+    if v.is_nan() || v <= 0.0 {
         return (0.0, 0.0);
     }
     let mut s1 = 0.0;
@@ -562,7 +563,7 @@ pub fn sensitivity(
     let unexplained = 1.0 - sobol.iter().map(|r| r.first_order).sum::<f64>();
 
     let mut notes = Vec::new();
-    if !(bill_sd > 0.0) {
+    if bill_sd.is_nan() || bill_sd <= 0.0 {
         notes.push(format!(
             "the bill of {} does not vary between trials, so every index is 0",
             months[mi]

@@ -265,7 +265,7 @@ impl Search<'_> {
         let mut s = Scenario::from_text(&name, &self.text, self.base_dir.as_deref(), &ov).map_err(
             |source| WhatifError::Scenario {
                 variant: label,
-                source,
+                source: Box::new(source),
             },
         )?;
         s.seed = self.seed;
@@ -360,10 +360,10 @@ pub fn solve(
     }
     let text = std::fs::read_to_string(&spec.path).map_err(|e| WhatifError::Scenario {
         variant: spec.path.display().to_string(),
-        source: crate::scenario::ScenarioError::Io {
+        source: Box::new(crate::scenario::ScenarioError::Io {
             path: spec.path.display().to_string(),
             message: e.to_string(),
-        },
+        }),
     })?;
     // The base scenario fixes the seed and trials every evaluation shares.
     let base = Scenario::from_text(
@@ -374,7 +374,7 @@ pub fn solve(
     )
     .map_err(|source| WhatifError::Scenario {
         variant: spec.path.display().to_string(),
-        source,
+        source: Box::new(source),
     })?;
     let budget = spec.budget.or(base.budget_usd).ok_or_else(|| {
         WhatifError::flag(
