@@ -27,7 +27,9 @@
 //! over `A` and `B` together. Per-session noise rides with `A` (same inner streams in `A` and
 //! `A_B^(i)`), so it counts as "not input i". 95% intervals come from a bootstrap over rows.
 //! Runs: `k + 2`, each of `N` trials. Inputs are ranked by `S_i`; `1 − Σ S_i` is what
-//! interactions and per-session noise explain.
+//! interactions and per-session noise explain. Both are estimates with sampling error
+//! `O(1/√N)` (larger for heavy-tailed bills): with few trials `S_Ti` can come out below `S_i`
+//! and `Σ S_i` above 1; the bootstrap intervals show how far to trust the ranking.
 //!
 //! Total cost: `(2k + 1)` tornado runs of `tornado_trials` plus `(k + 2)` Sobol runs of
 //! `sobol_trials`; [`plan`] states it before anything runs.
@@ -580,6 +582,12 @@ pub fn sensitivity(
             "{} trials per Sobol run: indices carry sampling error of roughly ±{:.2}; use -n 2000 or more for a stable ranking",
             opts.sobol_trials,
             2.0 / (opts.sobol_trials as f64).sqrt()
+        ));
+    }
+    if unexplained < -0.05 {
+        notes.push(format!(
+            "the first-order indices add up to {:.2}, more than 1: that is sampling error of the estimators (they are not constrained to sum to 1); raise -n for tighter intervals",
+            1.0 - unexplained
         ));
     }
     if unexplained > 0.3 {

@@ -13,18 +13,21 @@ use crate::cli::output::{self, Format, Progress};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Every variant runs with the same seed and trials, so trial t of each variant sees the same
-world (common random numbers): the deltas are the effect of what differs, not Monte Carlo noise.
-Deltas and % are against the first variant.
+world (common random numbers): the deltas are the effect of what differs, not Monte Carlo
+noise. Deltas and % are against the first variant.
 
 Examples:
-  # the same workload on three scenario files
-  billcast compare scenarios/support-bot.toml support-bot-terra.toml support-bot-luna.toml
-  # one scenario, three models (bare words are strings)
-  billcast compare scenarios/support-bot.toml --vary routes.0.model=openai/gpt-6.1-sol,openai/gpt-6.1-terra,openai/gpt-6.1-luna
+  # three scenario files side by side
+  billcast compare support-bot.toml support-bot-terra.toml support-bot-window.toml
+  # one scenario on three models (bare words are strings)
+  billcast compare scenarios/support-bot.toml \\
+    --vary routes.0.model=openai/gpt-6.1-sol,openai/gpt-6.1-terra,openai/gpt-6-luna
   # with and without caching, in March
   billcast compare scenarios/support-bot.toml --vary caching.hit_rate=0,0.8 --month 2027-03
-  # full history vs a 4-turn window, as a PR comment
-  billcast compare scenarios/coding-agent.toml --vary 'workload.context={ policy = \"full\" },{ policy = \"window\", turns = 4 }' --format markdown")]
+  # compact history above 150k tokens vs full history, as a PR comment
+  billcast compare scenarios/coding-agent.toml --format markdown --labels summarize,full \\
+    --vary 'workload.context={ policy = \"summarize\", above_tokens = 150000,
+    summary_tokens = 12000 },{ policy = \"full\" }'")]
 pub struct Args {
     /// Scenario files (two or more), or one scenario with --vary.
     #[arg(required = true, value_name = "SCENARIO")]
@@ -33,6 +36,9 @@ pub struct Args {
     /// split). Repeat to compare every combination. The first value is the baseline.
     #[arg(long, value_name = "KEY=V1,V2,…")]
     pub vary: Vec<String>,
+    /// Names for the variants in order, comma-separated (default: file stems or varied values).
+    #[arg(long, value_name = "A,B,…")]
+    pub labels: Option<String>,
     /// Month to compare, YYYY-MM (default: the last month forecast).
     #[arg(long, value_name = "YYYY-MM")]
     pub month: Option<Month>,
@@ -46,8 +52,30 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-/// Load the variants the arguments describe.
+/// Load the variants the arguments describe, named by `--labels` when given.
 pub fn variants(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
+    let mut vs = load(a)?;
+    if let Some(l) = &a.labels {
+        let labels = whatif::split_values(l);
+        if labels.len() != vs.len() {
+            return Err(whatif::WhatifError::flag(
+                "--labels",
+                format!(
+                    "{} labels for {} variants; give one per variant, in order",
+                    labels.len(),
+                    vs.len()
+                ),
+            )
+            .into());
+        }
+        for (v, l) in vs.iter_mut().zip(labels) {
+            v.label = l;
+        }
+    }
+    Ok(vs)
+}
+
+fn load(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
     let overrides = a.engine.overrides();
     if a.vary.is_empty() {
         let paths: Vec<&std::path::Path> = a.scenarios.iter().map(|p| p.as_path()).collect();

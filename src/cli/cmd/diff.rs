@@ -35,9 +35,12 @@ expression or arguments; 1 a report could not be read.
 
 Examples:
   billcast diff base.json head.json
-  billcast diff base.json head.json --format markdown -o comment.md --fail-if 'delta_p95_pct > 10'
+  billcast diff base.json head.json --format markdown -o comment.md \\
+    --fail-if 'delta_p95_pct > 10'
   billcast diff base.json head.json --fail-if 'p95 > 12000' --fail-if 'prob_over_budget > 0.1'
-  billcast diff base.json head.json --month 2027-06 --fail-if 'delta_mean > 500 and delta_mean_pct > 5'")]
+  billcast diff base.json head.json --month 2027-06 \\
+    --fail-if 'delta_mean > 500 and delta_mean_pct > 5'
+See the README (\"Cost gate in CI\") for a GitHub Actions job.")]
 pub struct Args {
     /// The base forecast (`billcast forecast … --format json`), e.g. from the main branch.
     pub base: PathBuf,

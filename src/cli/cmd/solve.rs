@@ -25,18 +25,21 @@ pub enum DirectionArg {
 /// Arguments of `billcast solve`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
-Bisection on common random numbers: every run uses the same seed and trials, so the percentile
-is a deterministic function of the input and the bracket closes cleanly. The answer comes with
-its bracket and a Monte Carlo 95% interval (the percentile's standard error divided by the local
-slope): the range the answer would move in if you re-ran with another seed.
+Bisection on common random numbers: every run uses the same seed and trials, so the
+percentile is a deterministic function of the input and the bracket closes cleanly. The
+answer comes with its bracket and a Monte Carlo 95% interval (the percentile's standard
+error over the local slope): how far the answer would move with another seed.
 
 Examples:
   # how many users fit in $20k at P95 in the last month?
-  billcast solve scenarios/support-bot.toml --param traffic.monthly_active_users --budget 20000
+  billcast solve scenarios/support-bot.toml --param traffic.monthly_active_users \\
+    --budget 20000
   # what median output length keeps the P99 of March under $15k?
-  billcast solve scenarios/support-bot.toml --param workload.output_tokens.median --budget 15000 --quantile 0.99 --month 2027-03
+  billcast solve scenarios/support-bot.toml --param workload.output_tokens.median \\
+    --budget 15k --quantile 0.99 --month 2027-03
   # what cache hit rate do we need? (the bill falls as it grows)
-  billcast solve scenarios/rag-assistant.toml --param caching.hit_rate --budget 8000 --direction min --lo 0 --hi 1")]
+  billcast solve scenarios/rag-assistant.toml --param caching.hit_rate --budget 8000 \\
+    --direction min --lo 0 --hi 1")]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,

@@ -15,14 +15,18 @@ use crate::cli::output::{self, Format, Progress};
 #[command(
     group(clap::ArgGroup::new("grid").required(true).args(["values", "range"])),
     after_help = "\
-Each value is one run of the scenario with --set KEY=value; all runs share their draws (common
-random numbers), so the curve moves only because the input does.
+Each value is one run of the scenario with --set KEY=value; all runs share their draws
+(common random numbers), so the curve moves only because the input does.
 
 Examples:
-  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users --range 5000:50000:10
-  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users --range 1000:100000:9 --log
-  billcast sweep scenarios/support-bot.toml --param workload.output_tokens.median --values 100,150,200,300
-  billcast sweep scenarios/rag-assistant.toml --param caching.hit_rate --values 0,0.5,0.9 --format csv -o sweep.csv"
+  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users \\
+    --range 5000:50000:10
+  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users \\
+    --range 1000:100000:9 --log
+  billcast sweep scenarios/support-bot.toml --param workload.output_tokens.median \\
+    --values 100,150,200,300
+  billcast sweep scenarios/rag-assistant.toml --param caching.hit_rate \\
+    --values 0,0.5,0.9 --format csv -o sweep.csv"
 )]
 pub struct Args {
     /// Scenario file (TOML).
