@@ -30,10 +30,13 @@ pub mod solve;
 pub mod sweep;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::prepare::Prepared;
+use crate::engine::trial::{Pins, Redraw};
 use crate::engine::{self, EngineError, SimOptions, Simulation, naive};
 use crate::pricing::PriceBook;
 use crate::report::{Components, MonthSummary, Report};
@@ -244,35 +247,78 @@ pub fn run_scenario(
     Ok((prepared, sim))
 }
 
-/// Run every variant in turn (each run is parallel over trials), reporting progress as
-/// `k·trials + done` for the `k`-th variant. Total work: `variants × trials` trials.
+/// One engine run of a batch: a scenario and the sensitivity hooks to run it with.
+pub struct Job<'a> {
+    /// Label for errors.
+    pub label: String,
+    /// The scenario (seed, trials and mode already set).
+    pub scenario: &'a Scenario,
+    /// Inputs pinned at quantiles.
+    pub pins: Option<Pins>,
+    /// Inputs drawn with another seed.
+    pub redraw: Option<Redraw>,
+}
+
+/// Run independent engine runs concurrently and return their results in job order.
+///
+/// Why concurrently: a run is parallel over trials, but parts of it are not (fast mode's pilot
+/// is one stream per replicate and segment, and a scenario with nothing uncertain inside a
+/// session has one replicate), so running the jobs side by side keeps every core busy. Each
+/// run is deterministic on its own, so the results do not depend on the interleaving.
+/// `progress` receives the trials finished across all jobs.
+pub fn run_jobs(
+    jobs: &[Job<'_>],
+    book: &PriceBook,
+    progress: Option<OnProgress<'_>>,
+) -> Result<Vec<(Prepared, Simulation)>, WhatifError> {
+    let done: Vec<AtomicU64> = jobs.iter().map(|_| AtomicU64::new(0)).collect();
+    jobs.par_iter()
+        .enumerate()
+        .map(|(k, job)| {
+            let cb = |n: u64| {
+                done[k].store(n, Ordering::Relaxed);
+                if let Some(p) = progress {
+                    p(done.iter().map(|d| d.load(Ordering::Relaxed)).sum());
+                }
+            };
+            let opts = SimOptions {
+                pins: job.pins.as_ref(),
+                redraw: job.redraw.as_ref(),
+                progress: Some(&cb),
+                mode: Some(job.scenario.mode),
+            };
+            run_scenario(&job.label, job.scenario, book, &opts)
+        })
+        .collect()
+}
+
+/// Run every variant (concurrently, see [`run_jobs`]). Total work: the sum of the variants'
+/// trials.
 pub fn run_variants(
     variants: Vec<Variant>,
     book: &PriceBook,
     opts: &RunOptions<'_>,
 ) -> Result<Vec<VariantRun>, WhatifError> {
-    let mut out = Vec::with_capacity(variants.len());
-    let mut done_before = 0u64;
-    for v in variants {
-        let cb = |n: u64| {
-            if let Some(p) = opts.progress {
-                p(done_before + n);
-            }
-        };
-        let sim_opts = SimOptions {
-            progress: Some(&cb),
-            mode: Some(v.scenario.mode),
-            ..Default::default()
-        };
-        let (prepared, sim) = run_scenario(&v.label, &v.scenario, book, &sim_opts)?;
-        done_before += v.scenario.trials;
-        out.push(VariantRun {
-            variant: v,
+    let jobs: Vec<Job<'_>> = variants
+        .iter()
+        .map(|v| Job {
+            label: v.label.clone(),
+            scenario: &v.scenario,
+            pins: None,
+            redraw: None,
+        })
+        .collect();
+    let results = run_jobs(&jobs, book, opts.progress)?;
+    drop(jobs);
+    Ok(variants
+        .into_iter()
+        .zip(results)
+        .map(|(variant, (prepared, sim))| VariantRun {
+            variant,
             prepared,
             sim,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Load one scenario file as a variant, naming it in errors.

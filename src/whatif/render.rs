@@ -353,8 +353,13 @@ pub fn sweep_grid(s: &Sweep) -> Grid {
         .iter()
         .map(|p| {
             let m = &p.summary;
+            // Values as given, unless a long float from --range needs shortening.
+            let value = match p.numeric {
+                Some(x) if p.value.len() > 10 => format_value(x),
+                _ => p.value.clone(),
+            };
             let mut row = vec![
-                p.numeric.map_or(p.value.clone(), format_value),
+                value,
                 format_usd(m.mean),
                 format_usd(m.p50),
                 format_usd(m.p90),
@@ -479,6 +484,46 @@ pub fn sweep_csv(s: &Sweep) -> Result<String, ReportError> {
 // ---------------------------------------------------------------------------------------
 // solve
 
+/// Decimals that show a solution's bracket: enough to tell its ends apart (`width` = bracket
+/// width), and at least three significant digits of `value`; none for whole-number inputs.
+fn solve_decimals(s: &Solution) -> usize {
+    if s.integer {
+        return 0;
+    }
+    let width = (s.bracket[1] - s.bracket[0]).abs();
+    let by_width = if width > 0.0 {
+        1 - width.log10().floor() as i32
+    } else {
+        0
+    };
+    let by_value = if s.value != 0.0 {
+        2 - s.value.abs().log10().floor() as i32
+    } else {
+        0
+    };
+    by_width.max(by_value).clamp(0, 6) as usize
+}
+
+/// `x` with `decimals` decimals and thousands separators: `12,345.68`.
+fn format_fixed(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    let s = format!("{:.decimals$}", x.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let int = int.parse::<f64>().map_or(int.to_string(), format_count);
+    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
 fn quantile_name(q: f64) -> String {
     format!("P{}", format_value(q * 100.0))
 }
@@ -490,11 +535,7 @@ pub fn solve_sentence(s: &Solution) -> String {
         Direction::Max => "largest",
         Direction::Min => "smallest",
     };
-    let value = if s.integer {
-        format_count(s.value)
-    } else {
-        format_value(s.value)
-    };
+    let value = format_fixed(s.value, solve_decimals(s));
     match s.status {
         Status::Found => format!(
             "The {which} {} that keeps the {q} of {} under {} is {value}",
@@ -518,13 +559,14 @@ pub fn solve_sentence(s: &Solution) -> String {
 
 fn solve_details(s: &Solution) -> Vec<(String, String)> {
     let q = quantile_name(s.quantile);
+    let d = solve_decimals(s);
     let mut rows = vec![
         (
             "Bracket".to_string(),
             format!(
                 "[{}, {}] (the boundary for these draws lies inside)",
-                format_value(s.bracket[0]),
-                format_value(s.bracket[1])
+                format_fixed(s.bracket[0], d),
+                format_fixed(s.bracket[1], d)
             ),
         ),
         (
@@ -556,6 +598,7 @@ fn solve_details(s: &Solution) -> Vec<(String, String)> {
 /// Every evaluation of the search.
 pub fn solve_grid(s: &Solution) -> Grid {
     let q = quantile_name(s.quantile);
+    let d = solve_decimals(s);
     let rows = s
         .evaluations
         .iter()
@@ -563,7 +606,7 @@ pub fn solve_grid(s: &Solution) -> Grid {
         .map(|(i, e)| {
             vec![
                 (i + 1).to_string(),
-                format_value(e.value),
+                format_fixed(e.value, d),
                 format_usd(e.quantile_usd),
                 format_usd(e.quantile_se),
                 if e.fits { "yes" } else { "no" }.to_string(),
@@ -1165,5 +1208,9 @@ mod tests {
         assert_eq!(format_change(10.0, None), "+$10 (-)");
         assert_eq!(format_points(0.063), "+6.3 pts");
         assert_eq!(format_pct_change(None), "-");
+        assert_eq!(format_fixed(12345.678, 2), "12,345.68");
+        assert_eq!(format_fixed(-0.4, 0), "0");
+        assert_eq!(format_fixed(-1.26, 1), "-1.3");
+        assert_eq!(format_fixed(205.0, 0), "205");
     }
 }

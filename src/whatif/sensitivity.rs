@@ -38,12 +38,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{OnProgress, WhatifError, mode_name, pick_month, run_scenario};
+use super::{Job, OnProgress, WhatifError, mode_name, pick_month, run_jobs};
 use crate::dist::rng::{hash_key, mix64};
 use crate::dist::{Domain, FastRng, Uncertain};
+use crate::engine;
 use crate::engine::summary::{mean_sd, quantile_sorted};
 use crate::engine::trial::{Pins, Redraw};
-use crate::engine::{self, SimOptions};
 use crate::pricing::PriceBook;
 use crate::scenario::{Mode, Scenario, Volume};
 use crate::units::Month;
@@ -453,74 +453,87 @@ pub fn sensitivity(
     let mut tornado_s = sobol_s.clone();
     tornado_s.trials = opts.tornado_trials;
 
-    let mut done = 0u64;
-    let mut run = |label: &str,
-                   sc: &Scenario,
-                   pins: Option<&Pins>,
-                   redraw: Option<&Redraw>|
-     -> Result<Vec<f64>, WhatifError> {
-        let before = done;
-        let cb = |n: u64| {
-            if let Some(p) = opts.progress {
-                p(before + n);
-            }
-        };
-        let o = SimOptions {
-            pins,
-            redraw,
-            progress: Some(&cb),
-            mode: Some(mode),
-        };
-        let (_, sim) = run_scenario(label, sc, book, &o)?;
-        done += sc.trials;
-        Ok(sim.totals.get(mi).cloned().unwrap_or_default())
-    };
-
-    // Tornado: everything at its median, then each input at P10 and P90.
+    // Every run is independent: build them all, run them as one concurrent batch.
     let median: Pins = inputs.iter().map(|i| (i.key.clone(), 0.5)).collect();
-    let (median_mean, median_p95) =
-        mean_p95(&run("median world", &tornado_s, Some(&median), None)?);
-    let mut tornado = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let mut at = |q: f64| -> Result<(f64, f64), WhatifError> {
-            let mut pins = median.clone();
-            pins.insert(input.key.clone(), q);
-            let label = format!("{} at its P{:.0}", input.key, q * 100.0);
-            Ok(mean_p95(&run(&label, &tornado_s, Some(&pins), None)?))
-        };
-        let (m10, p10) = at(0.1)?;
-        let (m90, p90) = at(0.9)?;
-        tornado.push(TornadoRow {
-            key: input.key.clone(),
-            label: input.label.clone(),
-            written: input.written.clone(),
-            value_p10: input.value_at(0.1),
-            value_p90: input.value_at(0.9),
-            mean_at_p10: m10,
-            mean_at_p90: m90,
-            p95_at_p10: p10,
-            p95_at_p90: p90,
-            swing_mean: (m90 - m10).abs(),
-            swing_p95: (p90 - p10).abs(),
-        });
-    }
-    tornado.sort_by(|a, b| b.swing_p95.total_cmp(&a.swing_p95));
-
-    // Sobol pick-freeze: A (scenario seed), B (independent seed), A_B^(i).
     let seed_b = mix64(s.seed ^ hash_key("sobol-b"));
-    let fa = run("Sobol matrix A", &sobol_s, None, None)?;
     let mut b_s = sobol_s.clone();
     b_s.seed = seed_b;
-    let fb = run("Sobol matrix B", &b_s, None, None)?;
-    let mut fabs = Vec::with_capacity(inputs.len());
+    let mut jobs = vec![Job {
+        label: "median world".into(),
+        scenario: &tornado_s,
+        pins: Some(median.clone()),
+        redraw: None,
+    }];
     for input in &inputs {
-        let redraw = Redraw {
-            seed: seed_b,
-            keys: BTreeSet::from([input.key.clone()]),
-        };
-        let label = format!("Sobol matrix A_B for {}", input.key);
-        fabs.push(run(&label, &sobol_s, None, Some(&redraw))?);
+        for q in [0.1, 0.9] {
+            let mut pins = median.clone();
+            pins.insert(input.key.clone(), q);
+            jobs.push(Job {
+                label: format!("{} at its P{:.0}", input.key, q * 100.0),
+                scenario: &tornado_s,
+                pins: Some(pins),
+                redraw: None,
+            });
+        }
     }
+    // Sobol pick-freeze: A (scenario seed), B (independent seed), A_B^(i).
+    jobs.push(Job {
+        label: "Sobol matrix A".into(),
+        scenario: &sobol_s,
+        pins: None,
+        redraw: None,
+    });
+    jobs.push(Job {
+        label: "Sobol matrix B".into(),
+        scenario: &b_s,
+        pins: None,
+        redraw: None,
+    });
+    for input in &inputs {
+        jobs.push(Job {
+            label: format!("Sobol matrix A_B for {}", input.key),
+            scenario: &sobol_s,
+            pins: None,
+            redraw: Some(Redraw {
+                seed: seed_b,
+                keys: BTreeSet::from([input.key.clone()]),
+            }),
+        });
+    }
+    let mut out: Vec<Vec<f64>> = run_jobs(&jobs, book, opts.progress)?
+        .into_iter()
+        .map(|(_, sim)| sim.totals.get(mi).cloned().unwrap_or_default())
+        .collect();
+    drop(jobs);
+    let fabs = out.split_off(2 * inputs.len() + 3);
+    let fb = out.pop().unwrap_or_default();
+    let fa = out.pop().unwrap_or_default();
+    let tornado_out = out;
+
+    let (median_mean, median_p95) = mean_p95(&tornado_out[0]);
+    let mut tornado: Vec<TornadoRow> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let (m10, p10) = mean_p95(&tornado_out[1 + 2 * i]);
+            let (m90, p90) = mean_p95(&tornado_out[2 + 2 * i]);
+            TornadoRow {
+                key: input.key.clone(),
+                label: input.label.clone(),
+                written: input.written.clone(),
+                value_p10: input.value_at(0.1),
+                value_p90: input.value_at(0.9),
+                mean_at_p10: m10,
+                mean_at_p90: m90,
+                p95_at_p10: p10,
+                p95_at_p90: p90,
+                swing_mean: (m90 - m10).abs(),
+                swing_p95: (p90 - p10).abs(),
+            }
+        })
+        .collect();
+    tornado.sort_by(|a, b| b.swing_p95.total_cmp(&a.swing_p95));
+
     let n = fa.len().min(fb.len());
     let all: Vec<usize> = (0..n).collect();
     let pooled: Vec<f64> = fa.iter().chain(&fb).copied().collect();
