@@ -584,7 +584,11 @@ pub fn sensitivity(
             months[mi]
         ));
     }
-    if mode == Mode::Fast {
+    // Volume inputs are drawn per trial in both modes; the others shape the session
+    // distribution, which fast mode draws per replicate.
+    let shapes_sessions =
+        |k: &str| !(k == "shift.volume" || (k.starts_with("traffic.") && !k.contains(".workload")));
+    if mode == Mode::Fast && inputs.iter().any(|i| shapes_sessions(&i.key)) {
         notes.push(format!(
             "fast mode: inputs that shape sessions (distribution parameters, hit rate, failure rates, system prompt, size shift) vary over at most {} replicates, not every trial",
             crate::engine::fast::MAX_REPLICATES
