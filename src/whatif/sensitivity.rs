@@ -22,7 +22,9 @@
 //! output", Comput. Phys. Commun. 181, §3–4): matrix `A` is a run with the scenario's seed,
 //! `B` a run with an independent seed, and `A_B^(i)` the run of `A` with only `u_i` taken
 //! from `B` (the engine's [`Redraw`] hook); row `j` of each is trial `j`. Estimators:
-//! `S_i ≈ mean_j[f(B)_j (f(A_B^(i))_j − f(A)_j)] / V` (Saltelli 2010, Table 2 (b)) and
+//! `S_i ≈ mean_j[(f(B)_j − f̄) (f(A_B^(i))_j − f(A)_j)] / V` (Saltelli 2010, Table 2 (b),
+//! with `f(B)` centred on the sample mean `f̄`: `E[f(A_B^(i)) − f(A)] = 0`, so centring keeps
+//! the expectation and removes the variance a large mean bill would add) and
 //! `S_Ti ≈ mean_j[(f(A)_j − f(A_B^(i))_j)²] / (2V)` (Jansen 1999), `V` the variance of `Y`
 //! over `A` and `B` together. Per-session noise rides with `A` (same inner streams in `A` and
 //! `A_B^(i)`), so it counts as "not input i". 95% intervals come from a bootstrap over rows.
@@ -395,7 +397,7 @@ fn mean_p95(xs: &[f64]) -> (f64, f64) {
 fn sobol_estimates(fa: &[f64], fb: &[f64], fab: &[f64], idx: &[usize]) -> (f64, f64) {
     let n = idx.len() as f64;
     let pooled: Vec<f64> = idx.iter().flat_map(|&j| [fa[j], fb[j]]).collect();
-    let (_, sd) = mean_sd(&pooled);
+    let (mean, sd) = mean_sd(&pooled);
     let v = sd * sd;
     // NaN (empty input) counts as no variance.
     if v.is_nan() || v <= 0.0 {
@@ -404,7 +406,7 @@ fn sobol_estimates(fa: &[f64], fb: &[f64], fab: &[f64], idx: &[usize]) -> (f64, 
     let mut s1 = 0.0;
     let mut st = 0.0;
     for &j in idx {
-        s1 += fb[j] * (fab[j] - fa[j]);
+        s1 += (fb[j] - mean) * (fab[j] - fa[j]);
         st += (fa[j] - fab[j]) * (fa[j] - fab[j]);
     }
     (s1 / n / v, st / (2.0 * n) / v)
