@@ -23,8 +23,12 @@
 // hide that.
 #![allow(clippy::needless_range_loop)]
 
+pub mod charts;
 pub mod dist;
 pub mod engine;
+pub mod fit;
+pub mod ingest;
+pub mod overhead;
 pub mod pricing;
 pub mod report;
 pub mod scenario;

@@ -36,6 +36,15 @@ pub struct Cli {
 enum Command {
     /// Forecast the monthly bill of a scenario: percentiles, budget risk, breakdown.
     Forecast(cmd::forecast::Args),
+    /// Fit workload distributions from transcripts or usage logs; write a workload file.
+    Fit(cmd::fit::Args),
+    /// Compare single, degraded, failover and active-active: monthly TCO, availability,
+    /// the multiplier over the naive "2× budget", and the break-even downtime cost.
+    Overhead(cmd::overhead::Args),
+    /// Run a forecast and write a design-review pack: report.html, report.md, charts, forecast.json.
+    Report(cmd::report::Args),
+    /// Re-render a saved forecast.json in any format, without re-simulating.
+    Render(cmd::render::Args),
     /// Browse, check and use the price tables.
     #[command(subcommand)]
     Pricing(cmd::pricing::PricingCommand),
@@ -66,6 +75,7 @@ impl std::error::Error for UsageError {}
 /// Treat errors in user-supplied inputs as usage errors.
 pub fn classify(e: anyhow::Error) -> anyhow::Error {
     use billcast::engine::EngineError;
+    use billcast::overhead::OverheadError;
     use billcast::pricing::PricingError;
     use billcast::scenario::ScenarioError;
     use billcast::whatif::WhatifError;
@@ -74,6 +84,7 @@ pub fn classify(e: anyhow::Error) -> anyhow::Error {
         matches!(c.downcast_ref::<ScenarioError>(), Some(ScenarioError::Parse { .. } | ScenarioError::Invalid { .. } | ScenarioError::Override(_)))
             || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
             || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
+            || matches!(c.downcast_ref::<OverheadError>(), Some(OverheadError::NoSection { .. } | OverheadError::Dist(_) | OverheadError::Secondary { cause: EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_), .. } | OverheadError::Engine(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))))
             || c.downcast_ref::<WhatifError>().is_some_and(WhatifError::is_usage)
             || c.downcast_ref::<GateError>().is_some()
     });
@@ -102,6 +113,10 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Forecast(a) => cmd::forecast::run(a),
+        Command::Fit(a) => cmd::fit::run(a),
+        Command::Overhead(a) => cmd::overhead::run(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Render(a) => cmd::render::run(a),
         Command::Pricing(c) => cmd::pricing::run(c),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),

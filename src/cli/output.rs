@@ -19,6 +19,80 @@ pub enum Format {
     Markdown,
 }
 
+/// Output formats of a forecast report: [`Format`]'s plus HTML.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Tables for people (default).
+    Table,
+    /// Machine-readable JSON (the saved report; `billcast render` reads it back).
+    Json,
+    /// One row per month.
+    Csv,
+    /// Markdown for PR comments and wikis.
+    Markdown,
+    /// One self-contained HTML page with inline charts (no scripts, no network).
+    Html,
+}
+
+/// `--chart-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ChartFormatArg {
+    /// Scalable vector graphics (default).
+    #[default]
+    Svg,
+    /// 1200×675 px PNG images.
+    Png,
+}
+
+impl From<ChartFormatArg> for billcast::charts::ChartFormat {
+    fn from(f: ChartFormatArg) -> Self {
+        match f {
+            ChartFormatArg::Svg => billcast::charts::ChartFormat::Svg,
+            ChartFormatArg::Png => billcast::charts::ChartFormat::Png,
+        }
+    }
+}
+
+/// Draw every chart of `r` into `dir` and describe them as Markdown image links, with paths
+/// relative to the folder of `markdown_file` when the charts are inside it (so the Markdown and
+/// its images can be moved together), else as given.
+pub fn write_charts(
+    r: &billcast::report::Report,
+    dir: &Path,
+    format: ChartFormatArg,
+    markdown_file: Option<&Path>,
+) -> anyhow::Result<(
+    Vec<std::path::PathBuf>,
+    Vec<billcast::report::markdown::ChartLink>,
+)> {
+    use billcast::charts::{self, ChartKind};
+    let paths = charts::render_all(r, dir, format.into())
+        .with_context(|| format!("cannot write charts to {}", dir.display()))?;
+    let base = markdown_file
+        .filter(|p| *p != Path::new("-"))
+        .map(|p| p.parent().unwrap_or(Path::new("")).to_path_buf());
+    let links = paths
+        .iter()
+        .zip(charts::applicable(r))
+        .map(|(p, kind): (&std::path::PathBuf, ChartKind)| {
+            let rel = base
+                .as_ref()
+                .and_then(|b| p.strip_prefix(b).ok())
+                .unwrap_or(p);
+            billcast::report::markdown::ChartLink {
+                title: kind.title().to_string(),
+                // Markdown links use '/', whatever the platform.
+                path: rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            }
+        })
+        .collect();
+    Ok((paths, links))
+}
+
 /// Write `text` to `out` (`-` or absent = stdout).
 pub fn write(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {

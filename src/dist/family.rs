@@ -170,7 +170,9 @@ impl Family {
                 }
             }
             Gamma { shape, scale } => {
-                if x <= 0.0 {
+                // statrs unwraps inside gamma_lr when x·rate underflows to 0: answer that
+                // case here (P(X ≤ 0) = 0).
+                if x <= 0.0 || x / scale <= f64::MIN_POSITIVE {
                     0.0
                 } else {
                     SGamma::new(*shape, 1.0 / scale)

@@ -33,10 +33,15 @@ use crate::units::TOKENS_PER_MTOK;
 
 /// Largest number of replicates.
 pub const MAX_REPLICATES: u64 = 256;
-/// Pilot sessions in total across replicates (per segment). With one replicate the pilot's
+/// Largest pilot, in sessions across replicates (per segment). With one replicate the pilot's
 /// sampling error is a common bias of every trial: 10⁶ sessions keep it at `cv/1000` (0.1%
 /// of the mean for a session-cost CV of 1), well inside the 0.5% fast-vs-exact tolerance.
 pub const PILOT_BUDGET: u64 = 1_000_000;
+/// Pilot sessions per trial: small runs get a smaller pilot (at 500 trials, 50,000 sessions),
+/// whose bias `cv/√pilot` stays well below the trials' own Monte Carlo error.
+pub const PILOT_PER_TRIAL: u64 = 100;
+/// Smallest total pilot.
+pub const PILOT_FLOOR: u64 = 50_000;
 /// Smallest pilot per replicate.
 pub const MIN_PILOT: u64 = 2_000;
 /// Largest |skewness of the monthly sum| for the analytic aggregate.
@@ -210,7 +215,8 @@ pub(crate) fn run(
     } else {
         1
     };
-    let pilot_n = (PILOT_BUDGET / replicates).max(MIN_PILOT);
+    let budget = (PILOT_PER_TRIAL * s.trials).clamp(PILOT_FLOOR, PILOT_BUDGET);
+    let pilot_n = (budget / replicates).max(MIN_PILOT);
     let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
     // Pilots, one per replicate and segment, each with its own stream.
     let reps: Vec<(Vec<SessionSim>, Vec<PilotStats>)> = (0..replicates)

@@ -47,12 +47,12 @@ pub const COMPONENTS: [&str; 7] = [
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
     /// A route's model, tier, region, TTL or tool is not in the price book.
-    #[error("routes[{route}]: {source}")]
+    #[error("routes[{route}]: {problem}")]
     Route {
         /// Route index.
         route: usize,
-        /// The pricing problem.
-        source: PricingError,
+        /// The pricing problem (part of the message, not a separate cause, so it prints once).
+        problem: PricingError,
     },
     /// A distribution could not be built from drawn parameters.
     #[error("{0}")]

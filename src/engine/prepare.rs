@@ -94,7 +94,7 @@ impl Prepared {
         for (i, r) in scenario.routes.iter().enumerate() {
             let model = book.model(&r.model).map_err(|e| EngineError::Route {
                 route: i,
-                source: e,
+                problem: e,
             })?;
             let ratio = r.tokenizer_ratio.unwrap_or_else(|| model.tokenizer_ratio());
             let thresholds = model
@@ -118,7 +118,7 @@ impl Prepared {
                             .unwrap_or_default();
                         return Err(EngineError::Route {
                             route: i,
-                            source: crate::pricing::PricingError::UnknownOption {
+                            problem: crate::pricing::PricingError::UnknownOption {
                                 model: model.reference(),
                                 what: "tool",
                                 name: tool.clone(),
@@ -172,7 +172,7 @@ impl Prepared {
             for (i, r) in scenario.routes.iter().enumerate() {
                 let model = book.model(&r.model).map_err(|e| EngineError::Route {
                     route: i,
-                    source: e,
+                    problem: e,
                 })?;
                 let q = RateQuery {
                     date: Some(m.first_day()),
@@ -185,7 +185,7 @@ impl Prepared {
                     let t = tier.min(model.context_tiers().len());
                     cards.push(model.rate_card(&q, t).map_err(|e| EngineError::Route {
                         route: i,
-                        source: e,
+                        problem: e,
                     })?);
                 }
                 let (_, from, _) = model.rates_on(m.first_day());

@@ -11,6 +11,7 @@
 //! prompt, so on models that bill writes the new content is written too (hit: read the prefix,
 //! write the new content; miss: write the whole prompt).
 
+use crate::dist::sampler::{ceil_pos, round_pos};
 use crate::dist::{FastRng, Sampler};
 use crate::scenario::Context;
 
@@ -18,6 +19,8 @@ use crate::scenario::Context;
 pub const CLASSES: usize = 5;
 /// Origins: 0 = successful attempt, 1 = billed failed attempt (the `retries` component).
 pub const ORIGINS: usize = 2;
+/// Largest window (turns) the window policy keeps; scenarios are validated against it.
+pub const WINDOW_MAX: usize = 64;
 
 /// Per-route constants of the inner loop.
 #[derive(Clone, Debug)]
@@ -41,6 +44,9 @@ pub struct RouteSim {
 impl RouteSim {
     #[inline(always)]
     fn tier(&self, total_input: f64) -> usize {
+        if self.thresholds.is_empty() {
+            return 0;
+        }
         let mut t = 0;
         for &(th, incl) in &self.thresholds {
             if total_input > th || (incl && total_input >= th) {
@@ -117,6 +123,8 @@ pub struct Acc {
     pub tool_calls: f64,
     tiers: usize,
     n_tools: usize,
+    /// Scratch: per-turn sizes for the window policy.
+    window: Vec<f64>,
 }
 
 impl Acc {
@@ -133,6 +141,7 @@ impl Acc {
             tool_calls: 0.0,
             tiers,
             n_tools,
+            window: Vec::new(),
         }
     }
 
@@ -235,14 +244,12 @@ impl SessionSim {
             acc.attempts += 1.0;
             let out = match fixed_output {
                 Some(o) => o,
-                None => (self.output.sample(rng) * route.out_mult)
-                    .ceil()
-                    .min(route.cap),
+                None => ceil_pos(self.output.sample(rng) * route.out_mult).min(route.cap),
             };
-            let reasoning = if self.reasoning.is_const() {
-                self.reasoning.sample(rng) * route.size_mult
+            let reasoning = if let Sampler::Const(c) = self.reasoning {
+                c * route.size_mult
             } else {
-                (self.reasoning.sample(rng) * route.size_mult).ceil()
+                ceil_pos(self.reasoning.sample(rng) * route.size_mult)
             };
             let failed = self.attempt_fails(rng);
             let billed = match failed {
@@ -330,7 +337,7 @@ impl SessionSim {
         acc.sessions += 1.0;
         let route = &self.routes[r];
         let m = route.size_mult;
-        let system = (self.system * m).ceil();
+        let system = ceil_pos(self.system * m);
         if let Some(replay) = &self.replay {
             self.replay_session(rng, r, replay, system, acc);
             return;
@@ -339,14 +346,25 @@ impl SessionSim {
             1.0
         } else {
             scale_count(
-                self.turns.sample(rng).round().max(0.0),
+                round_pos(self.turns.sample(rng).max(0.0)),
                 self.count_mult,
                 rng,
             )
         };
         // History bookkeeping: `hist` is what is re-sent; `window` holds completed turns.
         let mut hist = 0.0f64;
-        let mut window_turns: [f64; 64] = [0.0; 64];
+        // Only the window policy needs per-turn sizes: borrow the accumulator's scratch buffer
+        // (no allocation, and no memset per session for the other policies).
+        let windowed = matches!(self.context, Context::Window { .. });
+        let mut window_turns = if windowed {
+            std::mem::take(&mut acc.window)
+        } else {
+            Vec::new()
+        };
+        if windowed {
+            window_turns.clear();
+            window_turns.resize(WINDOW_MAX, 0.0);
+        }
         let mut completed = 0usize;
         for _ in 0..(turns as u64) {
             acc.turns += 1.0;
@@ -357,7 +375,7 @@ impl SessionSim {
             {
                 let above = above_tokens * m;
                 if hist > above {
-                    let summary = (summary_tokens * m).ceil();
+                    let summary = ceil_pos(summary_tokens * m);
                     let (prefix, rest) = if self.cache_history {
                         (system + hist, 0.0)
                     } else {
@@ -367,9 +385,9 @@ impl SessionSim {
                     hist = summary;
                 }
             }
-            let user = (self.user.sample(rng) * m).ceil();
+            let user = ceil_pos(self.user.sample(rng) * m);
             let rounds = scale_count(
-                self.rounds.sample(rng).round().max(0.0),
+                round_pos(self.rounds.sample(rng).max(0.0)),
                 self.count_mult,
                 rng,
             );
@@ -378,7 +396,7 @@ impl SessionSim {
             let mut round = 0.0;
             loop {
                 let out = if let Some(direct) = &self.input_direct {
-                    let input = (direct.sample(rng) * m).ceil();
+                    let input = ceil_pos(direct.sample(rng) * m);
                     let prefix = system.min(input);
                     self.call(rng, r, acc, prefix, input - prefix, None)
                 } else if self.cache_history {
@@ -393,24 +411,28 @@ impl SessionSim {
                     break;
                 }
                 round += 1.0;
-                let k = self.per_round.sample(rng).round().max(0.0);
+                let k = round_pos(self.per_round.sample(rng).max(0.0));
                 acc.tool_calls += k;
                 self.priced_tools(rng, r, k, acc);
                 let mut results = 0.0;
                 for _ in 0..(k as u64) {
-                    results += (self.tool_result.sample(rng) * m).ceil();
+                    results += ceil_pos(self.tool_result.sample(rng) * m);
                 }
                 new = results;
             }
             if let Context::Window { turns: keep } = self.context {
-                let keep = (keep as usize).min(window_turns.len());
-                window_turns[completed % window_turns.len()] = turn_tokens;
+                let len = window_turns.len();
+                let keep = (keep as usize).min(len);
+                window_turns[completed % len] = turn_tokens;
                 completed += 1;
                 let n = completed.min(keep);
                 hist = (0..n)
-                    .map(|i| window_turns[(completed - 1 - i) % window_turns.len()])
+                    .map(|i| window_turns[(completed - 1 - i) % len])
                     .sum();
             }
+        }
+        if windowed {
+            acc.window = window_turns;
         }
     }
 
@@ -429,11 +451,9 @@ impl SessionSim {
         let m = self.routes[r].size_mult;
         acc.turns += 1.0;
         for call in &replay[i] {
-            let input = (call[0] * m).ceil();
+            let input = ceil_pos(call[0] * m);
             let prefix = system.min(input);
-            let out = (call[1] * self.routes[r].out_mult)
-                .ceil()
-                .min(self.routes[r].cap);
+            let out = ceil_pos(call[1] * self.routes[r].out_mult).min(self.routes[r].cap);
             if self
                 .call(rng, r, acc, prefix, input - prefix, Some(out))
                 .is_none()

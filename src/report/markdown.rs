@@ -33,8 +33,33 @@ pub fn grid(g: &Grid) -> String {
     out
 }
 
+/// A chart file the Markdown links to as an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartLink {
+    /// Alt text and title, e.g. "Monthly bill over the horizon".
+    pub title: String,
+    /// Path or URL as written into the Markdown, relative to the Markdown file (e.g. `fan.svg`).
+    pub path: String,
+}
+
 /// The Markdown report.
 pub fn render(r: &Report) -> String {
+    render_with_charts(r, &[])
+}
+
+/// Escape a Markdown link destination: wrap it in `<…>` when it has spaces or parentheses,
+/// which would otherwise end the link early.
+fn link_target(path: &str) -> String {
+    if path.contains([' ', '(', ')', '<', '>']) {
+        format!("<{}>", path.replace('<', "%3C").replace('>', "%3E"))
+    } else {
+        path.to_string()
+    }
+}
+
+/// The Markdown report with images of `charts` after the headline numbers (no charts: the same
+/// text as [`render`]).
+pub fn render_with_charts(r: &Report, charts: &[ChartLink]) -> String {
     let mut out = String::from("[//]: <> (billcast)\n");
     out.push_str(&format!("### billcast forecast: {}\n\n", r.scenario.name));
     out.push_str(&format!("**{}.**\n\n", r.headline.text));
@@ -47,6 +72,13 @@ pub fn render(r: &Report) -> String {
         crate::units::format_count(n.requests_per_month),
         format_usd(n.usd_per_request)
     ));
+    if !charts.is_empty() {
+        out.push('\n');
+        for c in charts {
+            let alt = c.title.replace(['[', ']'], "");
+            out.push_str(&format!("![{alt}]({})\n", link_target(&c.path)));
+        }
+    }
     if let Some(m) = r.headline_month() {
         out.push_str(&format!(
             "\n<details><summary>Where the money goes in {}</summary>\n\n",
@@ -79,4 +111,15 @@ pub fn render(r: &Report) -> String {
         &r.pricing.fingerprint[..12.min(r.pricing.fingerprint.len())]
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_targets_with_spaces_are_bracketed() {
+        assert_eq!(link_target("fan.svg"), "fan.svg");
+        assert_eq!(link_target("my charts/fan.svg"), "<my charts/fan.svg>");
+    }
 }

@@ -3,6 +3,7 @@
 //! `&Report`, so a saved `forecast.json` re-renders without re-simulating.
 
 pub mod csv;
+pub mod html;
 pub mod markdown;
 pub mod rows;
 pub mod table;
@@ -39,6 +40,12 @@ pub enum ReportError {
         /// Version found.
         found: u32,
     },
+    /// The report has no months to show.
+    #[error("the report has no months; re-run the forecast with horizon_months ≥ 1")]
+    NoMonths,
+    /// A chart of the HTML report could not be drawn.
+    #[error("cannot draw the report's charts")]
+    Chart(#[from] crate::charts::ChartError),
 }
 
 /// USD by cost component; the fields sum to the month's mean.
@@ -447,10 +454,20 @@ impl Report {
     pub fn from_json(path: &str, text: &str) -> Result<Report, ReportError> {
         let v: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| ReportError::Json(format!("{path}: not a billcast report: {e}")))?;
-        let found = v
-            .get("schema_version")
-            .and_then(|x| x.as_u64())
-            .unwrap_or(0) as u32;
+        // Any JSON parses as a Value; a report is an object with a schema_version and the
+        // forecast kind. Say "not a report" for other JSON rather than "unsupported version 0".
+        let is_report = v.get("kind").and_then(|k| k.as_str()) == Some("forecast");
+        let Some(found) = v.get("schema_version").and_then(|x| x.as_u64()) else {
+            return Err(ReportError::Json(format!(
+                "{path}: not a billcast report (no schema_version field)"
+            )));
+        };
+        if !is_report {
+            return Err(ReportError::Json(format!(
+                "{path}: not a billcast forecast report (its \"kind\" is not \"forecast\")"
+            )));
+        }
+        let found = u32::try_from(found).unwrap_or(u32::MAX);
         if found != SCHEMA_VERSION {
             return Err(ReportError::Version {
                 path: path.to_string(),

@@ -296,6 +296,8 @@ pub struct Scenario {
     pub shift: Shift,
     /// Raw `[overhead]` table for the overhead model.
     pub overhead: Option<toml::Table>,
+    /// The `[overhead]` section validated (`None` without one): see [`crate::overhead`].
+    pub overhead_spec: Option<crate::overhead::OverheadSpec>,
     /// Every input with its origin.
     pub assumptions: Vec<Assumption>,
 }
@@ -640,6 +642,9 @@ impl Scenario {
             .unwrap_or_default();
         let mut fitted_from = None;
         let mut fitted_keys: Vec<String> = Vec::new();
+        // (label, text) of the fitted file: its [caching] and [retries] fill in what the
+        // scenario leaves out.
+        let mut fitted_text: Option<(String, String)> = None;
         let (merged_table, merged_section) = match &raw.workload.from {
             None => (scenario_workload_table.clone(), raw.workload.clone()),
             Some(rel) => {
@@ -671,6 +676,7 @@ impl Scenario {
                     p.clone(),
                     crate::pricing::book::sha256_hex(ftext.as_bytes()),
                 ));
+                fitted_text = Some((p.display().to_string(), ftext.clone()));
                 let merged_text = toml::to_string(&merged)
                     .map_err(|e| ctx.invalid("workload", None, e.to_string()))?;
                 let section: WorkloadSection = parse_toml(
@@ -823,31 +829,58 @@ impl Scenario {
             }
         }
 
-        // [caching]
-        let c = &raw.caching;
-        let hit_rate = match &c.hit_rate {
-            Some(h) => ctx.check(h, "caching.hit_rate", Domain::Probability)?,
-            None => Uncertain::Fixed(0.0),
+        // [caching] — the scenario's keys, else the fitted file's, else the defaults.
+        let extras: FittedExtras = match &fitted_text {
+            Some((label, text)) => parse_toml(label, text, true)?,
+            None => FittedExtras::default(),
         };
-        let cacheable = match &c.cacheable {
+        let fctx = fitted_text.as_ref().map(|(label, text)| Ctx {
+            file: label,
+            text,
+            spans: true,
+        });
+        let c = &raw.caching;
+        let fc = &extras.caching;
+        let (hit_rate, hit_origin) = match (&c.hit_rate, &fc.hit_rate, &fctx) {
+            (Some(h), _, _) => (
+                ctx.check(h, "caching.hit_rate", Domain::Probability)?,
+                origin_of("caching.hit_rate", true),
+            ),
+            (None, Some(h), Some(f)) => (
+                f.check(h, "caching.hit_rate", Domain::Probability)?,
+                Origin::Fitted,
+            ),
+            _ => (Uncertain::Fixed(0.0), origin_of("caching.hit_rate", false)),
+        };
+        let (cacheable_src, cacheable_ctx, cacheable_origin) =
+            match (&c.cacheable, &fc.cacheable, &fctx) {
+                (Some(s), _, _) => (Some(s), &ctx, origin_of("caching.cacheable", true)),
+                (None, Some(s), Some(f)) => (Some(s), f, Origin::Fitted),
+                _ => (None, &ctx, origin_of("caching.cacheable", false)),
+            };
+        let cacheable = match cacheable_src {
             None => Cacheable::System,
             Some(s) => match s.get_ref().as_str() {
                 "system" => Cacheable::System,
                 "history" => Cacheable::History,
                 other => {
-                    return Err(ctx.invalid(
+                    return Err(cacheable_ctx.invalid(
                         "caching.cacheable",
-                        ctx.line(s),
+                        cacheable_ctx.line(s),
                         format!("'{other}': use \"system\" or \"history\""),
                     ));
                 }
             },
         };
-        let write_ttl = c.write_ttl.as_ref().map(|s| s.get_ref().clone());
+        let write_ttl = c
+            .write_ttl
+            .as_ref()
+            .or(fc.write_ttl.as_ref())
+            .map(|s| s.get_ref().clone());
         assumptions.push(Assumption {
             key: "caching.hit_rate".into(),
             value: hit_rate.to_string(),
-            origin: origin_of("caching.hit_rate", c.hit_rate.is_some()),
+            origin: hit_origin,
             level: "trial",
             non_neutral_default: false,
         });
@@ -855,19 +888,26 @@ impl Scenario {
             assumptions.push(Assumption {
                 key: "caching.cacheable".into(),
                 value: format!("{cacheable:?}").to_lowercase(),
-                origin: origin_of("caching.cacheable", c.cacheable.is_some()),
+                origin: cacheable_origin,
                 level: "run",
                 non_neutral_default: false,
             });
         }
 
-        // [retries]
+        // [retries] — the scenario's keys, else the fitted file's, else the defaults.
         let r = &raw.retries;
-        let max_attempts = match &r.max_attempts {
+        let fr = &extras.retries;
+        let (attempts_src, attempts_ctx, attempts_origin) =
+            match (&r.max_attempts, &fr.max_attempts, &fctx) {
+                (Some(m), _, _) => (Some(m), &ctx, origin_of("retries.max_attempts", true)),
+                (None, Some(m), Some(f)) => (Some(m), f, Origin::Fitted),
+                _ => (None, &ctx, origin_of("retries.max_attempts", false)),
+            };
+        let max_attempts = match attempts_src {
             Some(m) if *m.get_ref() == 0 || *m.get_ref() > 20 => {
-                return Err(ctx.invalid(
+                return Err(attempts_ctx.invalid(
                     "retries.max_attempts",
-                    ctx.line(m),
+                    attempts_ctx.line(m),
                     "must be between 1 and 20 (attempts including the first)",
                 ));
             }
@@ -875,25 +915,35 @@ impl Scenario {
             None => 1,
         };
         let mut classes = Vec::new();
-        for (name, sec, billed_default) in [
-            ("rate_limit", &r.rate_limit, false),
-            ("overload", &r.overload, false),
-            ("timeout", &r.timeout, true),
-            ("invalid_output", &r.invalid_output, true),
+        for (name, sec, fsec, billed_default) in [
+            ("rate_limit", &r.rate_limit, &fr.rate_limit, false),
+            ("overload", &r.overload, &fr.overload, false),
+            ("timeout", &r.timeout, &fr.timeout, true),
+            (
+                "invalid_output",
+                &r.invalid_output,
+                &fr.invalid_output,
+                true,
+            ),
         ] {
             let key = format!("retries.{name}");
-            let (p, billed) = match sec {
+            let (chosen, cctx, origin) = match (sec, fsec, &fctx) {
+                (Some(x), _, _) => (Some(x), &ctx, origin_of(&key, true)),
+                (None, Some(x), Some(f)) => (Some(x), f, Origin::Fitted),
+                _ => (None, &ctx, origin_of(&key, false)),
+            };
+            let (p, billed) = match chosen {
                 Some(FailureSection { p, billed }) => (
-                    ctx.check(p, &format!("{key}.p"), Domain::Probability)?,
+                    cctx.check(p, &format!("{key}.p"), Domain::Probability)?,
                     billed.unwrap_or(billed_default),
                 ),
                 None => (Uncertain::Fixed(0.0), billed_default),
             };
-            if sec.is_some() {
+            if chosen.is_some() {
                 assumptions.push(Assumption {
                     key: format!("{key}.p"),
                     value: format!("{p} ({})", if billed { "billed" } else { "not billed" }),
-                    origin: origin_of(&key, true),
+                    origin,
                     level: "trial",
                     non_neutral_default: false,
                 });
@@ -914,7 +964,7 @@ impl Scenario {
         assumptions.push(Assumption {
             key: "retries.max_attempts".into(),
             value: max_attempts.to_string(),
-            origin: origin_of("retries.max_attempts", r.max_attempts.is_some()),
+            origin: attempts_origin,
             level: "run",
             non_neutral_default: false,
         });
@@ -1004,6 +1054,10 @@ impl Scenario {
             ));
         }
 
+        // [overhead]: validated here, with its lines, so every command rejects a bad section.
+        let overhead_spec =
+            crate::overhead::OverheadSpec::from_scenario_text(&file_label, &text, &set_keys)?;
+
         // [budget]
         let budget_usd = match &raw.budget {
             Some(b) => {
@@ -1086,6 +1140,7 @@ impl Scenario {
             budget_usd,
             shift,
             overhead: raw.overhead.clone(),
+            overhead_spec,
             assumptions,
         })
         .map(|mut s| {
@@ -1104,6 +1159,15 @@ impl Scenario {
             .map(|i| self.start_month.plus(i as i32))
             .collect()
     }
+}
+
+/// The `[caching]` and `[retries]` of a fitted workload file (other tables are ignored here).
+#[derive(serde::Deserialize, Default)]
+struct FittedExtras {
+    #[serde(default)]
+    caching: file::CachingSection,
+    #[serde(default)]
+    retries: file::RetriesSection,
 }
 
 #[derive(serde::Deserialize)]
@@ -1166,12 +1230,14 @@ fn build_workload(
             match c.policy.as_str() {
                 "full" => Context::Full,
                 "window" => match c.turns {
-                    Some(n) if n >= 1 => Context::Window { turns: n },
+                    Some(n) if (1..=crate::engine::session::WINDOW_MAX as u32).contains(&n) => {
+                        Context::Window { turns: n }
+                    }
                     _ => {
                         return Err(ctx.invalid(
                             &format!("{prefix}.context"),
                             line,
-                            "window needs turns = N (N ≥ 1 turns of history kept)",
+                            "window needs turns = N with 1 ≤ N ≤ 64 (turns of history kept)",
                         ));
                     }
                 },

@@ -9,7 +9,7 @@ use billcast::pricing::PriceBook;
 use billcast::report::{self, Report};
 use billcast::scenario::{Mode, Scenario};
 
-use crate::cli::output::{self, Format, Progress};
+use crate::cli::output::{self, ChartFormatArg, Progress, ReportFormat};
 
 /// Shared flags of every command that runs the engine.
 #[derive(clap::Args, Debug, Clone)]
@@ -127,25 +127,47 @@ pub struct Args {
     pub engine: EngineArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: ReportFormat,
     /// Write to FILE instead of stdout ('-' = stdout).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the charts (fan, distribution, exceedance, breakdown, naive) into DIR;
+    /// --format markdown then links them.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// Chart file format (default: svg).
+    #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
+    pub chart_format: ChartFormatArg,
 }
 
-/// Render a report in a format.
-pub fn render(r: &Report, format: Format) -> anyhow::Result<String> {
+/// Render a report in a format; Markdown links `charts` (pass `&[]` for none).
+pub fn render(
+    r: &Report,
+    format: ReportFormat,
+    charts: &[report::markdown::ChartLink],
+) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Table => report::table::render(r),
-        Format::Json => r.to_json()?,
-        Format::Csv => report::csv::render(r)?,
-        Format::Markdown => report::markdown::render(r),
+        ReportFormat::Table => report::table::render(r),
+        ReportFormat::Json => r.to_json()?,
+        ReportFormat::Csv => report::csv::render(r)?,
+        ReportFormat::Markdown => report::markdown::render_with_charts(r, charts),
+        ReportFormat::Html => report::html::render(r)?,
     })
 }
 
 /// `billcast forecast`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let r = forecast(&a.engine, &a.scenario)?;
-    output::write(a.out.as_deref(), &render(&r, a.format)?)?;
+    let links = match &a.charts {
+        Some(dir) => {
+            let (paths, links) = output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?;
+            if !a.engine.quiet {
+                eprintln!("wrote {} charts to {}", paths.len(), dir.display());
+            }
+            links
+        }
+        None => Vec::new(),
+    };
+    output::write(a.out.as_deref(), &render(&r, a.format, &links)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,8 +2,12 @@
 
 pub mod compare;
 pub mod diff;
+pub mod fit;
 pub mod forecast;
+pub mod overhead;
 pub mod pricing;
+pub mod render;
+pub mod report;
 pub mod sensitivity;
 pub mod solve;
 pub mod sweep;

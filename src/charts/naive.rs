@@ -1,0 +1,209 @@
+//! Naive estimate vs simulation: the spreadsheet number (one average request × volume × list
+//! price) beside the simulated median and P95 of the same month, and of the headline month when
+//! that is a different one. The gap is the point of billcast: history re-sent on every call,
+//! tool loops, retries and heavy users that a single representative request leaves out.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::style::*;
+use super::{
+    ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame, headline_month,
+    source_note,
+};
+use crate::report::Report;
+use crate::units::format_usd_compact;
+
+/// Draw the naive-vs-simulated chart of `r`.
+///
+/// # Errors
+/// [`ChartError::NoData`] when the report has no months; drawing or encoding errors.
+pub fn naive(r: &Report, format: ChartFormat) -> Result<Vec<u8>, ChartError> {
+    encode(&Naive::from_report(r)?, format)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum BarKind {
+    Naive,
+    Median,
+    P95,
+}
+
+struct Bar {
+    label: String,
+    kind: BarKind,
+    /// USD per month.
+    usd: f64,
+}
+
+/// What the chart draws.
+struct Naive {
+    title: String,
+    subtitle: String,
+    note: String,
+    bars: Vec<Bar>,
+    /// USD per month of the naive estimate, for the "×" multiples.
+    naive: f64,
+    budget: Option<f64>,
+}
+
+fn clean(x: f64) -> f64 {
+    if x.is_finite() { x.max(0.0) } else { 0.0 }
+}
+
+impl Naive {
+    fn from_report(r: &Report) -> Result<Naive, ChartError> {
+        let head = headline_month(r, "naive")?;
+        let n = &r.naive_estimate;
+        let naive = clean(n.monthly_usd);
+        let mut bars = vec![Bar {
+            label: format!("Naive, {}", n.month),
+            kind: BarKind::Naive,
+            usd: naive,
+        }];
+        // Compare like with like first (the naive month), then the month the headline is about.
+        let mut months: Vec<&crate::report::MonthSummary> = Vec::new();
+        if let Some(m) = r.months.iter().find(|m| m.month == n.month) {
+            months.push(m);
+        }
+        if !months.iter().any(|m| m.month == head.month) {
+            months.push(head);
+        }
+        for m in months {
+            bars.push(Bar {
+                label: format!("P50, {}", m.month),
+                kind: BarKind::Median,
+                usd: clean(m.p50),
+            });
+            bars.push(Bar {
+                label: format!("P95, {}", m.month),
+                kind: BarKind::P95,
+                usd: clean(m.p95),
+            });
+        }
+        let subtitle = if naive > 0.0 && head.p95.is_finite() {
+            format!(
+                "{}: one average request × volume × list price says {}/month; the simulated P95 in {} is {:.1}× that",
+                r.scenario.name,
+                format_usd_compact(naive),
+                head.month,
+                head.p95 / naive
+            )
+        } else {
+            format!(
+                "{}: one average request × volume × list price vs the simulated bill",
+                r.scenario.name
+            )
+        };
+        Ok(Naive {
+            title: "The spreadsheet estimate vs the simulated bill".into(),
+            subtitle,
+            note: source_note(r),
+            bars,
+            naive,
+            budget: r.budget_usd.filter(|b| b.is_finite() && *b > 0.0),
+        })
+    }
+}
+
+impl Draw for Naive {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let area = frame(root, &self.title, &self.subtitle, &self.note)?;
+        let k = self.bars.len();
+        let top = self
+            .bars
+            .iter()
+            .map(|b| b.usd)
+            .chain(self.budget)
+            .fold(0.0, f64::max);
+        let ticks: Vec<f64> = (0..k).map(|i| i as f64).collect();
+        let x_range = IndexAxis::new(-0.6, k as f64 - 0.4, ticks);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN)
+            .margin_top(8)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(x_range, 0.0..headroom(top) * 1.12)?;
+        let labels: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(stroke(GRID, 1))
+            .axis_style(stroke(MUTED, 1))
+            .x_desc("Estimate and month")
+            .y_desc("Monthly bill (USD)")
+            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
+            .label_style(text(TICK_SIZE, INK))
+            .x_labels(k)
+            .x_label_formatter(&|v| super::month_label(&labels, *v))
+            .y_label_formatter(&money)
+            .y_labels(8)
+            .draw()?;
+
+        for (kind, colour, label) in [
+            (
+                BarKind::Naive,
+                NAIVE,
+                "Naive: one average request × volume × price",
+            ),
+            (BarKind::Median, PRIMARY, "Simulated median (P50)"),
+            (BarKind::P95, SECONDARY, "Simulated P95"),
+        ] {
+            let bars: Vec<_> = self
+                .bars
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.kind == kind)
+                .map(|(i, b)| {
+                    Rectangle::new(
+                        [(i as f64 - 0.32, b.usd), (i as f64 + 0.32, 0.0)],
+                        colour.filled(),
+                    )
+                })
+                .collect();
+            if bars.is_empty() {
+                continue;
+            }
+            chart.draw_series(bars)?.label(label).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 7), (x + 22, y + 7)], colour.filled())
+            });
+        }
+        chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+            let multiple = if b.kind != BarKind::Naive && self.naive > 0.0 {
+                format!(" ({:.1}×)", b.usd / self.naive)
+            } else {
+                String::new()
+            };
+            EmptyElement::at((i as f64, b.usd))
+                + Text::new(
+                    format!("{}{multiple}", format_usd_compact(b.usd)),
+                    (0, -8),
+                    text(LABEL_SIZE, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                )
+        }))?;
+        if let Some(b) = self.budget {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(-0.6, b), (k as f64 - 0.4, b)],
+                    10,
+                    6,
+                    stroke(BUDGET, 2),
+                ))?
+                .label(format!("Budget {}/month", format_usd_compact(b)))
+                .legend(|c| dashed_sample(c, stroke(BUDGET, 2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .margin(12)
+            .legend_area_size(30)
+            .label_font(text(LABEL_SIZE, INK))
+            .background_style(WHITE)
+            .border_style(stroke(GRID, 1))
+            .draw()?;
+        Ok(())
+    }
+}

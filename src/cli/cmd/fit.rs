@@ -1,0 +1,386 @@
+//! `billcast fit FILES…`: ingest transcripts or usage logs, fit the workload, write the
+//! workload file a scenario uses with `[workload] from = "…"`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use billcast::fit::FitOptions;
+use billcast::fit::observe::observe;
+use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_workload};
+use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer};
+use billcast::units::format_count;
+use serde::Serialize;
+
+use crate::cli::output::{self, Progress};
+
+/// Arguments of `billcast fit`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  billcast fit logs/*.jsonl -o workload.toml\n  billcast fit AzureLLMInferenceTrace_conv.csv --map input=ContextTokens,output=GeneratedTokens,time=TIMESTAMP -o conv.toml\n  billcast fit calls.csv --map input=prompt_tokens,output=completion_tokens,session=sim_id,tool_calls=n_tool_calls,caller=caller --caller agent -o agent.toml\n  billcast fit conversations.jsonl --input-format messages --tokenizer o200k_base -o chat.toml\n\nThen use it in a scenario:  [workload] from = \"workload.toml\""
+)]
+pub struct Args {
+    /// Transcript or usage-log files (JSON, JSONL, CSV); formats are detected per file.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the workload file here (TOML).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Force the input format (openai_chat, openai_log, openai_responses, openai_batch,
+    /// anthropic, anthropic_batch, gemini, otel, messages, usage_csv, usage_jsonl, langfuse,
+    /// langsmith).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+    /// Column mapping for usage logs, e.g. input=ContextTokens,output=GeneratedTokens,time=TIMESTAMP
+    /// (keys: input, output, cached, reasoning, tool_calls, session, turn, time, model, status,
+    /// finish, caller).
+    #[arg(long, value_name = "KEY=COLUMN,…")]
+    pub map: Option<String>,
+    /// Keep only calls of this caller (e.g. the agent in a trace that also logs a user simulator).
+    #[arg(long)]
+    pub caller: Option<String>,
+    /// Tokenizer for transcripts without usage: o200k_base (default), cl100k_base.
+    #[arg(long, default_value = "o200k_base")]
+    pub tokenizer: String,
+    /// Stop at the first bad line instead of counting and skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Keep at most N calls (a uniform sample beyond that; bounded memory for huge logs).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub max_records: usize,
+    /// Bootstrap replicates (whole sessions resampled) carried into the forecast.
+    #[arg(long, value_name = "B", default_value_t = 50)]
+    pub bootstrap: usize,
+    /// Seed for sampling and the bootstrap.
+    #[arg(short = 's', long, default_value_t = 42)]
+    pub seed: u64,
+    /// Candidate families (comma-separated), e.g. lognormal,gamma; default all.
+    #[arg(long, value_delimiter = ',')]
+    pub families: Vec<String>,
+    /// Also store recorded sessions so a scenario can replay them (mode = "resample").
+    #[arg(long)]
+    pub resample: bool,
+    /// Output format of the fit table.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FitFormat,
+    /// Write fit diagnostics charts (histogram with fitted densities, QQ plot) to DIR.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `--format` of `fit`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FitFormat {
+    /// The fit table.
+    Table,
+    /// The same as JSON.
+    Json,
+}
+
+#[derive(Serialize)]
+struct FitJson<'a> {
+    calls: usize,
+    sessions: usize,
+    call_level: bool,
+    bad_lines: u64,
+    sampled: Option<(usize, u64)>,
+    quantities: Vec<FitRow>,
+    system_prompt_tokens: Option<f64>,
+    max_output_tokens: Option<f64>,
+    cache_hits: Option<(usize, usize)>,
+    retries: &'a [billcast::fit::workload::RetryFit],
+    notes: &'a [String],
+    warnings: &'a [String],
+}
+
+fn usage<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!("{e}")))
+}
+
+/// `billcast fit`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let format = match &a.input_format {
+        Some(f) => Some(f.parse::<Format>().map_err(usage)?),
+        None => None,
+    };
+    let map = match &a.map {
+        Some(m) => Some(m.parse::<ColumnMap>().map_err(usage)?),
+        None => None,
+    };
+    let tokenizer: Tokenizer = a.tokenizer.parse().map_err(usage)?;
+    let opts = IngestOptions {
+        format,
+        map,
+        strict: a.strict,
+        tokenizer,
+        max_records: a.max_records.max(1),
+        seed: a.seed,
+    };
+    let total: u64 = a
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = Progress::new(total.max(1), "reading", a.quiet);
+    let cb = |n: u64| progress.set(n);
+    let ing = ingest::ingest(&a.files, &opts, &cb).map_err(|e| match e {
+        ingest::IngestError::Io { .. } => anyhow::Error::new(e),
+        other => usage(other),
+    })?;
+    progress.finish();
+    if ing.bad_count > 0 {
+        eprintln!(
+            "warning: {} bad lines skipped (first {} shown; --strict makes them errors):",
+            ing.bad_count,
+            ing.bad.len().min(5)
+        );
+        for b in ing.bad.iter().take(5) {
+            eprintln!("  {}:{}: {}", b.file.display(), b.line, b.reason);
+        }
+    }
+    if let Some(r) = &ing.sampled {
+        eprintln!(
+            "note: {} records read; a uniform sample of {} is fitted (--max-records)",
+            format_count(r.seen as f64),
+            format_count(r.cap as f64)
+        );
+    }
+    let sessions = ingest::sessions(&ing.records);
+    let obs = observe(&ing.records, &sessions, a.caller.as_deref());
+    if obs.n_calls == 0 {
+        return Err(usage(format!(
+            "no successful calls with token counts in {} record(s){}; check --input-format/--map{}",
+            ing.records.len(),
+            a.caller
+                .as_ref()
+                .map(|c| format!(" of caller '{c}'"))
+                .unwrap_or_default(),
+            if a.caller.is_some() {
+                " and --caller"
+            } else {
+                ""
+            }
+        )));
+    }
+    let wopts = WorkloadFitOptions {
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        fit: FitOptions {
+            families: (!a.families.is_empty()).then(|| a.families.clone()),
+            seed: a.seed,
+            ..FitOptions::default()
+        },
+        resample: a.resample,
+        ..WorkloadFitOptions::default()
+    };
+    let fitted = fit_workload(&obs, &wopts).map_err(usage)?;
+    if let Some(out) = &a.out {
+        let text = workload_file(&a, &ing, &fitted);
+        output::write(Some(out), &text)?;
+    }
+    if let Some(dir) = &a.charts {
+        let written =
+            billcast::charts::fit::render_all(&fitted, dir, billcast::charts::ChartFormat::Svg)
+                .with_context(|| format!("cannot write fit charts to {}", dir.display()))?;
+        if !a.quiet {
+            eprintln!(
+                "wrote {} fit diagnostics charts to {}",
+                written.len(),
+                dir.display()
+            );
+        }
+    }
+    let rows: Vec<FitRow> = fitted.quantities.iter().map(|q| q.row()).collect();
+    let text = match a.format {
+        FitFormat::Json => {
+            let j = FitJson {
+                calls: fitted.n_calls,
+                sessions: fitted.n_sessions,
+                call_level: fitted.call_level,
+                bad_lines: ing.bad_count,
+                sampled: ing.sampled.as_ref().map(|r| (r.cap, r.seen)),
+                quantities: rows,
+                system_prompt_tokens: fitted.system_prompt_tokens,
+                max_output_tokens: fitted.max_output_tokens,
+                cache_hits: fitted.cache_hits,
+                retries: &fitted.retries,
+                notes: &fitted.notes,
+                warnings: &fitted.warnings,
+            };
+            format!("{}\n", serde_json::to_string_pretty(&j)?)
+        }
+        FitFormat::Table => table(&fitted, &rows, a.out.as_ref()),
+    };
+    output::write(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn workload_file(a: &Args, ing: &ingest::Ingested, f: &FittedWorkload) -> String {
+    let mut source = toml::Table::new();
+    let files: Vec<toml::Value> = ing
+        .files
+        .iter()
+        .map(|fs| {
+            let mut t = toml::Table::new();
+            t.insert(
+                "path".into(),
+                toml::Value::String(fs.path.display().to_string()),
+            );
+            t.insert("sha256".into(), toml::Value::String(fs.sha256.clone()));
+            t.insert("format".into(), toml::Value::String(fs.format.to_string()));
+            t.insert("records".into(), toml::Value::Integer(fs.records as i64));
+            toml::Value::Table(t)
+        })
+        .collect();
+    source.insert("files".into(), toml::Value::Array(files));
+    source.insert("calls".into(), toml::Value::Integer(f.n_calls as i64));
+    source.insert("sessions".into(), toml::Value::Integer(f.n_sessions as i64));
+    if let Some(c) = &a.caller {
+        source.insert("caller".into(), toml::Value::String(c.clone()));
+    }
+    source.insert(
+        "billcast_version".into(),
+        toml::Value::String(env!("CARGO_PKG_VERSION").into()),
+    );
+    let header = vec![
+        "Workload fitted by `billcast fit`; use it from a scenario with [workload] from = \"<this file>\".".to_string(),
+        "Keys set in the scenario override these; [caching] and [retries] apply when the scenario leaves them out.".to_string(),
+        format!("Re-create: billcast {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")),
+    ];
+    f.to_toml(&header, &source)
+}
+
+fn table(f: &FittedWorkload, rows: &[FitRow], out: Option<&PathBuf>) -> String {
+    let grid = billcast::report::rows::Grid {
+        header: [
+            "Quantity",
+            "n",
+            "Family",
+            "Parameters",
+            "Mean (data)",
+            "P50",
+            "P95",
+            "P99",
+            "GOF",
+            "Runner-up ΔAIC",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let params = r
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", sig(*v)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let gof = match (r.ks, r.chi2_p) {
+                    (Some(ks), _) => format!("KS {ks:.3}"),
+                    (None, Some(p)) => format!("χ² p {p:.2}"),
+                    _ => "-".into(),
+                };
+                let runner = r
+                    .runners_up
+                    .first()
+                    .map_or("-".into(), |(n, d)| format!("{n} +{d:.1}"));
+                vec![
+                    r.quantity.clone(),
+                    if r.censored > 0 {
+                        format!("{} ({} capped)", format_count(r.n as f64), r.censored)
+                    } else {
+                        format_count(r.n as f64)
+                    },
+                    if r.offset != 0.0 {
+                        format!("{} + {}", r.family, r.offset)
+                    } else {
+                        r.family.clone()
+                    },
+                    params,
+                    format!("{} ({})", sig(r.mean), sig(r.data_mean)),
+                    sig(r.p50),
+                    sig(r.p95),
+                    sig(r.p99),
+                    gof,
+                    runner,
+                ]
+            })
+            .collect(),
+        right: vec![
+            false, true, false, false, true, true, true, true, true, false,
+        ],
+    };
+    let mut s = format!(
+        "Fitted {} calls in {} sessions{}\n",
+        format_count(f.n_calls as f64),
+        format_count(f.n_sessions as f64),
+        if f.call_level {
+            " (call-level: input per call sampled directly)"
+        } else {
+            ""
+        }
+    );
+    s.push_str(&billcast::report::table::grid(&grid));
+    s.push('\n');
+    if let Some(sp) = f.system_prompt_tokens {
+        s.push_str(&format!("system prompt ≈ {sp:.0} tokens\n"));
+    }
+    if let Some(c) = f.max_output_tokens {
+        s.push_str(&format!(
+            "output cap: {c:.0} tokens (capped outputs fitted as censored)\n"
+        ));
+    }
+    if let Some((h, n)) = f.cache_hits {
+        s.push_str(&format!(
+            "cache: {h} of {n} calls read from the cache ({:.1}%)\n",
+            100.0 * h as f64 / n as f64
+        ));
+    }
+    for r in &f.retries {
+        s.push_str(&format!(
+            "failures: {} {} of {} attempts ({:.2}%)\n",
+            r.class,
+            r.failures,
+            r.attempts,
+            100.0 * r.failures as f64 / r.attempts as f64
+        ));
+    }
+    for n in &f.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    for w in &f.warnings {
+        s.push_str(&format!("warning: {w}\n"));
+    }
+    if let Some(o) = out {
+        s.push_str(&format!(
+            "wrote {} — use it with [workload] from = \"{}\"\n",
+            o.display(),
+            o.display()
+        ));
+    }
+    s
+}
+
+/// Four significant figures without trailing zeros.
+fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    if x.abs() >= 1000.0 {
+        return format_count(x);
+    }
+    let digits = if x.abs() >= 100.0 {
+        1
+    } else if x.abs() >= 10.0 {
+        2
+    } else {
+        3
+    };
+    let s = format!("{:.*}", digits, x);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

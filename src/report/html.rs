@@ -1,0 +1,620 @@
+//! The design-review page: one self-contained `report.html` with the headline, the charts
+//! (inline SVG), every table of the terminal and Markdown views (built by [`super::rows`]), the
+//! assumptions, warnings and provenance.
+//!
+//! Self-contained means: inline CSS, no scripts, no fonts, images or styles fetched from
+//! anywhere, so it opens offline, survives being attached to a ticket or e-mailed, and cannot
+//! phone home. Every piece of text from the scenario or report is HTML-escaped. A `@media print`
+//! block makes it print on A4/Letter with charts and tables kept whole.
+
+use super::rows::{self, Grid};
+use super::{MonthSummary, Report, ReportError};
+use crate::charts::{ChartFormat, ChartKind};
+use crate::units::{format_count, format_pct, format_usd, format_usd_compact};
+
+/// Escape text for HTML element content and double-quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Render a grid as an HTML table; `row_class` may give a row a CSS class.
+pub fn grid(
+    g: &Grid,
+    caption: Option<&str>,
+    row_class: &dyn Fn(usize) -> Option<&'static str>,
+) -> String {
+    let align = |i: usize| {
+        if g.right.get(i).copied().unwrap_or(false) {
+            " class=\"num\""
+        } else {
+            ""
+        }
+    };
+    let mut out = String::from("<table>\n");
+    if let Some(c) = caption {
+        out.push_str(&format!("<caption>{}</caption>\n", escape(c)));
+    }
+    out.push_str("<thead><tr>");
+    for (i, h) in g.header.iter().enumerate() {
+        out.push_str(&format!("<th scope=\"col\"{}>{}</th>", align(i), escape(h)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (r, row) in g.rows.iter().enumerate() {
+        match row_class(r) {
+            Some(c) => out.push_str(&format!("<tr class=\"{c}\">")),
+            None => out.push_str("<tr>"),
+        }
+        for (i, cell) in row.iter().enumerate() {
+            out.push_str(&format!("<td{}>{}</td>", align(i), escape(cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+fn no_class(_: usize) -> Option<&'static str> {
+    None
+}
+
+const CSS: &str = r#"
+:root { --ink:#1f2328; --muted:#59636e; --rule:#d8dee4; --accent:#0072b2; --warn:#9a3412; --bg-soft:#f6f8fa; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Verdana, sans-serif; }
+main { max-width: 1120px; margin: 0 auto; padding: 32px 24px 64px; }
+header .kicker { margin: 0; color: var(--muted); font-size: 14px; letter-spacing: .04em; text-transform: uppercase; }
+h1 { margin: 4px 0 8px; font-size: 32px; line-height: 1.2; }
+h2 { margin: 48px 0 12px; font-size: 24px; border-bottom: 1px solid var(--rule); padding-bottom: 6px; }
+h3 { margin: 28px 0 8px; font-size: 18px; }
+p { margin: 8px 0; }
+.muted, .meta { color: var(--muted); }
+nav.toc { margin: 20px 0 0; font-size: 14px; }
+nav.toc a { color: var(--accent); margin-right: 14px; text-decoration: none; }
+.headline { font-size: 22px; line-height: 1.35; margin: 20px 0 12px; }
+.headline strong { color: var(--accent); }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; margin: 16px 0; }
+.card { border: 1px solid var(--rule); border-radius: 8px; padding: 12px 14px; background: var(--bg-soft); }
+.card .label { font-size: 13px; color: var(--muted); }
+.card .value { font-size: 24px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card.alert .value { color: var(--warn); }
+figure { margin: 16px 0 24px; }
+figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--rule); border-radius: 6px; }
+figcaption { color: var(--muted); font-size: 14px; margin-top: 6px; }
+.pair { display: grid; grid-template-columns: 1fr; gap: 8px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+th, td { padding: 5px 12px 5px 0; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
+th { font-weight: 600; border-bottom: 2px solid var(--ink); }
+td.num, th.num { text-align: right; padding-left: 16px; padding-right: 0; }
+tr.default-nn td { background: #fff4e5; }
+.tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 4px; background: var(--bg-soft); border: 1px solid var(--rule); }
+ul.warnings li { margin: 4px 0; }
+ul.warnings li::marker { color: var(--warn); }
+dl.prov { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 14px; }
+dl.prov dt { color: var(--muted); }
+dl.prov dd { margin: 0; overflow-wrap: anywhere; }
+code, .hash { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
+pre { background: var(--bg-soft); border: 1px solid var(--rule); border-radius: 6px; padding: 10px 12px; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
+@media print {
+  @page { margin: 14mm; }
+  body { font-size: 10.5pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  main { max-width: none; padding: 0; }
+  nav.toc { display: none; }
+  h2 { margin-top: 20pt; break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  figure, table, .cards, dl.prov { break-inside: avoid; page-break-inside: avoid; }
+  figure svg { border: none; max-height: 120mm; }
+  a { color: inherit; text-decoration: none; }
+}
+"#;
+
+/// An inline chart: the SVG with an accessible name, in a figure with a caption.
+fn figure(r: &Report, kind: ChartKind, caption: &str) -> Result<String, ReportError> {
+    let bytes = kind.render(r, ChartFormat::Svg)?;
+    // plotters builds SVG in a String, so this never replaces anything.
+    let svg = String::from_utf8_lossy(&bytes);
+    // Screen readers announce the chart by its title instead of reading every tick label.
+    let svg = svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(kind.title())),
+        1,
+    );
+    Ok(format!(
+        "<figure id=\"chart-{}\">\n{}<figcaption>{}</figcaption>\n</figure>\n",
+        kind.name(),
+        svg.trim_end(),
+        escape(caption)
+    ))
+}
+
+fn card(label: &str, value: &str, alert: bool) -> String {
+    format!(
+        "<div class=\"card{}\"><div class=\"label\">{}</div><div class=\"value\">{}</div></div>\n",
+        if alert { " alert" } else { "" },
+        escape(label),
+        escape(value)
+    )
+}
+
+fn headline(r: &Report, m: &MonthSummary) -> String {
+    let mut out =
+        String::from("<section id=\"headline\">\n<h2>Headline</h2>\n<p class=\"headline\">");
+    out.push_str(&format!(
+        "P95 monthly bill in {}: <strong>{}</strong>",
+        escape(&m.month),
+        escape(&format_usd(m.p95))
+    ));
+    if let Some(p) = r.headline.prob_over_budget {
+        out.push_str(&format!(
+            "; P(over budget): <strong>{}</strong>",
+            escape(&format_pct(p))
+        ));
+    }
+    out.push_str(".</p>\n");
+    let mut notes = Vec::new();
+    if r.headline.p95_over_naive.is_finite() && r.naive_estimate.monthly_usd > 0.0 {
+        notes.push(format!(
+            "That is {:.1}× the naive spreadsheet estimate of {}/month.",
+            r.headline.p95_over_naive,
+            format_usd(r.naive_estimate.monthly_usd)
+        ));
+    }
+    if let Some(b) = r.budget_usd {
+        match &r.headline.first_month_p90_over_budget {
+            Some(first) => notes.push(format!(
+                "The P90 first exceeds the {}/month budget in {first}.",
+                format_usd(b)
+            )),
+            None => notes.push(format!(
+                "The P90 stays within the {}/month budget in every month.",
+                format_usd(b)
+            )),
+        }
+    }
+    notes.push(format!(
+        "{} is the month with the highest P95; amounts are the whole month's bill in USD.",
+        m.month
+    ));
+    out.push_str(&format!("<p>{}</p>\n", escape(&notes.join(" "))));
+    out.push_str("<div class=\"cards\">\n");
+    out.push_str(&card(
+        &format!("Median (P50), {}", m.month),
+        &format_usd(m.p50),
+        false,
+    ));
+    out.push_str(&card(
+        &format!("P95, {}", m.month),
+        &format_usd(m.p95),
+        false,
+    ));
+    out.push_str(&card(
+        &format!("P99, {}", m.month),
+        &format_usd(m.p99),
+        false,
+    ));
+    if let Some(p) = m.prob_over_budget {
+        out.push_str(&card("P(over budget)", &format_pct(p), p >= 0.05));
+    }
+    out.push_str(&card(
+        &format!("Naive estimate, {}", r.naive_estimate.month),
+        &format_usd(r.naive_estimate.monthly_usd),
+        false,
+    ));
+    out.push_str("</div>\n</section>\n");
+    out
+}
+
+/// "month range: model rates from date" lines for the price schedule actually used.
+fn price_dates(r: &Report) -> Vec<String> {
+    let mut models: Vec<&str> = Vec::new();
+    for x in &r.pricing.rates_in_force {
+        if !models.contains(&x.model.as_str()) {
+            models.push(&x.model);
+        }
+    }
+    let mut lines = Vec::new();
+    for model in models {
+        let mut runs: Vec<(String, String, Option<String>)> = Vec::new();
+        for x in r.pricing.rates_in_force.iter().filter(|x| x.model == model) {
+            match runs.last_mut() {
+                Some(last) if last.2 == x.from => last.1 = x.month.clone(),
+                _ => runs.push((x.month.clone(), x.month.clone(), x.from.clone())),
+            }
+        }
+        for (a, b, from) in runs {
+            let span = if a == b { a } else { format!("{a} to {b}") };
+            let rates = match from {
+                Some(d) => format!("rates effective from {d}"),
+                None => "base (undated) rates".to_string(),
+            };
+            lines.push(format!("{model}, {span}: {rates}"));
+        }
+    }
+    lines
+}
+
+/// Quote a shell word with single quotes when it needs quoting.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn provenance(r: &Report) -> String {
+    let mut dl: Vec<(String, String)> = Vec::new();
+    let text = |s: &str| escape(s);
+    let hash = |s: &str| format!("<span class=\"hash\">{}</span>", escape(s));
+    dl.push(("billcast".into(), text(&r.billcast_version)));
+    dl.push((
+        "Simulation".into(),
+        text(&format!(
+            "{} trials (possible worlds), seed {}",
+            format_count(r.trials as f64),
+            r.seed
+        )),
+    ));
+    dl.push((
+        "Mode".into(),
+        text(&format!("{}: {}", r.mode, r.mode_reason)),
+    ));
+    let path = r.scenario.path.as_deref().unwrap_or("(not from a file)");
+    dl.push((
+        "Scenario".into(),
+        format!(
+            "<code>{}</code><br>sha256 {}",
+            text(path),
+            hash(&r.scenario.sha256)
+        ),
+    ));
+    dl.push((
+        "Overrides".into(),
+        if r.scenario.overrides.is_empty() {
+            text("none")
+        } else {
+            r.scenario
+                .overrides
+                .iter()
+                .map(|o| format!("<code>--set {}</code>", text(o)))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        },
+    ));
+    if let Some(f) = &r.scenario.fitted_from {
+        dl.push((
+            "Fitted workload".into(),
+            format!(
+                "<code>{}</code><br>sha256 {}",
+                text(&f.path),
+                hash(&f.sha256)
+            ),
+        ));
+    }
+    dl.push(("Pricing fingerprint".into(), hash(&r.pricing.fingerprint)));
+    dl.push((
+        "Price tables".into(),
+        r.pricing
+            .files
+            .iter()
+            .map(|f| format!("<code>{}</code> {}", text(&f.path), hash(&f.sha256)))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    ));
+    dl.push((
+        "Price schedule used".into(),
+        price_dates(r)
+            .iter()
+            .map(|l| text(l))
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    ));
+    let mut out =
+        String::from("<section id=\"provenance\">\n<h2>Provenance</h2>\n<dl class=\"prov\">\n");
+    for (k, v) in dl {
+        out.push_str(&format!("<dt>{}</dt><dd>{v}</dd>\n", escape(&k)));
+    }
+    out.push_str("</dl>\n");
+    if let Some(p) = &r.scenario.path {
+        let mut cmd = vec!["billcast".to_string(), "report".into(), shell_word(p)];
+        // Price tables that are not the bundled ones (same name and hash) were passed with
+        // --pricing; the command needs them too.
+        let bundled = crate::pricing::book::bundled_files();
+        for f in &r.pricing.files {
+            let is_bundled = bundled.iter().any(|(name, text)| {
+                *name == f.path && crate::pricing::book::sha256_hex(text.as_bytes()) == f.sha256
+            });
+            if !is_bundled {
+                cmd.push("--pricing".into());
+                cmd.push(shell_word(&f.path));
+            }
+        }
+        for o in &r.scenario.overrides {
+            cmd.push("--set".into());
+            cmd.push(shell_word(o));
+        }
+        cmd.push("-o".into());
+        cmd.push("DIR".into());
+        out.push_str(&format!(
+            "<p>Reproduce (same inputs and seed give identical numbers):</p>\n<pre><code>{}</code></pre>\n",
+            escape(&cmd.join(" "))
+        ));
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+fn origin_label(origin: &str) -> &str {
+    match origin {
+        "scenario" => "scenario file",
+        "override" => "--set",
+        "fitted" => "fitted file",
+        "default" => "default",
+        other => other,
+    }
+}
+
+fn assumptions(r: &Report) -> String {
+    let mut g = rows::assumptions(r);
+    for row in &mut g.rows {
+        if let Some(o) = row.get_mut(3) {
+            *o = origin_label(o).to_string();
+        }
+    }
+    let nn = |i: usize| {
+        r.assumptions
+            .get(i)
+            .filter(|a| a.non_neutral_default)
+            .map(|_| "default-nn")
+    };
+    let mut out = String::from("<section id=\"assumptions\">\n<h2>Assumptions</h2>\n");
+    out.push_str(
+        "<p>Every input of the forecast, its value or distribution, how often a new value is drawn \
+         (per <em>trial</em> = once per possible world, per session, turn or call), and where it came \
+         from: the scenario file, a <code>--set</code> override, a file fitted from transcripts, or \
+         billcast's default. Highlighted rows are defaults that change the answer; set them in the \
+         scenario if they are not what you mean.</p>\n",
+    );
+    out.push_str(&grid(&g, None, &nn));
+    out.push_str("</section>\n");
+    out
+}
+
+fn breakdown(r: &Report, m: &MonthSummary) -> Result<String, ReportError> {
+    let mut out = String::from("<section id=\"breakdown\">\n<h2>Where the money goes</h2>\n");
+    out.push_str(&figure(
+        r,
+        ChartKind::Breakdown,
+        "Mean monthly bill by cost component (means add up; percentiles do not), and by route when traffic is split.",
+    )?);
+    out.push_str(&grid(
+        &rows::components(m),
+        Some(&format!(
+            "By component, {} (mean {})",
+            m.month,
+            format_usd(m.mean)
+        )),
+        &no_class,
+    ));
+    if r.routes.len() > 1 {
+        out.push_str(&grid(
+            &rows::routes(r, m),
+            Some(&format!("By route, {}", m.month)),
+            &no_class,
+        ));
+    }
+    out.push_str(&grid(
+        &rows::volumes(m),
+        Some(&format!("Volume, {}", m.month)),
+        &no_class,
+    ));
+    out.push_str("</section>\n");
+    Ok(out)
+}
+
+fn naive(r: &Report) -> Result<String, ReportError> {
+    let n = &r.naive_estimate;
+    let mut out = String::from("<section id=\"naive\">\n<h2>Naive estimate vs simulation</h2>\n");
+    out.push_str(&figure(
+        r,
+        ChartKind::Naive,
+        "The spreadsheet estimate beside the simulated median and P95.",
+    )?);
+    out.push_str(&format!(
+        "<p>Naive estimate for {}: <strong>{}/month</strong> = {} requests × {}/request ({:.0} tokens in, {:.0} out). Method: {}.</p>\n",
+        escape(&n.month),
+        escape(&format_usd(n.monthly_usd)),
+        escape(&format_count(n.requests_per_month)),
+        escape(&format_usd(n.usd_per_request)),
+        n.input_tokens_per_request,
+        n.output_tokens_per_request,
+        escape(&n.method)
+    ));
+    if let Some(m) = r.months.iter().find(|m| m.month == n.month)
+        && n.monthly_usd > 0.0
+    {
+        out.push_str(&format!(
+            "<p>In the same month the simulated median is {} ({:.1}× the naive estimate) and the P95 {} ({:.1}×): \
+             the gap is conversation history re-sent on every call, tool rounds, retries, caching and heavy users, \
+             which one average request leaves out.</p>\n",
+            escape(&format_usd(m.p50)),
+            m.p50 / n.monthly_usd,
+            escape(&format_usd(m.p95)),
+            m.p95 / n.monthly_usd
+        ));
+    }
+    out.push_str("</section>\n");
+    Ok(out)
+}
+
+/// The HTML report of `r`.
+///
+/// # Errors
+/// [`ReportError::NoMonths`] for a report without months; [`ReportError::Chart`] if a chart
+/// cannot be drawn.
+pub fn render(r: &Report) -> Result<String, ReportError> {
+    let m = r
+        .headline_month()
+        .or_else(|| r.months.last())
+        .ok_or(ReportError::NoMonths)?;
+    let first = r.months.first().map_or("", |x| x.month.as_str());
+    let last = r.months.last().map_or("", |x| x.month.as_str());
+    let mut out = String::with_capacity(256 * 1024);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(&format!(
+        "<meta name=\"generator\" content=\"billcast {}\">\n",
+        escape(&r.billcast_version)
+    ));
+    out.push_str(&format!(
+        "<title>billcast forecast: {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
+        escape(&r.scenario.name),
+        CSS
+    ));
+
+    // Header.
+    out.push_str("<header>\n<p class=\"kicker\">billcast forecast · design review</p>\n");
+    out.push_str(&format!("<h1>{}</h1>\n", escape(&r.scenario.name)));
+    if let Some(d) = &r.scenario.description {
+        out.push_str(&format!("<p>{}</p>\n", escape(d)));
+    }
+    let mut meta = format!(
+        "{} to {} · {} trials · seed {} · {} mode",
+        first,
+        last,
+        format_count(r.trials as f64),
+        r.seed,
+        r.mode
+    );
+    if let Some(b) = r.budget_usd {
+        meta.push_str(&format!(" · budget {}/month", format_usd(b)));
+    }
+    out.push_str(&format!("<p class=\"meta\">{}</p>\n", escape(&meta)));
+    out.push_str(
+        "<nav class=\"toc\"><a href=\"#headline\">Headline</a><a href=\"#percentiles\">Per month</a>\
+         <a href=\"#distribution\">Distribution</a><a href=\"#breakdown\">Breakdown</a>\
+         <a href=\"#naive\">Naive vs simulated</a><a href=\"#assumptions\">Assumptions</a>\
+         <a href=\"#warnings\">Warnings</a><a href=\"#provenance\">Provenance</a></nav>\n</header>\n",
+    );
+
+    out.push_str(&headline(r, m));
+
+    // Per month.
+    out.push_str("<section id=\"percentiles\">\n<h2>Monthly bill over the horizon</h2>\n");
+    out.push_str(&figure(
+        r,
+        ChartKind::Fan,
+        "Median (line) with the middle 50% and 90% of simulated worlds (bands), the mean (dotted) and the budget (dashed).",
+    )?);
+    out.push_str(&grid(
+        &rows::months(r),
+        Some("Percentiles per month (USD)"),
+        &no_class,
+    ));
+    out.push_str("</section>\n");
+
+    // The headline month's distribution.
+    out.push_str(&format!(
+        "<section id=\"distribution\">\n<h2>The bill in {}</h2>\n",
+        escape(&m.month)
+    ));
+    out.push_str("<div class=\"pair\">\n");
+    out.push_str(&figure(
+        r,
+        ChartKind::Distribution,
+        &format!(
+            "Distribution of the {} bill across simulated worlds, rebuilt from the report's 101 quantiles.",
+            m.month
+        ),
+    )?);
+    out.push_str(&figure(
+        r,
+        ChartKind::Exceedance,
+        "Chance that the monthly bill exceeds each amount; where a curve crosses 5% is its P95.",
+    )?);
+    out.push_str("</div>\n");
+    let se = if m.p95 > 0.0 { m.p95_se / m.p95 } else { 0.0 };
+    out.push_str(&format!(
+        "<p class=\"muted\">Mean {}, standard deviation {}. Monte Carlo standard error of the P95: {} ({}); \
+         more trials narrow it by √trials. Axes of the charts use compact amounts ({} = {}).</p>\n",
+        escape(&format_usd(m.mean)),
+        escape(&format_usd(m.sd)),
+        escape(&format_usd(m.p95_se)),
+        escape(&format_pct(se)),
+        escape(&format_usd_compact(12_345.0)),
+        escape(&format_usd(12_345.0)),
+    ));
+    out.push_str("</section>\n");
+
+    out.push_str(&breakdown(r, m)?);
+    out.push_str(&naive(r)?);
+    out.push_str(&assumptions(r));
+
+    if let Some(f) = &r.scenario.fitted_from {
+        out.push_str("<section id=\"fit\">\n<h2>Fitted workload</h2>\n");
+        out.push_str(&format!(
+            "<p>Workload distributions were fitted from transcripts into <code>{}</code> (sha256 <span class=\"hash\">{}</span>). \
+             Rows marked “fitted file” in the assumptions come from it. Run <code>billcast fit … --charts DIR</code> for the \
+             fit diagnostics (histograms with fitted densities and QQ plots).</p>\n</section>\n",
+            escape(&f.path),
+            escape(&f.sha256)
+        ));
+    }
+
+    out.push_str("<section id=\"warnings\">\n<h2>Warnings</h2>\n");
+    if r.warnings.is_empty() {
+        out.push_str("<p>None.</p>\n");
+    } else {
+        out.push_str("<ul class=\"warnings\">\n");
+        for w in &r.warnings {
+            out.push_str(&format!("<li>{}</li>\n", escape(w)));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+
+    out.push_str(&provenance(r));
+    out.push_str(&format!(
+        "<footer>Generated by billcast {}. This page is self-contained: no scripts, no external resources.</footer>\n",
+        escape(&r.billcast_version)
+    ));
+    out.push_str("</main>\n</body>\n</html>\n");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape("<a href=\"x\">Tom & Jerry's</a>"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("simulation.trials=300"), "simulation.trials=300");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+}
