@@ -10,7 +10,9 @@
 //! scenarios/*.toml ──scenario──▶ Scenario ──────────────────┼──▶ engine (rayon, seeded) ──▶ Simulation
 //! pricing/*.toml ──pricing──▶ PriceBook ────────────────────┘            │
 //! Scenario.overhead ──overhead──▶ strategy TCO ─────────────────────────▶ Report (serde, versioned)
+//! whatif (compare · sweep · solve · sensitivity) reruns the engine with common random numbers
 //! Report ──▶ exporters: table · json · csv · markdown · html      Report ──▶ charts: svg · png
+//! two saved Report JSONs ──diff──▶ PR comment / CI gate
 //! ```
 //!
 //! Core modules never print, read the environment or exit; the binary's `cli` module does.
@@ -33,3 +35,4 @@ pub mod scenario;
 pub mod toml_util;
 pub mod units;
 pub mod usage;
+pub mod whatif;

@@ -48,6 +48,16 @@ enum Command {
     /// Browse, check and use the price tables.
     #[command(subcommand)]
     Pricing(cmd::pricing::PricingCommand),
+    /// Compare scenarios (or one scenario with --vary) side by side, with deltas.
+    Compare(cmd::compare::Args),
+    /// Percentiles of the bill as a function of one input.
+    Sweep(cmd::sweep::Args),
+    /// Largest (or smallest) input value that keeps a percentile of the bill under budget.
+    Solve(cmd::solve::Args),
+    /// Which uncertain input moves the bill most: tornado and Sobol indices.
+    Sensitivity(cmd::sensitivity::Args),
+    /// Compare two saved forecasts; --fail-if makes it a CI cost gate (exit 3).
+    Diff(cmd::diff::Args),
 }
 
 /// Marks an error as the user's input being wrong (exit code 2).
@@ -68,11 +78,15 @@ pub fn classify(e: anyhow::Error) -> anyhow::Error {
     use billcast::overhead::OverheadError;
     use billcast::pricing::PricingError;
     use billcast::scenario::ScenarioError;
+    use billcast::whatif::WhatifError;
+    use billcast::whatif::gate::GateError;
     let usage = e.chain().any(|c| {
         matches!(c.downcast_ref::<ScenarioError>(), Some(ScenarioError::Parse { .. } | ScenarioError::Invalid { .. } | ScenarioError::Override(_)))
             || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
             || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
             || matches!(c.downcast_ref::<OverheadError>(), Some(OverheadError::NoSection { .. } | OverheadError::Dist(_) | OverheadError::Secondary { cause: EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_), .. } | OverheadError::Engine(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))))
+            || c.downcast_ref::<WhatifError>().is_some_and(WhatifError::is_usage)
+            || c.downcast_ref::<GateError>().is_some()
     });
     if usage {
         anyhow::Error::new(UsageError(e))
@@ -104,6 +118,11 @@ pub fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::Render(a) => cmd::render::run(a),
         Command::Pricing(c) => cmd::pricing::run(c),
+        Command::Compare(a) => cmd::compare::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Solve(a) => cmd::solve::run(a),
+        Command::Sensitivity(a) => cmd::sensitivity::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,

@@ -158,6 +158,13 @@ impl Progress {
         self.bar.set_position(done);
     }
 
+    /// Grow the bar when work turns out larger than first thought (e.g. a bisection).
+    pub fn ensure_total(&self, total: u64) {
+        if self.bar.length().is_some_and(|l| l < total) {
+            self.bar.set_length(total);
+        }
+    }
+
     /// Remove the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

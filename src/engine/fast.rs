@@ -207,7 +207,7 @@ pub(crate) fn run(
     opts: &super::SimOptions<'_>,
     cache: &Mutex<SamplerCache>,
 ) -> Result<FastRun, EngineError> {
-    let (pins, progress, all_at) = (opts.pins, opts.progress, opts.all_at);
+    let (pins, progress, all_at, redraw) = (opts.pins, opts.progress, opts.all_at, opts.redraw);
     let units = unit_costs(p);
     // Replicates only when something about sessions changes between trials; a pinned world
     // (`all_at`) has one session distribution.
@@ -236,6 +236,7 @@ pub(crate) fn run(
                 trial: r,
                 pins,
                 all_at,
+                redraw,
             };
             let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
             let sims = s
@@ -276,6 +277,7 @@ pub(crate) fn run(
                 trial: t,
                 pins,
                 all_at,
+                redraw,
             };
             let vol = trial::draw_volume(s, &d)?;
             let r = (t % replicates) as usize;

@@ -30,7 +30,7 @@ use crate::scenario::{Mode, Scenario};
 use crate::units::{Month, TOKENS_PER_MTOK};
 use prepare::Prepared;
 use session::{Acc, CLASSES, ORIGINS};
-use trial::{Draws, Pins};
+use trial::{Draws, Pins, Redraw};
 
 /// Cost components in report order; they sum to the bill.
 pub const COMPONENTS: [&str; 7] = [
@@ -78,6 +78,8 @@ pub struct SimOptions<'a> {
     /// world): only the aleatoric month-to-month spread remains. Deterministic what-ifs and the
     /// fast-vs-exact accuracy test use it.
     pub all_at: Option<f64>,
+    /// Inputs drawn with another seed (Sobol pick-freeze designs, see [`Redraw`]).
+    pub redraw: Option<&'a Redraw>,
 }
 
 /// Mean volumes of one month.
@@ -212,6 +214,7 @@ pub fn expected_session_trials(s: &Scenario) -> f64 {
         trial: 0,
         pins: None,
         all_at: Some(0.5),
+        redraw: None,
     };
     let Ok(vol) = trial::draw_volume(s, &d) else {
         return f64::INFINITY;
@@ -224,6 +227,30 @@ pub fn expected_session_trials(s: &Scenario) -> f64 {
         })
         .sum();
     per_trial * s.trials as f64
+}
+
+/// The mode a run of `s` uses when `requested` is asked for, and why: `auto` picks exact
+/// when at most [`AUTO_EXACT_MAX`] sessions would be simulated across all trials.
+pub fn resolve_mode(s: &Scenario, requested: Mode) -> (Mode, String) {
+    let work = expected_session_trials(s);
+    match requested {
+        Mode::Exact => (Mode::Exact, "exact mode requested".to_string()),
+        Mode::Fast => (Mode::Fast, "fast mode requested".to_string()),
+        Mode::Auto if work <= AUTO_EXACT_MAX => (
+            Mode::Exact,
+            format!(
+                "auto: about {} sessions across all trials, small enough to simulate every one",
+                crate::units::format_count(work)
+            ),
+        ),
+        Mode::Auto => (
+            Mode::Fast,
+            format!(
+                "auto: exact would simulate about {} sessions; fast mode aggregates each month analytically from a pilot",
+                crate::units::format_count(work)
+            ),
+        ),
+    }
 }
 
 /// Simulate `scenario` priced with `book`.
@@ -242,26 +269,7 @@ pub fn simulate_prepared(
     p: &Prepared,
     opts: &SimOptions<'_>,
 ) -> Result<Simulation, EngineError> {
-    let requested = opts.mode.unwrap_or(s.mode);
-    let work = expected_session_trials(s);
-    let (mode, mut reason) = match requested {
-        Mode::Exact => (Mode::Exact, "exact mode requested".to_string()),
-        Mode::Fast => (Mode::Fast, "fast mode requested".to_string()),
-        Mode::Auto if work <= AUTO_EXACT_MAX => (
-            Mode::Exact,
-            format!(
-                "auto: about {} sessions across all trials, small enough to simulate every one",
-                crate::units::format_count(work)
-            ),
-        ),
-        Mode::Auto => (
-            Mode::Fast,
-            format!(
-                "auto: exact would simulate about {} sessions; fast mode aggregates each month analytically from a pilot",
-                crate::units::format_count(work)
-            ),
-        ),
-    };
+    let (mode, mut reason) = resolve_mode(s, opts.mode.unwrap_or(s.mode));
     let cache = Mutex::new(SamplerCache::new());
     let n_months = p.months.len();
     let trials: Vec<Vec<MonthOut>> = match mode {
@@ -282,7 +290,7 @@ pub fn simulate_prepared(
             (0..s.trials)
                 .into_par_iter()
                 .map(|t| {
-                    let out = run_trial(s, p, t, opts.pins, opts.all_at, &cache);
+                    let out = run_trial(s, p, t, opts.pins, opts.all_at, opts.redraw, &cache);
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(f) = opts.progress {
                         f(n);
@@ -340,6 +348,7 @@ fn run_trial(
     t: u64,
     pins: Option<&Pins>,
     all_at: Option<f64>,
+    redraw: Option<&Redraw>,
     cache: &Mutex<SamplerCache>,
 ) -> Result<Vec<MonthOut>, EngineError> {
     let d = Draws {
@@ -347,6 +356,7 @@ fn run_trial(
         trial: t,
         pins,
         all_at,
+        redraw,
     };
     let vol = trial::draw_volume(s, &d)?;
     let sims = s

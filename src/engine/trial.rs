@@ -18,6 +18,18 @@ use crate::scenario::{Cacheable, Scenario, Segment, Volume};
 /// Pins chosen inputs at chosen quantiles (sensitivity analysis): key → u in (0, 1).
 pub type Pins = std::collections::BTreeMap<String, f64>;
 
+/// Inputs whose per-trial uniform is taken from another seed, all others keeping the run's
+/// seed: trial `t` of a run with `Redraw { seed: b, keys: {i} }` is row `t` of the
+/// pick-freeze matrix `A_B^(i)` of a Sobol design (Saltelli 2010), where `A` is the run with
+/// the scenario's seed and `B` the run with seed `b`. Inner-loop streams are unaffected.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Redraw {
+    /// Seed the listed keys are drawn with.
+    pub seed: u64,
+    /// Keys (as in [`Pins`]) drawn with `seed`.
+    pub keys: std::collections::BTreeSet<String>,
+}
+
 /// Uniform source for one trial.
 pub struct Draws<'a> {
     /// Seed of the run.
@@ -28,6 +40,8 @@ pub struct Draws<'a> {
     pub pins: Option<&'a Pins>,
     /// Use this quantile for every input (e.g. 0.5 for a "typical" world).
     pub all_at: Option<f64>,
+    /// Inputs drawn with another seed (Sobol pick-freeze designs).
+    pub redraw: Option<&'a Redraw>,
 }
 
 impl Draws<'_> {
@@ -38,6 +52,11 @@ impl Draws<'_> {
         }
         if let Some(q) = self.all_at {
             return q;
+        }
+        if let Some(r) = self.redraw
+            && r.keys.contains(key)
+        {
+            return key_uniform(r.seed, self.trial, key);
         }
         key_uniform(self.seed, self.trial, key)
     }

@@ -1,8 +1,13 @@
 //! One module per subcommand.
 
+pub mod compare;
+pub mod diff;
 pub mod fit;
 pub mod forecast;
 pub mod overhead;
 pub mod pricing;
 pub mod render;
 pub mod report;
+pub mod sensitivity;
+pub mod solve;
+pub mod sweep;

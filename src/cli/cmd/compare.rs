@@ -1,0 +1,133 @@
+//! `billcast compare`: variants side by side with common random numbers.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use billcast::units::Month;
+use billcast::whatif::{self, RunOptions, Vary, compare::Comparison, render};
+
+use crate::cli::cmd::forecast::EngineArgs;
+use crate::cli::output::{self, Format, Progress};
+
+/// Arguments of `billcast compare`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Every variant runs with the same seed and trials, so trial t of each variant sees the same
+world (common random numbers): the deltas are the effect of what differs, not Monte Carlo
+noise. Deltas and % are against the first variant.
+
+Examples:
+  # three scenario files side by side
+  billcast compare support-bot.toml support-bot-terra.toml support-bot-window.toml
+  # one scenario on three models (bare words are strings)
+  billcast compare scenarios/support-bot.toml \\
+    --vary routes.0.model=openai/gpt-6.1-sol,openai/gpt-6.1-terra,openai/gpt-6-luna
+  # with and without caching, in March
+  billcast compare scenarios/support-bot.toml --vary caching.hit_rate=0,0.8 --month 2027-03
+  # compact history above 150k tokens vs full history, as a PR comment
+  billcast compare scenarios/coding-agent.toml --format markdown --labels summarize,full \\
+    --vary 'workload.context={ policy = \"summarize\", above_tokens = 150000,
+    summary_tokens = 12000 },{ policy = \"full\" }'")]
+pub struct Args {
+    /// Scenario files (two or more), or one scenario with --vary.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Vary a key over values: KEY=V1,V2,… (TOML values; commas inside {…}, […] or quotes do not
+    /// split). Repeat to compare every combination. The first value is the baseline.
+    #[arg(long, value_name = "KEY=V1,V2,…")]
+    pub vary: Vec<String>,
+    /// Names for the variants in order, comma-separated (default: file stems or varied values).
+    #[arg(long, value_name = "A,B,…")]
+    pub labels: Option<String>,
+    /// Month to compare, YYYY-MM (default: the last month forecast).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<Month>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Load the variants the arguments describe, named by `--labels` when given.
+pub fn variants(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
+    let mut vs = load(a)?;
+    if let Some(l) = &a.labels {
+        let labels = whatif::split_values(l);
+        if labels.len() != vs.len() {
+            return Err(whatif::WhatifError::flag(
+                "--labels",
+                format!(
+                    "{} labels for {} variants; give one per variant, in order",
+                    labels.len(),
+                    vs.len()
+                ),
+            )
+            .into());
+        }
+        for (v, l) in vs.iter_mut().zip(labels) {
+            v.label = l;
+        }
+    }
+    Ok(vs)
+}
+
+fn load(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
+    let overrides = a.engine.overrides();
+    if a.vary.is_empty() {
+        let paths: Vec<&std::path::Path> = a.scenarios.iter().map(|p| p.as_path()).collect();
+        return Ok(whatif::load_files(&paths, &overrides)?);
+    }
+    if a.scenarios.len() != 1 {
+        return Err(whatif::WhatifError::flag(
+            "--vary",
+            "varies one scenario; give exactly one SCENARIO with --vary (or several files without it)",
+        )
+        .into());
+    }
+    let varies = a
+        .vary
+        .iter()
+        .map(|v| Vary::parse("--vary", v))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(whatif::load_grid(
+        &a.scenarios[0],
+        &overrides,
+        &varies,
+        "--vary",
+    )?)
+}
+
+/// Render a comparison.
+pub fn render(c: &Comparison, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => render::compare_table(c),
+        Format::Json => render::to_json(c)?,
+        Format::Csv => render::compare_csv(c)?,
+        Format::Markdown => render::compare_markdown(c),
+    })
+}
+
+/// `billcast compare`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let book = a.engine.book()?;
+    let vs = variants(&a)?;
+    let total = vs.iter().map(|v| v.scenario.trials).max().unwrap_or(0) * vs.len() as u64;
+    let progress = Progress::new(total, "simulating variants", a.engine.quiet);
+    let cb = |n: u64| progress.set(n);
+    let opts = RunOptions {
+        mode: a.engine.mode(),
+        progress: Some(&cb),
+    };
+    let c = a
+        .engine
+        .in_pool(|| whatif::compare::compare(vs, &book, a.month, &opts))??;
+    progress.finish();
+    // Charts: the overlay of the variants' distributions (charts::compare, from
+    // `VariantResult::summary.quantiles`) plugs in here behind a `--chart FILE` flag.
+    output::write(a.out.as_deref(), &render(&c, a.format)?)?;
+    Ok(ExitCode::SUCCESS)
+}

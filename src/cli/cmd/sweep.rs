@@ -1,0 +1,112 @@
+//! `billcast sweep`: the bill's percentiles as a function of one input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use billcast::units::Month;
+use billcast::whatif::{self, RunOptions, render, sweep::Sweep};
+
+use crate::cli::cmd::forecast::EngineArgs;
+use crate::cli::output::{self, Format, Progress};
+
+/// Arguments of `billcast sweep`.
+#[derive(clap::Args, Debug)]
+#[command(
+    group(clap::ArgGroup::new("grid").required(true).args(["values", "range"])),
+    after_help = "\
+Each value is one run of the scenario with --set KEY=value; all runs share their draws
+(common random numbers), so the curve moves only because the input does.
+
+Examples:
+  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users \\
+    --range 5000:50000:10
+  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users \\
+    --range 1000:100000:9 --log
+  billcast sweep scenarios/support-bot.toml --param workload.output_tokens.median \\
+    --values 100,150,200,300
+  billcast sweep scenarios/rag-assistant.toml --param caching.hit_rate \\
+    --values 0,0.5,0.9 --format csv -o sweep.csv"
+)]
+pub struct Args {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The key to sweep, as for --set (e.g. traffic.monthly_active_users, routes.0.share).
+    #[arg(long, value_name = "KEY")]
+    pub param: String,
+    /// Values, comma-separated (TOML values: numbers, "8000 to 30000", { dist = … }).
+    #[arg(long, value_name = "V1,V2,…")]
+    pub values: Option<String>,
+    /// Evenly spaced numbers LO:HI:STEPS, ends included (e.g. 1000:10000:10).
+    #[arg(long, value_name = "LO:HI:STEPS")]
+    pub range: Option<String>,
+    /// Space --range geometrically (needs LO > 0): for inputs that span orders of magnitude.
+    #[arg(long, requires = "range")]
+    pub log: bool,
+    /// Month reported, YYYY-MM (default: the last month forecast).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<Month>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Render a sweep.
+pub fn render(s: &Sweep, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => render::sweep_table(s),
+        Format::Json => render::to_json(s)?,
+        Format::Csv => render::sweep_csv(s)?,
+        Format::Markdown => render::sweep_markdown(s),
+    })
+}
+
+/// `billcast sweep`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let book = a.engine.book()?;
+    let overrides = a.engine.overrides();
+    let values = match (&a.values, &a.range) {
+        (Some(v), _) => whatif::split_values(v),
+        (None, Some(r)) => {
+            let nums = whatif::range_values("--range", r, a.log)?;
+            let text = std::fs::read_to_string(&a.scenario)
+                .with_context(|| format!("cannot read scenario {}", a.scenario.display()))?;
+            whatif::sweep::number_values(&text, &overrides, &a.param, &nums)
+        }
+        (None, None) => vec![],
+    };
+    // Trials per run are only known after loading; the scenario's own count is a good guess
+    // and the bar grows if it is wrong.
+    let trials = a
+        .engine
+        .scenario(&a.scenario)
+        .map(|s| s.trials)
+        .unwrap_or(0);
+    let progress = Progress::new(trials * values.len() as u64, "sweeping", a.engine.quiet);
+    let cb = |n: u64| progress.set(n);
+    let opts = RunOptions {
+        mode: a.engine.mode(),
+        progress: Some(&cb),
+    };
+    let s = a.engine.in_pool(|| {
+        whatif::sweep::sweep(
+            &a.scenario,
+            &overrides,
+            &a.param,
+            values,
+            &book,
+            a.month,
+            &opts,
+        )
+    })??;
+    progress.finish();
+    // Charts: the line chart of the percentiles with bands (from `SweepPoint::summary`) plugs
+    // in here behind a `--chart FILE` flag.
+    output::write(a.out.as_deref(), &render(&s, a.format)?)?;
+    Ok(ExitCode::SUCCESS)
+}

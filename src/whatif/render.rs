@@ -1,0 +1,1216 @@
+//! Text renderings of the what-if results: terminal tables, Markdown (PR comments) and CSV.
+//! Table and Markdown share one [`Grid`] builder per table, as the forecast report does, so
+//! both always show the same numbers. JSON is the result types themselves ([`to_json`]).
+
+use serde::Serialize;
+
+use super::compare::Comparison;
+use super::diff::ReportDiff;
+use super::sensitivity::Sensitivity;
+use super::solve::{Direction, Solution, Status};
+use super::sweep::Sweep;
+use super::{Alignment, Delta, Stats, format_value};
+use crate::report::rows::Grid;
+use crate::report::{ReportError, markdown, table};
+use crate::units::{format_count, format_pct, format_usd, format_usd_delta};
+
+/// Pretty JSON with a final newline (deterministic: same result ⇒ same bytes).
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, ReportError> {
+    serde_json::to_string_pretty(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| ReportError::Json(e.to_string()))
+}
+
+fn csv_of<T: Serialize>(rows: &[T]) -> Result<String, ReportError> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    for r in rows {
+        w.serialize(r)
+            .map_err(|e| ReportError::Csv(e.to_string()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ReportError::Csv(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ReportError::Csv(e.to_string()))
+}
+
+/// `+12.3%`, `-4.0%`, `0.0%`; `-` when undefined.
+pub fn format_pct_change(p: Option<f64>) -> String {
+    match p {
+        Some(0.0) => "0.0%".into(),
+        Some(p) if p.is_finite() => format!("{p:+.1}%"),
+        _ => "-".into(),
+    }
+}
+
+/// `+$1,234 (+12.3%)`.
+pub fn format_change(usd: f64, pct: Option<f64>) -> String {
+    if pct.is_none() && usd == 0.0 {
+        return "$0".into();
+    }
+    format!("{} ({})", format_usd_delta(usd), format_pct_change(pct))
+}
+
+/// A probability change in percentage points: `+6.3 pts`.
+pub fn format_points(d: f64) -> String {
+    if d == 0.0 {
+        "0.0 pts".into()
+    } else {
+        format!("{:+.1} pts", d * 100.0)
+    }
+}
+
+fn meta(a: &Alignment) -> String {
+    format!(
+        "{} trials · seed {} · {} mode · the same draws in every run (common random numbers)",
+        format_count(a.trials as f64),
+        a.seed,
+        a.mode
+    )
+}
+
+fn right(n: usize) -> Vec<bool> {
+    (0..n).map(|i| i > 0).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// compare
+
+/// Percentiles of every variant with deltas against the first.
+pub fn compare_grid(c: &Comparison) -> Grid {
+    let budget = c.variants.iter().any(|v| v.budget_usd.is_some());
+    let mut header: Vec<String> = ["Variant", "Mean", "Δ mean", "P50", "P95", "Δ P95", "P99"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if budget {
+        header.push("P(> budget)".into());
+    }
+    let rows = c
+        .variants
+        .iter()
+        .map(|v| {
+            let s = &v.summary;
+            let (dm, dp) = match &v.delta {
+                None => ("baseline".to_string(), "baseline".to_string()),
+                Some(d) => (
+                    format_change(d.mean, d.mean_pct),
+                    format_change(d.p95, d.p95_pct),
+                ),
+            };
+            let mut row = vec![
+                v.label.clone(),
+                format_usd(s.mean),
+                dm,
+                format_usd(s.p50),
+                format_usd(s.p95),
+                dp,
+                format_usd(s.p99),
+            ];
+            if budget {
+                let p = s.prob_over_budget.map_or("-".into(), format_pct);
+                row.push(match v.delta.and_then(|d| d.prob_over_budget) {
+                    Some(d) => format!("{p} ({})", format_points(d)),
+                    None => p,
+                });
+            }
+            row
+        })
+        .collect();
+    let n = header.len();
+    Grid {
+        header,
+        rows,
+        right: right(n),
+    }
+}
+
+/// Mean cost by component, one column per variant (components zero in every variant omitted).
+pub fn compare_components_grid(c: &Comparison) -> Grid {
+    let mut header = vec!["Component (mean)".to_string()];
+    header.extend(c.variants.iter().map(|v| v.label.clone()));
+    let names: Vec<&str> = crate::engine::COMPONENTS.to_vec();
+    let mut rows = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let vals: Vec<f64> = c
+            .variants
+            .iter()
+            .map(|v| v.summary.components.entries()[i].1)
+            .collect();
+        if vals.iter().all(|x| *x == 0.0) {
+            continue;
+        }
+        let mut row = vec![name.replace('_', " ")];
+        row.extend(vals.iter().map(|x| format_usd(*x)));
+        rows.push(row);
+    }
+    let mut total = vec!["total".to_string()];
+    total.extend(
+        c.variants
+            .iter()
+            .map(|v| format_usd(v.summary.components.total())),
+    );
+    rows.push(total);
+    let n = header.len();
+    Grid {
+        header,
+        rows,
+        right: right(n),
+    }
+}
+
+fn compare_sentence(c: &Comparison) -> String {
+    let mut out = String::new();
+    if let Some(best) = c.cheapest_p95() {
+        out.push_str(&format!(
+            "Lowest P95 in {}: {} ({}).",
+            c.month,
+            best.label,
+            format_usd(best.summary.p95)
+        ));
+    }
+    let base = &c.variants[0];
+    if let Some(worst) = c
+        .variants
+        .iter()
+        .skip(1)
+        .filter_map(|v| v.delta.map(|d| (v, d)))
+        .max_by(|a, b| a.1.p95.abs().total_cmp(&b.1.p95.abs()))
+    {
+        let (v, d) = worst;
+        if d.p95 == 0.0 {
+            out.push_str(&format!(
+                " Every variant has the same P95 as {}.",
+                base.label
+            ));
+        } else {
+            out.push_str(&format!(
+                " The largest change against {} is {}: P95 {} ({}).",
+                base.label,
+                v.label,
+                format_usd_delta(d.p95),
+                format_pct_change(d.p95_pct)
+            ));
+        }
+    }
+    out
+}
+
+fn notes_block(notes: &[String], bullet: &str) -> String {
+    let mut out = String::new();
+    for n in notes {
+        out.push_str(&format!("{bullet}{n}\n"));
+    }
+    out
+}
+
+/// Terminal rendering of a comparison.
+pub fn compare_table(c: &Comparison) -> String {
+    let mut out = format!(
+        "billcast compare — {} variants · {}\n{}\n\n",
+        c.variants.len(),
+        c.month,
+        meta(&c.alignment)
+    );
+    out.push_str(&table::grid(&compare_grid(c)));
+    out.push_str(&format!("\n\nWhere the money goes in {}:\n", c.month));
+    out.push_str(&table::grid(&compare_components_grid(c)));
+    out.push_str(&format!("\n\n{}\n", compare_sentence(c)));
+    let mut notes = c.alignment.notes.clone();
+    // A warning every variant shares (e.g. too few trials) is said once, without a label.
+    for v in &c.variants {
+        for w in &v.warnings {
+            let everywhere = c.variants.iter().all(|x| x.warnings.contains(w));
+            let w = if everywhere {
+                w.clone()
+            } else {
+                format!("{}: {w}", v.label)
+            };
+            if !notes.contains(&w) {
+                notes.push(w);
+            }
+        }
+    }
+    if !notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        out.push_str(&notes_block(&notes, "  ! "));
+    }
+    out
+}
+
+/// Markdown rendering of a comparison.
+pub fn compare_markdown(c: &Comparison) -> String {
+    let mut out = String::from("[//]: <> (billcast)\n");
+    out.push_str(&format!(
+        "### billcast compare: {} variants, {}\n\n**{}**\n\n",
+        c.variants.len(),
+        c.month,
+        compare_sentence(c).trim()
+    ));
+    out.push_str(&markdown::grid(&compare_grid(c)));
+    out.push_str(&format!(
+        "\n<details><summary>Where the money goes in {}</summary>\n\n",
+        c.month
+    ));
+    out.push_str(&markdown::grid(&compare_components_grid(c)));
+    out.push_str("\n</details>\n");
+    if !c.alignment.notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes_block(&c.alignment.notes, "- "));
+    }
+    out.push_str(&format!("\n<sub>{}</sub>\n", meta(&c.alignment)));
+    out
+}
+
+#[derive(Serialize)]
+struct CompareRow<'a> {
+    variant: &'a str,
+    month: &'a str,
+    mean: f64,
+    p50: f64,
+    p90: f64,
+    p95: f64,
+    p99: f64,
+    p95_se: f64,
+    prob_over_budget: Option<f64>,
+    delta_mean: f64,
+    delta_mean_pct: Option<f64>,
+    delta_p50: f64,
+    delta_p95: f64,
+    delta_p95_pct: Option<f64>,
+    delta_p99: f64,
+    delta_prob_over_budget: Option<f64>,
+    input: f64,
+    cache_read: f64,
+    cache_write: f64,
+    output: f64,
+    reasoning: f64,
+    tool_fees: f64,
+    retries: f64,
+}
+
+/// One CSV row per variant.
+pub fn compare_csv(c: &Comparison) -> Result<String, ReportError> {
+    let rows: Vec<CompareRow> = c
+        .variants
+        .iter()
+        .map(|v| {
+            let s = &v.summary;
+            let d = v.delta.unwrap_or_else(|| {
+                let st = Stats::from(s);
+                Delta::between(&st, &st)
+            });
+            let k = &s.components;
+            CompareRow {
+                variant: &v.label,
+                month: &c.month,
+                mean: s.mean,
+                p50: s.p50,
+                p90: s.p90,
+                p95: s.p95,
+                p99: s.p99,
+                p95_se: s.p95_se,
+                prob_over_budget: s.prob_over_budget,
+                delta_mean: d.mean,
+                delta_mean_pct: d.mean_pct,
+                delta_p50: d.p50,
+                delta_p95: d.p95,
+                delta_p95_pct: d.p95_pct,
+                delta_p99: d.p99,
+                delta_prob_over_budget: d.prob_over_budget,
+                input: k.input,
+                cache_read: k.cache_read,
+                cache_write: k.cache_write,
+                output: k.output,
+                reasoning: k.reasoning,
+                tool_fees: k.tool_fees,
+                retries: k.retries,
+            }
+        })
+        .collect();
+    csv_of(&rows)
+}
+
+// ---------------------------------------------------------------------------------------
+// sweep
+
+/// The percentiles per swept value.
+pub fn sweep_grid(s: &Sweep) -> Grid {
+    let budget = s.budget_usd.is_some();
+    let mut header: Vec<String> = vec![s.param.clone()];
+    header.extend(
+        ["Mean", "P50", "P90", "P95", "P99"]
+            .iter()
+            .map(|x| x.to_string()),
+    );
+    if budget {
+        header.push("P(> budget)".into());
+    }
+    let rows = s
+        .points
+        .iter()
+        .map(|p| {
+            let m = &p.summary;
+            // Values as given, unless a long float from --range needs shortening.
+            let value = match p.numeric {
+                Some(x) if p.value.len() > 10 => format_value(x),
+                _ => p.value.clone(),
+            };
+            let mut row = vec![
+                value,
+                format_usd(m.mean),
+                format_usd(m.p50),
+                format_usd(m.p90),
+                format_usd(m.p95),
+                format_usd(m.p99),
+            ];
+            if budget {
+                row.push(m.prob_over_budget.map_or("-".into(), format_pct));
+            }
+            row
+        })
+        .collect();
+    let n = header.len();
+    Grid {
+        header,
+        rows,
+        right: right(n),
+    }
+}
+
+fn sweep_sentence(s: &Sweep) -> Option<String> {
+    let b = s.budget_usd?;
+    let fits: Vec<&str> = s
+        .points
+        .iter()
+        .filter(|p| p.summary.p95 <= b)
+        .map(|p| p.value.as_str())
+        .collect();
+    Some(if fits.is_empty() {
+        format!("No value keeps the P95 under the {} budget.", format_usd(b))
+    } else {
+        format!(
+            "P95 within the {} budget at {} = {}.",
+            format_usd(b),
+            s.param,
+            fits.join(", ")
+        )
+    })
+}
+
+/// Terminal rendering of a sweep.
+pub fn sweep_table(s: &Sweep) -> String {
+    let mut out = format!(
+        "billcast sweep — {} · {} over {} values · {}\n{}\n\n",
+        s.scenario,
+        s.param,
+        s.points.len(),
+        s.month,
+        meta(&s.alignment)
+    );
+    out.push_str(&table::grid(&sweep_grid(s)));
+    out.push('\n');
+    if let Some(t) = sweep_sentence(s) {
+        out.push_str(&format!("\n{t}\n"));
+    }
+    if !s.alignment.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        out.push_str(&notes_block(&s.alignment.notes, "  ! "));
+    }
+    out
+}
+
+/// Markdown rendering of a sweep.
+pub fn sweep_markdown(s: &Sweep) -> String {
+    let mut out = String::from("[//]: <> (billcast)\n");
+    out.push_str(&format!(
+        "### billcast sweep: {} in {} ({})\n\n",
+        s.param, s.scenario, s.month
+    ));
+    if let Some(t) = sweep_sentence(s) {
+        out.push_str(&format!("**{t}**\n\n"));
+    }
+    out.push_str(&markdown::grid(&sweep_grid(s)));
+    out.push_str(&format!("\n<sub>{}</sub>\n", meta(&s.alignment)));
+    out
+}
+
+#[derive(Serialize)]
+struct SweepRow<'a> {
+    param: &'a str,
+    value: &'a str,
+    month: &'a str,
+    mean: f64,
+    p5: f64,
+    p25: f64,
+    p50: f64,
+    p75: f64,
+    p90: f64,
+    p95: f64,
+    p99: f64,
+    p95_se: f64,
+    prob_over_budget: Option<f64>,
+}
+
+/// One CSV row per swept value.
+pub fn sweep_csv(s: &Sweep) -> Result<String, ReportError> {
+    let rows: Vec<SweepRow> = s
+        .points
+        .iter()
+        .map(|p| {
+            let m = &p.summary;
+            SweepRow {
+                param: &s.param,
+                value: &p.value,
+                month: &s.month,
+                mean: m.mean,
+                p5: m.p5,
+                p25: m.p25,
+                p50: m.p50,
+                p75: m.p75,
+                p90: m.p90,
+                p95: m.p95,
+                p99: m.p99,
+                p95_se: m.p95_se,
+                prob_over_budget: m.prob_over_budget,
+            }
+        })
+        .collect();
+    csv_of(&rows)
+}
+
+// ---------------------------------------------------------------------------------------
+// solve
+
+/// Decimals that show a solution's bracket: enough to tell its ends apart (`width` = bracket
+/// width), and at least three significant digits of `value`; none for whole-number inputs.
+fn solve_decimals(s: &Solution) -> usize {
+    if s.integer {
+        return 0;
+    }
+    let width = (s.bracket[1] - s.bracket[0]).abs();
+    let by_width = if width > 0.0 {
+        1 - width.log10().floor() as i32
+    } else {
+        0
+    };
+    let by_value = if s.value != 0.0 {
+        2 - s.value.abs().log10().floor() as i32
+    } else {
+        0
+    };
+    by_width.max(by_value).clamp(0, 6) as usize
+}
+
+/// `x` with `decimals` decimals and thousands separators: `12,345.68`.
+fn format_fixed(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    let s = format!("{:.decimals$}", x.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let int = int.parse::<f64>().map_or(int.to_string(), format_count);
+    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+fn quantile_name(q: f64) -> String {
+    format!("P{}", format_value(q * 100.0))
+}
+
+/// The answer in one sentence.
+pub fn solve_sentence(s: &Solution) -> String {
+    let q = quantile_name(s.quantile);
+    let which = match s.direction {
+        Direction::Max => "largest",
+        Direction::Min => "smallest",
+    };
+    let value = format_fixed(s.value, solve_decimals(s));
+    match s.status {
+        Status::Found => format!(
+            "The {which} {} that keeps the {q} of {} under {} is {value}",
+            s.param,
+            s.month,
+            format_usd(s.budget_usd)
+        ),
+        Status::WholeRangeFits => format!(
+            "Every {} {} {value} keeps the {q} of {} under {} (the search stopped there)",
+            s.param,
+            if s.direction == Direction::Max {
+                "up to"
+            } else {
+                "down to"
+            },
+            s.month,
+            format_usd(s.budget_usd)
+        ),
+    }
+}
+
+fn solve_details(s: &Solution) -> Vec<(String, String)> {
+    let q = quantile_name(s.quantile);
+    let d = solve_decimals(s);
+    let mut rows = vec![
+        (
+            "Bracket".to_string(),
+            format!(
+                "[{}, {}] (the boundary for these draws lies inside)",
+                format_fixed(s.bracket[0], d),
+                format_fixed(s.bracket[1], d)
+            ),
+        ),
+        (
+            format!("{q} at the answer"),
+            format_usd(s.quantile_at_value),
+        ),
+    ];
+    match (s.answer_se, s.answer_interval_95, s.slope_usd_per_unit) {
+        (Some(se), Some([lo, hi]), Some(slope)) => {
+            rows.push((
+                "Monte Carlo 95% interval".into(),
+                format!(
+                    "{} to {} (±{} at 1σ: the {q}'s standard error over a slope of {} per unit)",
+                    format_value(lo),
+                    format_value(hi),
+                    format_value(se),
+                    format_usd(slope.abs())
+                ),
+            ));
+        }
+        _ => rows.push((
+            "Monte Carlo interval".into(),
+            "not available (no local slope)".into(),
+        )),
+    }
+    rows
+}
+
+/// Every evaluation of the search.
+pub fn solve_grid(s: &Solution) -> Grid {
+    let q = quantile_name(s.quantile);
+    let d = solve_decimals(s);
+    let rows = s
+        .evaluations
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            vec![
+                (i + 1).to_string(),
+                format_fixed(e.value, d),
+                format_usd(e.quantile_usd),
+                format_usd(e.quantile_se),
+                if e.fits { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    Grid {
+        header: vec![
+            "#".into(),
+            s.param.clone(),
+            q,
+            "± (1σ)".into(),
+            "Under budget".into(),
+        ],
+        rows,
+        right: vec![true, true, true, true, false],
+    }
+}
+
+/// Terminal rendering of a solution.
+pub fn solve_table(s: &Solution) -> String {
+    let mut out = format!(
+        "billcast solve — {} · {} of {} ≤ {}\n{} · {} engine runs\n\n",
+        s.scenario,
+        quantile_name(s.quantile),
+        s.month,
+        format_usd(s.budget_usd),
+        meta(&s.alignment),
+        s.engine_runs
+    );
+    out.push_str(&format!("{}.\n\n", solve_sentence(s)));
+    for (k, v) in solve_details(s) {
+        out.push_str(&format!("  {k}: {v}\n"));
+    }
+    out.push_str("\nEvaluations:\n");
+    out.push_str(&table::grid(&solve_grid(s)));
+    out.push('\n');
+    if !s.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        out.push_str(&notes_block(&s.notes, "  ! "));
+    }
+    out
+}
+
+/// Markdown rendering of a solution.
+pub fn solve_markdown(s: &Solution) -> String {
+    let mut out = String::from("[//]: <> (billcast)\n");
+    out.push_str(&format!(
+        "### billcast solve: {}\n\n**{}.**\n\n",
+        s.scenario,
+        solve_sentence(s)
+    ));
+    for (k, v) in solve_details(s) {
+        out.push_str(&format!("- {k}: {v}\n"));
+    }
+    out.push_str("\n<details><summary>Evaluations</summary>\n\n");
+    out.push_str(&markdown::grid(&solve_grid(s)));
+    out.push_str("\n</details>\n");
+    out.push_str(&format!("\n<sub>{}</sub>\n", meta(&s.alignment)));
+    out
+}
+
+#[derive(Serialize)]
+struct SolveRow<'a> {
+    param: &'a str,
+    value: f64,
+    quantile: f64,
+    quantile_usd: f64,
+    quantile_se: f64,
+    fits: bool,
+}
+
+/// One CSV row per evaluation.
+pub fn solve_csv(s: &Solution) -> Result<String, ReportError> {
+    let rows: Vec<SolveRow> = s
+        .evaluations
+        .iter()
+        .map(|e| SolveRow {
+            param: &s.param,
+            value: e.value,
+            quantile: s.quantile,
+            quantile_usd: e.quantile_usd,
+            quantile_se: e.quantile_se,
+            fits: e.fits,
+        })
+        .collect();
+    csv_of(&rows)
+}
+
+// ---------------------------------------------------------------------------------------
+// sensitivity
+
+/// Tornado bars, largest P95 swing first.
+pub fn tornado_grid(s: &Sensitivity) -> Grid {
+    let rows = s
+        .tornado
+        .iter()
+        .map(|t| {
+            vec![
+                t.label.clone(),
+                t.value_p10.map_or("-".into(), format_value),
+                t.value_p90.map_or("-".into(), format_value),
+                format_usd(t.p95_at_p10),
+                format_usd(t.p95_at_p90),
+                format_usd(t.swing_p95),
+                format_usd(t.swing_mean),
+            ]
+        })
+        .collect();
+    Grid {
+        header: [
+            "Input",
+            "At P10",
+            "At P90",
+            "P95 (input at P10)",
+            "P95 (input at P90)",
+            "Swing P95",
+            "Swing mean",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect(),
+        rows,
+        right: right(7),
+    }
+}
+
+fn index(x: f64, ci: [f64; 2]) -> String {
+    format!("{x:.2} [{:.2}, {:.2}]", ci[0], ci[1])
+}
+
+/// Sobol indices, largest first-order index first.
+pub fn sobol_grid(s: &Sensitivity) -> Grid {
+    let mut rows: Vec<Vec<String>> = s
+        .sobol
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                (i + 1).to_string(),
+                r.label.clone(),
+                index(r.first_order, r.first_order_ci),
+                index(r.total, r.total_ci),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        String::new(),
+        "interactions + per-session noise (1 − Σ S_i)".into(),
+        format!("{:.2}", s.unexplained),
+        String::new(),
+    ]);
+    Grid {
+        header: vec![
+            "Rank".into(),
+            "Input".into(),
+            "First order S_i [95%]".into(),
+            "Total S_Ti [95%]".into(),
+        ],
+        rows,
+        right: vec![true, false, true, true],
+    }
+}
+
+fn sensitivity_sentence(s: &Sensitivity) -> String {
+    match (s.sobol.first(), s.tornado.first()) {
+        (Some(a), Some(t)) if a.key == t.key => format!(
+            "{} drives the bill of {} most: it explains {:.0}% of its variance on its own and moves the P95 by {} between its P10 and P90",
+            a.label,
+            s.month,
+            a.first_order * 100.0,
+            format_usd(t.swing_p95)
+        ),
+        (Some(a), Some(t)) => format!(
+            "{} explains the largest share of the variance of the bill of {} ({:.0}%); {} has the widest P10–P90 swing of the P95 ({})",
+            a.label,
+            s.month,
+            a.first_order * 100.0,
+            t.label,
+            format_usd(t.swing_p95)
+        ),
+        _ => "no uncertain inputs".into(),
+    }
+}
+
+fn sensitivity_meta(s: &Sensitivity) -> String {
+    format!(
+        "{} inputs · {} engine runs ({} tornado runs × {} trials + {} Sobol runs × {} trials = {} trials) · seed {} · {} mode",
+        s.plan.inputs,
+        s.plan.engine_runs,
+        2 * s.plan.inputs + 1,
+        format_count(s.tornado_trials as f64),
+        s.plan.inputs + 2,
+        format_count(s.sobol_trials as f64),
+        format_count(s.plan.trials as f64),
+        s.seed,
+        s.mode
+    )
+}
+
+/// Terminal rendering of a sensitivity analysis.
+pub fn sensitivity_table(s: &Sensitivity) -> String {
+    let mut out = format!(
+        "billcast sensitivity — {} · {}\n{}\n\n{}.\n\n",
+        s.scenario,
+        s.month,
+        sensitivity_meta(s),
+        sensitivity_sentence(s)
+    );
+    out.push_str(&format!(
+        "Tornado: each input at its P10 and P90, every other input at its median (median world: mean {}, P95 {}):\n",
+        format_usd(s.median_world_mean),
+        format_usd(s.median_world_p95)
+    ));
+    out.push_str(&table::grid(&tornado_grid(s)));
+    out.push_str(&format!(
+        "\n\nSobol indices of the monthly bill (mean {}, sd {}; {} bootstrap resamples):\n",
+        format_usd(s.bill_mean),
+        format_usd(s.bill_sd),
+        s.bootstrap
+    ));
+    out.push_str(&table::grid(&sobol_grid(s)));
+    out.push('\n');
+    if !s.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        out.push_str(&notes_block(&s.notes, "  ! "));
+    }
+    out
+}
+
+/// Markdown rendering of a sensitivity analysis.
+pub fn sensitivity_markdown(s: &Sensitivity) -> String {
+    let mut out = String::from("[//]: <> (billcast)\n");
+    out.push_str(&format!(
+        "### billcast sensitivity: {} ({})\n\n**{}.**\n\n",
+        s.scenario,
+        s.month,
+        sensitivity_sentence(s)
+    ));
+    out.push_str("#### Sobol indices of the monthly bill\n\n");
+    out.push_str(&markdown::grid(&sobol_grid(s)));
+    out.push_str("\n#### Tornado (each input at P10 / P90, others at their median)\n\n");
+    out.push_str(&markdown::grid(&tornado_grid(s)));
+    if !s.notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes_block(&s.notes, "- "));
+    }
+    out.push_str(&format!("\n<sub>{}</sub>\n", sensitivity_meta(s)));
+    out
+}
+
+#[derive(Serialize)]
+struct SensitivityRow<'a> {
+    key: &'a str,
+    label: &'a str,
+    first_order: f64,
+    first_order_lo: f64,
+    first_order_hi: f64,
+    total: f64,
+    total_lo: f64,
+    total_hi: f64,
+    value_p10: Option<f64>,
+    value_p90: Option<f64>,
+    mean_at_p10: Option<f64>,
+    mean_at_p90: Option<f64>,
+    p95_at_p10: Option<f64>,
+    p95_at_p90: Option<f64>,
+    swing_p95: Option<f64>,
+}
+
+/// One CSV row per input (Sobol order), with its tornado bar.
+pub fn sensitivity_csv(s: &Sensitivity) -> Result<String, ReportError> {
+    let rows: Vec<SensitivityRow> = s
+        .sobol
+        .iter()
+        .map(|r| {
+            let t = s.tornado.iter().find(|t| t.key == r.key);
+            SensitivityRow {
+                key: &r.key,
+                label: &r.label,
+                first_order: r.first_order,
+                first_order_lo: r.first_order_ci[0],
+                first_order_hi: r.first_order_ci[1],
+                total: r.total,
+                total_lo: r.total_ci[0],
+                total_hi: r.total_ci[1],
+                value_p10: t.and_then(|t| t.value_p10),
+                value_p90: t.and_then(|t| t.value_p90),
+                mean_at_p10: t.map(|t| t.mean_at_p10),
+                mean_at_p90: t.map(|t| t.mean_at_p90),
+                p95_at_p10: t.map(|t| t.p95_at_p10),
+                p95_at_p90: t.map(|t| t.p95_at_p90),
+                swing_p95: t.map(|t| t.swing_p95),
+            }
+        })
+        .collect();
+    csv_of(&rows)
+}
+
+// ---------------------------------------------------------------------------------------
+// diff
+
+/// Base, head and change of each statistic in the diffed month.
+pub fn diff_grid(d: &ReportDiff) -> Grid {
+    let (b, h, x) = (&d.base_stats, &d.head_stats, &d.delta);
+    let mut rows = vec![
+        vec![
+            "Mean".into(),
+            format_usd(b.mean),
+            format_usd(h.mean),
+            format_change(x.mean, x.mean_pct),
+        ],
+        vec![
+            "P50".into(),
+            format_usd(b.p50),
+            format_usd(h.p50),
+            format_change(x.p50, x.p50_pct),
+        ],
+        vec![
+            "P90".into(),
+            format_usd(b.p90),
+            format_usd(h.p90),
+            format_change(x.p90, x.p90_pct),
+        ],
+        vec![
+            "P95".into(),
+            format_usd(b.p95),
+            format_usd(h.p95),
+            format_change(x.p95, x.p95_pct),
+        ],
+        vec![
+            "P99".into(),
+            format_usd(b.p99),
+            format_usd(h.p99),
+            format_change(x.p99, x.p99_pct),
+        ],
+    ];
+    if b.prob_over_budget.is_some() || h.prob_over_budget.is_some() {
+        rows.push(vec![
+            "P(> budget)".into(),
+            b.prob_over_budget.map_or("-".into(), format_pct),
+            h.prob_over_budget.map_or("-".into(), format_pct),
+            x.prob_over_budget.map_or("-".into(), format_points),
+        ]);
+    }
+    Grid {
+        header: vec![
+            d.month.clone(),
+            "Base".into(),
+            "Head".into(),
+            "Change".into(),
+        ],
+        rows,
+        right: right(4),
+    }
+}
+
+/// Changes per month.
+pub fn diff_months_grid(d: &ReportDiff) -> Grid {
+    let budget = d.base.budget_usd.is_some() || d.head.budget_usd.is_some();
+    let mut header: Vec<String> = ["Month", "Δ mean", "Δ P50", "P95 head", "Δ P95"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if budget {
+        header.push("Δ P(> budget)".into());
+    }
+    let rows = d
+        .months
+        .iter()
+        .map(|m| {
+            let mut row = vec![m.month.clone()];
+            match (&m.delta, &m.head) {
+                (Some(x), Some(h)) => {
+                    row.push(format_change(x.mean, x.mean_pct));
+                    row.push(format_change(x.p50, x.p50_pct));
+                    row.push(format_usd(h.p95));
+                    row.push(format_change(x.p95, x.p95_pct));
+                    if budget {
+                        row.push(x.prob_over_budget.map_or("-".into(), format_points));
+                    }
+                }
+                _ => {
+                    let which = if m.head.is_none() {
+                        "only in base"
+                    } else {
+                        "only in head"
+                    };
+                    row.push(which.into());
+                    row.extend(std::iter::repeat_n(String::new(), header.len() - 2));
+                }
+            }
+            row
+        })
+        .collect();
+    let n = header.len();
+    Grid {
+        header,
+        rows,
+        right: right(n),
+    }
+}
+
+fn gate_lines(d: &ReportDiff) -> Vec<String> {
+    d.gate
+        .iter()
+        .map(|g| format!("{} {}", if g.holds { "FAIL" } else { "pass" }, g.explain()))
+        .collect()
+}
+
+/// Terminal rendering of a diff (infracost-like: legend, signed deltas, one closing line).
+pub fn diff_table(d: &ReportDiff) -> String {
+    let mut out = format!(
+        "billcast diff — {} → {} ({})\n\n{}.\n\n",
+        d.base.label, d.head.label, d.head.scenario, d.headline
+    );
+    out.push_str(&table::grid(&diff_grid(d)));
+    if d.months.len() > 1 {
+        out.push_str("\n\nBy month:\n");
+        out.push_str(&table::grid(&diff_months_grid(d)));
+    }
+    out.push_str("\n\n");
+    if d.assumptions.is_empty() {
+        out.push_str("Inputs: no changes.\n");
+    } else {
+        out.push_str(&format!(
+            "Inputs changed ({}). Key: + added, - removed, ~ changed\n",
+            d.assumptions.len()
+        ));
+        for a in &d.assumptions {
+            out.push_str(&format!("  {}\n", a.line()));
+        }
+    }
+    if !d.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        out.push_str(&notes_block(&d.notes, "  ! "));
+    }
+    if !d.gate.is_empty() {
+        out.push_str(&format!(
+            "\nCost gate: {}\n",
+            if d.gate_failed() { "FAILED" } else { "passed" }
+        ));
+        for l in gate_lines(d) {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
+    out
+}
+
+/// Markdown PR comment: a hidden tag, a headline with direction and %, the table, the gate,
+/// then per-month changes and the assumption diff folded in `<details>`.
+pub fn diff_markdown(d: &ReportDiff) -> String {
+    let mut out = String::from("[//]: <> (billcast)\n");
+    let arrow = match d.direction.as_str() {
+        "up" => "↑",
+        "down" => "↓",
+        _ => "→",
+    };
+    out.push_str(&format!(
+        "### billcast: {} monthly bill {arrow} {}\n\n**{}.**\n\n",
+        d.head.scenario,
+        d.delta.p95_pct.map_or("at P95".to_string(), |p| format!(
+            "{} at P95",
+            format_pct_change(Some(p))
+        )),
+        d.headline
+    ));
+    out.push_str(&markdown::grid(&diff_grid(d)));
+    if !d.gate.is_empty() {
+        out.push('\n');
+        if d.gate_failed() {
+            out.push_str("**Cost gate failed:**\n\n");
+        } else {
+            out.push_str("Cost gate passed:\n\n");
+        }
+        for g in &d.gate {
+            out.push_str(&format!(
+                "- {} `{}`{}\n",
+                if g.holds { "❌" } else { "✅" },
+                g.condition,
+                if g.values.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        g.values
+                            .iter()
+                            .map(|(k, v)| format!("{k} = {}", format_value(*v)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ));
+        }
+    }
+    if d.months.len() > 1 {
+        out.push_str("\n<details><summary>By month</summary>\n\n");
+        out.push_str(&markdown::grid(&diff_months_grid(d)));
+        out.push_str("\n</details>\n");
+    }
+    out.push_str(&format!(
+        "\n<details><summary>Inputs changed ({})</summary>\n\n",
+        d.assumptions.len()
+    ));
+    if d.assumptions.is_empty() {
+        out.push_str("No input changed.\n");
+    } else {
+        out.push_str("Key: `+` added, `-` removed, `~` changed\n\n```diff\n");
+        for a in &d.assumptions {
+            out.push_str(&a.line());
+            out.push('\n');
+        }
+        out.push_str("```\n");
+    }
+    out.push_str("</details>\n");
+    if !d.notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes_block(&d.notes, "- ⚠️ "));
+    }
+    out.push_str(&format!(
+        "\n<sub>base: {} (seed {}, {} trials, {} mode) · head: {} (seed {}, {} trials, {} mode) · billcast {}</sub>\n",
+        d.base.label,
+        d.base.seed,
+        format_count(d.base.trials as f64),
+        d.base.mode,
+        d.head.label,
+        d.head.seed,
+        format_count(d.head.trials as f64),
+        d.head.mode,
+        d.billcast_version
+    ));
+    out
+}
+
+#[derive(Serialize)]
+struct DiffRow<'a> {
+    month: &'a str,
+    base_mean: Option<f64>,
+    head_mean: Option<f64>,
+    delta_mean: Option<f64>,
+    delta_mean_pct: Option<f64>,
+    base_p50: Option<f64>,
+    head_p50: Option<f64>,
+    delta_p50: Option<f64>,
+    base_p95: Option<f64>,
+    head_p95: Option<f64>,
+    delta_p95: Option<f64>,
+    delta_p95_pct: Option<f64>,
+    base_p99: Option<f64>,
+    head_p99: Option<f64>,
+    delta_p99: Option<f64>,
+    base_prob_over_budget: Option<f64>,
+    head_prob_over_budget: Option<f64>,
+    delta_prob_over_budget: Option<f64>,
+}
+
+/// One CSV row per month.
+pub fn diff_csv(d: &ReportDiff) -> Result<String, ReportError> {
+    let rows: Vec<DiffRow> = d
+        .months
+        .iter()
+        .map(|m| {
+            let (b, h, x) = (m.base.as_ref(), m.head.as_ref(), m.delta.as_ref());
+            DiffRow {
+                month: &m.month,
+                base_mean: b.map(|s| s.mean),
+                head_mean: h.map(|s| s.mean),
+                delta_mean: x.map(|s| s.mean),
+                delta_mean_pct: x.and_then(|s| s.mean_pct),
+                base_p50: b.map(|s| s.p50),
+                head_p50: h.map(|s| s.p50),
+                delta_p50: x.map(|s| s.p50),
+                base_p95: b.map(|s| s.p95),
+                head_p95: h.map(|s| s.p95),
+                delta_p95: x.map(|s| s.p95),
+                delta_p95_pct: x.and_then(|s| s.p95_pct),
+                base_p99: b.map(|s| s.p99),
+                head_p99: h.map(|s| s.p99),
+                delta_p99: x.map(|s| s.p99),
+                base_prob_over_budget: b.and_then(|s| s.prob_over_budget),
+                head_prob_over_budget: h.and_then(|s| s.prob_over_budget),
+                delta_prob_over_budget: x.and_then(|s| s.prob_over_budget),
+            }
+        })
+        .collect();
+    csv_of(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_format_with_sign_and_percent() {
+        assert_eq!(format_change(1234.0, Some(12.34)), "+$1,234 (+12.3%)");
+        assert_eq!(format_change(-56.0, Some(-4.0)), "-$56 (-4.0%)");
+        assert_eq!(format_change(0.0, Some(0.0)), "$0 (0.0%)");
+        assert_eq!(format_change(0.0, None), "$0");
+        assert_eq!(format_change(10.0, None), "+$10 (-)");
+        assert_eq!(format_points(0.063), "+6.3 pts");
+        assert_eq!(format_pct_change(None), "-");
+        assert_eq!(format_fixed(12345.678, 2), "12,345.68");
+        assert_eq!(format_fixed(-0.4, 0), "0");
+        assert_eq!(format_fixed(-1.26, 1), "-1.3");
+        assert_eq!(format_fixed(205.0, 0), "205");
+    }
+}
