@@ -630,8 +630,14 @@ fn diff_markdown_is_a_pr_comment() {
     // The comment speaks of the head report's headline month (its highest P95).
     let head_report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&head).unwrap()).unwrap();
-    let month = head_report["headline"]["month"].as_str().unwrap().to_string();
-    assert!(md.contains(&format!("| {month} | Base | Head | Change |")), "{md}");
+    let month = head_report["headline"]["month"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        md.contains(&format!("| {month} | Base | Head | Change |")),
+        "{md}"
+    );
     assert!(md.contains("**Cost gate failed:**"), "{md}");
     assert!(
         md.contains(
