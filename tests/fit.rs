@@ -103,7 +103,8 @@ fn forecast_from_a_fitted_workload_reproduces_the_data_bill() {
     // = $55.90 + $40.89 = $96.79 for 19,366 requests. Forecasting 19,366 requests a month
     // from the fitted workload must give that mean. Tolerance 1%: rounding draws up to whole
     // tokens adds ≈ +0.24% (half a token on a 211-token mean output), and the Monte Carlo
-    // error of 40 trials with bootstrap replicates is ≈ 0.15% (3 SE ≈ 0.45%).
+    // error of 40 trials with bootstrap replicates is ≈ 0.15% (3 SE ≈ 0.45%). The pilot-to-
+    // production shift is set neutral: this checks the fit, not the calibrated default.
     let dir = tempfile::tempdir().unwrap();
     let w = fit_file(
         &format!("{REAL}/azure-llm-2023/AzureLLMInferenceTrace_conv.csv"),
@@ -112,7 +113,7 @@ fn forecast_from_a_fitted_workload_reproduces_the_data_bill() {
     );
     let wpath = dir.path().join("conv.toml");
     std::fs::write(&wpath, w.to_toml(&[], &toml::Table::new())).unwrap();
-    let scen = "schema_version = 1\nname = \"conv\"\nstart_month = \"2027-01\"\n[simulation]\ntrials = 40\nmode = \"exact\"\n[traffic]\nrequests_per_month = 19366\n[workload]\nfrom = \"conv.toml\"\n[[routes]]\nmodel = \"test/ref\"\n";
+    let scen = "schema_version = 1\nname = \"conv\"\nstart_month = \"2027-01\"\n[simulation]\ntrials = 40\nmode = \"exact\"\n[traffic]\nrequests_per_month = 19366\n[workload]\nfrom = \"conv.toml\"\n[shift]\nsize = 1\ncount = 1\n[[routes]]\nmodel = \"test/ref\"\n";
     let spath = dir.path().join("s.toml");
     std::fs::write(&spath, scen).unwrap();
     let s = Scenario::load(&spath, &[]).expect("scenario with a fitted workload");

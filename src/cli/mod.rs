@@ -38,6 +38,10 @@ enum Command {
     Forecast(cmd::forecast::Args),
     /// Fit workload distributions from transcripts or usage logs; write a workload file.
     Fit(cmd::fit::Args),
+    /// Fit on the first part of a real log, forecast the rest, and score the forecast.
+    Backtest(cmd::backtest::Args),
+    /// Score past forecasts against actual monthly bills: bias and band coverage.
+    Calibrate(cmd::calibrate::Args),
     /// Compare single, degraded, failover and active-active: monthly TCO, availability,
     /// the multiplier over the naive "2× budget", and the break-even downtime cost.
     Overhead(cmd::overhead::Args),
@@ -114,6 +118,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Forecast(a) => cmd::forecast::run(a),
         Command::Fit(a) => cmd::fit::run(a),
+        Command::Backtest(a) => cmd::backtest::run(a),
+        Command::Calibrate(a) => cmd::calibrate::run(a),
         Command::Overhead(a) => cmd::overhead::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Render(a) => cmd::render::run(a),

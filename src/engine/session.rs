@@ -27,10 +27,12 @@ pub const WINDOW_MAX: usize = 64;
 pub struct RouteSim {
     /// Cumulative share, for route choice.
     pub cum_share: f64,
-    /// Size multiplier: tokenizer ratio × pilot-to-production size shift.
+    /// Input-size multiplier: tokenizer ratio × pilot-to-production input shift.
     pub size_mult: f64,
-    /// Output multiplier: size multiplier × route output scale.
+    /// Output multiplier: tokenizer ratio × output shift × route output scale.
     pub out_mult: f64,
+    /// Reasoning multiplier: tokenizer ratio × output shift.
+    pub reasoning_mult: f64,
     /// Output cap, model tokens.
     pub cap: f64,
     /// Long-context thresholds (model tokens), ascending, with inclusiveness.
@@ -243,9 +245,9 @@ impl SessionSim {
                 None => ceil_pos(self.output.sample(rng) * route.out_mult).min(route.cap),
             };
             let reasoning = if let Sampler::Const(c) = self.reasoning {
-                c * route.size_mult
+                c * route.reasoning_mult
             } else {
-                ceil_pos(self.reasoning.sample(rng) * route.size_mult)
+                ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
             };
             // One draw decides both the failure and the cache hit of this attempt.
             let (u_fail, u_hit) = rng.uniform_pair();

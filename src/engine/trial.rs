@@ -185,7 +185,10 @@ pub fn session_sim(
         &format!("{prefix}.system_prompt_tokens"),
         Domain::NonNegative,
     )?;
-    let size = d.draw(&s.shift.size, "shift.size", Domain::NonNegative)?;
+    // Inputs and outputs shift independently: a pilot can have longer answers and shorter
+    // prompts than production (the Azure conversation trace's first 500 requests do).
+    let size_in = d.draw(&s.shift.size, "shift.size.input", Domain::NonNegative)?;
+    let size_out = d.draw(&s.shift.size, "shift.size.output", Domain::NonNegative)?;
     let count_mult = d.draw(&s.shift.count, "shift.count", Domain::NonNegative)?;
     let hit = d
         .draw(&s.caching.hit_rate, "caching.hit_rate", Domain::Probability)?
@@ -204,7 +207,7 @@ pub fn session_sim(
     let mut cum_share = 0.0;
     for r in &p.routes {
         cum_share += r.share;
-        let size_mult = r.tokenizer_ratio * size;
+        let size_mult = r.tokenizer_ratio * size_in;
         let cap = w
             .max_output_tokens
             .unwrap_or(f64::INFINITY)
@@ -212,7 +215,8 @@ pub fn session_sim(
         routes.push(RouteSim {
             cum_share,
             size_mult,
-            out_mult: size_mult * r.output_scale,
+            out_mult: r.tokenizer_ratio * size_out * r.output_scale,
+            reasoning_mult: r.tokenizer_ratio * size_out,
             cap,
             thresholds: r.thresholds.clone(),
             min_prefix: r.min_cache_prefix,

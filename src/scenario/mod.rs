@@ -18,7 +18,7 @@ use toml::Spanned;
 use crate::dist::{Domain, Uncertain};
 use crate::toml_util::{self, OverrideError, TomlProblem};
 use crate::units::Month;
-use file::{FailureSection, ScenarioFile, U, WorkloadSection};
+use file::{FailureSection, ScenarioFile, ShiftSection, U, WorkloadSection};
 
 /// Everything that can be wrong with a scenario.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -220,6 +220,28 @@ pub struct Shift {
     pub count: Uncertain,
     /// On volume.
     pub volume: Uncertain,
+}
+
+/// σ of ln(multiplier) of the default pilot-to-production shift on the sizes and counts of a
+/// fitted workload (`[workload] from`): the smallest σ whose nominal 90% bands cover 90% of real
+/// outcomes over rolling splits of the shared Azure and tau2 traces
+/// (`billcast backtest --calibrate-shift`, README "Calibration").
+pub const FITTED_SHIFT_SIGMA: f64 = 0.2;
+
+/// The default shift of a fitted workload's sizes and counts: lognormal(median 1,
+/// σ [`FITTED_SHIFT_SIGMA`]), drawn once per trial.
+pub fn default_fitted_shift() -> Uncertain {
+    Uncertain::Dist(Box::new(crate::dist::spec::DistSpec {
+        family: "lognormal".into(),
+        params: BTreeMap::from([
+            ("median".to_string(), Uncertain::Fixed(1.0)),
+            ("sigma".to_string(), Uncertain::Fixed(FITTED_SHIFT_SIGMA)),
+        ]),
+        values: None,
+        offset: 0.0,
+        min: None,
+        max: None,
+    }))
 }
 
 /// Where an input came from.
@@ -1089,26 +1111,35 @@ impl Scenario {
             None => None,
         };
 
-        // [shift]
-        let shift = match &raw.shift {
-            None => Shift {
-                size: Uncertain::Fixed(1.0),
-                count: Uncertain::Fixed(1.0),
-                volume: Uncertain::Fixed(1.0),
-            },
-            Some(s) => {
-                let get = |u: &Option<U>, k: &str| -> Result<Uncertain, ScenarioError> {
-                    match u {
-                        Some(u) => ctx.check(u, k, Domain::NonNegative),
-                        None => Ok(Uncertain::Fixed(1.0)),
-                    }
-                };
-                Shift {
-                    size: get(&s.size, "shift.size")?,
-                    count: get(&s.count, "shift.count")?,
-                    volume: get(&s.volume, "shift.volume")?,
+        // [shift]: neutral unless the workload was fitted from a sample, where the calibrated
+        // default applies (a pilot is not production; see `backtest::calibrate`).
+        let fitted_workload = raw.workload.from.is_some();
+        let shift_default = |k: &str| -> Uncertain {
+            if fitted_workload && k != "shift.volume" {
+                default_fitted_shift()
+            } else {
+                Uncertain::Fixed(1.0)
+            }
+        };
+        let shift_section = raw.shift.clone().unwrap_or(ShiftSection {
+            size: None,
+            count: None,
+            volume: None,
+        });
+        let mut shift_defaulted: Vec<&str> = Vec::new();
+        let mut shift_get = |u: &Option<U>, k: &'static str| -> Result<Uncertain, ScenarioError> {
+            match u {
+                Some(u) => ctx.check(u, k, Domain::NonNegative),
+                None => {
+                    shift_defaulted.push(k);
+                    Ok(shift_default(k))
                 }
             }
+        };
+        let shift = Shift {
+            size: shift_get(&shift_section.size, "shift.size")?,
+            count: shift_get(&shift_section.count, "shift.count")?,
+            volume: shift_get(&shift_section.volume, "shift.volume")?,
         };
         for (k, u) in [
             ("shift.size", &shift.size),
@@ -1116,12 +1147,13 @@ impl Scenario {
             ("shift.volume", &shift.volume),
         ] {
             if !(u.as_fixed() == Some(1.0)) {
+                let defaulted = shift_defaulted.contains(&k);
                 assumptions.push(Assumption {
                     key: k.into(),
                     value: u.to_string(),
-                    origin: origin_of(k, true),
+                    origin: origin_of(k, !defaulted),
                     level: "trial",
-                    non_neutral_default: false,
+                    non_neutral_default: defaulted,
                 });
             }
         }

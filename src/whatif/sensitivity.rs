@@ -227,8 +227,15 @@ pub fn uncertain_inputs(s: &Scenario) -> Vec<Input> {
     }
     push_drawn(
         &mut out,
-        "shift.size",
-        "pilot-to-production token size shift",
+        "shift.size.input",
+        "pilot-to-production input size shift",
+        &s.shift.size,
+        Domain::NonNegative,
+    );
+    push_drawn(
+        &mut out,
+        "shift.size.output",
+        "pilot-to-production output size shift",
         &s.shift.size,
         Domain::NonNegative,
     );

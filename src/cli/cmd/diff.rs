@@ -1,10 +1,8 @@
 //! `billcast diff`: compare two saved forecasts; `--fail-if` makes it a CI cost gate.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use billcast::report::Report;
 use billcast::units::Month;
 use billcast::whatif::{
     diff::ReportDiff,
@@ -60,12 +58,6 @@ pub struct Args {
     pub out: Option<PathBuf>,
 }
 
-fn load(path: &Path) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read report {}", path.display()))?;
-    Ok(Report::from_json(&path.display().to_string(), &text)?)
-}
-
 fn usage(e: GateError) -> anyhow::Error {
     anyhow::Error::new(UsageError(anyhow::Error::new(e)))
 }
@@ -89,8 +81,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|t| Condition::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
-    let base = load(&a.base)?;
-    let head = load(&a.head)?;
+    let base = super::render::load(&a.base)?;
+    let head = super::render::load(&a.head)?;
     let mut d = billcast::whatif::diff::diff(
         &base,
         &a.base.display().to_string(),

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod backtest;
+pub mod calibrate;
 pub mod compare;
 pub mod diff;
 pub mod fit;

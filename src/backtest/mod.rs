@@ -1,0 +1,695 @@
+//! Backtests: fit on the first part of a real log, forecast the rest, and score whether the
+//! forecast band contains what really happened.
+//!
+//! A split orders the log's sessions by their first call, fits the workload on a leading window
+//! with [`crate::fit`], and forecasts the following window with the engine (exact mode): its
+//! volume is either the window's real session count (`known`) or extrapolated from the fit
+//! window's arrival rate (`arrival-rate`, with the calibrated volume shift). Each quantity —
+//! input tokens, output tokens, calls, tool calls, failed attempts and dollars at a chosen
+//! price — is then scored: the real total, the forecast P5/P50/P95, whether the P5–P95 band
+//! covers it, the median's error, the error of the naive estimate (fit-window mean per session
+//! × the volume the forecast was given), and the continuous ranked probability score (CRPS,
+//! Gneiting & Raftery 2007), reported relative to the real value.
+//!
+//! The sample-to-production shift (`[shift]` in a scenario) is what makes such bands honest:
+//! a pilot is not production. [`calibrate`] chooses its default by backtesting the real traces
+//! in `shared/data/real/`.
+
+pub mod calibrate;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::{self, SimOptions};
+use crate::fit::observe::observe;
+use crate::fit::workload::{WorkloadFitOptions, fit_workload};
+use crate::ingest::{CallRecord, Session, Status};
+use crate::pricing::PriceBook;
+use crate::scenario::{Mode, Scenario};
+
+/// Why a backtest could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BacktestError {
+    /// The log is too short for the windows asked for.
+    #[error("{0}")]
+    TooShort(String),
+    /// A time-based split needs timestamps.
+    #[error(
+        "the log has no timestamps; use --fit-first N instead of --fit-until, or map a time column with --map time=COLUMN"
+    )]
+    NoTimestamps,
+    /// The fit failed.
+    #[error("fitting the first {sessions} sessions failed: {message}")]
+    Fit {
+        /// Sessions in the fit window.
+        sessions: usize,
+        /// Why.
+        message: String,
+    },
+    /// The forecast failed.
+    #[error("forecasting split {split} failed: {message}")]
+    Forecast {
+        /// Split index.
+        split: usize,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Where the fit window ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FitWindow {
+    /// The sessions holding the first `n` calls.
+    FirstCalls(usize),
+    /// Sessions that start before this unix time (seconds).
+    Until(f64),
+}
+
+/// How the forecast learns the test window's volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VolumeRule {
+    /// The real number of sessions in the test window.
+    Known,
+    /// The fit window's arrival rate × the test window's duration, with the volume shift.
+    ArrivalRate,
+}
+
+/// Prices of the dollar comparison, USD per 1M tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prices {
+    /// Uncached input.
+    pub input: f64,
+    /// Cache reads.
+    pub cache_read: f64,
+    /// Output, reasoning included.
+    pub output: f64,
+}
+
+impl Default for Prices {
+    /// The reference prices of the shared traces' README: $2.50 input, $10 output; cache
+    /// reads at a tenth of input.
+    fn default() -> Self {
+        Prices {
+            input: 2.5,
+            cache_read: 0.25,
+            output: 10.0,
+        }
+    }
+}
+
+/// Pilot-to-production shift used by the forecasts: lognormal multipliers with median 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ShiftSigma {
+    /// σ of ln(size multiplier) (token sizes).
+    pub size: f64,
+    /// σ of ln(count multiplier) (turns, tool rounds).
+    pub count: f64,
+    /// σ of ln(volume multiplier) (arrival-rate volumes only).
+    pub volume: f64,
+}
+
+impl ShiftSigma {
+    /// No shift: the fit is taken as the truth.
+    pub const NONE: ShiftSigma = ShiftSigma {
+        size: 0.0,
+        count: 0.0,
+        volume: 0.0,
+    };
+}
+
+/// Options of a backtest.
+#[derive(Debug, Clone)]
+pub struct BacktestOptions {
+    /// The first fit window.
+    pub fit: FitWindow,
+    /// Rolling splits (1 = fit window then the whole remainder).
+    pub splits: usize,
+    /// Sessions in each test window (default: the remainder for one split, four fit windows
+    /// for rolling splits).
+    pub test_sessions: Option<usize>,
+    /// How the volume is forecast.
+    pub volume: VolumeRule,
+    /// Only this caller's calls.
+    pub caller: Option<String>,
+    /// Trials per forecast.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Bootstrap replicates of each fit.
+    pub bootstrap: usize,
+    /// Prices for dollars.
+    pub prices: Prices,
+    /// The shift the forecasts carry.
+    pub shift: ShiftSigma,
+}
+
+impl Default for BacktestOptions {
+    fn default() -> Self {
+        BacktestOptions {
+            fit: FitWindow::FirstCalls(500),
+            splits: 1,
+            test_sessions: None,
+            volume: VolumeRule::Known,
+            caller: None,
+            trials: 200,
+            seed: 42,
+            bootstrap: 20,
+            prices: Prices::default(),
+            shift: calibrate::DEFAULT_SHIFT,
+        }
+    }
+}
+
+/// One scored quantity of one split.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Scored {
+    /// `input_tokens`, `output_tokens`, `calls`, `tool_calls`, `failures`, `dollars`.
+    pub quantity: &'static str,
+    /// What the log shows.
+    pub actual: f64,
+    /// Forecast P5.
+    pub p5: f64,
+    /// Forecast median.
+    pub p50: f64,
+    /// Forecast P95.
+    pub p95: f64,
+    /// `p5 ≤ actual ≤ p95`.
+    pub covered: bool,
+    /// `p50 / actual − 1`.
+    pub median_error: f64,
+    /// The naive estimate: the fit window's mean per session × the forecast's volume.
+    pub naive: f64,
+    /// `naive / actual − 1`.
+    pub naive_error: f64,
+    /// CRPS divided by the actual value (0 = a perfect point forecast).
+    pub crps_rel: f64,
+}
+
+/// One split.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SplitResult {
+    /// Index.
+    pub index: usize,
+    /// Sessions fitted.
+    pub fit_sessions: usize,
+    /// Calls fitted.
+    pub fit_calls: usize,
+    /// Sessions forecast.
+    pub test_sessions: usize,
+    /// Sessions the forecast assumed (differs from `test_sessions` with arrival rates).
+    pub forecast_sessions: f64,
+    /// Scored quantities (deterministic ones are left out).
+    pub quantities: Vec<Scored>,
+}
+
+/// Coverage and scores of a quantity over all splits.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QuantitySummary {
+    /// Quantity.
+    pub quantity: &'static str,
+    /// Splits scored.
+    pub n: usize,
+    /// Share of splits whose P5–P95 band covered the actual value.
+    pub coverage: f64,
+    /// Mean |median error|.
+    pub median_abs_error: f64,
+    /// Mean |naive error|.
+    pub naive_abs_error: f64,
+    /// Mean relative CRPS.
+    pub crps_rel: f64,
+}
+
+/// A backtest.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Backtest {
+    /// Splits in order.
+    pub splits: Vec<SplitResult>,
+    /// Per quantity.
+    pub summary: Vec<QuantitySummary>,
+    /// Share of all scored (split, quantity) pairs covered by the P5–P95 band (nominal 90%).
+    pub coverage: f64,
+    /// Scored pairs.
+    pub scored: usize,
+    /// The shift the forecasts carried.
+    pub shift: ShiftSigma,
+    /// Volume rule.
+    pub volume: VolumeRule,
+}
+
+/// Totals of one window of the log.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    input: f64,
+    cache_read: f64,
+    output: f64,
+    calls: f64,
+    tool_calls: f64,
+    failures: f64,
+}
+
+impl Totals {
+    fn of(records: &[CallRecord], sessions: &[&Session], caller: Option<&str>) -> Totals {
+        let mut t = Totals::default();
+        for s in sessions {
+            for turn in &s.turns {
+                for &i in &turn.calls {
+                    let r = &records[i];
+                    if caller.is_some_and(|c| r.caller.as_deref() != Some(c)) {
+                        continue;
+                    }
+                    if let Status::Failed(_) = r.status {
+                        t.failures += 1.0;
+                    }
+                    if let Some(k) = r.tokens {
+                        t.input += k.total_input();
+                        t.cache_read += k.cache_read;
+                        t.output += k.total_output();
+                        t.calls += 1.0;
+                        t.tool_calls += r.tool_calls as f64;
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    fn dollars(&self, p: &Prices) -> f64 {
+        ((self.input - self.cache_read) * p.input
+            + self.cache_read * p.cache_read
+            + self.output * p.output)
+            / 1e6
+    }
+}
+
+/// Continuous ranked probability score of a sample forecast for the value `y`:
+/// `E|X − y| − ½ E|X − X'|`, the second term from the sorted sample in O(n log n).
+pub fn crps(samples: &[f64], y: f64) -> f64 {
+    let n = samples.len() as f64;
+    if n == 0.0 {
+        return f64::NAN;
+    }
+    let mut x = samples.to_vec();
+    x.sort_by(|a, b| a.total_cmp(b));
+    let e1 = x.iter().map(|v| (v - y).abs()).sum::<f64>() / n;
+    // Σ_i Σ_j |x_i − x_j| = 2 Σ_i (2i − n − 1) x_(i), i = 1..n.
+    let pair: f64 = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (2.0 * (i as f64 + 1.0) - n - 1.0) * v)
+        .sum::<f64>()
+        * 2.0;
+    e1 - pair / (2.0 * n * n)
+}
+
+fn score(quantity: &'static str, samples: &[f64], actual: f64, naive: f64) -> Option<Scored> {
+    let mut x = samples.to_vec();
+    x.sort_by(|a, b| a.total_cmp(b));
+    let q = |p| crate::engine::summary::quantile_sorted(&x, p);
+    let (p5, p50, p95) = (q(0.05), q(0.5), q(0.95));
+    // Deterministic forecasts of a known count (calls of a call-level log) say nothing.
+    if p95 - p5 <= 1e-9 * p50.abs().max(1.0) && (p50 - actual).abs() <= 1e-9 * actual.abs().max(1.0)
+    {
+        return None;
+    }
+    if actual <= 0.0 && p95 <= 0.0 {
+        return None;
+    }
+    let rel = |v: f64| {
+        if actual != 0.0 {
+            v / actual - 1.0
+        } else {
+            f64::NAN
+        }
+    };
+    Some(Scored {
+        quantity,
+        actual,
+        p5,
+        p50,
+        p95,
+        covered: p5 <= actual && actual <= p95,
+        median_error: rel(p50),
+        naive,
+        naive_error: rel(naive),
+        crps_rel: if actual != 0.0 {
+            crps(samples, actual) / actual.abs()
+        } else {
+            f64::NAN
+        },
+    })
+}
+
+fn first_time(records: &[CallRecord], s: &Session) -> Option<f64> {
+    s.turns
+        .iter()
+        .flat_map(|t| t.calls.iter())
+        .filter_map(|&i| records[i].timestamp)
+        .fold(None, |a, t| Some(a.map_or(t, |a: f64| a.min(t))))
+}
+
+fn last_time(records: &[CallRecord], s: &Session) -> Option<f64> {
+    s.turns
+        .iter()
+        .flat_map(|t| t.calls.iter())
+        .filter_map(|&i| records[i].timestamp)
+        .fold(None, |a, t| Some(a.map_or(t, |a: f64| a.max(t))))
+}
+
+/// Run a backtest on records already grouped into sessions.
+pub fn backtest(
+    records: &[CallRecord],
+    sessions: &[Session],
+    opts: &BacktestOptions,
+) -> Result<Backtest, BacktestError> {
+    let caller = opts.caller.as_deref();
+    // Sessions with at least one call of the caller, in order of their first call.
+    let mut order: Vec<&Session> = sessions
+        .iter()
+        .filter(|s| {
+            s.turns
+                .iter()
+                .flat_map(|t| t.calls.iter())
+                .any(|&i| caller.is_none_or(|c| records[i].caller.as_deref() == Some(c)))
+        })
+        .collect();
+    order.sort_by(|a, b| {
+        let (ta, tb) = (first_time(records, a), first_time(records, b));
+        match (ta, tb) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| {
+            let la = a
+                .turns
+                .first()
+                .and_then(|t| t.calls.first())
+                .copied()
+                .unwrap_or(0);
+            let lb = b
+                .turns
+                .first()
+                .and_then(|t| t.calls.first())
+                .copied()
+                .unwrap_or(0);
+            la.cmp(&lb)
+        })
+    });
+    // Calls of the caller (all calls without one): `--fit-first 450 --caller agent` fits on 450
+    // agent calls.
+    let calls_of = |s: &Session| {
+        s.turns
+            .iter()
+            .flat_map(|t| t.calls.iter())
+            .filter(|&&i| caller.is_none_or(|c| records[i].caller.as_deref() == Some(c)))
+            .count()
+    };
+    let fit_len = match opts.fit {
+        FitWindow::FirstCalls(n) => {
+            let mut c = 0;
+            let mut k = 0;
+            while k < order.len() && c < n {
+                c += calls_of(order[k]);
+                k += 1;
+            }
+            k
+        }
+        FitWindow::Until(t) => {
+            if order.iter().all(|s| first_time(records, s).is_none()) {
+                return Err(BacktestError::NoTimestamps);
+            }
+            order
+                .iter()
+                .take_while(|s| first_time(records, s).is_some_and(|x| x < t))
+                .count()
+        }
+    };
+    if fit_len < 2 || fit_len >= order.len() {
+        return Err(BacktestError::TooShort(format!(
+            "the fit window holds {fit_len} of {} sessions; it needs at least 2 and must leave some to forecast",
+            order.len()
+        )));
+    }
+    let splits = opts.splits.max(1);
+    let test_len = match (opts.test_sessions, splits) {
+        (Some(n), _) => n,
+        (None, 1) => order.len() - fit_len,
+        (None, _) => (4 * fit_len).min((order.len() - fit_len) / 2).max(1),
+    };
+    let span = fit_len + test_len;
+    if span > order.len() {
+        return Err(BacktestError::TooShort(format!(
+            "a fit window of {fit_len} sessions plus a test window of {test_len} needs {span}, but the log has {}",
+            order.len()
+        )));
+    }
+    let starts: Vec<usize> = if splits == 1 {
+        vec![0]
+    } else {
+        let room = order.len() - span;
+        (0..splits).map(|k| k * room / (splits - 1)).collect()
+    };
+    let results: Vec<SplitResult> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(index, &start)| {
+            run_split(
+                records,
+                &order[start..start + fit_len],
+                &order[start + fit_len..start + span],
+                index,
+                opts,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let names = [
+        "input_tokens",
+        "output_tokens",
+        "calls",
+        "tool_calls",
+        "failures",
+        "dollars",
+    ];
+    let mut summary = Vec::new();
+    for name in names {
+        let rows: Vec<&Scored> = results
+            .iter()
+            .flat_map(|r| r.quantities.iter())
+            .filter(|q| q.quantity == name)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let n = rows.len() as f64;
+        let mean = |f: &dyn Fn(&Scored) -> f64| {
+            rows.iter()
+                .map(|r| f(r))
+                .filter(|v| v.is_finite())
+                .sum::<f64>()
+                / n
+        };
+        summary.push(QuantitySummary {
+            quantity: name,
+            n: rows.len(),
+            coverage: rows.iter().filter(|r| r.covered).count() as f64 / n,
+            median_abs_error: mean(&|r| r.median_error.abs()),
+            naive_abs_error: mean(&|r| r.naive_error.abs()),
+            crps_rel: mean(&|r| r.crps_rel),
+        });
+    }
+    let scored = results.iter().map(|r| r.quantities.len()).sum::<usize>();
+    let covered = results
+        .iter()
+        .flat_map(|r| r.quantities.iter())
+        .filter(|q| q.covered)
+        .count();
+    let coverage = covered as f64 / scored.max(1) as f64;
+    Ok(Backtest {
+        splits: results,
+        summary,
+        coverage,
+        scored,
+        shift: opts.shift,
+        volume: opts.volume,
+    })
+}
+
+fn run_split(
+    records: &[CallRecord],
+    fit: &[&Session],
+    test: &[&Session],
+    index: usize,
+    opts: &BacktestOptions,
+) -> Result<SplitResult, BacktestError> {
+    let caller = opts.caller.as_deref();
+    let fit_owned: Vec<Session> = fit.iter().map(|s| (*s).clone()).collect();
+    let obs = observe(records, &fit_owned, caller);
+    let wopts = WorkloadFitOptions {
+        bootstrap: opts.bootstrap,
+        seed: opts.seed ^ index as u64,
+        ..WorkloadFitOptions::default()
+    };
+    let fitted = fit_workload(&obs, &wopts).map_err(|e| BacktestError::Fit {
+        sessions: fit.len(),
+        message: e.to_string(),
+    })?;
+    let workload_text = fitted.to_toml(&[], &toml::Table::new());
+    let actual = Totals::of(records, test, caller);
+    let fit_totals = Totals::of(records, fit, caller);
+    let n_test = test.len() as f64;
+    // Volume: the real count, or the fit window's arrival rate over the test window's span.
+    let (median_sessions, volume_sigma) = match opts.volume {
+        VolumeRule::Known => (n_test, 0.0),
+        VolumeRule::ArrivalRate => {
+            let t0 = fit
+                .iter()
+                .filter_map(|s| first_time(records, s))
+                .fold(f64::INFINITY, f64::min);
+            let t1 = test
+                .iter()
+                .filter_map(|s| first_time(records, s))
+                .fold(f64::INFINITY, f64::min);
+            let t2 = test
+                .iter()
+                .filter_map(|s| last_time(records, s))
+                .fold(f64::NEG_INFINITY, f64::max);
+            if !(t1 > t0 && t2 > t1) {
+                return Err(BacktestError::NoTimestamps);
+            }
+            (fit.len() as f64 / (t1 - t0) * (t2 - t1), opts.shift.volume)
+        }
+    };
+    let lognormal = |sigma: f64| {
+        if sigma > 0.0 {
+            format!("{{ dist = \"lognormal\", median = 1, sigma = {sigma} }}")
+        } else {
+            "1".to_string()
+        }
+    };
+    let volume = if volume_sigma > 0.0 {
+        format!("{{ dist = \"lognormal\", median = {median_sessions}, sigma = {volume_sigma} }}")
+    } else {
+        format!("{median_sessions}")
+    };
+    let key = if fitted.call_level {
+        "requests_per_month"
+    } else {
+        "sessions_per_month"
+    };
+    let scenario = format!(
+        "schema_version = 1\nname = \"backtest split {index}\"\nstart_month = \"2027-01\"\n[simulation]\ntrials = {}\nseed = {}\nmode = \"exact\"\n[traffic]\n{key} = {volume}\n[workload]\nfrom = \"fitted\"\n[shift]\nsize = {}\ncount = {}\n[[routes]]\nmodel = \"backtest/reference\"\n",
+        opts.trials,
+        opts.seed.wrapping_add(index as u64),
+        lognormal(opts.shift.size),
+        lognormal(opts.shift.count),
+    );
+    let s =
+        Scenario::from_text_with_workload("backtest", &scenario, None, &[], Some(&workload_text))
+            .map_err(|e| BacktestError::Forecast {
+            split: index,
+            message: e.to_string(),
+        })?;
+    let mut book = PriceBook::empty();
+    let table = format!(
+        "schema_version = 1\n[provider]\nid = \"backtest\"\nname = \"Backtest reference prices\"\n[[models]]\nid = \"reference\"\n[models.rates]\ninput = {}\ncache_read = {}\noutput = {}\n",
+        opts.prices.input, opts.prices.cache_read, opts.prices.output
+    );
+    book.add_text("backtest prices", &table, false)
+        .map_err(|e| BacktestError::Forecast {
+            split: index,
+            message: e.to_string(),
+        })?;
+    let sim = engine::simulate(
+        &s,
+        &book,
+        &SimOptions {
+            mode: Some(Mode::Exact),
+            ..SimOptions::default()
+        },
+    )
+    .map_err(|e| BacktestError::Forecast {
+        split: index,
+        message: e.to_string(),
+    })?;
+    let vols = &sim.trial_volumes[0];
+    let pick =
+        |f: &dyn Fn(&crate::engine::Volumes) -> f64| vols.iter().map(f).collect::<Vec<f64>>();
+    // Naive, the spreadsheet method: the fit window's mean per session (per request for
+    // call-level logs) × the volume the forecast was given (the real count, or the arrival-rate
+    // extrapolation), so both start from the same information.
+    let naive = |x: f64| x / fit.len() as f64 * median_sessions;
+    let mut quantities = Vec::new();
+    let candidates: [(&'static str, Vec<f64>, f64, f64); 6] = [
+        (
+            "input_tokens",
+            pick(&|v| v.tokens[0] + v.tokens[1] + v.tokens[2]),
+            actual.input,
+            naive(fit_totals.input),
+        ),
+        (
+            "output_tokens",
+            pick(&|v| v.tokens[3] + v.tokens[4]),
+            actual.output,
+            naive(fit_totals.output),
+        ),
+        (
+            "calls",
+            pick(&|v| v.attempts),
+            actual.calls,
+            naive(fit_totals.calls),
+        ),
+        (
+            "tool_calls",
+            pick(&|v| v.tool_calls),
+            actual.tool_calls,
+            naive(fit_totals.tool_calls),
+        ),
+        (
+            "failures",
+            pick(&|v| v.attempts - v.calls),
+            actual.failures,
+            naive(fit_totals.failures),
+        ),
+        (
+            "dollars",
+            sim.totals[0].clone(),
+            actual.dollars(&opts.prices),
+            naive(fit_totals.dollars(&opts.prices)),
+        ),
+    ];
+    for (name, samples, real, naive) in candidates {
+        // Quantities the log does not record (no tool calls, no failures) are not scored.
+        if real == 0.0 && samples.iter().all(|v| *v == 0.0) {
+            continue;
+        }
+        if let Some(sc) = score(name, &samples, real, naive) {
+            quantities.push(sc);
+        }
+    }
+    Ok(SplitResult {
+        index,
+        fit_sessions: fit.len(),
+        fit_calls: fit_totals.calls as usize,
+        test_sessions: test.len(),
+        forecast_sessions: median_sessions,
+        quantities,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crps_matches_its_closed_form() {
+        // A point forecast x: CRPS = |x − y|.
+        assert!((crps(&[3.0], 5.0) - 2.0).abs() < 1e-12);
+        // Uniform sample {0, 1} and y = 0: E|X−y| = 0.5, E|X−X'| = 0.5 → 0.5 − 0.25 = 0.25.
+        assert!((crps(&[0.0, 1.0], 0.0) - 0.25).abs() < 1e-12);
+        // Large N(0,1) sample at y = 0: CRPS = (√2 − 1)/√π = 0.2337.
+        let xs: Vec<f64> = (0..20000)
+            .map(|i| crate::dist::family::norm_quantile((i as f64 + 0.5) / 20000.0))
+            .collect();
+        assert!((crps(&xs, 0.0) - 0.2337).abs() < 1e-3, "{}", crps(&xs, 0.0));
+    }
+}

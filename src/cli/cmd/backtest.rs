@@ -1,0 +1,490 @@
+//! `billcast backtest LOG…`: fit on the first part of a real log, forecast the rest, and score
+//! the forecast against what happened; `--calibrate-shift DIR` reruns the calibration of the
+//! default pilot-to-production shift on the shared real traces.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use billcast::backtest::calibrate::{self, DEFAULT_SHIFT};
+use billcast::backtest::{self, BacktestOptions, FitWindow, Prices, ShiftSigma, VolumeRule};
+use billcast::ingest::{self, ColumnMap, Format, IngestOptions};
+use billcast::units::{format_count, format_pct};
+
+use crate::cli::output::{self, Format as OutFormat, Progress};
+
+/// Arguments of `billcast backtest`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift ../shared/data/real          # reproduce the README's calibration table"
+)]
+pub struct Args {
+    /// Usage logs or transcripts (any format `billcast fit` reads).
+    pub files: Vec<PathBuf>,
+    /// Fit on the sessions holding the first N calls.
+    #[arg(long, value_name = "N", conflicts_with = "fit_until")]
+    pub fit_first: Option<usize>,
+    /// Fit on sessions starting before TIME (ISO 8601, e.g. 2023-11-16T18:30:00, UTC; or unix seconds).
+    #[arg(long, value_name = "TIME")]
+    pub fit_until: Option<String>,
+    /// Rolling splits across the log (each: a fit window then a test window).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub splits: usize,
+    /// Sessions in each test window (default: the rest of the log for one split, 4× the fit
+    /// window for rolling splits).
+    #[arg(long, value_name = "M")]
+    pub test_sessions: Option<usize>,
+    /// Forecast the test window's volume from its real size (known) or from the fit window's
+    /// arrival rate (arrival-rate).
+    #[arg(long, value_enum, default_value = "known")]
+    pub volume: VolumeArg,
+    /// Column mapping for usage logs (as in `billcast fit`).
+    #[arg(long, value_name = "KEY=COLUMN,…")]
+    pub map: Option<String>,
+    /// Force the input format.
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+    /// Keep only this caller's calls.
+    #[arg(long)]
+    pub caller: Option<String>,
+    /// Trials per forecast.
+    #[arg(short = 'n', long, default_value_t = 200)]
+    pub trials: u64,
+    /// Seed.
+    #[arg(short = 's', long, default_value_t = 42)]
+    pub seed: u64,
+    /// Bootstrap replicates per fit.
+    #[arg(long, default_value_t = 20)]
+    pub bootstrap: usize,
+    /// Prices for the dollar comparison, USD per 1M tokens (input, cache_read, output).
+    #[arg(
+        long,
+        value_name = "input=2.5,output=10",
+        default_value = "input=2.5,cache_read=0.25,output=10"
+    )]
+    pub price: String,
+    /// σ of the pilot-to-production size and count shift (default: the calibrated value);
+    /// 0 forecasts as if the fit window were production.
+    #[arg(long, value_name = "SIGMA")]
+    pub shift_sigma: Option<f64>,
+    /// Rerun the shift calibration on the real traces in DIR (azure-llm-2023/, tau2-bench-traces/).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["files"])]
+    pub calibrate_shift: Option<PathBuf>,
+    /// σ values tried by --calibrate-shift.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,0.04,0.08,0.12,0.16,0.2,0.3"
+    )]
+    pub grid: Vec<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutFormat,
+    /// Write to FILE ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `--volume`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum VolumeArg {
+    /// The test window's real number of sessions.
+    Known,
+    /// The fit window's arrival rate over the test window's duration.
+    ArrivalRate,
+}
+
+fn usage<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!("{e}")))
+}
+
+fn parse_prices(s: &str) -> anyhow::Result<Prices> {
+    let mut p = Prices::default();
+    for part in s.split(',') {
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            usage(format!(
+                "--price '{part}': write key=USD, e.g. input=2.5,output=10"
+            ))
+        })?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| usage(format!("--price {k}: '{v}' is not a price ≥ 0")))?;
+        match k.trim() {
+            "input" => p.input = v,
+            "output" => p.output = v,
+            "cache_read" => p.cache_read = v,
+            other => {
+                return Err(usage(format!(
+                    "--price: unknown key '{other}'; use input, cache_read, output"
+                )));
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn parse_time(s: &str) -> anyhow::Result<f64> {
+    if let Ok(x) = s.parse::<f64>() {
+        return Ok(x);
+    }
+    let t = s.trim().replace(' ', "T");
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_second() as f64 + ts.subsec_nanosecond() as f64 * 1e-9);
+    }
+    let dt: jiff::civil::DateTime = t.parse().map_err(|_| {
+        usage(format!(
+            "--fit-until '{s}' is not a time; write 2023-11-16T18:30:00 (UTC) or unix seconds"
+        ))
+    })?;
+    let z = dt
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map_err(usage)?;
+    Ok(z.timestamp().as_second() as f64)
+}
+
+/// `billcast backtest`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &a.calibrate_shift {
+        return calibrate_shift(&a, dir);
+    }
+    if a.files.is_empty() {
+        return Err(usage("give the log to backtest (or --calibrate-shift DIR)"));
+    }
+    let fit = match (&a.fit_first, &a.fit_until) {
+        (Some(n), _) => FitWindow::FirstCalls(*n),
+        (None, Some(t)) => FitWindow::Until(parse_time(t)?),
+        (None, None) => {
+            return Err(usage(
+                "say where the fit window ends: --fit-first N (calls) or --fit-until TIME",
+            ));
+        }
+    };
+    if a.splits > 1 && matches!(fit, FitWindow::Until(_)) {
+        return Err(usage(
+            "--splits needs --fit-first (rolling windows of N calls), not --fit-until",
+        ));
+    }
+    let format = a
+        .input_format
+        .as_deref()
+        .map(|f| f.parse::<Format>())
+        .transpose()
+        .map_err(usage)?;
+    let map = a
+        .map
+        .as_deref()
+        .map(|m| m.parse::<ColumnMap>())
+        .transpose()
+        .map_err(usage)?;
+    let opts = IngestOptions {
+        format,
+        map,
+        ..IngestOptions::default()
+    };
+    let ing = ingest::ingest(&a.files, &opts, &|_| {}).map_err(|e| match e {
+        ingest::IngestError::Io { .. } => anyhow::Error::new(e),
+        other => usage(other),
+    })?;
+    let sessions = ingest::sessions(&ing.records);
+    let shift = match a.shift_sigma {
+        Some(s) if !(s.is_finite() && s >= 0.0) => {
+            return Err(usage(format!("--shift-sigma {s} must be ≥ 0")));
+        }
+        Some(s) => ShiftSigma {
+            size: s,
+            count: s,
+            volume: DEFAULT_SHIFT.volume,
+        },
+        None => DEFAULT_SHIFT,
+    };
+    let bopts = BacktestOptions {
+        fit,
+        splits: a.splits,
+        test_sessions: a.test_sessions,
+        volume: match a.volume {
+            VolumeArg::Known => VolumeRule::Known,
+            VolumeArg::ArrivalRate => VolumeRule::ArrivalRate,
+        },
+        caller: a.caller.clone(),
+        trials: a.trials.max(20),
+        seed: a.seed,
+        bootstrap: a.bootstrap,
+        prices: parse_prices(&a.price)?,
+        shift,
+    };
+    let progress = Progress::new(a.splits as u64, "backtesting", a.quiet);
+    let bt = backtest::backtest(&ing.records, &sessions, &bopts).map_err(usage)?;
+    progress.finish();
+    let text = match a.format {
+        OutFormat::Json => format!("{}\n", serde_json::to_string_pretty(&bt)?),
+        OutFormat::Csv => {
+            let mut w = csv::Writer::from_writer(vec![]);
+            w.write_record([
+                "split",
+                "quantity",
+                "actual",
+                "p5",
+                "p50",
+                "p95",
+                "covered",
+                "median_error",
+                "naive",
+                "naive_error",
+                "crps_rel",
+            ])?;
+            for s in &bt.splits {
+                for q in &s.quantities {
+                    w.write_record([
+                        s.index.to_string(),
+                        q.quantity.to_string(),
+                        q.actual.to_string(),
+                        q.p5.to_string(),
+                        q.p50.to_string(),
+                        q.p95.to_string(),
+                        q.covered.to_string(),
+                        q.median_error.to_string(),
+                        q.naive.to_string(),
+                        q.naive_error.to_string(),
+                        q.crps_rel.to_string(),
+                    ])?;
+                }
+            }
+            String::from_utf8(w.into_inner()?)?
+        }
+        OutFormat::Table | OutFormat::Markdown => table(&bt, a.format == OutFormat::Markdown),
+    };
+    output::write(a.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(bt: &backtest::Backtest, markdown: bool) -> String {
+    use billcast::report::rows::Grid;
+    let render = |g: &Grid| {
+        if markdown {
+            billcast::report::markdown::grid(g)
+        } else {
+            billcast::report::table::grid(g)
+        }
+    };
+    let mut out = String::new();
+    if bt.splits.len() == 1 {
+        let s = &bt.splits[0];
+        out.push_str(&format!(
+            "Fitted {} sessions ({} calls); forecast the next {} sessions{}.\n",
+            format_count(s.fit_sessions as f64),
+            format_count(s.fit_calls as f64),
+            format_count(s.test_sessions as f64),
+            if (s.forecast_sessions - s.test_sessions as f64).abs() > 0.5 {
+                format!(
+                    " (volume forecast from the arrival rate: {})",
+                    format_count(s.forecast_sessions)
+                )
+            } else {
+                String::new()
+            }
+        ));
+        let g = Grid {
+            header: [
+                "Quantity",
+                "Actual",
+                "P5",
+                "P50",
+                "P95",
+                "Covered",
+                "Median error",
+                "Naive error",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows: s
+                .quantities
+                .iter()
+                .map(|q| {
+                    vec![
+                        q.quantity.replace('_', " "),
+                        sig(q.actual),
+                        sig(q.p5),
+                        sig(q.p50),
+                        sig(q.p95),
+                        if q.covered { "yes".into() } else { "no".into() },
+                        signed_pct(q.median_error),
+                        signed_pct(q.naive_error),
+                    ]
+                })
+                .collect(),
+            right: vec![false, true, true, true, true, false, true, true],
+        };
+        out.push_str(&render(&g));
+    } else {
+        out.push_str(&format!(
+            "{} rolling splits; P5–P95 bands (nominal 90%) covered {} of {} outcomes: {}.\n",
+            bt.splits.len(),
+            (bt.coverage * bt.scored as f64).round(),
+            bt.scored,
+            format_pct(bt.coverage)
+        ));
+        let g = Grid {
+            header: [
+                "Quantity",
+                "Splits",
+                "Coverage",
+                "|Median error|",
+                "|Naive error|",
+                "CRPS / actual",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows: bt
+                .summary
+                .iter()
+                .map(|q| {
+                    vec![
+                        q.quantity.replace('_', " "),
+                        q.n.to_string(),
+                        format_pct(q.coverage),
+                        format_pct(q.median_abs_error),
+                        format_pct(q.naive_abs_error),
+                        format!("{:.3}", q.crps_rel),
+                    ]
+                })
+                .collect(),
+            right: vec![false, true, true, true, true, true],
+        };
+        out.push_str(&render(&g));
+    }
+    out.push_str(&format!(
+        "\nShift carried by the forecasts: size and count multipliers lognormal(median 1, σ {}){}; the naive estimate is the fit window's mean per session (per request for call logs) × the same volume.\n",
+        bt.shift.size,
+        if bt.volume == VolumeRule::ArrivalRate { format!(", volume σ {}", bt.shift.volume) } else { String::new() }
+    ));
+    out
+}
+
+fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let traces = calibrate::calibration_traces(dir);
+    for t in &traces {
+        if !t.path.exists() {
+            return Err(usage(format!(
+                "{} not found; --calibrate-shift wants the folder holding azure-llm-2023/ and tau2-bench-traces/",
+                t.path.display()
+            )));
+        }
+    }
+    let rows = calibrate::calibrate_shift(&traces, &a.grid).map_err(usage)?;
+    if a.format == OutFormat::Json {
+        output::write(
+            a.out.as_deref(),
+            &format!("{}\n", serde_json::to_string_pretty(&rows)?),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut header: Vec<String> = vec!["Shift σ".into()];
+    header.extend(
+        rows.first()
+            .map(|r| {
+                r.traces
+                    .iter()
+                    .map(|(n, _, k)| format!("{n} ({k})"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    header.extend([
+        "Pooled".into(),
+        "CRPS / actual".into(),
+        "|Median error|".into(),
+        "|Naive error|".into(),
+    ]);
+    let n = header.len();
+    let g = billcast::report::rows::Grid {
+        header,
+        rows: rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![format!("{}", r.sigma)];
+                row.extend(r.traces.iter().map(|(_, c, _)| format_pct(*c)));
+                row.extend([
+                    format_pct(r.pooled),
+                    format!("{:.3}", r.crps_rel),
+                    format_pct(r.median_abs_error),
+                    format_pct(r.naive_abs_error),
+                ]);
+                row
+            })
+            .collect(),
+        right: (0..n).map(|i| i > 0).collect(),
+    };
+    let body = if a.format == OutFormat::Markdown {
+        billcast::report::markdown::grid(&g)
+    } else {
+        billcast::report::table::grid(&g)
+    };
+    let chosen = rows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
+    let vrows = calibrate::calibrate_volume(&traces, DEFAULT_SHIFT.size, &a.grid).map_err(usage)?;
+    let mut vheader: Vec<String> = vec!["Volume σ".into()];
+    vheader.extend(
+        vrows
+            .first()
+            .map(|r| {
+                r.traces
+                    .iter()
+                    .map(|(n, _, k)| format!("{n} ({k})"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    vheader.push("Pooled".into());
+    let vn = vheader.len();
+    let vg = billcast::report::rows::Grid {
+        header: vheader,
+        rows: vrows
+            .iter()
+            .map(|r| {
+                let mut row = vec![format!("{}", r.sigma)];
+                row.extend(r.traces.iter().map(|(_, c, _)| format_pct(*c)));
+                row.push(format_pct(r.pooled));
+                row
+            })
+            .collect(),
+        right: (0..vn).map(|i| i > 0).collect(),
+    };
+    let vbody = if a.format == OutFormat::Markdown {
+        billcast::report::markdown::grid(&vg)
+    } else {
+        billcast::report::table::grid(&vg)
+    };
+    let vchosen = vrows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
+    let text = format!(
+        "Coverage of nominal 90% bands over rolling splits, volume known (scored outcomes per trace in brackets):\n{body}\nSmallest size/count σ reaching 90%: {}; the default is {}.\n\nCoverage of the call volume forecast from the fit window's arrival rate (size/count σ {}):\n{vbody}\nSmallest volume σ reaching 90%: {}; the default is {}.\n",
+        chosen.map_or("none in the grid".to_string(), |s| s.to_string()),
+        DEFAULT_SHIFT.size,
+        DEFAULT_SHIFT.size,
+        vchosen.map_or("none in the grid".to_string(), |s| s.to_string()),
+        DEFAULT_SHIFT.volume
+    );
+    output::write(a.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sig(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format_count(x)
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn signed_pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:+.1}%", x * 100.0)
+    } else {
+        "-".into()
+    }
+}

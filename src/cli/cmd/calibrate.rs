@@ -1,0 +1,169 @@
+//! `billcast calibrate`: score past forecasts against the bills that really came.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use billcast::backtest::calibrate::{self, BillCalibration};
+use billcast::report::rows::Grid;
+use billcast::units::{format_pct, format_usd};
+
+use crate::cli::output::{self, Format};
+
+/// Arguments of `billcast calibrate`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The actuals CSV needs a month column (month, date, billing_period, period)
+and an amount column (amount, cost, usd, total, billed_cost); rows of the same month are summed,
+so a provider's usage export with one row per line item works as is.
+
+Examples:
+  billcast calibrate --forecasts q1.json q2.json --actuals bills.csv
+  billcast calibrate --forecasts forecast.json --actuals invoices.csv --format markdown -o -"
+)]
+pub struct Args {
+    /// Saved forecasts (`billcast forecast --format json`, or a report pack's forecast.json).
+    #[arg(long, num_args = 1.., required = true, value_name = "JSON")]
+    pub forecasts: Vec<PathBuf>,
+    /// Actual monthly bills, CSV: month, amount.
+    #[arg(long, value_name = "CSV")]
+    pub actuals: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to FILE ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `billcast calibrate`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let mut forecasts = Vec::new();
+    for p in &a.forecasts {
+        forecasts.push((p.display().to_string(), super::render::load(p)?));
+    }
+    let name = a.actuals.display().to_string();
+    let text =
+        std::fs::read_to_string(&a.actuals).with_context(|| format!("cannot read {name}"))?;
+    let actuals = calibrate::parse_actuals(&name, &text)
+        .map_err(|e| anyhow::Error::new(crate::cli::UsageError(anyhow::Error::new(e))))?;
+    let cal = calibrate::calibrate_bills(&forecasts, &actuals);
+    if cal.rows.is_empty() {
+        return Err(anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!(
+            "no month of {name} ({}) is in the forecasts; forecast those months (start_month, horizon_months) or check the month column",
+            cal.unmatched.join(", ")
+        ))));
+    }
+    let text = match a.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&cal)?),
+        Format::Csv => csv_text(&cal)?,
+        Format::Table | Format::Markdown => table(&cal, a.format == Format::Markdown),
+    };
+    output::write(a.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_text(cal: &BillCalibration) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record([
+        "forecast",
+        "month",
+        "actual",
+        "p5",
+        "p50",
+        "p95",
+        "bias",
+        "covered_90",
+        "covered_50",
+        "pit",
+    ])?;
+    for r in &cal.rows {
+        w.write_record([
+            r.forecast.clone(),
+            r.month.clone(),
+            r.actual.to_string(),
+            r.p5.to_string(),
+            r.p50.to_string(),
+            r.p95.to_string(),
+            r.bias.to_string(),
+            r.covered_90.to_string(),
+            r.covered_50.to_string(),
+            r.pit.to_string(),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+fn table(cal: &BillCalibration, markdown: bool) -> String {
+    let g = Grid {
+        header: [
+            "Forecast",
+            "Month",
+            "Actual",
+            "P5",
+            "P50",
+            "P95",
+            "Actual vs P50",
+            "In P5–P95",
+            "Percentile",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows: cal
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.forecast.clone(),
+                    r.month.clone(),
+                    format_usd(r.actual),
+                    format_usd(r.p5),
+                    format_usd(r.p50),
+                    format_usd(r.p95),
+                    if r.bias.is_finite() {
+                        format!("{:+.1}%", r.bias * 100.0)
+                    } else {
+                        "-".into()
+                    },
+                    if r.covered_90 { "yes" } else { "no" }.into(),
+                    format!("P{:.0}", r.pit * 100.0),
+                ]
+            })
+            .collect(),
+        right: vec![false, false, true, true, true, true, true, false, true],
+    };
+    let mut out = if markdown {
+        billcast::report::markdown::grid(&g)
+    } else {
+        billcast::report::table::grid(&g)
+    };
+    let n = cal.rows.len();
+    out.push_str(&format!(
+        "\n{n} forecast month{}: {} inside the P5–P95 band (nominal 90%), {} inside P25–P75 (nominal 50%).\n",
+        if n == 1 { "" } else { "s" },
+        format_pct(cal.coverage_90),
+        format_pct(cal.coverage_50),
+    ));
+    out.push_str(&format!(
+        "Actual bills ran {} the forecast median on average (median month: {:+.1}%){}.\n",
+        if cal.mean_bias >= 0.0 {
+            format!("{:.1}% above", cal.mean_bias * 100.0)
+        } else {
+            format!("{:.1}% below", -cal.mean_bias * 100.0)
+        },
+        cal.median_bias * 100.0,
+        if n < 10 {
+            "; with fewer than 10 months, coverage is a rough signal"
+        } else {
+            ""
+        }
+    ));
+    if !cal.unmatched.is_empty() {
+        out.push_str(&format!(
+            "Months with a bill but no forecast (not scored): {}.\n",
+            cal.unmatched.join(", ")
+        ));
+    }
+    out
+}
