@@ -100,8 +100,9 @@ impl Exceedance {
     }
 }
 
-/// The exceedance curve through the stored quantiles, cut at `hi` (interpolated there).
-fn curve(cdf: &QuantileCdf, hi: f64) -> Vec<(f64, f64)> {
+/// The exceedance curve through the stored quantiles, cut at `hi` (interpolated there):
+/// `(amount USD, P(bill > amount))`, amounts non-decreasing. Shared with the compare chart.
+pub(crate) fn curve(cdf: &QuantileCdf, hi: f64) -> Vec<(f64, f64)> {
     let n = 100;
     let mut pts = Vec::with_capacity(n + 2);
     for i in 0..=n {

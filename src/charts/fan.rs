@@ -89,11 +89,14 @@ impl Fan {
     }
 }
 
-fn finite(x: f64) -> f64 {
+/// `x` as a drawable amount: negative and non-finite values become 0.
+pub(crate) fn finite(x: f64) -> f64 {
     if x.is_finite() { x.max(0.0) } else { 0.0 }
 }
 
-fn band(xs: &[(f64, usize)], lo: &[f64], hi: &[f64]) -> Vec<(f64, f64)> {
+/// The polygon of a band between `lo[i]` and `hi[i]` at x positions `xs` (`(x, i)` pairs): along
+/// the top left to right, back along the bottom.
+pub(crate) fn band(xs: &[(f64, usize)], lo: &[f64], hi: &[f64]) -> Vec<(f64, f64)> {
     let mut pts: Vec<(f64, f64)> = xs.iter().map(|&(x, i)| (x, hi[i])).collect();
     pts.extend(xs.iter().rev().map(|&(x, i)| (x, lo[i])));
     pts

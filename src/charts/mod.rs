@@ -12,6 +12,15 @@
 //! | [`breakdown()`] | mean bill by cost component per month (stacked), and by route |
 //! | [`naive()`] | the spreadsheet estimate beside the simulated P50 and P95 |
 //!
+//! The what-if commands have a chart each, drawn from their result instead of a [`Report`]
+//! (`--chart FILE` on the command):
+//!
+//! | function | what it shows |
+//! |---|---|
+//! | [`compare()`] | `P(bill > x)` of every compared variant overlaid, P50/P95 marked, budget |
+//! | [`sweep()`] | percentiles against the swept input: P5–P95 and P25–P75 bands, median, P95, budget |
+//! | [`tornado()`] | each input's P95 at its P10 and P90 around the median world, largest swing first |
+//!
 //! Text is laid out and rasterised with a bundled font (see [`font`]), so output is identical
 //! on every machine; drawing errors are returned as [`ChartError`], never unwrapped.
 //!
@@ -27,6 +36,7 @@
 
 pub mod breakdown;
 pub mod cdf;
+pub mod compare;
 pub mod distribution;
 pub mod exceedance;
 pub mod fan;
@@ -34,6 +44,8 @@ pub mod fit;
 pub mod font;
 pub mod naive;
 pub mod style;
+pub mod sweep;
+pub mod tornado;
 
 use std::path::{Path, PathBuf};
 
@@ -41,10 +53,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use breakdown::breakdown;
+pub use compare::compare;
 pub use distribution::{distribution, distribution_of_month};
 pub use exceedance::exceedance;
 pub use fan::fan;
 pub use naive::naive;
+pub use sweep::sweep;
+pub use tornado::tornado;
 
 use crate::report::Report;
 use style::{HEIGHT, WIDTH};
@@ -55,7 +70,8 @@ pub enum ChartError {
     /// The embedded font would not load: a broken build, not a user error.
     #[error("the bundled chart font (DejaVu Sans) could not be loaded; please report this bug")]
     Font,
-    /// The report lacks what the chart needs.
+    /// The report (or what-if result) lacks what the chart needs, or holds more than one chart
+    /// can show legibly.
     #[error("cannot draw the {chart} chart: {reason}")]
     NoData {
         /// Chart name.
@@ -305,6 +321,182 @@ pub(crate) fn source_note(r: &Report) -> String {
     )
 }
 
+/// The source note of a what-if chart: the run its variants share (`trials` per engine run,
+/// `what` saying which runs, e.g. `per variant`).
+pub(crate) fn whatif_note(version: &str, trials: u64, what: &str, seed: u64, mode: &str) -> String {
+    format!(
+        "billcast {version} · {} trials {what} · seed {seed} · {mode} mode · the same draws in every run",
+        crate::units::format_count(trials as f64),
+    )
+}
+
+/// `label` cut to at most `max` characters, ending in `…` when cut (legends and tick labels
+/// must not run off the canvas).
+pub(crate) fn ellipsize(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let mut out: String = label.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// A budget worth drawing, USD per month: finite and positive.
+pub(crate) fn usable_budget(budget: Option<f64>) -> Option<f64> {
+    budget.filter(|b| b.is_finite() && *b > 0.0)
+}
+
+/// Inner margin of a legend box, px.
+const LEGEND_MARGIN: u32 = 12;
+/// Width of a legend's sample column, px.
+const LEGEND_SAMPLE: u32 = 30;
+/// Gap plotters leaves between a legend box and the plot's corner, px.
+const LEGEND_OFFSET: u32 = 5;
+/// Top margin of the what-if charts' plots, px.
+const PLOT_TOP: u32 = 8;
+
+/// The chart builder of the what-if charts: the standard margins and label areas, with
+/// `y_label_area` px for the y tick labels (see [`LegendFit`], which relies on the same sizes).
+pub(crate) fn builder<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    y_label_area: u32,
+) -> ChartBuilder<'_, '_, DB> {
+    use style::*;
+    let mut b = ChartBuilder::on(area);
+    b.margin_left(MARGIN)
+        .margin_right(MARGIN)
+        .margin_top(PLOT_TOP)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(y_label_area);
+    b
+}
+
+/// The legend box of the what-if charts: the same look as every other chart's.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(LEGEND_MARGIN)
+        .legend_area_size(LEGEND_SAMPLE)
+        .label_font(style::text(style::LABEL_SIZE, style::INK))
+        .background_style(WHITE)
+        .border_style(style::stroke(style::GRID, 1))
+        .draw()?;
+    Ok(())
+}
+
+/// The size of a legend box as fractions of the plot it sits in, to place it clear of the data.
+///
+/// Marks are points the legend must not cover, as fractions of the plot: `x` from the left,
+/// `y` from the bottom (so `(0, 0)` is the lower-left corner and `(1, 1)` the upper right).
+/// Charts sample their lines and labels into marks (see [`densify`]).
+pub(crate) struct LegendFit {
+    /// Width of the box plus its offset from the corner, fraction of the plot width.
+    pub(crate) w: f64,
+    /// Height of the box plus its offset from the corner, fraction of the plot height.
+    pub(crate) h: f64,
+    /// Size of the plot, px.
+    pub(crate) plot: (f64, f64),
+}
+
+impl LegendFit {
+    /// The legend [`draw_legend`] would draw for `labels` in a plot made by [`builder`] on
+    /// `area` with `y_label_area` px of y tick labels.
+    pub(crate) fn new<DB: DrawingBackend>(
+        area: &DrawingArea<DB, Shift>,
+        y_label_area: u32,
+        labels: &[String],
+    ) -> Result<LegendFit, ChartError> {
+        use style::*;
+        let font = text(LABEL_SIZE, INK);
+        let mut lines = MultiLineText::<(i32, i32), &str>::new((0, 0), &font);
+        for l in labels {
+            lines.push_line(l.as_str());
+        }
+        let (w, h) = lines
+            .estimate_dimension()
+            .map_err(|e| ChartError::Draw(e.to_string()))?;
+        let (area_w, area_h) = area.dim_in_pixel();
+        let plot_w = area_w.saturating_sub(2 * MARGIN + y_label_area).max(1);
+        let plot_h = area_h.saturating_sub(PLOT_TOP + X_LABEL_AREA).max(1);
+        let box_w = w.max(0) as u32 + LEGEND_SAMPLE + 2 * LEGEND_MARGIN + LEGEND_OFFSET;
+        let box_h = h.max(0) as u32 + 2 * LEGEND_MARGIN + LEGEND_OFFSET;
+        Ok(LegendFit {
+            w: f64::from(box_w) / f64::from(plot_w),
+            h: f64::from(box_h) / f64::from(plot_h),
+            plot: (f64::from(plot_w), f64::from(plot_h)),
+        })
+    }
+
+    /// The first corner of `prefer` (upper/lower, left/right) whose legend box covers none of
+    /// `marks`; `None` when every one would.
+    pub(crate) fn corner(
+        &self,
+        marks: &[(f64, f64)],
+        prefer: &[SeriesLabelPosition],
+    ) -> Option<SeriesLabelPosition> {
+        use SeriesLabelPosition::*;
+        prefer
+            .iter()
+            .find(|pos| {
+                let left = matches!(pos, UpperLeft | MiddleLeft | LowerLeft);
+                let upper = matches!(pos, UpperLeft | UpperMiddle | UpperRight);
+                let (x0, x1) = if left {
+                    (0.0, self.w)
+                } else {
+                    (1.0 - self.w, 1.0)
+                };
+                let (y0, y1) = if upper {
+                    (1.0 - self.h, 1.0)
+                } else {
+                    (0.0, self.h)
+                };
+                !marks
+                    .iter()
+                    .any(|&(x, y)| x >= x0 && x <= x1 && y >= y0 && y <= y1)
+            })
+            .cloned()
+    }
+
+    /// Marks covering a text of `size` px drawn at the mark `at` shifted by `dx` px to the right
+    /// (to the left when `dx` is negative, the text then ending there), vertically centred.
+    pub(crate) fn text_marks(&self, at: (f64, f64), dx: f64, size: (u32, u32)) -> Vec<(f64, f64)> {
+        let (w, h) = (f64::from(size.0), f64::from(size.1));
+        let (x0, x1) = if dx >= 0.0 {
+            (dx, dx + w)
+        } else {
+            (dx - w, dx)
+        };
+        let mut out = Vec::new();
+        for k in 0..=8 {
+            let x = at.0 + (x0 + (x1 - x0) * f64::from(k) / 8.0) / self.plot.0;
+            for dy in [-h / 2.0, 0.0, h / 2.0] {
+                out.push((x, at.1 + dy / self.plot.1));
+            }
+        }
+        out
+    }
+}
+
+/// `points` with `steps − 1` evenly spaced points added inside every segment, so a long
+/// straight segment still counts as a mark where it runs.
+pub(crate) fn densify(points: &[(f64, f64)], steps: usize) -> Vec<(f64, f64)> {
+    let steps = steps.max(1);
+    let mut out = Vec::with_capacity(points.len() * steps);
+    for w in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        for k in 0..steps {
+            let f = k as f64 / steps as f64;
+            out.push((x0 + f * (x1 - x0), y0 + f * (y1 - y0)));
+        }
+    }
+    out.extend(points.last());
+    out
+}
+
 /// The month a chart of "the headline month" shows: the headline's, else the last.
 pub(crate) fn headline_month<'a>(
     r: &'a Report,
@@ -422,6 +614,39 @@ impl<DB: DrawingBackend> plotters::element::Drawable<DB> for DashSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_labels_are_cut_with_an_ellipsis() {
+        assert_eq!(ellipsize("short", 10), "short");
+        assert_eq!(ellipsize("abcdefghij", 5), "abcd…");
+        assert_eq!(ellipsize("ééééé", 5), "ééééé");
+        assert_eq!(usable_budget(Some(0.0)), None);
+        assert_eq!(usable_budget(Some(f64::NAN)), None);
+        assert_eq!(usable_budget(Some(20.0)), Some(20.0));
+    }
+
+    #[test]
+    fn legends_go_to_the_first_corner_clear_of_the_marks() {
+        use SeriesLabelPosition::*;
+        let fit = LegendFit {
+            w: 0.3,
+            h: 0.3,
+            plot: (1000.0, 500.0),
+        };
+        let prefer = [UpperLeft, UpperRight, LowerRight];
+        // A line rising from the lower left to the upper right: both upper corners are free
+        // only above it.
+        let rising = densify(&[(0.0, 0.0), (1.0, 1.0)], 20);
+        assert_eq!(fit.corner(&rising, &prefer), Some(UpperLeft));
+        let falling = densify(&[(0.0, 1.0), (1.0, 0.0)], 20);
+        assert_eq!(fit.corner(&falling, &prefer), Some(UpperRight));
+        let everywhere: Vec<(f64, f64)> = [(0.1, 0.9), (0.9, 0.9), (0.9, 0.1)].to_vec();
+        assert_eq!(fit.corner(&everywhere, &prefer), None);
+        assert_eq!(
+            densify(&[(0.0, 0.0), (1.0, 2.0)], 2),
+            vec![(0.0, 0.0), (0.5, 1.0), (1.0, 2.0)]
+        );
+    }
 
     #[test]
     fn month_ticks_are_thinned_to_about_twelve() {

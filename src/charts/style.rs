@@ -79,6 +79,10 @@ pub const COMPONENT_COLOURS: [RGBColor; 7] =
 /// Colours for routes, cycled.
 pub const ROUTE_COLOURS: [RGBColor; 6] = [BLUE, ORANGE, GREEN, PURPLE, SKY_BLUE, VERMILLION];
 
+/// Colours of compared variants, cycled (solid lines, then dashed). Vermillion is left out: it
+/// is the budget's.
+pub const VARIANT_COLOURS: [RGBColor; 6] = [BLUE, ORANGE, GREEN, PURPLE, SKY_BLUE, BLACK];
+
 /// Colours of percentile markers P50, P90, P95, P99: from calm to alarming.
 pub const PERCENTILE_COLOURS: [RGBColor; 4] = [BLUE, GREEN, ORANGE, PURPLE];
 

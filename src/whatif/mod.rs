@@ -16,12 +16,12 @@
 //! [`render`] turns results into table / Markdown / CSV text with the report module's grid
 //! builders.
 //!
-//! Charts plug in on top of these result types, not here (nothing in `whatif` knows about
-//! fonts or pixels): the overlay of variant distributions (compare: every
-//! [`compare::VariantResult::summary`] carries 101 quantiles), the line chart with bands
-//! (sweep: [`sweep::SweepPoint::summary`]) and the tornado ([`sensitivity::TornadoRow`]) belong
-//! in new `charts/` files (`compare.rs`, `sweep.rs`, `tornado.rs`), drawn the way `charts/fan.rs`
-//! draws a `Report`; the CLI commands mark where a `--chart FILE` flag would call them.
+//! Charts are drawn on top of these result types, not here (nothing in `whatif` knows about
+//! fonts or pixels): [`crate::charts::compare()`] overlays the variants' distributions (every
+//! [`compare::VariantResult::summary`] carries 101 quantiles), [`crate::charts::sweep()`] draws
+//! the percentiles with bands from [`sweep::SweepPoint::summary`], and
+//! [`crate::charts::tornado()`] the [`sensitivity::TornadoRow`]s; the commands' `--chart FILE`
+//! flag calls them.
 
 pub mod compare;
 pub mod diff;

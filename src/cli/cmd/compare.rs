@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use billcast::charts;
 use billcast::units::Month;
 use billcast::whatif::{self, RunOptions, Vary, compare::Comparison, render};
 
+use crate::cli::UsageError;
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, Format, Progress};
+use crate::cli::output::{self, ChartFile, Format, Progress};
 
 /// Arguments of `billcast compare`.
 #[derive(clap::Args, Debug)]
@@ -24,6 +26,9 @@ Examples:
     --vary routes.0.model=openai/gpt-6.1-sol,openai/gpt-6.1-terra,openai/gpt-6-luna
   # with and without caching, in March
   billcast compare scenarios/support-bot.toml --vary caching.hit_rate=0,0.8 --month 2027-03
+  # the variants' bill distributions overlaid on one chart (PNG when FILE ends in .png)
+  billcast compare scenarios/support-bot.toml --vary caching.hit_rate=0,0.5,0.8 \\
+    --chart compare.svg
   # compact history above 150k tokens vs full history, as a PR comment
   billcast compare scenarios/coding-agent.toml --format markdown --labels summarize,full \\
     --vary 'workload.context={ policy = \"summarize\", above_tokens = 150000,
@@ -50,6 +55,10 @@ pub struct Args {
     /// Write to FILE instead of stdout ('-' = stdout).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the variants' bill distributions overlaid — chance of exceeding each amount,
+    /// P50 and P95 marked, budget — to FILE: SVG, or PNG when FILE ends in .png.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
 }
 
 /// Load the variants the arguments describe, named by `--labels` when given.
@@ -113,8 +122,13 @@ pub fn render(c: &Comparison, format: Format) -> anyhow::Result<String> {
 
 /// `billcast compare`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let book = a.engine.book()?;
     let vs = variants(&a)?;
+    if chart.is_some() {
+        charts::compare::check_variants(vs.len())
+            .map_err(|e| UsageError(anyhow::Error::new(e).context("--chart")))?;
+    }
     let total = vs.iter().map(|v| v.scenario.trials).max().unwrap_or(0) * vs.len() as u64;
     let progress = Progress::new(total, "simulating variants", a.engine.quiet);
     let cb = |n: u64| progress.set(n);
@@ -126,8 +140,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .engine
         .in_pool(|| whatif::compare::compare(vs, &book, a.month, &opts))??;
     progress.finish();
-    // Charts: the overlay of the variants' distributions (charts::compare, from
-    // `VariantResult::summary.quantiles`) plugs in here behind a `--chart FILE` flag.
+    if let Some(f) = &chart {
+        f.write(|format| charts::compare(&c, format), a.engine.quiet)?;
+    }
     output::write(a.out.as_deref(), &render(&c, a.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

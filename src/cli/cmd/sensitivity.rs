@@ -10,7 +10,7 @@ use billcast::whatif::{
 };
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, Format, Progress};
+use crate::cli::output::{self, ChartFile, Format, Progress};
 
 /// Default trials per Sobol run when -n is not given (the scenario's count is meant for one
 /// forecast; an analysis makes k + 2 such runs).
@@ -31,7 +31,9 @@ The cost (engine runs, trials) is printed before it starts and stored in the res
 Examples:
   billcast sensitivity scenarios/support-bot.toml
   billcast sensitivity scenarios/support-bot.toml --month 2027-06 -n 4000 --format markdown
-  billcast sensitivity scenarios/coding-agent.toml --format json -o sensitivity.json")]
+  billcast sensitivity scenarios/coding-agent.toml --format json -o sensitivity.json
+  # the tornado as a chart (PNG when FILE ends in .png)
+  billcast sensitivity scenarios/support-bot.toml --chart tornado.svg")]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
@@ -52,6 +54,10 @@ pub struct Args {
     /// Write to FILE instead of stdout ('-' = stdout).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the tornado — each input's P95 at its P10 and P90 around the median world,
+    /// largest swing first — to FILE: SVG, or PNG when FILE ends in .png.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
 }
 
 /// Render an analysis.
@@ -66,6 +72,7 @@ pub fn render(s: &Sensitivity, format: Format) -> anyhow::Result<String> {
 
 /// `billcast sensitivity`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let book = a.engine.book()?;
     let s = a.engine.scenario(&a.scenario)?;
     let sobol_trials = a
@@ -96,8 +103,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .engine
         .in_pool(|| sensitivity::sensitivity(&s, &book, &opts))??;
     progress.finish();
-    // Charts: the tornado chart (from `Sensitivity::tornado`) plugs in here behind a
-    // `--chart FILE` flag.
+    if let Some(f) = &chart {
+        f.write(
+            |format| billcast::charts::tornado(&r, format),
+            a.engine.quiet,
+        )?;
+    }
     output::write(a.out.as_deref(), &render(&r, a.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

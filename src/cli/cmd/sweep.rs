@@ -8,7 +8,7 @@ use billcast::units::Month;
 use billcast::whatif::{self, RunOptions, render, sweep::Sweep};
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, Format, Progress};
+use crate::cli::output::{self, ChartFile, Format, Progress};
 
 /// Arguments of `billcast sweep`.
 #[derive(clap::Args, Debug)]
@@ -26,7 +26,10 @@ Examples:
   billcast sweep scenarios/support-bot.toml --param workload.output_tokens.median \\
     --values 100,150,200,300
   billcast sweep scenarios/rag-assistant.toml --param caching.hit_rate \\
-    --values 0,0.5,0.9 --format csv -o sweep.csv"
+    --values 0,0.5,0.9 --format csv -o sweep.csv
+  # percentiles against the input as a chart (PNG when FILE ends in .png)
+  billcast sweep scenarios/support-bot.toml --param traffic.monthly_active_users \\
+    --range 5000:50000:10 --chart sweep.svg"
 )]
 pub struct Args {
     /// Scenario file (TOML).
@@ -54,6 +57,10 @@ pub struct Args {
     /// Write to FILE instead of stdout ('-' = stdout).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the percentiles against the swept input — median, P95, P25–P75 and P5–P95
+    /// bands, budget — to FILE: SVG, or PNG when FILE ends in .png.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
 }
 
 /// Render a sweep.
@@ -68,6 +75,7 @@ pub fn render(s: &Sweep, format: Format) -> anyhow::Result<String> {
 
 /// `billcast sweep`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let book = a.engine.book()?;
     let overrides = a.engine.overrides();
     let values = match (&a.values, &a.range) {
@@ -105,8 +113,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         )
     })??;
     progress.finish();
-    // Charts: the line chart of the percentiles with bands (from `SweepPoint::summary`) plugs
-    // in here behind a `--chart FILE` flag.
+    if let Some(f) = &chart {
+        f.write(|format| billcast::charts::sweep(&s, format), a.engine.quiet)?;
+    }
     output::write(a.out.as_deref(), &render(&s, a.format)?)?;
     Ok(ExitCode::SUCCESS)
 }
