@@ -3,7 +3,9 @@
 //! redundancy worthless, human hours and eval spend are exact for fixed inputs, the
 //! break-even is where the mean TCOs cross, `single` carries no second-path overhead, the
 //! shipped example reproduces the published anecdote, and bad inputs are rejected by key
-//! and line (exit code 2 on the command line).
+//! and line (exit code 2 on the command line). Then the stacked-TCO chart (every strategy,
+//! byte-identical across runs, `--chart` by file name) and the design-review pack: `billcast
+//! report` adds the overhead section, chart and JSON only for a scenario with `[overhead]`.
 
 use std::path::PathBuf;
 
@@ -600,4 +602,314 @@ fn cli_bad_inputs_exit_2_with_the_key() {
         "overhead.providers.secondary.model",
     ))
     .stderr(predicate::str::contains("unknown model"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chart and the design-review pack.
+
+/// scenarios/multi-provider.toml with 300 trials, simulated afresh.
+fn example_report() -> overhead::OverheadReport {
+    let s = Scenario::load(
+        "scenarios/multi-provider.toml".as_ref(),
+        &["simulation.trials=300".to_string()],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    overhead::run(
+        &s,
+        &PriceBook::bundled().expect("bundled prices"),
+        &OverheadOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+    .report
+}
+
+const STRATEGIES: [&str; 4] = ["single", "degraded", "failover", "active-active"];
+
+fn assert_good_overhead_svg(svg: &str, what: &str) {
+    assert!(svg.starts_with("<svg"), "{what}: not an SVG");
+    assert!(svg.trim_end().ends_with("</svg>"), "{what}: truncated");
+    for t in [
+        "Monthly cost of ownership per strategy",
+        "Monthly TCO (USD)",
+        "TCO P50–P95",
+        "naive 2× budget",
+        "× spend",
+    ] {
+        assert!(svg.contains(t), "{what}: SVG lacks {t:?}");
+    }
+    for s in STRATEGIES {
+        assert!(
+            svg.contains(&format!(">\n{s}\n<")),
+            "{what}: no bar for {s}"
+        );
+    }
+    // plotters-rs/plotters#300: negative rectangle sizes draw nothing in browsers.
+    assert!(!svg.contains("width=\"-"), "{what}: negative width");
+    assert!(!svg.contains("height=\"-"), "{what}: negative height");
+    assert!(!svg.contains("NaN"), "{what}: NaN coordinates");
+    assert!(
+        svg.contains("font-family:'DejaVu Sans'"),
+        "{what}: font rule"
+    );
+}
+
+#[test]
+fn the_chart_has_every_strategy_and_is_byte_identical_across_runs() {
+    use billcast::charts::{ChartError, ChartFormat, overhead::tco};
+    let r = example_report();
+    let svg = tco(&r, ChartFormat::Svg).expect("draws");
+    let text = String::from_utf8(svg.clone()).expect("SVG is UTF-8");
+    assert_good_overhead_svg(&text, "multi-provider");
+    // Each bar carries its spend multiple of single-provider tokens.
+    for st in &r.strategies {
+        let label = format!("{:.1}× spend", st.spend_multiplier);
+        assert!(text.contains(&label), "{label}");
+    }
+    // A second simulation with the same seed draws the same bytes, SVG and PNG.
+    let again = example_report();
+    assert_eq!(svg, tco(&again, ChartFormat::Svg).expect("draws"));
+    let png = tco(&r, ChartFormat::Png).expect("draws a PNG");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), (1200, 675));
+    assert_eq!(png, tco(&again, ChartFormat::Png).expect("draws a PNG"));
+
+    // Degenerate numbers still draw; no strategies is a typed error.
+    let mut odd = r.clone();
+    for st in &mut odd.strategies {
+        st.tco.p95 = f64::NAN;
+        st.parts.downtime = f64::INFINITY;
+        st.spend_multiplier = f64::NAN;
+    }
+    odd.naive_two_x = 0.0;
+    let svg = String::from_utf8(tco(&odd, ChartFormat::Svg).expect("draws")).expect("UTF-8");
+    assert!(!svg.contains("NaN") && !svg.contains("width=\"-"));
+    odd.strategies.clear();
+    assert!(matches!(
+        tco(&odd, ChartFormat::Svg),
+        Err(ChartError::NoData {
+            chart: "overhead",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn cli_chart_writes_svg_or_png_by_file_name_and_checks_it_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svg = dir.path().join("tco.svg");
+    cli(
+        FIXED_OVERHEAD,
+        &["--chart", svg.to_str().expect("utf-8 path")],
+    )
+    .success()
+    .stdout(predicate::str::contains("active-active"));
+    let text = std::fs::read_to_string(&svg).expect("chart written");
+    assert_good_overhead_svg(&text, "--chart x.svg");
+    let png = dir.path().join("tco.PNG");
+    cli(
+        FIXED_OVERHEAD,
+        &["--chart", png.to_str().expect("utf-8 path")],
+    )
+    .success();
+    assert_eq!(
+        &std::fs::read(&png).expect("chart written")[..8],
+        b"\x89PNG\r\n\x1a\n"
+    );
+    let jpg = dir.path().join("tco.jpg");
+    cli(
+        FIXED_OVERHEAD,
+        &["--chart", jpg.to_str().expect("utf-8 path")],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("name the file .svg or .png"));
+    assert!(!jpg.exists());
+    let missing = dir.path().join("no-such-folder/tco.svg");
+    cli(
+        FIXED_OVERHEAD,
+        &["--chart", missing.to_str().expect("utf-8 path")],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("does not exist"));
+}
+
+const PACK_HEADING: &str = "Operational overhead of a second provider";
+
+fn report_pack(scenario: &str, dir: &std::path::Path) {
+    billcast()
+        .args(["report", scenario, "-n", "300", "-q", "-o"])
+        .arg(dir)
+        .assert()
+        .success();
+}
+
+/// No scripts and nothing fetched (as tests/charts.rs checks every forecast page).
+fn assert_self_contained(page: &str) {
+    let lower = page.to_lowercase();
+    for bad in ["<script", "<link", "<img", "<iframe", "@import"] {
+        assert!(!lower.contains(bad), "report.html contains {bad}");
+    }
+    for attr in ["src=", "href=", "url("] {
+        for scheme in ["http:", "https:", "//"] {
+            for q in ["\"", "'", ""] {
+                let bad = format!("{attr}{q}{scheme}");
+                assert!(!lower.contains(&bad), "external fetch: {bad}");
+            }
+        }
+    }
+}
+
+#[test]
+fn report_of_a_multi_provider_scenario_has_the_overhead_section() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pack = dir.path().join("pack");
+    report_pack("scenarios/multi-provider.toml", &pack);
+
+    let svg = std::fs::read_to_string(pack.join("overhead.svg")).expect("overhead.svg");
+    assert_good_overhead_svg(&svg, "pack overhead.svg");
+    let json = std::fs::read_to_string(pack.join("overhead.json")).expect("overhead.json");
+    let o = overhead::OverheadReport::from_json("overhead.json", &json).expect("reads back");
+    let forecast = std::fs::read_to_string(pack.join("forecast.json")).expect("forecast.json");
+    let f = billcast::report::Report::from_json("forecast.json", &forecast).expect("reads back");
+    assert_eq!(
+        (o.seed, o.trials),
+        (f.seed, f.trials),
+        "same run as the forecast"
+    );
+    assert_eq!(o.trials, 300);
+
+    let md = std::fs::read_to_string(pack.join("report.md")).expect("report.md");
+    assert!(md.contains(&format!("### {PACK_HEADING}")), "md heading");
+    assert!(md.contains("](overhead.svg)"), "md links the chart");
+    assert!(md.contains("](fan.svg)"), "md keeps the forecast charts");
+    for s in STRATEGIES {
+        assert!(md.contains(&format!("| {s} |")), "md row {s}");
+    }
+
+    let html = std::fs::read_to_string(pack.join("report.html")).expect("report.html");
+    assert!(html.contains("<section id=\"overhead\">"));
+    assert!(html.contains(&format!("<h2>{PACK_HEADING}</h2>")));
+    assert!(html.contains("href=\"#overhead\""), "table of contents");
+    assert!(html.contains("id=\"chart-overhead\""));
+    assert_eq!(
+        html.matches("<svg ").count(),
+        6,
+        "five forecast charts + overhead"
+    );
+    for s in STRATEGIES {
+        assert!(html.contains(&format!("<tr><td>{s}</td>")), "html row {s}");
+    }
+    for col in ["Availability", "Down h/mo", "Spend ×", "Break-even", "P95"] {
+        assert!(html.contains(&format!(">{col}</th>")), "html column {col}");
+    }
+    assert_self_contained(&html);
+
+    // `render --overhead` re-renders the pack byte for byte; without it, the forecast alone.
+    let again = dir.path().join("again");
+    billcast()
+        .arg("render")
+        .arg(pack.join("forecast.json"))
+        .arg("--overhead")
+        .arg(pack.join("overhead.json"))
+        .args(["--format", "markdown", "-o"])
+        .arg(again.join("report.md"))
+        .arg("--charts")
+        .arg(&again)
+        .assert()
+        .success();
+    for file in ["report.md", "overhead.svg"] {
+        assert!(
+            std::fs::read(pack.join(file)).expect("pack file")
+                == std::fs::read(again.join(file)).expect("rendered file"),
+            "render --overhead reproduces {file}"
+        );
+    }
+    let rendered = billcast()
+        .arg("render")
+        .arg(pack.join("forecast.json"))
+        .arg("--overhead")
+        .arg(pack.join("overhead.json"))
+        .args(["--format", "html"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        rendered == html.as_bytes(),
+        "render --overhead reproduces report.html"
+    );
+    billcast()
+        .arg("render")
+        .arg(pack.join("forecast.json"))
+        .args(["--format", "html"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(PACK_HEADING).not());
+    // Only with HTML or Markdown, and only the overhead of the same run.
+    billcast()
+        .arg("render")
+        .arg(pack.join("forecast.json"))
+        .arg("--overhead")
+        .arg(pack.join("overhead.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format html or markdown"));
+    let other = dir.path().join("other.json");
+    billcast()
+        .args([
+            "overhead",
+            "scenarios/multi-provider.toml",
+            "-n",
+            "200",
+            "-q",
+        ])
+        .args(["--format", "json", "-o"])
+        .arg(&other)
+        .assert()
+        .success();
+    billcast()
+        .arg("render")
+        .arg(pack.join("forecast.json"))
+        .arg("--overhead")
+        .arg(&other)
+        .args(["--format", "html"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "not the overhead of this forecast",
+        ));
+}
+
+#[test]
+fn report_of_a_scenario_without_overhead_has_no_overhead_section() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pack = dir.path().join("pack");
+    report_pack("scenarios/support-bot.toml", &pack);
+    let mut files: Vec<String> = std::fs::read_dir(&pack)
+        .expect("pack folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "breakdown.svg",
+            "distribution.svg",
+            "exceedance.svg",
+            "fan.svg",
+            "forecast.json",
+            "naive.svg",
+            "report.html",
+            "report.md"
+        ]
+    );
+    let md = std::fs::read_to_string(pack.join("report.md")).expect("report.md");
+    assert!(!md.contains(PACK_HEADING));
+    assert!(!md.contains("overhead.svg"));
+    let html = std::fs::read_to_string(pack.join("report.html")).expect("report.html");
+    assert!(!html.contains(PACK_HEADING));
+    assert!(!html.contains("id=\"overhead\""));
+    assert!(!html.contains("href=\"#overhead\""));
+    assert_eq!(html.matches("<svg ").count(), 5);
 }

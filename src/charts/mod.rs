@@ -24,6 +24,9 @@
 //! Text is laid out and rasterised with a bundled font (see [`font`]), so output is identical
 //! on every machine; drawing errors are returned as [`ChartError`], never unwrapped.
 //!
+//! [`overhead::tco()`] draws the multi-provider overhead (stacked mean TCO per strategy with
+//! P50–P95 whiskers and the naive 2× line) from an [`crate::overhead::OverheadReport`].
+//!
 //! # Adding a chart (fit diagnostics)
 //! A chart is a struct holding exactly what it draws, built and validated from its input, that
 //! implements the crate-internal `Draw` trait; [`ChartFormat`] encoding, fonts, the header and the
@@ -43,6 +46,7 @@ pub mod fan;
 pub mod fit;
 pub mod font;
 pub mod naive;
+pub mod overhead;
 pub mod style;
 pub mod sweep;
 pub mod tornado;

@@ -158,29 +158,134 @@ pub fn write_charts(
     use billcast::charts::{self, ChartKind};
     let paths = charts::render_all(r, dir, format.into())
         .with_context(|| format!("cannot write charts to {}", dir.display()))?;
-    let base = markdown_file
-        .filter(|p| *p != Path::new("-"))
-        .map(|p| p.parent().unwrap_or(Path::new("")).to_path_buf());
     let links = paths
         .iter()
         .zip(charts::applicable(r))
         .map(|(p, kind): (&std::path::PathBuf, ChartKind)| {
-            let rel = base
-                .as_ref()
-                .and_then(|b| p.strip_prefix(b).ok())
-                .unwrap_or(p);
-            billcast::report::markdown::ChartLink {
-                title: kind.title().to_string(),
-                // Markdown links use '/', whatever the platform.
-                path: rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            }
+            chart_link(kind.title(), p, markdown_file)
         })
         .collect();
     Ok((paths, links))
+}
+
+/// A Markdown image link to the chart file `path`: relative to the folder of `markdown_file`
+/// when the chart is inside it (so the Markdown and its images can be moved together), else
+/// as given.
+pub fn chart_link(
+    title: &str,
+    path: &Path,
+    markdown_file: Option<&Path>,
+) -> billcast::report::markdown::ChartLink {
+    let base = markdown_file
+        .filter(|p| *p != Path::new("-"))
+        .map(|p| p.parent().unwrap_or(Path::new("")));
+    let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
+    billcast::report::markdown::ChartLink {
+        title: title.to_string(),
+        // Markdown links use '/', whatever the platform.
+        path: rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    }
+}
+
+/// A `--chart FILE`, checked before anything runs: the extension picks the format (`.png` →
+/// PNG; `.svg` or none → SVG, either case) and the folder must already exist, so a typo fails
+/// in a second instead of after the simulation.
+#[derive(Debug, Clone)]
+pub struct ChartFile {
+    /// Where the chart goes.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: billcast::charts::ChartFormat,
+}
+
+impl ChartFile {
+    /// Check `path` for `--chart`.
+    ///
+    /// # Errors
+    /// A usage error (exit 2) for `-`, an extension other than `.svg`/`.png`, a path that is a
+    /// folder, or a folder that does not exist.
+    pub fn new(path: &Path) -> anyhow::Result<ChartFile> {
+        use billcast::charts::ChartFormat;
+        let bad = |why: String| {
+            anyhow::Error::new(UsageError(anyhow::anyhow!(
+                "--chart {}: {why}",
+                path.display()
+            )))
+        };
+        if path == Path::new("-") {
+            return Err(bad(
+                "a chart needs a file name ('-' would mix it into the text on stdout)".into(),
+            ));
+        }
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let format = match ext.as_deref() {
+            None | Some("svg") => ChartFormat::Svg,
+            Some("png") => ChartFormat::Png,
+            Some(other) => {
+                return Err(bad(format!(
+                    "unknown chart format '.{other}'; name the file .svg or .png"
+                )));
+            }
+        };
+        if path.is_dir() {
+            return Err(bad("is a folder; give a file name such as chart.svg".into()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(bad(format!(
+                "folder {} does not exist; create it first or write the chart elsewhere",
+                dir.display()
+            )));
+        }
+        Ok(ChartFile {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// Check an optional `--chart`.
+    pub fn from_arg(path: Option<&Path>) -> anyhow::Result<Option<ChartFile>> {
+        path.map(ChartFile::new).transpose()
+    }
+
+    /// Draw the chart with `draw` in this file's format and write it, saying so on stderr
+    /// unless `quiet`.
+    ///
+    /// # Errors
+    /// The chart's drawing error; [`billcast::charts::ChartError::Io`] naming the file.
+    pub fn write(
+        &self,
+        draw: impl FnOnce(
+            billcast::charts::ChartFormat,
+        ) -> Result<Vec<u8>, billcast::charts::ChartError>,
+        quiet: bool,
+    ) -> anyhow::Result<()> {
+        let bytes = draw(self.format)?;
+        std::fs::write(&self.path, bytes).map_err(|source| billcast::charts::ChartError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        if !quiet {
+            eprintln!("wrote chart {}", self.path.display());
+        }
+        Ok(())
+    }
+}
+
+/// Write `bytes` to the file `path`, creating its folder if missing.
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Write `text` to `out` (`-` or absent = stdout).
@@ -188,13 +293,7 @@ pub fn write(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {
         None => write_stdout(text),
         Some(p) if p == Path::new("-") => write_stdout(text),
-        Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create folder {}", dir.display()))?;
-            }
-            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
-        }
+        Some(p) => write_file(p, text.as_bytes()),
     }
 }
 

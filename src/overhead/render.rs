@@ -1,11 +1,18 @@
 //! Renderers of an [`OverheadReport`]: terminal table, Markdown, CSV. Each takes the report
 //! only, so a saved `overhead.json` re-renders without re-simulating. The stacked-TCO chart
-//! with P95 whiskers belongs in `src/charts/` and reads [`OverheadReport::tco_bars`].
+//! with P50–P95 whiskers is [`crate::charts::overhead::tco`]; the design-review pack
+//! (`billcast report`) reuses these grids and [`markdown_body`].
 
 use super::report::{BreakEven, OverheadReport, StrategyReport};
 use super::spec::Strategy;
 use crate::report::rows::Grid;
 use crate::units::{format_count, format_usd};
+
+/// Heading of the overhead section in a design-review pack (`billcast report`).
+pub const PACK_SECTION: &str = "Operational overhead of a second provider";
+
+/// How to read the break-even column.
+pub const BREAK_EVEN_NOTE: &str = "Break-even: the downtime cost per hour above which a strategy's mean TCO beats single's (Δ spend ÷ Δ downtime hours; both are linear in the cost per hour).";
 
 /// Availability with enough digits to tell 99.65% from 99.995%.
 pub fn format_availability(a: f64) -> String {
@@ -245,7 +252,8 @@ pub fn availability_line(r: &OverheadReport) -> Option<String> {
     Some(s)
 }
 
-fn period(r: &OverheadReport) -> String {
+/// The horizon as `first … last` (one month: that month).
+pub fn period(r: &OverheadReport) -> String {
     match (r.months.first(), r.months.last()) {
         (Some(a), Some(b)) if a != b => format!("{a} … {b}"),
         (Some(a), _) => a.clone(),
@@ -294,7 +302,9 @@ pub fn table(r: &OverheadReport) -> String {
         out.push_str(&grid(&months(r)));
         out.push('\n');
     }
-    out.push_str("\nBreak-even: the downtime cost per hour above which a strategy's mean TCO beats single's (Δ spend ÷ Δ downtime hours; both are linear in the cost per hour).\n");
+    out.push('\n');
+    out.push_str(BREAK_EVEN_NOTE);
+    out.push('\n');
     let defaults: Vec<_> = r
         .assumptions
         .iter()
@@ -318,9 +328,18 @@ pub fn table(r: &OverheadReport) -> String {
 
 /// Markdown for PR comments and design reviews.
 pub fn markdown(r: &OverheadReport) -> String {
-    let grid = crate::report::markdown::grid;
     let mut out = String::from("[//]: <> (billcast-overhead)\n");
     out.push_str(&format!("### billcast overhead: {}\n\n", r.scenario.name));
+    out.push_str(&markdown_body(r));
+    out
+}
+
+/// The Markdown report without its marker and title, for embedding under another heading
+/// (the design-review pack's report.md): headline, strategy table, availability, details
+/// and provenance line.
+pub fn markdown_body(r: &OverheadReport) -> String {
+    let grid = crate::report::markdown::grid;
+    let mut out = String::new();
     for line in headline(r).lines() {
         out.push_str(&format!("**{line}**\n"));
     }

@@ -274,19 +274,22 @@ pub struct OverheadReport {
 
 /// One stacked bar of the TCO chart: components bottom to top, with P50 and P95 whiskers.
 ///
-/// The chart itself lives in `src/charts/` (not built here): a stacked bar per strategy of
-/// [`TcoBar::segments`] with a whisker from `p50` to `p95`, and a dashed line at
-/// [`OverheadReport::naive_two_x`].
+/// [`crate::charts::overhead::tco`] draws a stacked bar per strategy of [`TcoBar::segments`]
+/// with a whisker from `p50` to `p95`, the bar annotated with `spend_multiplier`, and a dashed
+/// line at [`OverheadReport::naive_two_x`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TcoBar {
     /// Strategy name.
     pub label: String,
-    /// `(component, mean USD)`: tokens, evals, people, downtime.
+    /// `(component, mean USD per month)`: tokens, evals, people, downtime.
     pub segments: [(&'static str, f64); 4],
-    /// Median TCO, USD.
+    /// Median monthly TCO, USD.
     pub p50: f64,
-    /// 95th percentile TCO, USD.
+    /// 95th percentile of monthly TCO, USD.
     pub p95: f64,
+    /// Mean spend (tokens + evals + people) over mean single-provider token spend
+    /// ([`StrategyReport::spend_multiplier`]); the naive budget is 2.
+    pub spend_multiplier: f64,
 }
 
 impl OverheadReport {
@@ -299,6 +302,7 @@ impl OverheadReport {
                 segments: s.parts.entries(),
                 p50: s.tco.p50,
                 p95: s.tco.p95,
+                spend_multiplier: s.spend_multiplier,
             })
             .collect()
     }

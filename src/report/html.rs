@@ -1,6 +1,8 @@
 //! The design-review page: one self-contained `report.html` with the headline, the charts
 //! (inline SVG), every table of the terminal and Markdown views (built by [`super::rows`]), the
-//! assumptions, warnings and provenance.
+//! assumptions, warnings and provenance — and, for a scenario with an `[overhead]` section,
+//! the operational overhead of a second provider ([`render_with_overhead`]), from the tables
+//! of [`crate::overhead::render`].
 //!
 //! Self-contained means: inline CSS, no scripts, no fonts, images or styles fetched from
 //! anywhere, so it opens offline, survives being attached to a ticket or e-mailed, and cannot
@@ -10,6 +12,7 @@
 use super::rows::{self, Grid};
 use super::{MonthSummary, Report, ReportError};
 use crate::charts::{ChartFormat, ChartKind};
+use crate::overhead::{OverheadReport, render as overhead_render};
 use crate::units::{format_count, format_pct, format_usd, format_usd_compact};
 
 /// Escape text for HTML element content and double-quoted attribute values.
@@ -122,23 +125,27 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 }
 "#;
 
-/// An inline chart: the SVG with an accessible name, in a figure with a caption.
+/// An inline chart of the forecast: the SVG with an accessible name, in a figure with a caption.
 fn figure(r: &Report, kind: ChartKind, caption: &str) -> Result<String, ReportError> {
     let bytes = kind.render(r, ChartFormat::Svg)?;
+    Ok(svg_figure(kind.name(), kind.title(), &bytes, caption))
+}
+
+/// A figure `chart-{name}` holding the SVG `bytes`, named `title` for screen readers.
+fn svg_figure(name: &str, title: &str, bytes: &[u8], caption: &str) -> String {
     // plotters builds SVG in a String, so this never replaces anything.
-    let svg = String::from_utf8_lossy(&bytes);
+    let svg = String::from_utf8_lossy(bytes);
     // Screen readers announce the chart by its title instead of reading every tick label.
     let svg = svg.replacen(
         "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(kind.title())),
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(title)),
         1,
     );
-    Ok(format!(
-        "<figure id=\"chart-{}\">\n{}<figcaption>{}</figcaption>\n</figure>\n",
-        kind.name(),
+    format!(
+        "<figure id=\"chart-{name}\">\n{}<figcaption>{}</figcaption>\n</figure>\n",
         svg.trim_end(),
         escape(caption)
-    ))
+    )
 }
 
 fn card(label: &str, value: &str, alert: bool) -> String {
@@ -464,12 +471,107 @@ fn naive(r: &Report) -> Result<String, ReportError> {
     Ok(out)
 }
 
+/// The overhead section: headline, chart, strategy table, availability, people hours, TCO by
+/// month, assumptions and warnings of `o`.
+fn overhead(o: &OverheadReport) -> Result<String, ReportError> {
+    use crate::charts::overhead as chart;
+    let mut out = format!(
+        "<section id=\"overhead\">\n<h2>{}</h2>\n",
+        escape(overhead_render::PACK_SECTION)
+    );
+    out.push_str(&format!(
+        "<p>The strategies of the scenario's <code>[overhead]</code> section compared as monthly total \
+         cost of ownership (tokens + evals + people + downtime), mean month of {}, simulated with the \
+         same scenario, seed and trials as the forecast above.</p>\n",
+        escape(&overhead_render::period(o))
+    ));
+    out.push_str("<p class=\"headline\">");
+    out.push_str(
+        &overhead_render::headline(o)
+            .lines()
+            .map(escape)
+            .collect::<Vec<_>>()
+            .join("<br>\n"),
+    );
+    out.push_str("</p>\n");
+    out.push_str(&svg_figure(
+        chart::FILE_STEM,
+        chart::TITLE,
+        &chart::tco(o, ChartFormat::Svg)?,
+        "Mean monthly TCO per strategy stacked by part; whiskers span the P50–P95 of the TCO; the \
+         dashed line is the naive budget of 2× single-provider token spend; “× spend” is tokens + \
+         evals + people over single-provider token spend.",
+    ));
+    out.push_str(&grid(
+        &overhead_render::strategies(o),
+        Some("By strategy, mean month (USD; Spend × = tokens + evals + people over single-provider token spend, naive 2.0×)"),
+        &no_class,
+    ));
+    let mut notes = Vec::new();
+    if let Some(line) = overhead_render::availability_line(o) {
+        notes.push(line);
+    }
+    notes.push(overhead_render::BREAK_EVEN_NOTE.to_string());
+    for n in notes {
+        out.push_str(&format!("<p>{}</p>\n", escape(&n)));
+    }
+    out.push_str(&grid(
+        &overhead_render::people(o),
+        Some("Human hours per month added over running one provider"),
+        &no_class,
+    ));
+    if o.months.len() > 1 {
+        out.push_str(&grid(
+            &overhead_render::months(o),
+            Some("Mean TCO by month (USD; fixed hours weigh less as spend grows)"),
+            &no_class,
+        ));
+    }
+    out.push_str(&grid(
+        &overhead_render::assumptions(o),
+        Some("Overhead assumptions"),
+        &no_class,
+    ));
+    if !o.warnings.is_empty() {
+        out.push_str("<ul class=\"warnings\">\n");
+        for w in &o.warnings {
+            out.push_str(&format!("<li>{}</li>\n", escape(w)));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str(&format!(
+        "<p class=\"muted\">{} trials · seed {} · {} engine · primary {}{}.</p>\n</section>\n",
+        escape(&format_count(o.trials as f64)),
+        o.seed,
+        escape(&o.engine_mode),
+        escape(&o.primary_models.join(" + ")),
+        o.secondary_model
+            .as_ref()
+            .map(|m| format!(" · secondary {}", escape(m)))
+            .unwrap_or_default()
+    ));
+    Ok(out)
+}
+
 /// The HTML report of `r`.
 ///
 /// # Errors
 /// [`ReportError::NoMonths`] for a report without months; [`ReportError::Chart`] if a chart
 /// cannot be drawn.
 pub fn render(r: &Report) -> Result<String, ReportError> {
+    render_with_overhead(r, None)
+}
+
+/// The HTML report of `r` with, when `overhead` is given (the scenario has an `[overhead]`
+/// section), a section on the operational overhead of a second provider between the naive
+/// estimate and the assumptions. Without it, exactly [`render`].
+///
+/// # Errors
+/// As [`render`]; [`ReportError::Chart`] also when the overhead chart cannot be drawn.
+pub fn render_with_overhead(
+    r: &Report,
+    overhead_report: Option<&OverheadReport>,
+) -> Result<String, ReportError> {
     let m = r
         .headline_month()
         .or_else(|| r.months.last())
@@ -510,7 +612,13 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
     out.push_str(
         "<nav class=\"toc\"><a href=\"#headline\">Headline</a><a href=\"#percentiles\">Per month</a>\
          <a href=\"#distribution\">Distribution</a><a href=\"#breakdown\">Breakdown</a>\
-         <a href=\"#naive\">Naive vs simulated</a><a href=\"#assumptions\">Assumptions</a>\
+         <a href=\"#naive\">Naive vs simulated</a>",
+    );
+    if overhead_report.is_some() {
+        out.push_str("<a href=\"#overhead\">Second provider</a>");
+    }
+    out.push_str(
+        "<a href=\"#assumptions\">Assumptions</a>\
          <a href=\"#warnings\">Warnings</a><a href=\"#provenance\">Provenance</a></nav>\n</header>\n",
     );
 
@@ -565,6 +673,9 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
 
     out.push_str(&breakdown(r, m)?);
     out.push_str(&naive(r)?);
+    if let Some(o) = overhead_report {
+        out.push_str(&overhead(o)?);
+    }
     out.push_str(&assumptions(r));
 
     if let Some(f) = &r.scenario.fitted_from {

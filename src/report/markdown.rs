@@ -1,8 +1,10 @@
 //! Markdown for PR comments and wikis: a one-sentence headline, the percentile table, and the
-//! breakdown and assumptions folded in `<details>`.
+//! breakdown and assumptions folded in `<details>`; in a design-review pack, followed by the
+//! operational overhead of a second provider when the scenario has an `[overhead]` section.
 
 use super::Report;
 use super::rows::{self, Grid};
+use crate::overhead::{OverheadReport, render as overhead_render};
 use crate::units::format_usd;
 
 /// Render a grid as a GitHub-flavoured Markdown table.
@@ -110,6 +112,36 @@ pub fn render_with_charts(r: &Report, charts: &[ChartLink]) -> String {
         r.billcast_version,
         &r.pricing.fingerprint[..12.min(r.pricing.fingerprint.len())]
     ));
+    out
+}
+
+/// The overhead part of a design-review pack's Markdown.
+#[derive(Debug, Clone, Copy)]
+pub struct OverheadSection<'a> {
+    /// The overhead report of the same scenario, seed and trials.
+    pub report: &'a OverheadReport,
+    /// Its chart file (`overhead.svg` in a pack), when drawn.
+    pub chart: Option<&'a ChartLink>,
+}
+
+/// A design-review pack's `report.md`: [`render_with_charts`], then — when `overhead` is
+/// given — a section headed [`overhead_render::PACK_SECTION`] with the overhead chart, the
+/// strategy table and the rest of [`overhead_render::markdown_body`]. Without `overhead`,
+/// exactly [`render_with_charts`].
+pub fn render_pack(
+    r: &Report,
+    charts: &[ChartLink],
+    overhead: Option<OverheadSection<'_>>,
+) -> String {
+    let mut out = render_with_charts(r, charts);
+    if let Some(o) = overhead {
+        out.push_str(&format!("\n### {}\n\n", overhead_render::PACK_SECTION));
+        if let Some(c) = o.chart {
+            let alt = c.title.replace(['[', ']'], "");
+            out.push_str(&format!("![{alt}]({})\n\n", link_target(&c.path)));
+        }
+        out.push_str(&overhead_render::markdown_body(o.report));
+    }
     out
 }
 

@@ -100,7 +100,13 @@ impl EngineArgs {
 pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Result<Report> {
     let book = e.book()?;
     let s = e.scenario(scenario_path)?;
-    let prepared = Prepared::new(&s, &book)?;
+    forecast_of(e, &s, &book)
+}
+
+/// Run a forecast of a loaded scenario with the engine flags' mode, threads and progress bar
+/// (seed, trials and overrides are already in `s`), and build its report.
+pub fn forecast_of(e: &EngineArgs, s: &Scenario, book: &PriceBook) -> anyhow::Result<Report> {
+    let prepared = Prepared::new(s, book)?;
     let progress = Progress::new(s.trials, "simulating", e.quiet);
     let cb = |n: u64| progress.set(n);
     let opts = SimOptions {
@@ -108,10 +114,10 @@ pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Resu
         mode: e.mode(),
         ..SimOptions::default()
     };
-    let sim = e.in_pool(|| engine::simulate_prepared(&s, &prepared, &opts))??;
+    let sim = e.in_pool(|| engine::simulate_prepared(s, &prepared, &opts))??;
     progress.finish();
-    let naive = naive::naive(&s, &prepared);
-    Ok(Report::from_simulation(&s, &book, &prepared, &sim, naive))
+    let naive = naive::naive(s, &prepared);
+    Ok(Report::from_simulation(s, book, &prepared, &sim, naive))
 }
 
 /// Arguments of `billcast forecast`.

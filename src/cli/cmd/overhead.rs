@@ -5,14 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use billcast::overhead::{self, OverheadOptions, OverheadReport, render};
+use billcast::pricing::PriceBook;
+use billcast::scenario::Scenario;
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, Format, Progress};
+use crate::cli::output::{self, ChartFile, Format, Progress};
 
 /// Arguments of `billcast overhead`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  billcast overhead scenarios/multi-provider.toml\n  billcast overhead scenarios/multi-provider.toml --set overhead.downtime_usd_per_hour=8000\n  billcast overhead scenarios/support-bot.toml --set 'overhead.providers.secondary.model=\"anthropic/claude-sonnet-5-5\"'\n  billcast overhead scenarios/multi-provider.toml --format json -o overhead.json"
+    after_help = "Examples:\n  billcast overhead scenarios/multi-provider.toml\n  billcast overhead scenarios/multi-provider.toml --chart overhead.svg\n  billcast overhead scenarios/multi-provider.toml --set overhead.downtime_usd_per_hour=8000\n  billcast overhead scenarios/multi-provider.toml -n 2000 --chart tco.png\n  billcast overhead scenarios/support-bot.toml --set 'overhead.providers.secondary.model=\"anthropic/claude-sonnet-5-5\"'\n  billcast overhead scenarios/multi-provider.toml --format json -o overhead.json\n\n`billcast report` adds this comparison (table, chart, overhead.json) to its pack when the scenario has an [overhead] section."
 )]
 pub struct Args {
     /// Scenario file (TOML) with an [overhead] section; see scenarios/multi-provider.toml.
@@ -25,6 +27,11 @@ pub struct Args {
     /// Write to FILE instead of stdout ('-' = stdout).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the chart (mean monthly TCO per strategy stacked by part, P50–P95 whiskers,
+    /// the naive 2× line) into FILE: SVG, or a 1200×675 PNG when FILE ends in .png; its folder
+    /// must exist.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
 }
 
 /// Run the overhead model and build its report.
@@ -37,6 +44,19 @@ pub fn overhead_report(e: &EngineArgs, path: &std::path::Path) -> anyhow::Result
         }
         .into());
     }
+    overhead_report_of(e, &s, &book)
+}
+
+/// Run the overhead model on a loaded scenario with the engine flags' mode, threads and
+/// progress bar (seed, trials and overrides are already in `s`).
+///
+/// # Errors
+/// [`overhead::OverheadError::NoSection`] when `s` has no `[overhead]` section; engine errors.
+pub fn overhead_report_of(
+    e: &EngineArgs,
+    s: &Scenario,
+    book: &PriceBook,
+) -> anyhow::Result<OverheadReport> {
     let runs: u64 = if s
         .overhead_spec
         .as_ref()
@@ -53,7 +73,7 @@ pub fn overhead_report(e: &EngineArgs, path: &std::path::Path) -> anyhow::Result
         mode: e.mode(),
         progress: Some(&cb),
     };
-    let result = e.in_pool(|| overhead::run(&s, &book, &opts))??;
+    let result = e.in_pool(|| overhead::run(s, book, &opts))??;
     progress.finish();
     Ok(result.report)
 }
@@ -70,10 +90,11 @@ pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
 
 /// `billcast overhead`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let r = overhead_report(&a.engine, &a.scenario)?;
-    // Charts: the stacked TCO per strategy with P50–P95 whiskers plugs in here once
-    // `src/charts/` exists — a `--chart FILE` flag drawing `r.tco_bars()` (and the naive 2×
-    // line at `r.naive_two_x`); `billcast report` can embed the same `OverheadReport`.
+    if let Some(c) = &chart {
+        c.write(|f| billcast::charts::overhead::tco(&r, f), a.engine.quiet)?;
+    }
     output::write(a.out.as_deref(), &render(&r, a.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,16 @@
 //! `billcast render forecast.json`: re-render a saved report in any format without
 //! re-simulating (the numbers are the saved ones, so output matches the original run's).
+//! A pack's `overhead.json` lives beside `forecast.json`, not in it; `--overhead` brings its
+//! section back into HTML and Markdown.
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use billcast::report::{Report, ReportError};
+use billcast::overhead::OverheadReport;
+use billcast::report::markdown::OverheadSection;
+use billcast::report::{self, Report, ReportError};
 
 use crate::cli::UsageError;
 use crate::cli::output::{self, ChartFormatArg, ReportFormat};
@@ -14,7 +18,7 @@ use crate::cli::output::{self, ChartFormatArg, ReportFormat};
 /// Arguments of `billcast render`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  billcast forecast scenarios/support-bot.toml --format json -o forecast.json\n  billcast render forecast.json --format html -o report.html\n  billcast render forecast.json --format markdown -o - | gh pr comment -F -\n  billcast render forecast.json --format markdown -o review/report.md --charts review/"
+    after_help = "Examples:\n  billcast forecast scenarios/support-bot.toml --format json -o forecast.json\n  billcast render forecast.json --format html -o report.html\n  billcast render forecast.json --format markdown -o - | gh pr comment -F -\n  billcast render forecast.json --format markdown -o review/report.md --charts review/\n  billcast render review/forecast.json --overhead review/overhead.json --format html -o report.html\n\nforecast.json holds the forecast only: the overhead section of a pack made from a scenario with an\n[overhead] section is re-rendered only when its overhead.json is passed with --overhead."
 )]
 pub struct Args {
     /// A saved report: `forecast --format json` output or a pack's forecast.json ('-' = stdin).
@@ -31,20 +35,29 @@ pub struct Args {
     /// Chart file format (default: svg).
     #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
     pub chart_format: ChartFormatArg,
+    /// A saved overhead report of the same run (a pack's overhead.json) to include as the
+    /// "Operational overhead of a second provider" section; --format html or markdown only.
+    #[arg(long, value_name = "FILE")]
+    pub overhead: Option<PathBuf>,
+}
+
+/// The text of `path` ('-' = stdin).
+fn read_text(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
+    if path == std::path::Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .with_context(|| format!("cannot read the {what} from stdin"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
 }
 
 /// Read and validate a saved report; a file that is not one is a usage error (exit 2).
 pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
     let name = path.display().to_string();
-    let text = if path == std::path::Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("cannot read the report from stdin")?;
-        s
-    } else {
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?
-    };
+    let text = read_text(path, "report")?;
     Report::from_json(&name, &text).map_err(|e| {
         let hint = match e {
             ReportError::Json(_) => {
@@ -56,14 +69,70 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Report> {
     })
 }
 
+/// Read a saved overhead report and check it comes from the same run as `r` (scenario file,
+/// overrides, seed, trials); anything else is a usage error (exit 2).
+pub fn load_overhead(path: &std::path::Path, r: &Report) -> anyhow::Result<OverheadReport> {
+    let usage = |e: anyhow::Error| anyhow::Error::new(UsageError(e));
+    let name = path.display().to_string();
+    let o = OverheadReport::from_json(&name, &read_text(path, "overhead report")?)
+        .map_err(|e| usage(anyhow::anyhow!("--overhead {e}")))?;
+    let same = o.scenario.sha256 == r.scenario.sha256
+        && o.scenario.overrides == r.scenario.overrides
+        && o.seed == r.seed
+        && o.trials == r.trials;
+    if !same {
+        return Err(usage(anyhow::anyhow!(
+            "--overhead {name}: not the overhead of this forecast (scenario {} seed {} {} trials vs {} seed {} {} trials, or other --set overrides); pass the overhead.json of the same pack",
+            o.scenario.name,
+            o.seed,
+            o.trials,
+            r.scenario.name,
+            r.seed,
+            r.trials
+        )));
+    }
+    Ok(o)
+}
+
 /// `billcast render`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if a.overhead.is_some() && !matches!(a.format, ReportFormat::Html | ReportFormat::Markdown) {
+        return Err(anyhow::Error::new(UsageError(anyhow::anyhow!(
+            "--overhead adds a section to --format html or markdown; render the overhead report itself with `billcast overhead --format …`"
+        ))));
+    }
     let r = load(&a.report)?;
-    let links = match &a.charts {
-        Some(dir) => output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?.1,
-        None => Vec::new(),
+    let overhead = a
+        .overhead
+        .as_deref()
+        .map(|p| load_overhead(p, &r))
+        .transpose()?;
+    let (links, overhead_link) = match &a.charts {
+        Some(dir) => {
+            let links = output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?.1;
+            let o_link = match &overhead {
+                Some(o) => Some(
+                    super::report::write_overhead_chart(o, dir, a.chart_format, a.out.as_deref())?
+                        .1,
+                ),
+                None => None,
+            };
+            (links, o_link)
+        }
+        None => (Vec::new(), None),
     };
-    let text = super::forecast::render(&r, a.format, &links)?;
+    let text = match (&overhead, a.format) {
+        (Some(o), ReportFormat::Html) => report::html::render_with_overhead(&r, Some(o))?,
+        (Some(o), ReportFormat::Markdown) => report::markdown::render_pack(
+            &r,
+            &links,
+            Some(OverheadSection {
+                report: o,
+                chart: overhead_link.as_ref(),
+            }),
+        ),
+        _ => super::forecast::render(&r, a.format, &links)?,
+    };
     output::write(a.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
