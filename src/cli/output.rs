@@ -55,9 +55,9 @@ impl From<ChartFormatArg> for billcast::charts::ChartFormat {
     }
 }
 
-/// The `--chart FILE` of a what-if command, checked before anything runs: the extension picks
-/// the format (`.png` → PNG; `.svg` or none → SVG) and the folder must already exist, so a typo
-/// fails in a second instead of after the simulation.
+/// A `--chart FILE`, checked before anything runs: the extension picks the format (`.png` →
+/// PNG; `.svg` or none → SVG, either case) and the folder must already exist, so a typo fails
+/// in a second instead of after the simulation.
 #[derive(Debug, Clone)]
 pub struct ChartFile {
     /// Where the chart goes.
@@ -188,94 +188,6 @@ pub fn chart_link(
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/"),
-    }
-}
-
-/// A `--chart FILE`, checked before anything runs: the extension picks the format (`.png` →
-/// PNG; `.svg` or none → SVG, either case) and the folder must already exist, so a typo fails
-/// in a second instead of after the simulation.
-#[derive(Debug, Clone)]
-pub struct ChartFile {
-    /// Where the chart goes.
-    pub path: PathBuf,
-    /// Its format.
-    pub format: billcast::charts::ChartFormat,
-}
-
-impl ChartFile {
-    /// Check `path` for `--chart`.
-    ///
-    /// # Errors
-    /// A usage error (exit 2) for `-`, an extension other than `.svg`/`.png`, a path that is a
-    /// folder, or a folder that does not exist.
-    pub fn new(path: &Path) -> anyhow::Result<ChartFile> {
-        use billcast::charts::ChartFormat;
-        let bad = |why: String| {
-            anyhow::Error::new(UsageError(anyhow::anyhow!(
-                "--chart {}: {why}",
-                path.display()
-            )))
-        };
-        if path == Path::new("-") {
-            return Err(bad(
-                "a chart needs a file name ('-' would mix it into the text on stdout)".into(),
-            ));
-        }
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let format = match ext.as_deref() {
-            None | Some("svg") => ChartFormat::Svg,
-            Some("png") => ChartFormat::Png,
-            Some(other) => {
-                return Err(bad(format!(
-                    "unknown chart format '.{other}'; name the file .svg or .png"
-                )));
-            }
-        };
-        if path.is_dir() {
-            return Err(bad("is a folder; give a file name such as chart.svg".into()));
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.is_dir()
-        {
-            return Err(bad(format!(
-                "folder {} does not exist; create it first or write the chart elsewhere",
-                dir.display()
-            )));
-        }
-        Ok(ChartFile {
-            path: path.to_path_buf(),
-            format,
-        })
-    }
-
-    /// Check an optional `--chart`.
-    pub fn from_arg(path: Option<&Path>) -> anyhow::Result<Option<ChartFile>> {
-        path.map(ChartFile::new).transpose()
-    }
-
-    /// Draw the chart with `draw` in this file's format and write it, saying so on stderr
-    /// unless `quiet`.
-    ///
-    /// # Errors
-    /// The chart's drawing error; [`billcast::charts::ChartError::Io`] naming the file.
-    pub fn write(
-        &self,
-        draw: impl FnOnce(
-            billcast::charts::ChartFormat,
-        ) -> Result<Vec<u8>, billcast::charts::ChartError>,
-        quiet: bool,
-    ) -> anyhow::Result<()> {
-        let bytes = draw(self.format)?;
-        std::fs::write(&self.path, bytes).map_err(|source| billcast::charts::ChartError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        if !quiet {
-            eprintln!("wrote chart {}", self.path.display());
-        }
-        Ok(())
     }
 }
 
