@@ -44,7 +44,7 @@ fn agent_bench(c: &mut Criterion) {
     let b = book();
     let s = load(
         "benches/scenarios/agent-bench.toml",
-        &["simulation.trials=4"],
+        &["simulation.trials=10"],
     );
     let p = Prepared::new(&s, &b).expect("prepare");
     let calls = attempts(&s, &p);
@@ -77,7 +77,7 @@ fn agent_bench(c: &mut Criterion) {
         &["simulation.trials=10000"],
     );
     let pf = Prepared::new(&fast, &b).expect("prepare");
-    g.throughput(Throughput::Elements(calls / 4 * 10_000));
+    g.throughput(Throughput::Elements(calls / 10 * 10_000));
     g.bench_function("fast/10000-trials", |bench| {
         bench.iter(|| {
             engine::simulate_prepared(
@@ -102,12 +102,14 @@ fn bundled(c: &mut Criterion) {
         "rag-assistant",
         "coding-agent",
         "batch-summarization",
+        "multi-provider",
+        "support-agent-pilot",
     ] {
         let path = format!("scenarios/{name}.toml");
-        let exact = load(&path, &["simulation.trials=2", "horizon_months=1"]);
+        let exact = load(&path, &["simulation.trials=10", "horizon_months=1"]);
         let pe = Prepared::new(&exact, &b).expect("prepare");
         g.throughput(Throughput::Elements(attempts(&exact, &pe)));
-        g.bench_function(format!("{name}/exact-2-trials-1-month"), |bench| {
+        g.bench_function(format!("{name}/exact-10-trials-1-month"), |bench| {
             bench.iter(|| {
                 engine::simulate_prepared(
                     &exact,
