@@ -386,3 +386,49 @@ fn calibrate_scores_saved_forecasts_against_bills() {
         .code(2)
         .stderr(predicate::str::contains("no month column"));
 }
+
+#[test]
+fn backtest_chart_draws_bands_against_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let p = dir.path().join(name);
+        billcast()
+            .args([
+                "backtest",
+                PILOT,
+                "--caller",
+                "agent",
+                "--fit-first",
+                "150",
+                "--splits",
+                "3",
+                "--test-sessions",
+                "10",
+                "-q",
+                "--chart",
+            ])
+            .arg(&p)
+            .assert()
+            .success();
+        std::fs::read(&p).unwrap()
+    };
+    let a = run("a.svg");
+    let svg = String::from_utf8(a.clone()).unwrap();
+    assert!(svg.contains("<svg"), "not an SVG");
+    for label in [
+        "Did the forecast band contain what really happened?",
+        "output tokens",
+        "What really happened",
+        "Naive estimate",
+    ] {
+        assert!(svg.contains(label), "missing {label}");
+    }
+    // Same inputs and seed, same bytes.
+    assert_eq!(a, run("b.svg"));
+    assert!(run("c.png").starts_with(b"\x89PNG"));
+    billcast()
+        .args(["backtest", PILOT, "--fit-first", "150", "--chart"])
+        .arg(dir.path().join("missing-dir/x.svg"))
+        .assert()
+        .code(2);
+}

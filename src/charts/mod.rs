@@ -37,6 +37,7 @@
 //! Vec<u8>)>, ChartError>`, one chart per quantity; a forecast from fitted transcripts can then
 //! list them next to [`ChartKind`]'s charts.
 
+pub mod backtest;
 pub mod breakdown;
 pub mod cdf;
 pub mod compare;

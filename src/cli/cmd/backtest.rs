@@ -10,12 +10,12 @@ use billcast::backtest::{self, BacktestOptions, FitWindow, Prices, ShiftSigma, V
 use billcast::ingest::{self, ColumnMap, Format, IngestOptions};
 use billcast::units::{format_count, format_pct};
 
-use crate::cli::output::{self, Format as OutFormat, Progress};
+use crate::cli::output::{self, ChartFile, Format as OutFormat, Progress};
 
 /// Arguments of `billcast backtest`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift ../shared/data/real          # reproduce the README's calibration table"
+    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30 --chart backtest.svg\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift ../shared/data/real          # reproduce the README's calibration table"
 )]
 pub struct Args {
     /// Usage logs or transcripts (any format `billcast fit` reads).
@@ -76,6 +76,10 @@ pub struct Args {
         default_value = "0,0.04,0.08,0.12,0.16,0.2,0.3"
     )]
     pub grid: Vec<f64>,
+    /// Also draw the forecast bands against the actual values into FILE (SVG; PNG when FILE
+    /// ends in .png).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: OutFormat,
@@ -155,6 +159,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.files.is_empty() {
         return Err(usage("give the log to backtest (or --calibrate-shift DIR)"));
     }
+    let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let fit = match (&a.fit_first, &a.fit_until) {
         (Some(n), _) => FitWindow::FirstCalls(*n),
         (None, Some(t)) => FitWindow::Until(parse_time(t)?),
@@ -220,6 +225,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(a.splits as u64, "backtesting", a.quiet);
     let bt = backtest::backtest(&ing.records, &sessions, &bopts).map_err(usage)?;
     progress.finish();
+    if let Some(f) = &chart {
+        f.write(
+            |format| billcast::charts::backtest::backtest(&bt, format),
+            a.quiet,
+        )?;
+    }
     let text = match a.format {
         OutFormat::Json => format!("{}\n", serde_json::to_string_pretty(&bt)?),
         OutFormat::Csv => {
