@@ -12,10 +12,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use billcast::backtest::ShiftSigma;
 use billcast::backtest::calibrate::{
-    DEFAULT_SHIFT, backtest_traces, calibrate_volume, calibration_traces,
+    DEFAULT_SHIFT, backtest_traces, calibrate_volume, calibration_traces, load_traces,
 };
+use billcast::backtest::{ShiftSigma, VolumeRule};
 use billcast::scenario::{Origin, Scenario};
 use predicates::prelude::*;
 
@@ -35,7 +35,8 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
 
 /// (covered, scored) pooled over the calibration traces, and per trace.
 fn coverage(shift: ShiftSigma) -> (usize, usize, Vec<(&'static str, usize, usize)>) {
-    let runs = backtest_traces(&calibration_traces(Path::new(REAL)), shift).expect("traces run");
+    let traces = load_traces(&calibration_traces(Path::new(REAL))).expect("traces read");
+    let runs = backtest_traces(&traces, shift, VolumeRule::Known).expect("traces run");
     let mut per = Vec::new();
     let (mut c, mut n) = (0, 0);
     for (name, bt) in &runs {
@@ -86,7 +87,7 @@ fn fit_taken_as_the_truth_is_overconfident() {
 
 #[test]
 fn arrival_rate_volume_shift_covers_the_call_count() {
-    let traces = calibration_traces(Path::new(REAL));
+    let traces = load_traces(&calibration_traces(Path::new(REAL))).expect("traces read");
     let rows = calibrate_volume(&traces, DEFAULT_SHIFT.size, &[0.0, DEFAULT_SHIFT.volume])
         .expect("volume backtests run");
     // A rate measured over the first 500 requests says little about the next 1,500 of a bursty

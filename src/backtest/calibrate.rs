@@ -92,11 +92,16 @@ pub fn calibration_traces(root: &std::path::Path) -> Vec<CalibrationTrace> {
     ]
 }
 
-/// Backtest every trace with one shift. Each trace is read once per call.
-pub fn backtest_traces(
-    traces: &[CalibrationTrace],
-    shift: ShiftSigma,
-) -> Result<Vec<(&'static str, Backtest)>, CalibrationError> {
+/// A calibration trace read and grouped into sessions, so a grid of shifts reads it once.
+pub struct LoadedTrace {
+    /// The trace and its splits.
+    pub trace: CalibrationTrace,
+    records: Vec<ingest::CallRecord>,
+    sessions: Vec<ingest::Session>,
+}
+
+/// Read every trace once.
+pub fn load_traces(traces: &[CalibrationTrace]) -> Result<Vec<LoadedTrace>, CalibrationError> {
     traces
         .iter()
         .map(|t| {
@@ -115,13 +120,32 @@ pub fn backtest_traces(
             )
             .map_err(|e| CalibrationError::Read(t.name, e.to_string()))?;
             let sessions = ingest::sessions(&ing.records);
+            Ok(LoadedTrace {
+                trace: t.clone(),
+                records: ing.records,
+                sessions,
+            })
+        })
+        .collect()
+}
+
+/// Backtest loaded traces with one shift and volume rule.
+pub fn backtest_traces<'a>(
+    traces: impl IntoIterator<Item = &'a LoadedTrace>,
+    shift: ShiftSigma,
+    volume: VolumeRule,
+) -> Result<Vec<(&'static str, Backtest)>, CalibrationError> {
+    traces
+        .into_iter()
+        .map(|t| {
             let opts = BacktestOptions {
                 shift,
-                ..t.options.clone()
+                volume,
+                ..t.trace.options.clone()
             };
-            let bt = backtest(&ing.records, &sessions, &opts)
-                .map_err(|e| CalibrationError::Backtest(t.name, e))?;
-            Ok((t.name, bt))
+            let bt = backtest(&t.records, &t.sessions, &opts)
+                .map_err(|e| CalibrationError::Backtest(t.trace.name, e))?;
+            Ok((t.trace.name, bt))
         })
         .collect()
 }
@@ -161,7 +185,7 @@ pub struct ShiftRow {
 /// these known-volume splits). The calibrated value is the smallest σ whose pooled coverage
 /// reaches 90%.
 pub fn calibrate_shift(
-    traces: &[CalibrationTrace],
+    traces: &[LoadedTrace],
     grid: &[f64],
 ) -> Result<Vec<ShiftRow>, CalibrationError> {
     let mut rows = Vec::new();
@@ -171,7 +195,7 @@ pub fn calibrate_shift(
             count: sigma,
             volume: 0.0,
         };
-        let runs = backtest_traces(traces, shift)?;
+        let runs = backtest_traces(traces, shift, VolumeRule::Known)?;
         let mut covered = 0usize;
         let mut n = 0usize;
         let mut crps = 0.0;
@@ -409,30 +433,25 @@ pub struct VolumeRow {
 /// (the production traces; benchmark runs such as tau2 are launched in batches), with the size
 /// and count shift at `size`.
 pub fn calibrate_volume(
-    traces: &[CalibrationTrace],
+    traces: &[LoadedTrace],
     size: f64,
     grid: &[f64],
 ) -> Result<Vec<VolumeRow>, CalibrationError> {
-    let arrivals: Vec<CalibrationTrace> = traces
+    // Benchmark runs such as tau2 are launched in batches: their arrivals say nothing.
+    let arrivals: Vec<&LoadedTrace> = traces
         .iter()
-        .filter(|t| t.name.starts_with("azure"))
-        .map(|t| CalibrationTrace {
-            options: BacktestOptions {
-                volume: VolumeRule::ArrivalRate,
-                ..t.options.clone()
-            },
-            ..t.clone()
-        })
+        .filter(|t| t.trace.name.starts_with("azure"))
         .collect();
     let mut rows = Vec::new();
     for &sigma in grid {
         let runs = backtest_traces(
-            &arrivals,
+            arrivals.iter().copied(),
             ShiftSigma {
                 size,
                 count: size,
                 volume: sigma,
             },
+            VolumeRule::ArrivalRate,
         )?;
         let mut per = Vec::new();
         let (mut covered, mut n) = (0usize, 0usize);

@@ -340,20 +340,20 @@ fn score(quantity: &'static str, samples: &[f64], actual: f64, naive: f64) -> Op
     })
 }
 
-fn first_time(records: &[CallRecord], s: &Session) -> Option<f64> {
+/// Timestamps of a session's calls (unix seconds).
+fn times<'a>(records: &'a [CallRecord], s: &'a Session) -> impl Iterator<Item = f64> + 'a {
     s.turns
         .iter()
         .flat_map(|t| t.calls.iter())
         .filter_map(|&i| records[i].timestamp)
-        .fold(None, |a, t| Some(a.map_or(t, |a: f64| a.min(t))))
+}
+
+fn first_time(records: &[CallRecord], s: &Session) -> Option<f64> {
+    times(records, s).min_by(f64::total_cmp)
 }
 
 fn last_time(records: &[CallRecord], s: &Session) -> Option<f64> {
-    s.turns
-        .iter()
-        .flat_map(|t| t.calls.iter())
-        .filter_map(|&i| records[i].timestamp)
-        .fold(None, |a, t| Some(a.map_or(t, |a: f64| a.max(t))))
+    times(records, s).max_by(f64::total_cmp)
 }
 
 /// Run a backtest on records already grouped into sessions.
@@ -373,27 +373,15 @@ pub fn backtest(
                 .any(|&i| caller.is_none_or(|c| records[i].caller.as_deref() == Some(c)))
         })
         .collect();
+    // Ties (and logs without times) keep the log's order of first calls.
+    let first_call = |s: &Session| s.turns.first().and_then(|t| t.calls.first()).copied();
     order.sort_by(|a, b| {
         let (ta, tb) = (first_time(records, a), first_time(records, b));
         match (ta, tb) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             _ => std::cmp::Ordering::Equal,
         }
-        .then_with(|| {
-            let la = a
-                .turns
-                .first()
-                .and_then(|t| t.calls.first())
-                .copied()
-                .unwrap_or(0);
-            let lb = b
-                .turns
-                .first()
-                .and_then(|t| t.calls.first())
-                .copied()
-                .unwrap_or(0);
-            la.cmp(&lb)
-        })
+        .then_with(|| first_call(a).cmp(&first_call(b)))
     });
     // Calls of the caller (all calls without one): `--fit-first 450 --caller agent` fits on 450
     // agent calls.

@@ -275,13 +275,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 fn table(bt: &backtest::Backtest, markdown: bool) -> String {
     use billcast::report::rows::Grid;
-    let render = |g: &Grid| {
-        if markdown {
-            billcast::report::markdown::grid(g)
-        } else {
-            billcast::report::table::grid(g)
-        }
-    };
     let mut out = String::new();
     if bt.splits.len() == 1 {
         let s = &bt.splits[0];
@@ -331,7 +324,7 @@ fn table(bt: &backtest::Backtest, markdown: bool) -> String {
                 .collect(),
             right: vec![false, true, true, true, true, false, true, true],
         };
-        out.push_str(&render(&g));
+        out.push_str(&grid_text(&g, markdown));
     } else {
         out.push_str(&format!(
             "{} rolling splits; P5–P95 bands (nominal 90%) covered {} of {} outcomes: {}.\n",
@@ -368,7 +361,7 @@ fn table(bt: &backtest::Backtest, markdown: bool) -> String {
                 .collect(),
             right: vec![false, true, true, true, true, true],
         };
-        out.push_str(&render(&g));
+        out.push_str(&grid_text(&g, markdown));
     }
     out.push_str(&format!(
         "\nShift carried by the forecasts: size and count multipliers lognormal(median 1, σ {}){}; the naive estimate is the fit window's mean per session (per request for call logs) × the same volume.\n",
@@ -388,89 +381,44 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
             )));
         }
     }
-    let rows = calibrate::calibrate_shift(&traces, &a.grid).map_err(usage)?;
+    let loaded = calibrate::load_traces(&traces).map_err(usage)?;
+    let rows = calibrate::calibrate_shift(&loaded, &a.grid).map_err(usage)?;
+    let vrows = calibrate::calibrate_volume(&loaded, DEFAULT_SHIFT.size, &a.grid).map_err(usage)?;
     if a.format == OutFormat::Json {
+        let both = serde_json::json!({ "shift": rows, "volume": vrows });
         output::write(
             a.out.as_deref(),
-            &format!("{}\n", serde_json::to_string_pretty(&rows)?),
+            &format!("{}\n", serde_json::to_string_pretty(&both)?),
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut header: Vec<String> = vec!["Shift σ".into()];
-    header.extend(
-        rows.first()
-            .map(|r| {
-                r.traces
-                    .iter()
-                    .map(|(n, _, k)| format!("{n} ({k})"))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-    );
-    header.extend([
-        "Pooled".into(),
-        "CRPS / actual".into(),
-        "|Median error|".into(),
-        "|Naive error|".into(),
-    ]);
-    let n = header.len();
-    let g = billcast::report::rows::Grid {
-        header,
-        rows: rows
-            .iter()
-            .map(|r| {
-                let mut row = vec![format!("{}", r.sigma)];
-                row.extend(r.traces.iter().map(|(_, c, _)| format_pct(*c)));
-                row.extend([
+    let markdown = a.format == OutFormat::Markdown;
+    let body = coverage_grid(
+        "Shift σ",
+        &["Pooled", "CRPS / actual", "|Median error|", "|Naive error|"],
+        rows.iter().map(|r| {
+            (
+                r.sigma,
+                r.traces.as_slice(),
+                vec![
                     format_pct(r.pooled),
                     format!("{:.3}", r.crps_rel),
                     format_pct(r.median_abs_error),
                     format_pct(r.naive_abs_error),
-                ]);
-                row
-            })
-            .collect(),
-        right: (0..n).map(|i| i > 0).collect(),
-    };
-    let body = if a.format == OutFormat::Markdown {
-        billcast::report::markdown::grid(&g)
-    } else {
-        billcast::report::table::grid(&g)
-    };
-    let chosen = rows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
-    let vrows = calibrate::calibrate_volume(&traces, DEFAULT_SHIFT.size, &a.grid).map_err(usage)?;
-    let mut vheader: Vec<String> = vec!["Volume σ".into()];
-    vheader.extend(
-        vrows
-            .first()
-            .map(|r| {
-                r.traces
-                    .iter()
-                    .map(|(n, _, k)| format!("{n} ({k})"))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
+                ],
+            )
+        }),
+        markdown,
     );
-    vheader.push("Pooled".into());
-    let vn = vheader.len();
-    let vg = billcast::report::rows::Grid {
-        header: vheader,
-        rows: vrows
+    let chosen = rows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
+    let vbody = coverage_grid(
+        "Volume σ",
+        &["Pooled"],
+        vrows
             .iter()
-            .map(|r| {
-                let mut row = vec![format!("{}", r.sigma)];
-                row.extend(r.traces.iter().map(|(_, c, _)| format_pct(*c)));
-                row.push(format_pct(r.pooled));
-                row
-            })
-            .collect(),
-        right: (0..vn).map(|i| i > 0).collect(),
-    };
-    let vbody = if a.format == OutFormat::Markdown {
-        billcast::report::markdown::grid(&vg)
-    } else {
-        billcast::report::table::grid(&vg)
-    };
+            .map(|r| (r.sigma, r.traces.as_slice(), vec![format_pct(r.pooled)])),
+        markdown,
+    );
     let vchosen = vrows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
     let text = format!(
         "Coverage of nominal 90% bands over rolling splits, volume known (scored outcomes per trace in brackets):\n{body}\nSmallest size/count σ reaching 90%: {}; the default is {}.\n\nCoverage of the call volume forecast from the fit window's arrival rate (size/count σ {}):\n{vbody}\nSmallest volume σ reaching 90%: {}; the default is {}.\n",
@@ -482,6 +430,46 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     );
     output::write(a.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A table of coverage per σ: the σ, each trace's coverage (header: name and scored outcomes),
+/// then `extra` columns.
+fn coverage_grid<'a>(
+    first: &str,
+    extra: &[&str],
+    rows: impl Iterator<Item = (f64, &'a [(&'static str, f64, usize)], Vec<String>)>,
+    markdown: bool,
+) -> String {
+    let mut header = vec![first.to_string()];
+    let mut body = Vec::new();
+    for (sigma, traces, more) in rows {
+        if body.is_empty() {
+            header.extend(traces.iter().map(|(n, _, k)| format!("{n} ({k})")));
+            header.extend(extra.iter().map(|e| e.to_string()));
+        }
+        let mut row = vec![format!("{sigma}")];
+        row.extend(traces.iter().map(|(_, c, _)| format_pct(*c)));
+        row.extend(more);
+        body.push(row);
+    }
+    let n = header.len();
+    grid_text(
+        &billcast::report::rows::Grid {
+            header,
+            rows: body,
+            right: (0..n).map(|i| i > 0).collect(),
+        },
+        markdown,
+    )
+}
+
+/// A grid as a terminal table or Markdown.
+fn grid_text(g: &billcast::report::rows::Grid, markdown: bool) -> String {
+    if markdown {
+        billcast::report::markdown::grid(g)
+    } else {
+        billcast::report::table::grid(g)
+    }
 }
 
 fn sig(x: f64) -> String {
