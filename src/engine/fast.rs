@@ -305,9 +305,7 @@ pub(crate) fn run(
                         // Too few sessions (or too heavy a tail) for the expansion: simulate.
                         fallbacks.fetch_add(1, Ordering::Relaxed);
                         let mut acc = Acc::new(p.routes.len(), p.tiers, nt);
-                        for _ in 0..(n as u64) {
-                            sims[si].session(&mut rng, &mut acc);
-                        }
+                        sims[si].sessions(n as u64, &mut rng, &mut acc);
                         let mo = price_tokens(p, m, &acc);
                         out.total += mo.total;
                         for c in 0..7 {

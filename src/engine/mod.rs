@@ -372,9 +372,7 @@ fn run_trial(
         for (si, sim) in sims.iter().enumerate() {
             let mut rng = FastRng::for_stream(s.seed, t, inner_purpose(m, si));
             let n = round_count(trial::month_sessions(s, &vol, si, m), &mut rng);
-            for _ in 0..n {
-                sim.session(&mut rng, &mut acc);
-            }
+            sim.sessions(n, &mut rng, &mut acc);
         }
         months.push(price_month(p, m, &acc));
     }

@@ -11,6 +11,7 @@
 //! prompt, so on models that bill writes the new content is written too (hit: read the prefix,
 //! write the new content; miss: write the whole prompt).
 
+use crate::dist::sampler::Draw;
 use crate::dist::sampler::{ceil_pos, round_pos};
 use crate::dist::{FastRng, Sampler};
 use crate::scenario::Context;
@@ -39,8 +40,9 @@ pub struct RouteSim {
     pub thresholds: Vec<(f64, bool)>,
     /// Minimum cacheable prefix, model tokens.
     pub min_prefix: f64,
-    /// Whether misses are billed as cache writes.
-    pub writes: bool,
+    /// 1.0 when misses are billed as cache writes, else 0.0 (a factor in
+    /// [`SessionSim::cache_split`]).
+    pub write_f: f64,
 }
 
 impl RouteSim {
@@ -90,6 +92,8 @@ pub struct SessionSim {
     pub hit: f64,
     /// History is cacheable.
     pub cache_history: bool,
+    /// 1.0 when the history is cacheable, else 0.0 (a factor in [`SessionSim::cache_split`]).
+    pub history_f: f64,
     /// Cumulative failure probabilities of the four classes.
     pub fail_cum: [f64; 4],
     /// Whether each class is billed.
@@ -180,6 +184,13 @@ impl Acc {
         ((route * self.tiers + tier) * ORIGINS + origin) * CLASSES
     }
 
+    /// The token classes of `(route, tier, origin)`.
+    #[inline(always)]
+    pub fn slot(&mut self, route: usize, tier: usize, origin: usize) -> &mut [f64; CLASSES] {
+        let i = self.idx(route, tier, origin) / CLASSES;
+        &mut self.q.as_chunks_mut::<CLASSES>().0[i]
+    }
+
     /// Number of tool slots.
     pub fn n_tools(&self) -> usize {
         self.n_tools
@@ -189,6 +200,41 @@ impl Acc {
     pub fn tiers(&self) -> usize {
         self.tiers
     }
+}
+
+/// One session's running sums for its route: token classes of successful attempts on the
+/// base tier, and call counters. Kept in registers and added to [`Acc`] once per session.
+#[derive(Default)]
+struct Local {
+    q: [f64; CLASSES],
+    calls: f64,
+    attempts: f64,
+}
+
+/// One attempt's draws.
+struct Attempt {
+    out: f64,
+    reasoning: f64,
+    u_fail: f64,
+    u_hit: f64,
+}
+
+/// The samplers drawn per attempt, turn and round, resolved once per batch of sessions: the
+/// hot loop is compiled once for table laws (no dispatch per draw) and once for any law.
+struct Hot<O, U, T> {
+    output: O,
+    user: U,
+    tool_result: T,
+}
+
+/// Add one billed attempt's tokens to a class slot.
+#[inline(always)]
+fn add_tokens(q: &mut [f64; CLASSES], split: [f64; 3], out: f64, reasoning: f64) {
+    q[0] += split[0];
+    q[1] += split[1];
+    q[2] += split[2];
+    q[3] += out;
+    q[4] += reasoning;
 }
 
 /// Stochastic rounding of a scaled count: `floor(x) + Bernoulli(frac(x))`, mean preserved.
@@ -224,78 +270,149 @@ impl SessionSim {
     /// rest, both in model tokens; `fixed_output` replaces the sampled output (summaries,
     /// replays). Returns the visible output of the successful attempt, or `None` when every
     /// attempt failed.
+    ///
+    /// The common case, a first attempt that succeeds on the base tier, is straight-line code
+    /// that adds to the session's running sums `loc`; failures go to [`Self::retry`], kept out
+    /// of line so the hot loop stays small. Random draws per attempt, in order: output,
+    /// reasoning, then one 64-bit draw for the (failure, cache-hit) pair.
     #[inline(always)]
-    fn call(
+    #[allow(clippy::too_many_arguments)]
+    fn call<O: Draw, U: Draw, T: Draw>(
         &self,
+        hot: &Hot<O, U, T>,
         rng: &mut FastRng,
         r: usize,
         acc: &mut Acc,
+        loc: &mut Local,
         prefix: f64,
         rest: f64,
         fixed_output: Option<f64>,
     ) -> Option<f64> {
         let route = &self.routes[r];
+        let (out, reasoning) = self.draw_output(&hot.output, rng, route, fixed_output);
+        let (u_fail, u_hit) = rng.uniform_pair();
+        if u_fail < self.fail_cum[3] {
+            let first = Attempt {
+                out,
+                reasoning,
+                u_fail,
+                u_hit,
+            };
+            return self.retry(
+                &hot.output,
+                rng,
+                r,
+                acc,
+                loc,
+                prefix,
+                rest,
+                fixed_output,
+                first,
+            );
+        }
+        loc.attempts += 1.0;
+        loc.calls += 1.0;
+        let split = self.cache_split(route, prefix, rest, u_hit);
+        let target = if route.thresholds.is_empty() {
+            &mut loc.q
+        } else {
+            match route.tier(prefix + rest) {
+                0 => &mut loc.q,
+                tier => acc.slot(r, tier, 0),
+            }
+        };
+        add_tokens(target, split, out, reasoning);
+        Some(out)
+    }
+
+    /// Visible output and reasoning tokens of one attempt.
+    #[inline(always)]
+    fn draw_output(
+        &self,
+        output: &impl Draw,
+        rng: &mut FastRng,
+        route: &RouteSim,
+        fixed_output: Option<f64>,
+    ) -> (f64, f64) {
+        let out = match fixed_output {
+            Some(o) => o,
+            None => ceil_pos(output.draw(rng) * route.out_mult).min(route.cap),
+        };
+        let reasoning = if let Sampler::Const(c) = self.reasoning {
+            c * route.reasoning_mult
+        } else {
+            ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
+        };
+        (out, reasoning)
+    }
+
+    /// Split an attempt's input into (uncached, cache read, cache write) tokens, without
+    /// branches: with `c` = 1 when the prefix is cacheable, `h` = c·[hit], `w` = 1 when the
+    /// model bills writes and `y` = 1 when the history is cacheable,
+    /// `read = h·prefix`, `write = c·w·((1 − h)·prefix + y·rest)` and
+    /// `uncached = prefix + rest − read − write`. A hit with the history cacheable writes the
+    /// new content: the cache breakpoint sits at the end of the prompt. Token counts are
+    /// integers below 2⁵³, so the arithmetic is exact.
+    #[inline(always)]
+    fn cache_split(&self, route: &RouteSim, prefix: f64, rest: f64, u_hit: f64) -> [f64; 3] {
+        let c = f64::from(u8::from((prefix >= route.min_prefix) & (prefix > 0.0)));
+        let h = c * f64::from(u8::from(u_hit < self.hit));
+        let read = h * prefix;
+        let write = c * route.write_f * ((1.0 - h) * prefix + self.history_f * rest);
+        [prefix + rest - read - write, read, write]
+    }
+
+    /// The attempts of a call whose first attempt failed (3% of calls at typical failure
+    /// rates): billed straight into `acc` by tier and origin. Inlined (as cold code) so the
+    /// generator and running sums of the hot loop can live in registers.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn retry(
+        &self,
+        output: &impl Draw,
+        rng: &mut FastRng,
+        r: usize,
+        acc: &mut Acc,
+        loc: &mut Local,
+        prefix: f64,
+        rest: f64,
+        fixed_output: Option<f64>,
+        first: Attempt,
+    ) -> Option<f64> {
+        let route = &self.routes[r];
         let tier = route.tier(prefix + rest);
-        let base = acc.idx(r, tier, 0);
-        let cacheable = prefix >= route.min_prefix && prefix > 0.0;
-        for attempt in 0..self.max_attempts {
-            acc.attempts += 1.0;
-            let out = match fixed_output {
-                Some(o) => o,
-                None => ceil_pos(self.output.sample(rng) * route.out_mult).min(route.cap),
-            };
-            let reasoning = if let Sampler::Const(c) = self.reasoning {
-                c * route.reasoning_mult
-            } else {
-                ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
-            };
-            // One draw decides both the failure and the cache hit of this attempt.
-            let (u_fail, u_hit) = rng.uniform_pair();
-            let failed = self.attempt_fails(u_fail);
+        let mut a = first;
+        let mut attempt = 1;
+        loop {
+            loc.attempts += 1.0;
+            let failed = self.attempt_fails(a.u_fail);
             let billed = match failed {
                 None => true,
                 Some(k) => self.fail_billed[k],
             };
             if billed {
-                let o = base + if failed.is_some() { CLASSES } else { 0 };
-                let (mut uncached, mut read, mut write) = (rest, 0.0, 0.0);
-                if cacheable {
-                    if u_hit < self.hit {
-                        read = prefix;
-                        // With the history cacheable, the cache breakpoint sits at the end of
-                        // the prompt: the new content is written for the next call.
-                        if self.cache_history && route.writes {
-                            write = rest;
-                            uncached = 0.0;
-                        }
-                    } else if route.writes {
-                        write = prefix;
-                        if self.cache_history {
-                            write += rest;
-                            uncached = 0.0;
-                        }
-                    } else {
-                        uncached += prefix;
-                    }
-                } else {
-                    uncached += prefix;
-                }
-                let q = &mut acc.q[o..o + CLASSES];
-                q[0] += uncached;
-                q[1] += read;
-                q[2] += write;
-                q[3] += out;
-                q[4] += reasoning;
+                let origin = usize::from(failed.is_some());
+                let split = self.cache_split(route, prefix, rest, a.u_hit);
+                add_tokens(acc.slot(r, tier, origin), split, a.out, a.reasoning);
             }
             if failed.is_none() {
-                acc.calls += 1.0;
-                return Some(out);
+                loc.calls += 1.0;
+                return Some(a.out);
             }
-            if attempt + 1 == self.max_attempts {
+            if attempt == self.max_attempts {
                 acc.abandoned += 1.0;
+                return None;
             }
+            attempt += 1;
+            let (out, reasoning) = self.draw_output(output, rng, route, fixed_output);
+            let (u_fail, u_hit) = rng.uniform_pair();
+            a = Attempt {
+                out,
+                reasoning,
+                u_fail,
+                u_hit,
+            };
         }
-        None
     }
 
     /// Choose a route by share.
@@ -333,15 +450,90 @@ impl SessionSim {
 
     /// Simulate one session into `acc`.
     pub fn session(&self, rng: &mut FastRng, acc: &mut Acc) {
+        self.sessions(1, rng, acc);
+    }
+
+    /// Simulate `n` sessions into `acc`, drawing from `rng` in order.
+    pub fn sessions(&self, n: u64, rng: &mut FastRng, acc: &mut Acc) {
+        match (
+            self.output.plain_table(),
+            self.user.plain_table(),
+            self.tool_result.plain_table(),
+        ) {
+            (Some(output), Some(user), Some(tool_result)) => {
+                let hot = Hot {
+                    output,
+                    user,
+                    tool_result,
+                };
+                self.run(&hot, n, rng, acc);
+            }
+            _ => {
+                let hot = Hot {
+                    output: &self.output,
+                    user: &self.user,
+                    tool_result: &self.tool_result,
+                };
+                self.run(&hot, n, rng, acc);
+            }
+        }
+    }
+
+    /// `n` sessions with the hot samplers resolved. The generator is copied into a local for
+    /// the loop: its address does not escape, so its state can stay in registers.
+    fn run<O: Draw, U: Draw, T: Draw>(
+        &self,
+        hot: &Hot<O, U, T>,
+        n: u64,
+        rng: &mut FastRng,
+        acc: &mut Acc,
+    ) {
+        let mut local = rng.clone();
+        for _ in 0..n {
+            self.session_with(hot, &mut local, acc);
+        }
+        *rng = local;
+    }
+
+    /// One session, with the hot samplers resolved.
+    #[inline(always)]
+    fn session_with<O: Draw, U: Draw, T: Draw>(
+        &self,
+        hot: &Hot<O, U, T>,
+        rng: &mut FastRng,
+        acc: &mut Acc,
+    ) {
         let r = self.route(rng);
         acc.sessions += 1.0;
         let route = &self.routes[r];
         let m = route.size_mult;
         let system = ceil_pos(self.system * m);
+        let mut loc = Local::default();
         if let Some(replay) = &self.replay {
-            self.replay_session(rng, r, replay, system, acc);
-            return;
+            self.replay_session(hot, rng, r, replay, system, acc, &mut loc);
+        } else {
+            self.modelled_session(hot, rng, r, system, acc, &mut loc);
         }
+        let q = acc.slot(r, 0, 0);
+        for (a, b) in q.iter_mut().zip(loc.q) {
+            *a += b;
+        }
+        acc.calls += loc.calls;
+        acc.attempts += loc.attempts;
+    }
+
+    /// A session drawn from the workload model (turns, messages, tool rounds).
+    #[inline(always)]
+    fn modelled_session<O: Draw, U: Draw, T: Draw>(
+        &self,
+        hot: &Hot<O, U, T>,
+        rng: &mut FastRng,
+        r: usize,
+        system: f64,
+        acc: &mut Acc,
+        loc: &mut Local,
+    ) {
+        let m = self.routes[r].size_mult;
         let turns = if self.one_turn {
             1.0
         } else {
@@ -381,11 +573,11 @@ impl SessionSim {
                     } else {
                         (system, hist)
                     };
-                    self.call(rng, r, acc, prefix, rest, Some(summary));
+                    self.call(hot, rng, r, acc, loc, prefix, rest, Some(summary));
                     hist = summary;
                 }
             }
-            let user = ceil_pos(self.user.sample(rng) * m);
+            let user = ceil_pos(hot.user.draw(rng) * m);
             let rounds = scale_count(
                 round_pos(self.rounds.sample(rng).max(0.0)),
                 self.count_mult,
@@ -398,11 +590,11 @@ impl SessionSim {
                 let out = if let Some(direct) = &self.input_direct {
                     let input = ceil_pos(direct.sample(rng) * m);
                     let prefix = system.min(input);
-                    self.call(rng, r, acc, prefix, input - prefix, None)
+                    self.call(hot, rng, r, acc, loc, prefix, input - prefix, None)
                 } else if self.cache_history {
-                    self.call(rng, r, acc, system + hist, new, None)
+                    self.call(hot, rng, r, acc, loc, system + hist, new, None)
                 } else {
-                    self.call(rng, r, acc, system, hist + new, None)
+                    self.call(hot, rng, r, acc, loc, system, hist + new, None)
                 };
                 let Some(out) = out else { break };
                 hist += new + out;
@@ -416,7 +608,7 @@ impl SessionSim {
                 self.priced_tools(rng, r, k, acc);
                 let mut results = 0.0;
                 for _ in 0..(k as u64) {
-                    results += ceil_pos(self.tool_result.sample(rng) * m);
+                    results += ceil_pos(hot.tool_result.draw(rng) * m);
                 }
                 new = results;
             }
@@ -436,13 +628,16 @@ impl SessionSim {
         }
     }
 
-    fn replay_session(
+    #[allow(clippy::too_many_arguments)]
+    fn replay_session<O: Draw, U: Draw, T: Draw>(
         &self,
+        hot: &Hot<O, U, T>,
         rng: &mut FastRng,
         r: usize,
         replay: &[Vec<[f64; 3]>],
         system: f64,
         acc: &mut Acc,
+        loc: &mut Local,
     ) {
         if replay.is_empty() {
             return;
@@ -455,7 +650,7 @@ impl SessionSim {
             let prefix = system.min(input);
             let out = ceil_pos(call[1] * self.routes[r].out_mult).min(self.routes[r].cap);
             if self
-                .call(rng, r, acc, prefix, input - prefix, Some(out))
+                .call(hot, rng, r, acc, loc, prefix, input - prefix, Some(out))
                 .is_none()
             {
                 break;
@@ -463,5 +658,88 @@ impl SessionSim {
             acc.tool_calls += call[2];
             self.priced_tools(rng, r, call[2], acc);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::Dist;
+    use crate::dist::family::Family;
+
+    fn sim(hit: f64, history: bool) -> SessionSim {
+        let c = |v: f64| Sampler::new(&Dist::plain(Family::Fixed(v)));
+        SessionSim {
+            turns: c(1.0),
+            one_turn: false,
+            user: c(10.0),
+            output: c(5.0),
+            reasoning: c(0.0),
+            rounds: c(0.0),
+            per_round: c(1.0),
+            tool_result: c(0.0),
+            input_direct: None,
+            replay: None,
+            system: 100.0,
+            count_mult: 1.0,
+            hit,
+            cache_history: history,
+            history_f: f64::from(u8::from(history)),
+            fail_cum: [0.0; 4],
+            fail_billed: [true; 4],
+            max_attempts: 1,
+            context: Context::Full,
+            tool_shares: vec![],
+            routes: vec![],
+        }
+    }
+
+    fn route(min_prefix: f64, writes: bool) -> RouteSim {
+        RouteSim {
+            cum_share: 1.0,
+            size_mult: 1.0,
+            out_mult: 1.0,
+            reasoning_mult: 1.0,
+            cap: f64::INFINITY,
+            thresholds: vec![],
+            min_prefix,
+            write_f: f64::from(u8::from(writes)),
+        }
+    }
+
+    #[test]
+    fn cache_split_bills_every_case_as_documented() {
+        // (history cacheable, bills writes, prefix ≥ minimum, hit) → (uncached, read, write)
+        // for prefix 100 and rest 30: the branch-free formula against the rules spelled out.
+        let (prefix, rest) = (100.0, 30.0);
+        for history in [false, true] {
+            for writes in [false, true] {
+                for cacheable in [false, true] {
+                    for hit in [false, true] {
+                        let s = sim(0.5, history);
+                        let r = route(if cacheable { 50.0 } else { 200.0 }, writes);
+                        let u_hit = if hit { 0.25 } else { 0.75 };
+                        let want = match (cacheable, hit, writes, history) {
+                            (false, ..) => [130.0, 0.0, 0.0],
+                            (true, true, true, true) => [0.0, 100.0, 30.0],
+                            (true, true, ..) => [30.0, 100.0, 0.0],
+                            (true, false, true, true) => [0.0, 0.0, 130.0],
+                            (true, false, true, false) => [30.0, 0.0, 100.0],
+                            (true, false, false, _) => [130.0, 0.0, 0.0],
+                        };
+                        assert_eq!(
+                            s.cache_split(&r, prefix, rest, u_hit),
+                            want,
+                            "history {history}, writes {writes}, cacheable {cacheable}, hit {hit}"
+                        );
+                    }
+                }
+            }
+        }
+        // An empty prefix is never cacheable, even with no minimum.
+        assert_eq!(
+            sim(1.0, false).cache_split(&route(0.0, true), 0.0, 30.0, 0.0),
+            [30.0, 0.0, 0.0]
+        );
     }
 }

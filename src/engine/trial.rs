@@ -220,7 +220,7 @@ pub fn session_sim(
             cap,
             thresholds: r.thresholds.clone(),
             min_prefix: r.min_cache_prefix,
-            writes: r.bills_cache_writes,
+            write_f: f64::from(u8::from(r.bills_cache_writes)),
         });
     }
     let tool_shares = p
@@ -253,6 +253,7 @@ pub fn session_sim(
         count_mult,
         hit,
         cache_history: s.caching.cacheable == Cacheable::History,
+        history_f: f64::from(u8::from(s.caching.cacheable == Cacheable::History)),
         fail_cum,
         fail_billed,
         max_attempts: s.retries.max_attempts,
