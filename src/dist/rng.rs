@@ -77,18 +77,6 @@ impl FastRng {
         (self.next_u64() >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Two independent uniforms in `[0, 1)` from one 64-bit draw, 32 bits each: plenty for
-    /// Bernoulli decisions (resolution 2.3·10⁻¹⁰), at half the generator calls.
-    #[inline(always)]
-    pub fn uniform_pair(&mut self) -> (f64, f64) {
-        let r = self.next_u64();
-        const SCALE: f64 = 1.0 / (1u64 << 32) as f64;
-        (
-            (r >> 32) as i64 as f64 * SCALE,
-            (r & 0xFFFF_FFFF) as i64 as f64 * SCALE,
-        )
-    }
-
     /// Uniform in the open interval `(0, 1)`: safe for inverse CDFs.
     #[inline(always)]
     pub fn uniform_open(&mut self) -> f64 {

@@ -209,14 +209,15 @@ struct Local {
     q: [f64; CLASSES],
     calls: f64,
     attempts: f64,
+    turns: f64,
+    tool_calls: f64,
 }
 
-/// One attempt's draws.
+/// One attempt's draws: output, reasoning, and the 64 bits deciding failure and cache hit.
 struct Attempt {
     out: f64,
     reasoning: f64,
-    u_fail: f64,
-    u_hit: f64,
+    bits: u64,
 }
 
 /// The samplers drawn per attempt, turn and round, resolved once per batch of sessions: the
@@ -225,6 +226,16 @@ struct Hot<O, U, T> {
     output: O,
     user: U,
     tool_result: T,
+    /// An attempt fails when the high 32 bits of its draw are below this.
+    fail_below: u64,
+    /// The cache hits when the low 32 bits of the draw are below this.
+    hit_below: u64,
+}
+
+/// The 32-bit threshold equivalent to comparing `x / 2³²` with the probability `p`:
+/// `x / 2³² < p` ⇔ `x < ⌈p · 2³²⌉` for integer `x` (the scaling by 2³² is exact).
+fn below(p: f64) -> u64 {
+    (p.clamp(0.0, 1.0) * (1u64 << 32) as f64).ceil() as u64
 }
 
 /// Add one billed attempt's tokens to a class slot.
@@ -249,13 +260,12 @@ fn scale_count(n: f64, mult: f64, rng: &mut FastRng) -> f64 {
 }
 
 impl SessionSim {
-    /// The failure class of an attempt whose failure uniform is `u` (`None` = success).
+    /// The failure class of a failed attempt, from the high half of its 64-bit draw: the
+    /// uniform `u = high / 2³²` falls in one of the cumulative class intervals.
     #[inline(always)]
-    fn attempt_fails(&self, u: f64) -> Option<usize> {
-        if u >= self.fail_cum[3] {
-            return None;
-        }
-        Some(if u < self.fail_cum[0] {
+    fn failure_class(&self, bits: u64) -> usize {
+        let u = (bits >> 32) as f64 * (1.0 / (1u64 << 32) as f64);
+        if u < self.fail_cum[0] {
             0
         } else if u < self.fail_cum[1] {
             1
@@ -263,7 +273,7 @@ impl SessionSim {
             2
         } else {
             3
-        })
+        }
     }
 
     /// One call with retries. `prefix` is the cacheable part of the input and `rest` the
@@ -272,9 +282,9 @@ impl SessionSim {
     /// attempt failed.
     ///
     /// The common case, a first attempt that succeeds on the base tier, is straight-line code
-    /// that adds to the session's running sums `loc`; failures go to [`Self::retry`], kept out
-    /// of line so the hot loop stays small. Random draws per attempt, in order: output,
-    /// reasoning, then one 64-bit draw for the (failure, cache-hit) pair.
+    /// that adds to the session's running sums `loc`; failures go to [`Self::retry`]. Random
+    /// draws per attempt, in order: output, reasoning, then one 64-bit draw whose high half
+    /// decides failure and low half the cache hit.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn call<O: Draw, U: Draw, T: Draw>(
@@ -290,38 +300,30 @@ impl SessionSim {
     ) -> Option<f64> {
         let route = &self.routes[r];
         let (out, reasoning) = self.draw_output(&hot.output, rng, route, fixed_output);
-        let (u_fail, u_hit) = rng.uniform_pair();
-        if u_fail < self.fail_cum[3] {
+        let bits = rng.next_u64();
+        if bits >> 32 < hot.fail_below {
             let first = Attempt {
                 out,
                 reasoning,
-                u_fail,
-                u_hit,
+                bits,
             };
-            return self.retry(
-                &hot.output,
-                rng,
-                r,
-                acc,
-                loc,
-                prefix,
-                rest,
-                fixed_output,
-                first,
-            );
+            return self.retry(hot, rng, r, acc, loc, prefix, rest, fixed_output, first);
         }
         loc.attempts += 1.0;
         loc.calls += 1.0;
-        let split = self.cache_split(route, prefix, rest, u_hit);
-        let target = if route.thresholds.is_empty() {
-            &mut loc.q
+        let hit = bits & 0xFFFF_FFFF < hot.hit_below;
+        let split = self.cache_split(route, prefix, rest, hit);
+        // Sums go to the registers of `loc` unless a long-context tier applies.
+        let tier = if route.thresholds.is_empty() {
+            0
         } else {
-            match route.tier(prefix + rest) {
-                0 => &mut loc.q,
-                tier => acc.slot(r, tier, 0),
-            }
+            route.tier(prefix + rest)
         };
-        add_tokens(target, split, out, reasoning);
+        if tier == 0 {
+            add_tokens(&mut loc.q, split, out, reasoning);
+        } else {
+            add_tokens(acc.slot(r, tier, 0), split, out, reasoning);
+        }
         Some(out)
     }
 
@@ -354,9 +356,9 @@ impl SessionSim {
     /// new content: the cache breakpoint sits at the end of the prompt. Token counts are
     /// integers below 2⁵³, so the arithmetic is exact.
     #[inline(always)]
-    fn cache_split(&self, route: &RouteSim, prefix: f64, rest: f64, u_hit: f64) -> [f64; 3] {
+    fn cache_split(&self, route: &RouteSim, prefix: f64, rest: f64, hit: bool) -> [f64; 3] {
         let c = f64::from(u8::from((prefix >= route.min_prefix) & (prefix > 0.0)));
-        let h = c * f64::from(u8::from(u_hit < self.hit));
+        let h = c * f64::from(u8::from(hit));
         let read = h * prefix;
         let write = c * route.write_f * ((1.0 - h) * prefix + self.history_f * rest);
         [prefix + rest - read - write, read, write]
@@ -367,9 +369,9 @@ impl SessionSim {
     /// generator and running sums of the hot loop can live in registers.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn retry(
+    fn retry<O: Draw, U: Draw, T: Draw>(
         &self,
-        output: &impl Draw,
+        hot: &Hot<O, U, T>,
         rng: &mut FastRng,
         r: usize,
         acc: &mut Acc,
@@ -385,14 +387,19 @@ impl SessionSim {
         let mut attempt = 1;
         loop {
             loc.attempts += 1.0;
-            let failed = self.attempt_fails(a.u_fail);
+            let failed = if a.bits >> 32 < hot.fail_below {
+                Some(self.failure_class(a.bits))
+            } else {
+                None
+            };
             let billed = match failed {
                 None => true,
                 Some(k) => self.fail_billed[k],
             };
             if billed {
                 let origin = usize::from(failed.is_some());
-                let split = self.cache_split(route, prefix, rest, a.u_hit);
+                let hit = a.bits & 0xFFFF_FFFF < hot.hit_below;
+                let split = self.cache_split(route, prefix, rest, hit);
                 add_tokens(acc.slot(r, tier, origin), split, a.out, a.reasoning);
             }
             if failed.is_none() {
@@ -404,13 +411,11 @@ impl SessionSim {
                 return None;
             }
             attempt += 1;
-            let (out, reasoning) = self.draw_output(output, rng, route, fixed_output);
-            let (u_fail, u_hit) = rng.uniform_pair();
+            let (out, reasoning) = self.draw_output(&hot.output, rng, route, fixed_output);
             a = Attempt {
                 out,
                 reasoning,
-                u_fail,
-                u_hit,
+                bits: rng.next_u64(),
             };
         }
     }
@@ -465,6 +470,8 @@ impl SessionSim {
                     output,
                     user,
                     tool_result,
+                    fail_below: below(self.fail_cum[3]),
+                    hit_below: below(self.hit),
                 };
                 self.run(&hot, n, rng, acc);
             }
@@ -473,6 +480,8 @@ impl SessionSim {
                     output: &self.output,
                     user: &self.user,
                     tool_result: &self.tool_result,
+                    fail_below: below(self.fail_cum[3]),
+                    hit_below: below(self.hit),
                 };
                 self.run(&hot, n, rng, acc);
             }
@@ -520,6 +529,8 @@ impl SessionSim {
         }
         acc.calls += loc.calls;
         acc.attempts += loc.attempts;
+        acc.turns += loc.turns;
+        acc.tool_calls += loc.tool_calls;
     }
 
     /// A session drawn from the workload model (turns, messages, tool rounds).
@@ -558,8 +569,9 @@ impl SessionSim {
             window_turns.resize(WINDOW_MAX, 0.0);
         }
         let mut completed = 0usize;
+        let direct = self.input_direct.as_ref();
         for _ in 0..(turns as u64) {
-            acc.turns += 1.0;
+            loc.turns += 1.0;
             if let Context::Summarize {
                 above_tokens,
                 summary_tokens,
@@ -587,7 +599,7 @@ impl SessionSim {
             let mut turn_tokens = 0.0;
             let mut round = 0.0;
             loop {
-                let out = if let Some(direct) = &self.input_direct {
+                let out = if let Some(direct) = direct {
                     let input = ceil_pos(direct.sample(rng) * m);
                     let prefix = system.min(input);
                     self.call(hot, rng, r, acc, loc, prefix, input - prefix, None)
@@ -603,12 +615,18 @@ impl SessionSim {
                     break;
                 }
                 round += 1.0;
-                let k = round_pos(self.per_round.sample(rng).max(0.0));
-                acc.tool_calls += k;
+                // A fixed number of calls per round (the usual case) needs no draw.
+                let k = match self.per_round {
+                    Sampler::Const(c) => round_pos(c.max(0.0)),
+                    ref s => round_pos(s.sample(rng).max(0.0)),
+                };
+                loc.tool_calls += k;
                 self.priced_tools(rng, r, k, acc);
                 let mut results = 0.0;
-                for _ in 0..(k as u64) {
+                let mut j = 0.0;
+                while j < k {
                     results += ceil_pos(hot.tool_result.draw(rng) * m);
+                    j += 1.0;
                 }
                 new = results;
             }
@@ -644,7 +662,7 @@ impl SessionSim {
         }
         let i = ((rng.uniform() * replay.len() as f64) as usize).min(replay.len() - 1);
         let m = self.routes[r].size_mult;
-        acc.turns += 1.0;
+        loc.turns += 1.0;
         for call in &replay[i] {
             let input = ceil_pos(call[0] * m);
             let prefix = system.min(input);
@@ -655,7 +673,7 @@ impl SessionSim {
             {
                 break;
             }
-            acc.tool_calls += call[2];
+            loc.tool_calls += call[2];
             self.priced_tools(rng, r, call[2], acc);
         }
     }
@@ -708,6 +726,35 @@ mod tests {
     }
 
     #[test]
+    fn integer_thresholds_decide_exactly_as_the_uniforms_would() {
+        // x / 2³² < p ⇔ x < below(p), including at the edges and at exact multiples of 2⁻³².
+        let mut rng = FastRng::from_seed(11);
+        let ps = [
+            0.0,
+            1e-9,
+            0.03,
+            0.2,
+            0.5,
+            0.8,
+            0.25 + 0.5f64.powi(32),
+            1.0 - 1e-12,
+            1.0,
+        ];
+        for p in ps {
+            let t = below(p);
+            let edges = [0, 1, t.saturating_sub(1), t, t + 1, (1 << 32) - 1];
+            for x in edges
+                .into_iter()
+                .chain((0..10_000).map(|_| rng.next_u64() >> 32))
+            {
+                let x = x.min((1 << 32) - 1);
+                let u = x as f64 * (1.0 / (1u64 << 32) as f64);
+                assert_eq!(x < t, u < p, "p = {p}, x = {x}");
+            }
+        }
+    }
+
+    #[test]
     fn cache_split_bills_every_case_as_documented() {
         // (history cacheable, bills writes, prefix ≥ minimum, hit) → (uncached, read, write)
         // for prefix 100 and rest 30: the branch-free formula against the rules spelled out.
@@ -718,7 +765,7 @@ mod tests {
                     for hit in [false, true] {
                         let s = sim(0.5, history);
                         let r = route(if cacheable { 50.0 } else { 200.0 }, writes);
-                        let u_hit = if hit { 0.25 } else { 0.75 };
+
                         let want = match (cacheable, hit, writes, history) {
                             (false, ..) => [130.0, 0.0, 0.0],
                             (true, true, true, true) => [0.0, 100.0, 30.0],
@@ -728,7 +775,7 @@ mod tests {
                             (true, false, false, _) => [130.0, 0.0, 0.0],
                         };
                         assert_eq!(
-                            s.cache_split(&r, prefix, rest, u_hit),
+                            s.cache_split(&r, prefix, rest, hit),
                             want,
                             "history {history}, writes {writes}, cacheable {cacheable}, hit {hit}"
                         );
@@ -738,7 +785,7 @@ mod tests {
         }
         // An empty prefix is never cacheable, even with no minimum.
         assert_eq!(
-            sim(1.0, false).cache_split(&route(0.0, true), 0.0, 30.0, 0.0),
+            sim(1.0, false).cache_split(&route(0.0, true), 0.0, 30.0, true),
             [30.0, 0.0, 0.0]
         );
     }
