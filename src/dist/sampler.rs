@@ -215,8 +215,15 @@ const ROUND: f64 = 4_503_599_627_370_496.0;
 /// neither. Token counts are far below 2⁵¹ (2.2·10¹⁵).
 #[inline(always)]
 pub fn ceil_pos(x: f64) -> f64 {
-    let t = (x + ROUND) - ROUND;
-    if t < x { t + 1.0 } else { t }
+    #[cfg(target_feature = "sse4.1")]
+    {
+        x.ceil()
+    }
+    #[cfg(not(target_feature = "sse4.1"))]
+    {
+        let t = (x + ROUND) - ROUND;
+        if t < x { t + 1.0 } else { t }
+    }
 }
 
 /// `x` rounded to the nearest integer (ties to even) for `0 ≤ x < 2⁵¹`, without a libm call.

@@ -338,7 +338,12 @@ impl SessionSim {
     ) -> (f64, f64) {
         let out = match fixed_output {
             Some(o) => o,
-            None => ceil_pos(output.draw(rng) * route.out_mult).min(route.cap),
+            None => {
+                // A plain compare rather than `f64::min` (whose NaN rule costs five more
+                // instructions); token counts are never NaN.
+                let o = ceil_pos(output.draw(rng) * route.out_mult);
+                if o < route.cap { o } else { route.cap }
+            }
         };
         let reasoning = if let Sampler::Const(c) = self.reasoning {
             c * route.reasoning_mult
