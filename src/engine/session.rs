@@ -40,8 +40,8 @@ pub struct RouteSim {
     pub thresholds: Vec<(f64, bool)>,
     /// Minimum cacheable prefix, model tokens.
     pub min_prefix: f64,
-    /// 1.0 when misses are billed as cache writes, else 0.0 (a factor in
-    /// [`SessionSim::cache_split`]).
+    /// 1.0 when misses are billed as cache writes, else 0.0 (a factor in the branch-free
+    /// cache split of each attempt).
     pub write_f: f64,
 }
 
@@ -92,7 +92,7 @@ pub struct SessionSim {
     pub hit: f64,
     /// History is cacheable.
     pub cache_history: bool,
-    /// 1.0 when the history is cacheable, else 0.0 (a factor in [`SessionSim::cache_split`]).
+    /// 1.0 when the history is cacheable, else 0.0 (a factor in the branch-free cache split).
     pub history_f: f64,
     /// Cumulative failure probabilities of the four classes.
     pub fail_cum: [f64; 4],

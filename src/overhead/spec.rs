@@ -4,9 +4,9 @@
 //! Every number is an [`Uncertain`] (a number, `"a to b"`, or `{ dist = ... }`) drawn once
 //! per trial, except outage durations, which are drawn per incident. Defaults and their
 //! sources come from `../shared/reference/domain.md` §2, §3.6–3.7; the tags say how much to
-//! trust them: **[POST]** stated in "Multi-Model Reliability Is Not 2x" (tianpan.co,
+//! trust them: **\[POST\]** stated in "Multi-Model Reliability Is Not 2x" (tianpan.co,
 //! 2026-04-23), **[POST-rel]** a related post on that blog, **[REF-3p]** a vendor blog or
-//! anecdote, **[INF]** a proposed default (arithmetic or judgement) with no source — change
+//! anecdote, **\[INF\]** a proposed default (arithmetic or judgement) with no source — change
 //! it for your team.
 
 use std::fmt;
@@ -534,18 +534,18 @@ impl Def {
     }
 }
 
-/// Provider uptime: 99.3% [POST] ("primary 99.3%"; the secondary "similar"); observed
+/// Provider uptime: 99.3% \[POST\] ("primary 99.3%"; the secondary "similar"); observed
 /// Claude.ai 99.32% over 30 days, Feb 2026 [REF-3p universal.cloud].
 pub const DEFAULT_UPTIME: f64 = 0.993;
 /// Hours per incident: a lognormal with 90% interval 15 min to 4 h (median 1 h, mean 1.43 h)
-/// [INF]; 99.3% ≈ 5.1 h down per 730-h month [INF arithmetic] then means ≈ 3.6 incidents.
+/// \[INF\]; 99.3% ≈ 5.1 h down per 730-h month \[INF arithmetic\] then means ≈ 3.6 incidents.
 const DEFAULT_OUTAGE_HOURS: Def = Def::Range(0.25, 4.0);
-/// Common-cause share 0.4–0.6 [INF], back-solved from "closer to 99.6…" [POST] via
+/// Common-cause share 0.4–0.6 \[INF\], back-solved from "closer to 99.6…" \[POST\] via
 /// ρ = (q − p²)/(p(1−p)) with p = 0.007 (domain.md §2).
 const DEFAULT_COMMON_CAUSE: Def = Def::Range(0.4, 0.6);
-/// Detection and switch time 1–10 minutes per outage [INF].
+/// Detection and switch time 1–10 minutes per outage \[INF\].
 const DEFAULT_DETECTION_MIN: Def = Def::Range(1.0, 10.0);
-/// Loaded engineer cost 100–200 USD/h [INF].
+/// Loaded engineer cost 100–200 USD/h \[INF\].
 const DEFAULT_RATE: Def = Def::Range(100.0, 200.0);
 
 /// Hours in the reference month: 8,760 / 12 = 730 (infracost's convention; domain.md §2
