@@ -202,15 +202,7 @@ impl Draw for BacktestChart {
             ))?
             .label("What really happened (= 1)")
             .legend(|c| dashed_sample(c, stroke(INK, 2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(12)
-            .legend_area_size(30)
-            .label_font(text(LABEL_SIZE, INK))
-            .background_style(WHITE)
-            .border_style(stroke(GRID, 1))
-            .draw()?;
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

@@ -197,15 +197,7 @@ impl Draw for Exceedance {
                 ))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(12)
-            .legend_area_size(30)
-            .label_font(text(LABEL_SIZE, INK))
-            .background_style(WHITE)
-            .border_style(stroke(GRID, 1))
-            .draw()?;
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

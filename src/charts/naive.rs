@@ -195,15 +195,7 @@ impl Draw for Naive {
                 .label(format!("Budget {}/month", format_usd_compact(b)))
                 .legend(|c| dashed_sample(c, stroke(BUDGET, 2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .margin(12)
-            .legend_area_size(30)
-            .label_font(text(LABEL_SIZE, INK))
-            .background_style(WHITE)
-            .border_style(stroke(GRID, 1))
-            .draw()?;
+        super::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }
