@@ -92,8 +92,6 @@ pub struct SessionSim {
     pub hit: f64,
     /// History is cacheable.
     pub cache_history: bool,
-    /// 1.0 when the history is cacheable, else 0.0 (a factor in the branch-free cache split).
-    pub history_f: f64,
     /// Cumulative failure probabilities of the four classes.
     pub fail_cum: [f64; 4],
     /// Whether each class is billed.
@@ -230,6 +228,8 @@ struct Hot<O, U, T> {
     fail_below: u64,
     /// The cache hits when the low 32 bits of the draw are below this.
     hit_below: u64,
+    /// 1.0 when the history is cacheable, else 0.0: `y` of [`cache_split`].
+    history: f64,
 }
 
 /// The 32-bit threshold equivalent to comparing `x / 2³²` with the probability `p`:
@@ -246,6 +246,22 @@ fn add_tokens(q: &mut [f64; CLASSES], split: [f64; 3], out: f64, reasoning: f64)
     q[2] += split[2];
     q[3] += out;
     q[4] += reasoning;
+}
+
+/// Split an attempt's input into (uncached, cache read, cache write) tokens, without
+/// branches: with `c` = 1 when the prefix is cacheable, `h` = c·[hit], `w` = 1 when the model
+/// bills writes and `y` = `history` (1 when the history is cacheable),
+/// `read = h·prefix`, `write = c·w·((1 − h)·prefix + y·rest)` and
+/// `uncached = prefix + rest − read − write`. A hit with the history cacheable writes the new
+/// content: the cache breakpoint sits at the end of the prompt. Token counts are integers below
+/// 2⁵³, so the arithmetic is exact.
+#[inline(always)]
+fn cache_split(route: &RouteSim, history: f64, prefix: f64, rest: f64, hit: bool) -> [f64; 3] {
+    let c = f64::from(u8::from((prefix >= route.min_prefix) & (prefix > 0.0)));
+    let h = c * f64::from(u8::from(hit));
+    let read = h * prefix;
+    let write = c * route.write_f * ((1.0 - h) * prefix + history * rest);
+    [prefix + rest - read - write, read, write]
 }
 
 /// Stochastic rounding of a scaled count: `floor(x) + Bernoulli(frac(x))`, mean preserved.
@@ -312,13 +328,9 @@ impl SessionSim {
         loc.attempts += 1.0;
         loc.calls += 1.0;
         let hit = bits & 0xFFFF_FFFF < hot.hit_below;
-        let split = self.cache_split(route, prefix, rest, hit);
+        let split = cache_split(route, hot.history, prefix, rest, hit);
         // Sums go to the registers of `loc` unless a long-context tier applies.
-        let tier = if route.thresholds.is_empty() {
-            0
-        } else {
-            route.tier(prefix + rest)
-        };
+        let tier = route.tier(prefix + rest);
         if tier == 0 {
             add_tokens(&mut loc.q, split, out, reasoning);
         } else {
@@ -351,22 +363,6 @@ impl SessionSim {
             ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
         };
         (out, reasoning)
-    }
-
-    /// Split an attempt's input into (uncached, cache read, cache write) tokens, without
-    /// branches: with `c` = 1 when the prefix is cacheable, `h` = c·[hit], `w` = 1 when the
-    /// model bills writes and `y` = 1 when the history is cacheable,
-    /// `read = h·prefix`, `write = c·w·((1 − h)·prefix + y·rest)` and
-    /// `uncached = prefix + rest − read − write`. A hit with the history cacheable writes the
-    /// new content: the cache breakpoint sits at the end of the prompt. Token counts are
-    /// integers below 2⁵³, so the arithmetic is exact.
-    #[inline(always)]
-    fn cache_split(&self, route: &RouteSim, prefix: f64, rest: f64, hit: bool) -> [f64; 3] {
-        let c = f64::from(u8::from((prefix >= route.min_prefix) & (prefix > 0.0)));
-        let h = c * f64::from(u8::from(hit));
-        let read = h * prefix;
-        let write = c * route.write_f * ((1.0 - h) * prefix + self.history_f * rest);
-        [prefix + rest - read - write, read, write]
     }
 
     /// The attempts of a call whose first attempt failed (3% of calls at typical failure
@@ -405,7 +401,7 @@ impl SessionSim {
             if billed {
                 let origin = usize::from(failed.is_some());
                 let hit = a.bits & 0xFFFF_FFFF < hot.hit_below;
-                let split = self.cache_split(route, prefix, rest, hit);
+                let split = cache_split(route, hot.history, prefix, rest, hit);
                 add_tokens(acc.slot(r, tier, origin), split, a.out, a.reasoning);
             }
             if failed.is_none() {
@@ -472,25 +468,28 @@ impl SessionSim {
             self.tool_result.plain_table(),
         ) {
             (Some(output), Some(user), Some(tool_result)) => {
-                let hot = Hot {
-                    output,
-                    user,
-                    tool_result,
-                    fail_below: below(self.fail_cum[3]),
-                    hit_below: below(self.hit),
-                };
-                self.run(&hot, n, rng, acc);
+                self.run(&self.hot(output, user, tool_result), n, rng, acc);
             }
             _ => {
-                let hot = Hot {
-                    output: &self.output,
-                    user: &self.user,
-                    tool_result: &self.tool_result,
-                    fail_below: below(self.fail_cum[3]),
-                    hit_below: below(self.hit),
-                };
-                self.run(&hot, n, rng, acc);
+                self.run(
+                    &self.hot(&self.output, &self.user, &self.tool_result),
+                    n,
+                    rng,
+                    acc,
+                );
             }
+        }
+    }
+
+    /// The hot samplers with this simulator's per-attempt thresholds.
+    fn hot<O: Draw, U: Draw, T: Draw>(&self, output: O, user: U, tool_result: T) -> Hot<O, U, T> {
+        Hot {
+            output,
+            user,
+            tool_result,
+            fail_below: below(self.fail_cum[3]),
+            hit_below: below(self.hit),
+            history: f64::from(u8::from(self.cache_history)),
         }
     }
 
@@ -708,7 +707,6 @@ mod tests {
             count_mult: 1.0,
             hit,
             cache_history: history,
-            history_f: f64::from(u8::from(history)),
             fail_cum: [0.0; 4],
             fail_billed: [true; 4],
             max_attempts: 1,
@@ -770,8 +768,8 @@ mod tests {
                 for cacheable in [false, true] {
                     for hit in [false, true] {
                         let s = sim(0.5, history);
+                        let y = s.hot(&s.output, &s.user, &s.tool_result).history;
                         let r = route(if cacheable { 50.0 } else { 200.0 }, writes);
-
                         let want = match (cacheable, hit, writes, history) {
                             (false, ..) => [130.0, 0.0, 0.0],
                             (true, true, true, true) => [0.0, 100.0, 30.0],
@@ -781,7 +779,7 @@ mod tests {
                             (true, false, false, _) => [130.0, 0.0, 0.0],
                         };
                         assert_eq!(
-                            s.cache_split(&r, prefix, rest, hit),
+                            cache_split(&r, y, prefix, rest, hit),
                             want,
                             "history {history}, writes {writes}, cacheable {cacheable}, hit {hit}"
                         );
@@ -791,7 +789,7 @@ mod tests {
         }
         // An empty prefix is never cacheable, even with no minimum.
         assert_eq!(
-            sim(1.0, false).cache_split(&route(0.0, true), 0.0, 30.0, true),
+            cache_split(&route(0.0, true), 0.0, 0.0, 30.0, true),
             [30.0, 0.0, 0.0]
         );
     }

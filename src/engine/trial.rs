@@ -253,7 +253,6 @@ pub fn session_sim(
         count_mult,
         hit,
         cache_history: s.caching.cacheable == Cacheable::History,
-        history_f: f64::from(u8::from(s.caching.cacheable == Cacheable::History)),
         fail_cum,
         fail_billed,
         max_attempts: s.retries.max_attempts,
