@@ -222,7 +222,9 @@ pub fn ceil_pos(x: f64) -> f64 {
     #[cfg(not(target_feature = "sse4.1"))]
     {
         let t = (x + ROUND) - ROUND;
-        if t < x { t + 1.0 } else { t }
+        // `t + [t < x]`: one add of 0 or 1 rather than a blend of two sums (fewer instructions
+        // under callgrind); `t + 0.0` is `t` for `t ≥ 0`.
+        t + if t < x { 1.0 } else { 0.0 }
     }
 }
 

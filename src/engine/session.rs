@@ -206,7 +206,8 @@ impl Acc {
 struct Local {
     q: [f64; CLASSES],
     calls: f64,
-    attempts: f64,
+    /// Failed attempts; attempts are `calls + failed` (one add per call fewer).
+    failed: f64,
     turns: f64,
     tool_calls: f64,
 }
@@ -220,10 +221,14 @@ struct Attempt {
 
 /// The samplers drawn per attempt, turn and round, resolved once per batch of sessions: the
 /// hot loop is compiled once for table laws (no dispatch per draw) and once for any law.
-struct Hot<O, U, T> {
+struct Hot<O, U, T, D> {
     output: O,
     user: U,
     tool_result: T,
+    /// Direct input per call (call-level workloads). A plain table law in the table
+    /// instantiation, so checking it per call is a register test rather than a `match` on the
+    /// sampler that LLVM folds into a jump table.
+    direct: Option<D>,
     /// An attempt fails when the high 32 bits of its draw are below this.
     fail_below: u64,
     /// The cache hits when the low 32 bits of the draw are below this.
@@ -254,10 +259,13 @@ fn add_tokens(q: &mut [f64; CLASSES], split: [f64; 3], out: f64, reasoning: f64)
 /// `read = h·prefix`, `write = c·w·((1 − h)·prefix + y·rest)` and
 /// `uncached = prefix + rest − read − write`. A hit with the history cacheable writes the new
 /// content: the cache breakpoint sits at the end of the prompt. Token counts are integers below
-/// 2⁵³, so the arithmetic is exact.
+/// 2⁵³, so the arithmetic is exact. Arithmetic rather than selects on purpose: LLVM turns
+/// selects into a branch on the hit, which mispredicts on one call in five.
 #[inline(always)]
 fn cache_split(route: &RouteSim, history: f64, prefix: f64, rest: f64, hit: bool) -> [f64; 3] {
-    let c = f64::from(u8::from((prefix >= route.min_prefix) & (prefix > 0.0)));
+    // `prefix ≥ max(minimum, smallest positive double)` is `prefix ≥ minimum ∧ prefix > 0`
+    // in one compare (an empty prefix is never cached).
+    let c = f64::from(u8::from(prefix >= route.min_prefix.max(f64::from_bits(1))));
     let h = c * f64::from(u8::from(hit));
     let read = h * prefix;
     let write = c * route.write_f * ((1.0 - h) * prefix + history * rest);
@@ -303,9 +311,9 @@ impl SessionSim {
     /// decides failure and low half the cache hit.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn call<O: Draw, U: Draw, T: Draw>(
+    fn call<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
-        hot: &Hot<O, U, T>,
+        hot: &Hot<O, U, T, D>,
         rng: &mut FastRng,
         r: usize,
         acc: &mut Acc,
@@ -325,7 +333,6 @@ impl SessionSim {
             };
             return self.retry(hot, rng, r, acc, loc, prefix, rest, fixed_output, first);
         }
-        loc.attempts += 1.0;
         loc.calls += 1.0;
         let hit = bits & 0xFFFF_FFFF < hot.hit_below;
         let split = cache_split(route, hot.history, prefix, rest, hit);
@@ -371,9 +378,9 @@ impl SessionSim {
     /// registers for the whole hot loop (callgrind counted 9% more instructions that way).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn retry<O: Draw, U: Draw, T: Draw>(
+    fn retry<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
-        hot: &Hot<O, U, T>,
+        hot: &Hot<O, U, T, D>,
         rng: &mut FastRng,
         r: usize,
         acc: &mut Acc,
@@ -388,7 +395,6 @@ impl SessionSim {
         let mut a = first;
         let mut attempt = 1;
         loop {
-            loc.attempts += 1.0;
             let failed = if a.bits >> 32 < hot.fail_below {
                 Some(self.failure_class(a.bits))
             } else {
@@ -408,6 +414,7 @@ impl SessionSim {
                 loc.calls += 1.0;
                 return Some(a.out);
             }
+            loc.failed += 1.0;
             if attempt == self.max_attempts {
                 acc.abandoned += 1.0;
                 return None;
@@ -462,31 +469,38 @@ impl SessionSim {
 
     /// Simulate `n` sessions into `acc`, drawing from `rng` in order.
     pub fn sessions(&self, n: u64, rng: &mut FastRng, acc: &mut Acc) {
+        let direct = self.input_direct.as_ref().map(Sampler::plain_table);
         match (
             self.output.plain_table(),
             self.user.plain_table(),
             self.tool_result.plain_table(),
+            direct,
         ) {
-            (Some(output), Some(user), Some(tool_result)) => {
-                self.run(&self.hot(output, user, tool_result), n, rng, acc);
+            (Some(output), Some(user), Some(tool_result), None | Some(Some(_))) => {
+                let hot = self.hot(output, user, tool_result, direct.flatten());
+                self.run(&hot, n, rng, acc);
             }
             _ => {
-                self.run(
-                    &self.hot(&self.output, &self.user, &self.tool_result),
-                    n,
-                    rng,
-                    acc,
-                );
+                let direct = self.input_direct.as_ref();
+                let hot = self.hot(&self.output, &self.user, &self.tool_result, direct);
+                self.run(&hot, n, rng, acc);
             }
         }
     }
 
     /// The hot samplers with this simulator's per-attempt thresholds.
-    fn hot<O: Draw, U: Draw, T: Draw>(&self, output: O, user: U, tool_result: T) -> Hot<O, U, T> {
+    fn hot<O: Draw, U: Draw, T: Draw, D: Draw>(
+        &self,
+        output: O,
+        user: U,
+        tool_result: T,
+        direct: Option<D>,
+    ) -> Hot<O, U, T, D> {
         Hot {
             output,
             user,
             tool_result,
+            direct,
             fail_below: below(self.fail_cum[3]),
             hit_below: below(self.hit),
             history: f64::from(u8::from(self.cache_history)),
@@ -495,9 +509,9 @@ impl SessionSim {
 
     /// `n` sessions with the hot samplers resolved. The generator is copied into a local for
     /// the loop: its address does not escape, so its state can stay in registers.
-    fn run<O: Draw, U: Draw, T: Draw>(
+    fn run<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
-        hot: &Hot<O, U, T>,
+        hot: &Hot<O, U, T, D>,
         n: u64,
         rng: &mut FastRng,
         acc: &mut Acc,
@@ -511,9 +525,9 @@ impl SessionSim {
 
     /// One session, with the hot samplers resolved.
     #[inline(always)]
-    fn session_with<O: Draw, U: Draw, T: Draw>(
+    fn session_with<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
-        hot: &Hot<O, U, T>,
+        hot: &Hot<O, U, T, D>,
         rng: &mut FastRng,
         acc: &mut Acc,
     ) {
@@ -533,16 +547,16 @@ impl SessionSim {
             *a += b;
         }
         acc.calls += loc.calls;
-        acc.attempts += loc.attempts;
+        acc.attempts += loc.calls + loc.failed;
         acc.turns += loc.turns;
         acc.tool_calls += loc.tool_calls;
     }
 
     /// A session drawn from the workload model (turns, messages, tool rounds).
     #[inline(always)]
-    fn modelled_session<O: Draw, U: Draw, T: Draw>(
+    fn modelled_session<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
-        hot: &Hot<O, U, T>,
+        hot: &Hot<O, U, T, D>,
         rng: &mut FastRng,
         r: usize,
         system: f64,
@@ -574,7 +588,6 @@ impl SessionSim {
             window_turns.resize(WINDOW_MAX, 0.0);
         }
         let mut completed = 0usize;
-        let direct = self.input_direct.as_ref();
         for _ in 0..(turns as u64) {
             loc.turns += 1.0;
             if let Context::Summarize {
@@ -601,11 +614,13 @@ impl SessionSim {
                 rng,
             );
             let mut new = user;
-            let mut turn_tokens = 0.0;
+            // The turn's tokens are `hist − start` (integer sums below 2⁵³: exact), so the
+            // loop keeps no second running sum for the window policy.
+            let start = hist;
             let mut round = 0.0;
             loop {
-                let out = if let Some(direct) = direct {
-                    let input = ceil_pos(direct.sample(rng) * m);
+                let out = if let Some(direct) = &hot.direct {
+                    let input = ceil_pos(direct.draw(rng) * m);
                     let prefix = system.min(input);
                     self.call(hot, rng, r, acc, loc, prefix, input - prefix, None)
                 } else if self.cache_history {
@@ -615,7 +630,6 @@ impl SessionSim {
                 };
                 let Some(out) = out else { break };
                 hist += new + out;
-                turn_tokens += new + out;
                 if round >= rounds {
                     break;
                 }
@@ -638,7 +652,7 @@ impl SessionSim {
             if let Context::Window { turns: keep } = self.context {
                 let len = window_turns.len();
                 let keep = (keep as usize).min(len);
-                window_turns[completed % len] = turn_tokens;
+                window_turns[completed % len] = hist - start;
                 completed += 1;
                 let n = completed.min(keep);
                 hist = (0..n)
@@ -652,9 +666,9 @@ impl SessionSim {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn replay_session<O: Draw, U: Draw, T: Draw>(
+    fn replay_session<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
-        hot: &Hot<O, U, T>,
+        hot: &Hot<O, U, T, D>,
         rng: &mut FastRng,
         r: usize,
         replay: &[Vec<[f64; 3]>],
@@ -768,7 +782,9 @@ mod tests {
                 for cacheable in [false, true] {
                     for hit in [false, true] {
                         let s = sim(0.5, history);
-                        let y = s.hot(&s.output, &s.user, &s.tool_result).history;
+                        let y = s
+                            .hot(&s.output, &s.user, &s.tool_result, None::<&Sampler>)
+                            .history;
                         let r = route(if cacheable { 50.0 } else { 200.0 }, writes);
                         let want = match (cacheable, hit, writes, history) {
                             (false, ..) => [130.0, 0.0, 0.0],
