@@ -127,8 +127,6 @@ pub struct Acc {
     pub tool_calls: f64,
     tiers: usize,
     n_tools: usize,
-    /// Scratch: per-turn sizes for the window policy.
-    window: Vec<f64>,
 }
 
 impl Acc {
@@ -145,7 +143,6 @@ impl Acc {
             tool_calls: 0.0,
             tiers,
             n_tools,
-            window: Vec::new(),
         }
     }
 
@@ -508,7 +505,9 @@ impl SessionSim {
     }
 
     /// `n` sessions with the hot samplers resolved. The generator is copied into a local for
-    /// the loop: its address does not escape, so its state can stay in registers.
+    /// the loop: its address does not escape, so its state can stay in registers. The window
+    /// policy's per-turn sizes live in a stack array: nothing in the loop needs dropping, so
+    /// builds that unwind on panic (tests, benches) carry no cleanup paths in it.
     fn run<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
         hot: &Hot<O, U, T, D>,
@@ -517,8 +516,9 @@ impl SessionSim {
         acc: &mut Acc,
     ) {
         let mut local = rng.clone();
+        let mut window = [0.0; WINDOW_MAX];
         for _ in 0..n {
-            self.session_with(hot, &mut local, acc);
+            self.session_with(hot, &mut local, acc, &mut window);
         }
         *rng = local;
     }
@@ -530,6 +530,7 @@ impl SessionSim {
         hot: &Hot<O, U, T, D>,
         rng: &mut FastRng,
         acc: &mut Acc,
+        window: &mut [f64; WINDOW_MAX],
     ) {
         let r = self.route(rng);
         acc.sessions += 1.0;
@@ -540,7 +541,7 @@ impl SessionSim {
         if let Some(replay) = &self.replay {
             self.replay_session(hot, rng, r, replay, system, acc, &mut loc);
         } else {
-            self.modelled_session(hot, rng, r, system, acc, &mut loc);
+            self.modelled_session(hot, rng, r, system, acc, &mut loc, window);
         }
         let q = acc.slot(r, 0, 0);
         for (a, b) in q.iter_mut().zip(loc.q) {
@@ -554,6 +555,7 @@ impl SessionSim {
 
     /// A session drawn from the workload model (turns, messages, tool rounds).
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn modelled_session<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
         hot: &Hot<O, U, T, D>,
@@ -562,6 +564,7 @@ impl SessionSim {
         system: f64,
         acc: &mut Acc,
         loc: &mut Local,
+        window: &mut [f64; WINDOW_MAX],
     ) {
         let m = self.routes[r].size_mult;
         let turns = if self.one_turn {
@@ -573,20 +576,9 @@ impl SessionSim {
                 rng,
             )
         };
-        // History bookkeeping: `hist` is what is re-sent; `window` holds completed turns.
+        // History bookkeeping: `hist` is what is re-sent; `window` holds the sizes of completed
+        // turns (a ring; only entries written in this session are read, so no reset).
         let mut hist = 0.0f64;
-        // Only the window policy needs per-turn sizes: borrow the accumulator's scratch buffer
-        // (no allocation, and no memset per session for the other policies).
-        let windowed = matches!(self.context, Context::Window { .. });
-        let mut window_turns = if windowed {
-            std::mem::take(&mut acc.window)
-        } else {
-            Vec::new()
-        };
-        if windowed {
-            window_turns.clear();
-            window_turns.resize(WINDOW_MAX, 0.0);
-        }
         let mut completed = 0usize;
         for _ in 0..(turns as u64) {
             loc.turns += 1.0;
@@ -650,18 +642,14 @@ impl SessionSim {
                 new = results;
             }
             if let Context::Window { turns: keep } = self.context {
-                let len = window_turns.len();
-                let keep = (keep as usize).min(len);
-                window_turns[completed % len] = hist - start;
+                let keep = (keep as usize).min(WINDOW_MAX);
+                window[completed % WINDOW_MAX] = hist - start;
                 completed += 1;
                 let n = completed.min(keep);
                 hist = (0..n)
-                    .map(|i| window_turns[(completed - 1 - i) % len])
+                    .map(|i| window[(completed - 1 - i) % WINDOW_MAX])
                     .sum();
             }
-        }
-        if windowed {
-            acc.window = window_turns;
         }
     }
 
