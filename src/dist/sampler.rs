@@ -316,6 +316,17 @@ impl Sampler {
         }
     }
 
+    /// One count draw: `round(max(x, 0))`, the same value as rounding [`Sampler::sample`]'s.
+    /// A discrete law without transform already draws non-negative integers (its table and
+    /// its exact tail quantile both give an integer `k ≥ 0`), so the rounding is skipped.
+    #[inline(always)]
+    pub fn count(&self, rng: &mut FastRng) -> f64 {
+        match self {
+            Sampler::Discrete { plain: true, .. } => self.sample(rng),
+            _ => round_pos(self.sample(rng).max(0.0)),
+        }
+    }
+
     /// True when every draw is the same value.
     pub fn is_const(&self) -> bool {
         matches!(self, Sampler::Const(_))
@@ -429,6 +440,34 @@ mod tests {
             let xs: Vec<f64> = (0..n).map(|_| s.sample(&mut rng)).collect();
             let stat = ks(xs, |x| d.cdf(x));
             assert!(stat < crit, "{d:?}: D = {stat} ≥ {crit}");
+        }
+    }
+
+    #[test]
+    fn counts_round_exactly_as_the_samples_would() {
+        // `count` skips the rounding for plain discrete laws: it must not change a draw,
+        // including the exact-quantile tails (heavy NB / ZINB tails reach them often).
+        let laws = [
+            Dist::plain(Family::Poisson { lambda: 1.5 }),
+            Dist::plain(Family::NegBin { mean: 0.9, r: 0.5 }),
+            Dist::plain(Family::Zinb {
+                zero: 0.77,
+                mean: 1.8,
+                r: 0.3,
+            }),
+            Dist {
+                offset: 1.0,
+                ..Dist::plain(Family::Poisson { lambda: 5.1 })
+            },
+            Dist::plain(Family::Normal { mu: 2.0, sd: 3.0 }),
+        ];
+        for d in &laws {
+            let s = Sampler::new(d);
+            let (mut a, mut b) = (FastRng::from_seed(5), FastRng::from_seed(5));
+            for _ in 0..100_000 {
+                let want = round_pos(s.sample(&mut a).max(0.0));
+                assert_eq!(s.count(&mut b).to_bits(), want.to_bits(), "{d:?}");
+            }
         }
     }
 

@@ -570,11 +570,7 @@ impl SessionSim {
         let turns = if self.one_turn {
             1.0
         } else {
-            scale_count(
-                round_pos(self.turns.sample(rng).max(0.0)),
-                self.count_mult,
-                rng,
-            )
+            scale_count(self.turns.count(rng), self.count_mult, rng)
         };
         // History bookkeeping: `hist` is what is re-sent; `window` holds the sizes of completed
         // turns (a ring; only entries written in this session are read, so no reset).
@@ -600,11 +596,7 @@ impl SessionSim {
                 }
             }
             let user = ceil_pos(hot.user.draw(rng) * m);
-            let rounds = scale_count(
-                round_pos(self.rounds.sample(rng).max(0.0)),
-                self.count_mult,
-                rng,
-            );
+            let rounds = scale_count(self.rounds.count(rng), self.count_mult, rng);
             let mut new = user;
             // The turn's tokens are `hist − start` (integer sums below 2⁵³: exact), so the
             // loop keeps no second running sum for the window policy.
@@ -629,7 +621,7 @@ impl SessionSim {
                 // A fixed number of calls per round (the usual case) needs no draw.
                 let k = match self.per_round {
                     Sampler::Const(c) => round_pos(c.max(0.0)),
-                    ref s => round_pos(s.sample(rng).max(0.0)),
+                    ref s => s.count(rng),
                 };
                 loc.tool_calls += k;
                 self.priced_tools(rng, r, k, acc);
