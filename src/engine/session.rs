@@ -256,8 +256,9 @@ fn add_tokens(q: &mut [f64; CLASSES], split: [f64; 3], out: f64, reasoning: f64)
 /// `read = h·prefix`, `write = c·w·((1 − h)·prefix + y·rest)` and
 /// `uncached = prefix + rest − read − write`. A hit with the history cacheable writes the new
 /// content: the cache breakpoint sits at the end of the prompt. Token counts are integers below
-/// 2⁵³, so the arithmetic is exact. Arithmetic rather than selects on purpose: LLVM turns
-/// selects into a branch on the hit, which mispredicts on one call in five.
+/// 2⁵³, so the arithmetic is exact. Arithmetic rather than selects on purpose: LLVM compiled
+/// bit-mask selects into a branch on the hit, which is random (one miss in five calls at the
+/// usual hit rates) and so a likely misprediction.
 #[inline(always)]
 fn cache_split(route: &RouteSim, history: f64, prefix: f64, rest: f64, hit: bool) -> [f64; 3] {
     // `prefix ≥ max(minimum, smallest positive double)` is `prefix ≥ minimum ∧ prefix > 0`
