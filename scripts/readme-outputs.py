@@ -10,7 +10,8 @@ Usage:
 A "live" block is a ```text fence whose first line is `$ command` (shell transcript style:
 `$ ` lines are commands, `\\`-continued, and the lines after each are its output), or a
 ```text fence right after `<!-- readme-outputs: command -->` (the whole block is that command's
-output). A line `...` in a shown output elides lines: the lines before the first `...` are the
+output), or the lines between such a marker and `<!-- /readme-outputs -->` when no fence follows
+(for commands that print markdown). A line `...` in a shown output elides lines: the lines before the first `...` are the
 real output's first lines, each later run of lines is found again by the first word of its first
 line, and unless the output ends with `...` the last run is the real output's last lines.
 
@@ -33,28 +34,41 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARKER = re.compile(r"^<!--\s*readme-outputs:\s*(.+?)\s*-->\s*$")
+END_MARKER = "<!-- /readme-outputs -->"
 ELISION = "..."
+
+
+def fence_end(lines, start):
+    """Index of the closing fence of the block whose body starts at `start`."""
+    end = start
+    while end < len(lines) and lines[end].rstrip() != "```":
+        end += 1
+    return end
 
 
 def live_blocks(lines):
     """Yield (start, end, commands, outputs): the block's body is lines[start:end]."""
     i = 0
     while i < len(lines):
-        if lines[i].rstrip() != "```text":
-            i += 1
-            continue
-        start = i + 1
-        end = start
-        while end < len(lines) and lines[end].rstrip() != "```":
-            end += 1
-        body = lines[start:end]
-        j = i - 1
-        while j >= 0 and not lines[j].strip():
-            j -= 1
-        marker = MARKER.match(lines[j]) if j >= 0 else None
+        marker = MARKER.match(lines[i])
         if marker:
-            yield start, end, [marker.group(1)], [body]
-        elif body and body[0].startswith("$ "):
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j < len(lines) and lines[j].rstrip() == "```text":
+                start, end = j + 1, fence_end(lines, j + 1)
+            else:
+                # Unfenced (e.g. markdown tables): the output runs to the closing marker.
+                start, end = i + 1, i + 1
+                while end < len(lines) and lines[end].strip() != END_MARKER:
+                    end += 1
+                if end == len(lines):
+                    sys.exit(f"readme-outputs: README.md:{i + 1}: no {END_MARKER} after this marker")
+            yield start, end, [marker.group(1)], [lines[start:end]]
+            i = end + 1
+        elif lines[i].rstrip() == "```text" and lines[i + 1 : i + 2] and lines[i + 1].startswith("$ "):
+            start, end = i + 1, fence_end(lines, i + 1)
+            body = lines[start:end]
             commands, outputs = [], []
             k = 0
             while k < len(body):
@@ -69,7 +83,9 @@ def live_blocks(lines):
                     outputs[-1].append(body[k])
                     k += 1
             yield start, end, commands, outputs
-        i = end + 1
+            i = end + 1
+        else:
+            i += 1
 
 
 def run_block(commands, binary, scratch):

@@ -15,7 +15,7 @@ use crate::cli::output::{self, ChartFile, Format as OutFormat, Progress};
 /// Arguments of `billcast backtest`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30 --chart backtest.svg\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift ../shared/data/real          # reproduce the README's calibration table"
+    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30 --chart backtest.svg\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift ../shared/data/real          # rerun the shift calibration\n  billcast backtest --calibrate-shift ../shared/data/real --grid 0,0.1,0.15,0.2,0.25,0.3,0.4,0.6,0.8 --format markdown   # the README's tables"
 )]
 pub struct Args {
     /// Usage logs or transcripts (any format `billcast fit` reads).
@@ -420,8 +420,10 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
         markdown,
     );
     let vchosen = vrows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
+    // Markdown renderers need a blank line between a caption and the table under it.
+    let gap = if markdown { "\n" } else { "" };
     let text = format!(
-        "Coverage of nominal 90% bands over rolling splits, volume known (scored outcomes per trace in brackets):\n{body}\nSmallest size/count σ reaching 90%: {}; the default is {}.\n\nCoverage of the call volume forecast from the fit window's arrival rate (size/count σ {}):\n{vbody}\nSmallest volume σ reaching 90%: {}; the default is {}.\n",
+        "Coverage of nominal 90% bands over rolling splits, volume known (scored outcomes per trace in brackets):\n{gap}{body}\nSmallest size/count σ reaching 90%: {}; the default is {}.\n\nCoverage of the call volume forecast from the fit window's arrival rate (size/count σ {}):\n{gap}{vbody}\nSmallest volume σ reaching 90%: {}; the default is {}.\n",
         chosen.map_or("none in the grid".to_string(), |s| s.to_string()),
         DEFAULT_SHIFT.size,
         DEFAULT_SHIFT.size,
