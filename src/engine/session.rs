@@ -507,8 +507,8 @@ impl SessionSim {
 
     /// `n` sessions with the hot samplers resolved. The generator is copied into a local for
     /// the loop: its address does not escape, so its state can stay in registers. The window
-    /// policy's per-turn sizes live in a stack array: nothing in the loop needs dropping, so
-    /// builds that unwind on panic (tests, benches) carry no cleanup paths in it.
+    /// policy's per-turn sizes live in a stack array for the whole batch: no allocation, and
+    /// nothing in the loop needs dropping.
     fn run<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
         hot: &Hot<O, U, T, D>,
