@@ -88,7 +88,7 @@ def live_blocks(lines):
             i += 1
 
 
-def run_block(commands, binary, scratch):
+def run_block(commands, scratch):
     """Run the commands in one bash session; return each command's standard output lines
     (progress and error messages go to standard error, which READMEs do not show)."""
     sep = "@@readme-outputs-boundary@@"
@@ -179,7 +179,7 @@ def main():
             # directory is not: make those paths absolute.
             shared = os.path.join(os.path.dirname(ROOT), "shared")
             cmds = [c.replace("../shared/", shared + "/") for c in commands]
-            got, stderr = run_block(cmds, binary, scratch)
+            got, stderr = run_block(cmds, scratch)
             body = []
             marker = len(commands) == 1 and not lines[start].startswith("$ ")
             for c, shown, actual in zip(commands, outputs, got):
