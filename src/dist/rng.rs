@@ -37,10 +37,18 @@ pub fn stream_id(seed: u64, trial: u64, purpose: u64) -> u64 {
     mix64(mix64(mix64(seed) ^ trial) ^ purpose)
 }
 
-/// A uniform in the open interval `(0, 1)` for `(seed, trial, key)`.
+/// A uniform in the open interval `(0, 1)` for `(seed, trial, key)`: [`open_unit`] of the
+/// stream id.
 pub fn key_uniform(seed: u64, trial: u64, key: &str) -> f64 {
-    let z = stream_id(seed, trial, hash_key(key));
-    ((z >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    open_unit(stream_id(seed, trial, hash_key(key)))
+}
+
+/// The midpoint of one of 2⁵² equal cells of `(0, 1)`, chosen by the top 52 bits of `z`:
+/// `(⌊z / 2¹²⌋ + ½) / 2⁵²`, in `[2⁻⁵³, 1 − 2⁻⁵³]`. Every step is exact; with 53 bits the
+/// `+ ½` would round the last cell's midpoint up to 1, an infinite quantile.
+#[inline(always)]
+pub fn open_unit(z: u64) -> f64 {
+    ((z >> 12) as i64 as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 /// The inner-loop generator: xoshiro256++ (`rand_xoshiro::Xoshiro256PlusPlus`).
@@ -77,10 +85,10 @@ impl FastRng {
         (self.next_u64() >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Uniform in the open interval `(0, 1)`: safe for inverse CDFs.
+    /// Uniform in the open interval `(0, 1)` ([`open_unit`]): safe for inverse CDFs.
     #[inline(always)]
     pub fn uniform_open(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        open_unit(self.next_u64())
     }
 
     /// Access to the underlying generator for `rand_distr` samplers.
@@ -111,6 +119,24 @@ mod tests {
         let n = 100_000u64;
         let mean = (0..n).map(|t| key_uniform(7, t, "k")).sum::<f64>() / n as f64;
         assert!((mean - 0.5).abs() < 4.0 * 0.000913, "{mean}");
+    }
+
+    #[test]
+    fn open_uniforms_never_reach_the_ends() {
+        // The extreme draws: all-zero and all-one bits (and the neighbours that used to round
+        // to 1 with a 53-bit midpoint).
+        for z in [
+            0,
+            1 << 12,
+            u64::MAX,
+            u64::MAX - (1 << 11),
+            u64::MAX - (1 << 12),
+        ] {
+            let u = open_unit(z);
+            assert!(u > 0.0 && u < 1.0, "{z:#x} → {u}");
+        }
+        assert_eq!(open_unit(0), 0.5f64.powi(53));
+        assert_eq!(open_unit(u64::MAX), 1.0 - 0.5f64.powi(53));
     }
 
     #[test]

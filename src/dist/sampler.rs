@@ -20,8 +20,10 @@ use super::spec::Dist;
 /// Number of quantile bins for continuous laws (2^TABLE_BITS).
 pub const TABLE_BINS: usize = 1 << TABLE_BITS;
 const TABLE_BITS: u32 = 10;
-/// Bits of the position inside a bin (10 + 43 = 53, a double's precision).
-const FRAC_BITS: u32 = 43;
+/// Bits of the position inside a bin: 10 + 22 = 32, the high half of a 64-bit draw, which
+/// puts `u` on a 2⁻³² grid (the interpolation's own error is far larger) and leaves the low
+/// half to the caller ([`Draw::draw_with_bits`]).
+const FRAC_BITS: u32 = 22;
 /// Guide-table size for counts (2^8: indexed by the top 8 bits of a draw).
 const GUIDE: usize = 256;
 
@@ -234,24 +236,28 @@ pub fn round_pos(x: f64) -> f64 {
     (x + ROUND) - ROUND
 }
 
-/// One draw from a quantile table, before the transform: `scale · q(u)` with `q` interpolated
-/// linearly inside the bin of `u`, and the exact quantile of the untransformed law in the
-/// first and last bins.
+/// One draw from a quantile table, before the transform, and 32 random bits it did not use:
+/// `scale · q(u)` with `q` interpolated linearly inside the bin of `u`, and the exact quantile
+/// of the untransformed law in the first and last bins.
 #[inline(always)]
-fn table_draw(q: &[f64; TABLE_BINS + 1], scale: f64, dist: &Dist, rng: &mut FastRng) -> f64 {
-    // One 64-bit draw supplies both the bin (top 10 bits) and the position inside it (the
-    // next 43 bits): no float-to-int conversion on the hot path.
+fn table_draw(q: &[f64; TABLE_BINS + 1], scale: f64, dist: &Dist, rng: &mut FastRng) -> (f64, u32) {
+    // One 64-bit draw supplies the bin (top 10 bits), the position inside it (the next 22)
+    // and the caller's 32 bits (the low half): no float-to-int conversion on the hot path.
     let r = rng.next_u64();
     let k = (r >> (64 - TABLE_BITS)) as usize;
     // One unsigned compare tests both tails (k = 0 wraps to a huge value).
     if k.wrapping_sub(1) >= TABLE_BINS - 2 {
-        let u = ((r >> 11) as i64 as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
-        return dist.family.quantile(u);
+        // In a tail bin (2 draws in 1,024) a fresh 52-bit position inside the bin gives the
+        // exact quantile the full resolution of a double (down to 2⁻⁶² at the bottom), so
+        // tails are not cut at 2⁻³². Near 1, `k + f` can round up to 1,024: stop just below.
+        let f = rng.uniform_open();
+        let u = ((k as f64 + f) * (1.0 / TABLE_BINS as f64)).min(1f64.next_down());
+        return (dist.family.quantile(u), r as u32);
     }
-    let frac = ((r >> (64 - TABLE_BITS - FRAC_BITS)) & ((1 << FRAC_BITS) - 1)) as i64 as f64
-        * (1.0 / (1u64 << FRAC_BITS) as f64);
+    let frac =
+        ((r >> 32) & ((1 << FRAC_BITS) - 1)) as i64 as f64 * (1.0 / (1u64 << FRAC_BITS) as f64);
     let (a, b) = (q[k], q[k + 1]);
-    scale * (a + (b - a) * frac)
+    (scale * (a + (b - a) * frac), r as u32)
 }
 
 /// Something the inner loop draws numbers from. Implemented by [`Sampler`] (any law, one
@@ -260,6 +266,11 @@ fn table_draw(q: &[f64; TABLE_BINS + 1], scale: f64, dist: &Dist, rng: &mut Fast
 pub trait Draw {
     /// One draw.
     fn draw(&self, rng: &mut FastRng) -> f64;
+
+    /// One draw and 32 uniform random bits independent of it: the bits a table draw leaves
+    /// unused, so the engine decides an attempt's failure and cache hit without another
+    /// generator step.
+    fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32);
 }
 
 impl<D: Draw> Draw for &D {
@@ -267,12 +278,22 @@ impl<D: Draw> Draw for &D {
     fn draw(&self, rng: &mut FastRng) -> f64 {
         (**self).draw(rng)
     }
+
+    #[inline(always)]
+    fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
+        (**self).draw_with_bits(rng)
+    }
 }
 
 impl Draw for Sampler {
     #[inline(always)]
     fn draw(&self, rng: &mut FastRng) -> f64 {
         self.sample(rng)
+    }
+
+    #[inline(always)]
+    fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
+        self.sample_with_bits(rng)
     }
 }
 
@@ -287,6 +308,11 @@ pub struct PlainTable<'a> {
 impl Draw for PlainTable<'_> {
     #[inline(always)]
     fn draw(&self, rng: &mut FastRng) -> f64 {
+        table_draw(self.q, self.scale, self.dist, rng).0
+    }
+
+    #[inline(always)]
+    fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
         table_draw(self.q, self.scale, self.dist, rng)
     }
 }
@@ -332,28 +358,39 @@ impl Sampler {
         matches!(self, Sampler::Const(_))
     }
 
+    /// One draw and 32 random bits independent of it ([`Draw::draw_with_bits`]): from the
+    /// same 64-bit draw for table laws, from the next one otherwise.
+    #[inline(always)]
+    pub fn sample_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
+        if let Sampler::Table {
+            q,
+            plain,
+            scale,
+            offset,
+            lo,
+            hi,
+            dist,
+        } = self
+        {
+            let (v, bits) = table_draw(q, *scale, dist, rng);
+            // max/min rather than clamp: no bounds assertion on the hot path.
+            let v = if *plain {
+                v
+            } else {
+                (v + offset).max(*lo).min(*hi)
+            };
+            return (v, bits);
+        }
+        let v = self.sample(rng);
+        (v, rng.next_u64() as u32)
+    }
+
     /// One draw.
     #[inline(always)]
     pub fn sample(&self, rng: &mut FastRng) -> f64 {
         match self {
             Sampler::Const(v) => *v,
-            Sampler::Table {
-                q,
-                plain,
-                scale,
-                offset,
-                lo,
-                hi,
-                dist,
-            } => {
-                let v = table_draw(q, *scale, dist, rng);
-                if *plain {
-                    v
-                } else {
-                    // max/min rather than clamp: no bounds assertion on the hot path.
-                    (v + offset).max(*lo).min(*hi)
-                }
-            }
+            Sampler::Table { .. } => self.sample_with_bits(rng).0,
             Sampler::Discrete {
                 cum,
                 guide,
@@ -484,6 +521,20 @@ mod tests {
         let (mut a, mut b) = (FastRng::from_seed(3), FastRng::from_seed(3));
         for _ in 0..200_000 {
             assert_eq!(s.sample(&mut a).to_bits(), t.draw(&mut b).to_bits());
+        }
+        // With the spare bits too, and those bits are the low half of the table's own draw
+        // (no extra generator step).
+        let mut c = b.clone();
+        for _ in 0..200_000 {
+            let (x, bits) = s.sample_with_bits(&mut a);
+            let (y, more) = t.draw_with_bits(&mut b);
+            assert_eq!((x.to_bits(), bits), (y.to_bits(), more));
+            let r = c.next_u64();
+            if (r >> 54).wrapping_sub(1) < (TABLE_BINS - 2) as u64 {
+                assert_eq!(bits, r as u32);
+            } else {
+                c.next_u64(); // a tail draw takes a fresh position
+            }
         }
         // Laws with a transform, counts and constants are not plain tables.
         let shifted = Dist {

@@ -38,6 +38,9 @@ pub struct RouteSim {
     pub cap: f64,
     /// Long-context thresholds (model tokens), ascending, with inclusiveness.
     pub thresholds: Vec<(f64, bool)>,
+    /// The largest total input (model tokens) still on the base tier:
+    /// [`RouteSim::base_limit`] of `thresholds`.
+    pub base_max: f64,
     /// Minimum cacheable prefix, model tokens.
     pub min_prefix: f64,
     /// 1.0 when misses are billed as cache writes, else 0.0 (a factor in the branch-free
@@ -46,11 +49,21 @@ pub struct RouteSim {
 }
 
 impl RouteSim {
+    /// The largest input on the base tier, so that a call is on it iff `input ≤ limit`: the
+    /// first threshold, or the double just below it when the threshold is inclusive
+    /// (`input ≥ t` starts the tier); `+∞` without thresholds. One compare per call instead
+    /// of a walk over the thresholds.
+    pub fn base_limit(thresholds: &[(f64, bool)]) -> f64 {
+        match thresholds.first() {
+            None => f64::INFINITY,
+            Some(&(t, true)) => t.next_down(),
+            Some(&(t, false)) => t,
+        }
+    }
+
+    /// The long-context tier of a call: how many thresholds its total input crosses.
     #[inline(always)]
     fn tier(&self, total_input: f64) -> usize {
-        if self.thresholds.is_empty() {
-            return 0;
-        }
         let mut t = 0;
         for &(th, incl) in &self.thresholds {
             if total_input > th || (incl && total_input >= th) {
@@ -197,11 +210,23 @@ impl Acc {
     }
 }
 
-/// One session's running sums for its route: token classes of successful attempts on the
-/// base tier, and call counters. Kept in registers and added to [`Acc`] once per session.
+/// One session's running sums for its route: the tokens of successful attempts on the base
+/// tier, and call counters. Kept in registers and added to [`Acc`] once per session. The
+/// input is summed as `Σ total`, `Σ writable` and `Σ read` rather than split per call: the
+/// split ([`classes`]) is linear in these sums, so splitting once per session bills exactly
+/// the same integer token counts with fewer operations per call.
 #[derive(Default)]
 struct Local {
-    q: [f64; CLASSES],
+    /// Input tokens, `Σ total` ([`Input`]).
+    input: f64,
+    /// `Σ writable` ([`Input`]).
+    writable: f64,
+    /// Cache-read tokens, `Σ h·readable`.
+    read: f64,
+    /// Visible output tokens.
+    out: f64,
+    /// Reasoning tokens.
+    reasoning: f64,
     calls: f64,
     /// Failed attempts; attempts are `calls + failed` (one add per call fewer).
     failed: f64,
@@ -209,7 +234,8 @@ struct Local {
     tool_calls: f64,
 }
 
-/// One attempt's draws: output, reasoning, and the 64 bits deciding failure and cache hit.
+/// One attempt's draws: output, reasoning, and the 32 bits deciding failure (and, when it
+/// succeeds, the cache hit).
 struct Attempt {
     out: f64,
     reasoning: f64,
@@ -226,10 +252,13 @@ struct Hot<O, U, T, D> {
     /// instantiation, so checking it per call is a register test rather than a `match` on the
     /// sampler that LLVM folds into a jump table.
     direct: Option<D>,
-    /// An attempt fails when the high 32 bits of its draw are below this.
+    /// An attempt fails when its 32 bits are below this.
     fail_below: u64,
-    /// The cache hits when the low 32 bits of the draw are below this.
+    /// A successful attempt's cache hits when its 32 bits, uniform on
+    /// `[fail_below, 2³²)` given success, are below this.
     hit_below: u64,
+    /// A failed attempt's cache hits when the high 32 bits of a fresh draw are below this.
+    fail_hit_below: u64,
     /// 1.0 when the history is cacheable, else 0.0: `y` of [`cache_split`].
     history: f64,
 }
@@ -237,7 +266,73 @@ struct Hot<O, U, T, D> {
 /// The 32-bit threshold equivalent to comparing `x / 2³²` with the probability `p`:
 /// `x / 2³² < p` ⇔ `x < ⌈p · 2³²⌉` for integer `x` (the scaling by 2³² is exact).
 fn below(p: f64) -> u64 {
-    (p.clamp(0.0, 1.0) * (1u64 << 32) as f64).ceil() as u64
+    below_of(p, 1 << 32)
+}
+
+/// The threshold on `n` equally likely integers `x ∈ [0, n)`, `n ≤ 2³²`, with `P(x < t) = p`
+/// to within `1/n`: `x / n < p` ⇔ `x < ⌈p · n⌉` (exact when `n` is a power of two; otherwise
+/// `p · n` is rounded, which moves the threshold only when it lies within 2⁻²⁰ of an integer).
+fn below_of(p: f64, n: u64) -> u64 {
+    (p.clamp(0.0, 1.0) * n as f64).ceil() as u64
+}
+
+/// One call's input as the cache sees it, in model tokens. With `c` = 1 when the prefix is
+/// cacheable (at least the route's minimum, and not empty) and `y` = 1 when the history is
+/// cacheable (`cacheable = "history"`): a hit reads `readable = c·prefix`, and a miss writes
+/// `writable = c·(prefix + y·rest)` on models that bill writes; a hit with the history
+/// cacheable writes `writable − readable`, the new content (the cache breakpoint sits at the
+/// end of the prompt).
+#[derive(Clone, Copy)]
+struct Input {
+    /// Every input token: `prefix + rest`.
+    total: f64,
+    readable: f64,
+    writable: f64,
+}
+
+impl Input {
+    /// The input of a call whose cacheable prefix is `prefix` and the rest `rest`; `history`
+    /// is `y` (1.0 or 0.0).
+    #[inline(always)]
+    fn new(route: &RouteSim, history: f64, prefix: f64, rest: f64) -> Input {
+        // `prefix ≥ max(minimum, smallest positive double)` is `prefix ≥ minimum ∧ prefix > 0`
+        // in one compare (an empty prefix is never cached).
+        let c = f64::from(u8::from(prefix >= route.min_prefix.max(f64::from_bits(1))));
+        let readable = c * prefix;
+        Input {
+            total: prefix + rest,
+            readable,
+            writable: readable + c * history * rest,
+        }
+    }
+
+    /// One attempt's (uncached, cache read, cache write) tokens: `read = h·readable` with `h`
+    /// = 1.0 on a hit and 0.0 on a miss ([`indicator_below`]), then [`classes`].
+    #[inline(always)]
+    fn split(self, write_f: f64, h: f64) -> [f64; 3] {
+        classes(self.total, self.writable, h * self.readable, write_f)
+    }
+}
+
+/// `1.0` when `x < t`, else `0.0`, for `x, t < 2⁶³`: the sign bit of `x − t`. Integer arithmetic
+/// on purpose: from a `bool` (`f64::from(u8::from(x < t))`, or bit-mask selects) LLVM
+/// compiles a branch on the comparison, and the cache hit it decides is random (one miss in
+/// five calls at the usual hit rates), so that branch mispredicted on a fifth of all calls
+/// (callgrind's branch simulation: 1.1 M mispredictions in 5.15 M calls).
+#[inline(always)]
+fn indicator_below(x: u64, t: u64) -> f64 {
+    (x.wrapping_sub(t) >> 63) as i64 as f64
+}
+
+/// (uncached, cache read, cache write) tokens from input tokens `total`, writable tokens and
+/// tokens read from cache, with `w` = `write_f` (1 when the model bills writes):
+/// `write = w·(writable − read)`, `uncached = total − read − write`. Linear in its first three
+/// arguments, so it splits one attempt or a session's sums alike. Token counts are integers
+/// below 2⁵³, so the arithmetic is exact.
+#[inline(always)]
+fn classes(total: f64, writable: f64, read: f64, write_f: f64) -> [f64; 3] {
+    let write = write_f * (writable - read);
+    [total - read - write, read, write]
 }
 
 /// Add one billed attempt's tokens to a class slot.
@@ -248,26 +343,6 @@ fn add_tokens(q: &mut [f64; CLASSES], split: [f64; 3], out: f64, reasoning: f64)
     q[2] += split[2];
     q[3] += out;
     q[4] += reasoning;
-}
-
-/// Split an attempt's input into (uncached, cache read, cache write) tokens, without
-/// branches: with `c` = 1 when the prefix is cacheable, `h` = c·[hit], `w` = 1 when the model
-/// bills writes and `y` = `history` (1 when the history is cacheable),
-/// `read = h·prefix`, `write = c·w·((1 − h)·prefix + y·rest)` and
-/// `uncached = prefix + rest − read − write`. A hit with the history cacheable writes the new
-/// content: the cache breakpoint sits at the end of the prompt. Token counts are integers below
-/// 2⁵³, so the arithmetic is exact. Arithmetic rather than selects on purpose: LLVM compiled
-/// bit-mask selects into a branch on the hit, which is random (one miss in five calls at the
-/// usual hit rates) and so a likely misprediction.
-#[inline(always)]
-fn cache_split(route: &RouteSim, history: f64, prefix: f64, rest: f64, hit: bool) -> [f64; 3] {
-    // `prefix ≥ max(minimum, smallest positive double)` is `prefix ≥ minimum ∧ prefix > 0`
-    // in one compare (an empty prefix is never cached).
-    let c = f64::from(u8::from(prefix >= route.min_prefix.max(f64::from_bits(1))));
-    let h = c * f64::from(u8::from(hit));
-    let read = h * prefix;
-    let write = c * route.write_f * ((1.0 - h) * prefix + history * rest);
-    [prefix + rest - read - write, read, write]
 }
 
 /// Stochastic rounding of a scaled count: `floor(x) + Bernoulli(frac(x))`, mean preserved.
@@ -282,11 +357,11 @@ fn scale_count(n: f64, mult: f64, rng: &mut FastRng) -> f64 {
 }
 
 impl SessionSim {
-    /// The failure class of a failed attempt, from the high half of its 64-bit draw: the
-    /// uniform `u = high / 2³²` falls in one of the cumulative class intervals.
+    /// The failure class of a failed attempt, from the 32 bits that failed it: the uniform
+    /// `u = bits / 2³²` falls in one of the cumulative class intervals.
     #[inline(always)]
     fn failure_class(&self, bits: u64) -> usize {
-        let u = (bits >> 32) as f64 * (1.0 / (1u64 << 32) as f64);
+        let u = bits as f64 * (1.0 / (1u64 << 32) as f64);
         if u < self.fail_cum[0] {
             0
         } else if u < self.fail_cum[1] {
@@ -298,15 +373,17 @@ impl SessionSim {
         }
     }
 
-    /// One call with retries. `prefix` is the cacheable part of the input and `rest` the
-    /// rest, both in model tokens; `fixed_output` replaces the sampled output (summaries,
-    /// replays). Returns the visible output of the successful attempt, or `None` when every
-    /// attempt failed.
+    /// One call with retries, on `input`; `fixed_output` replaces the sampled output
+    /// (summaries, replays). Returns the visible output of the successful attempt, or `None`
+    /// when every attempt failed.
     ///
     /// The common case, a first attempt that succeeds on the base tier, is straight-line code
     /// that adds to the session's running sums `loc`; failures go to [`Self::retry`]. Random
-    /// draws per attempt, in order: output, reasoning, then one 64-bit draw whose high half
-    /// decides failure and low half the cache hit.
+    /// draws per attempt, in order: output with 32 more bits ([`Draw::draw_with_bits`]: one
+    /// generator step for a table law), then reasoning. The 32 bits decide failure and, given
+    /// success, the cache hit: an attempt succeeds when they are at least `fail_below`, and
+    /// then they are uniform on `[fail_below, 2³²)`, so a second threshold in that range
+    /// draws the hit independently of the failure.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn call<O: Draw, U: Draw, T: Draw, D: Draw>(
@@ -316,35 +393,37 @@ impl SessionSim {
         r: usize,
         acc: &mut Acc,
         loc: &mut Local,
-        prefix: f64,
-        rest: f64,
+        input: Input,
         fixed_output: Option<f64>,
     ) -> Option<f64> {
         let route = &self.routes[r];
-        let (out, reasoning) = self.draw_output(&hot.output, rng, route, fixed_output);
-        let bits = rng.next_u64();
-        if bits >> 32 < hot.fail_below {
+        let (out, reasoning, bits) = self.draw_output(&hot.output, rng, route, fixed_output);
+        if bits < hot.fail_below {
             let first = Attempt {
                 out,
                 reasoning,
                 bits,
             };
-            return self.retry(hot, rng, r, acc, loc, prefix, rest, fixed_output, first);
+            return self.retry(hot, rng, r, acc, loc, input, fixed_output, first);
         }
         loc.calls += 1.0;
-        let hit = bits & 0xFFFF_FFFF < hot.hit_below;
-        let split = cache_split(route, hot.history, prefix, rest, hit);
+        let h = indicator_below(bits, hot.hit_below);
         // Sums go to the registers of `loc` unless a long-context tier applies.
-        let tier = route.tier(prefix + rest);
-        if tier == 0 {
-            add_tokens(&mut loc.q, split, out, reasoning);
+        if input.total <= route.base_max {
+            loc.input += input.total;
+            loc.writable += input.writable;
+            loc.read += h * input.readable;
+            loc.out += out;
+            loc.reasoning += reasoning;
         } else {
-            add_tokens(acc.slot(r, tier, 0), split, out, reasoning);
+            let slot = acc.slot(r, route.tier(input.total), 0);
+            add_tokens(slot, input.split(route.write_f, h), out, reasoning);
         }
         Some(out)
     }
 
-    /// Visible output and reasoning tokens of one attempt.
+    /// Visible output and reasoning tokens of one attempt, and its 32 random bits (see
+    /// [`Self::call`]).
     #[inline(always)]
     fn draw_output(
         &self,
@@ -352,14 +431,15 @@ impl SessionSim {
         rng: &mut FastRng,
         route: &RouteSim,
         fixed_output: Option<f64>,
-    ) -> (f64, f64) {
-        let out = match fixed_output {
-            Some(o) => o,
+    ) -> (f64, f64, u64) {
+        let (out, bits) = match fixed_output {
+            Some(o) => (o, rng.next_u64() >> 32),
             None => {
+                let (x, bits) = output.draw_with_bits(rng);
                 // A plain compare rather than `f64::min` (whose NaN rule costs five more
                 // instructions); token counts are never NaN.
-                let o = ceil_pos(output.draw(rng) * route.out_mult);
-                if o < route.cap { o } else { route.cap }
+                let o = ceil_pos(x * route.out_mult);
+                (if o < route.cap { o } else { route.cap }, u64::from(bits))
             }
         };
         let reasoning = if let Sampler::Const(c) = self.reasoning {
@@ -367,11 +447,12 @@ impl SessionSim {
         } else {
             ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
         };
-        (out, reasoning)
+        (out, reasoning, bits)
     }
 
     /// The attempts of a call whose first attempt failed (3% of calls at typical failure
-    /// rates): billed straight into `acc` by tier and origin. Inlined: an out-of-line call
+    /// rates): billed straight into `acc` by tier and origin. A failed attempt's bits are
+    /// spent on its failure class, so its cache hit takes a fresh draw. Inlined: an out-of-line call
     /// would take the addresses of the generator and running sums, forcing them out of
     /// registers for the whole hot loop (callgrind counted 9% more instructions that way).
     #[inline(always)]
@@ -383,17 +464,16 @@ impl SessionSim {
         r: usize,
         acc: &mut Acc,
         loc: &mut Local,
-        prefix: f64,
-        rest: f64,
+        input: Input,
         fixed_output: Option<f64>,
         first: Attempt,
     ) -> Option<f64> {
         let route = &self.routes[r];
-        let tier = route.tier(prefix + rest);
+        let tier = route.tier(input.total);
         let mut a = first;
         let mut attempt = 1;
         loop {
-            let failed = if a.bits >> 32 < hot.fail_below {
+            let failed = if a.bits < hot.fail_below {
                 Some(self.failure_class(a.bits))
             } else {
                 None
@@ -404,8 +484,12 @@ impl SessionSim {
             };
             if billed {
                 let origin = usize::from(failed.is_some());
-                let hit = a.bits & 0xFFFF_FFFF < hot.hit_below;
-                let split = cache_split(route, hot.history, prefix, rest, hit);
+                let h = if failed.is_some() {
+                    indicator_below(rng.next_u64() >> 32, hot.fail_hit_below)
+                } else {
+                    indicator_below(a.bits, hot.hit_below)
+                };
+                let split = input.split(route.write_f, h);
                 add_tokens(acc.slot(r, tier, origin), split, a.out, a.reasoning);
             }
             if failed.is_none() {
@@ -418,11 +502,11 @@ impl SessionSim {
                 return None;
             }
             attempt += 1;
-            let (out, reasoning) = self.draw_output(&hot.output, rng, route, fixed_output);
+            let (out, reasoning, bits) = self.draw_output(&hot.output, rng, route, fixed_output);
             a = Attempt {
                 out,
                 reasoning,
-                bits: rng.next_u64(),
+                bits,
             };
         }
     }
@@ -494,13 +578,15 @@ impl SessionSim {
         tool_result: T,
         direct: Option<D>,
     ) -> Hot<O, U, T, D> {
+        let fail_below = below(self.fail_cum[3]);
         Hot {
             output,
             user,
             tool_result,
             direct,
-            fail_below: below(self.fail_cum[3]),
-            hit_below: below(self.hit),
+            fail_below,
+            hit_below: fail_below + below_of(self.hit, (1 << 32) - fail_below),
+            fail_hit_below: below(self.hit),
             history: f64::from(u8::from(self.cache_history)),
         }
     }
@@ -544,10 +630,8 @@ impl SessionSim {
         } else {
             self.modelled_session(hot, rng, r, system, acc, &mut loc, window);
         }
-        let q = acc.slot(r, 0, 0);
-        for (a, b) in q.iter_mut().zip(loc.q) {
-            *a += b;
-        }
+        let split = classes(loc.input, loc.writable, loc.read, route.write_f);
+        add_tokens(acc.slot(r, 0, 0), split, loc.out, loc.reasoning);
         acc.calls += loc.calls;
         acc.attempts += loc.calls + loc.failed;
         acc.turns += loc.turns;
@@ -567,7 +651,10 @@ impl SessionSim {
         loc: &mut Local,
         window: &mut [f64; WINDOW_MAX],
     ) {
-        let m = self.routes[r].size_mult;
+        let route = &self.routes[r];
+        let m = route.size_mult;
+        // Without the history cacheable the prefix is the system prompt on every call.
+        let system_only = Input::new(route, 0.0, system, 0.0);
         let turns = if self.one_turn {
             1.0
         } else {
@@ -592,7 +679,8 @@ impl SessionSim {
                     } else {
                         (system, hist)
                     };
-                    self.call(hot, rng, r, acc, loc, prefix, rest, Some(summary));
+                    let input = Input::new(route, hot.history, prefix, rest);
+                    self.call(hot, rng, r, acc, loc, input, Some(summary));
                     hist = summary;
                 }
             }
@@ -607,11 +695,17 @@ impl SessionSim {
                 let out = if let Some(direct) = &hot.direct {
                     let input = ceil_pos(direct.draw(rng) * m);
                     let prefix = system.min(input);
-                    self.call(hot, rng, r, acc, loc, prefix, input - prefix, None)
+                    let input = Input::new(route, hot.history, prefix, input - prefix);
+                    self.call(hot, rng, r, acc, loc, input, None)
                 } else if self.cache_history {
-                    self.call(hot, rng, r, acc, loc, system + hist, new, None)
+                    let input = Input::new(route, hot.history, system + hist, new);
+                    self.call(hot, rng, r, acc, loc, input, None)
                 } else {
-                    self.call(hot, rng, r, acc, loc, system, hist + new, None)
+                    let input = Input {
+                        total: system + (hist + new),
+                        ..system_only
+                    };
+                    self.call(hot, rng, r, acc, loc, input, None)
                 };
                 let Some(out) = out else { break };
                 hist += new + out;
@@ -667,10 +761,8 @@ impl SessionSim {
             let input = ceil_pos(call[0] * m);
             let prefix = system.min(input);
             let out = ceil_pos(call[1] * self.routes[r].out_mult).min(self.routes[r].cap);
-            if self
-                .call(hot, rng, r, acc, loc, prefix, input - prefix, Some(out))
-                .is_none()
-            {
+            let input = Input::new(&self.routes[r], hot.history, prefix, input - prefix);
+            if self.call(hot, rng, r, acc, loc, input, Some(out)).is_none() {
                 break;
             }
             loc.tool_calls += call[2];
@@ -719,6 +811,7 @@ mod tests {
             reasoning_mult: 1.0,
             cap: f64::INFINITY,
             thresholds: vec![],
+            base_max: f64::INFINITY,
             min_prefix,
             write_f: f64::from(u8::from(writes)),
         }
@@ -754,6 +847,34 @@ mod tests {
     }
 
     #[test]
+    fn hits_are_drawn_independently_of_failures() {
+        // One call per session on a cacheable 100-token prefix; attempts fail with p = 0.3
+        // (billed, at most 3) and hit the cache with h = 0.6. A successful attempt decides its
+        // hit from the bits that did not fail it, a failed one from a fresh draw: in both
+        // groups the hit share must be h. Binomial SE of a share over n attempts:
+        // sqrt(0.24 / n) (n ≈ 190k successes, 80k billed failures): allow 4 SE.
+        let mut s = sim(0.6, false);
+        s.fail_cum = [0.3; 4];
+        s.max_attempts = 3;
+        s.routes = vec![route(50.0, false)];
+        let mut acc = Acc::new(1, 1, 0);
+        let mut rng = FastRng::from_seed(21);
+        s.sessions(200_000, &mut rng, &mut acc);
+        let failed = acc.attempts - acc.calls;
+        // Attempts per call (1 − 0.3³)/0.7 = 1.39: SE about 0.0015 over 200k calls.
+        assert!(
+            (acc.attempts / 200_000.0 - 1.39).abs() < 0.006,
+            "{}",
+            acc.attempts
+        );
+        for (origin, n) in [(0, acc.calls), (1, failed)] {
+            let share = acc.slot(0, 0, origin)[1] / 100.0 / n;
+            let se = (0.24 / n).sqrt();
+            assert!((share - 0.6).abs() < 4.0 * se, "origin {origin}: {share}");
+        }
+    }
+
+    #[test]
     fn cache_split_bills_every_case_as_documented() {
         // (history cacheable, bills writes, prefix ≥ minimum, hit) → (uncached, read, write)
         // for prefix 100 and rest 30: the branch-free formula against the rules spelled out.
@@ -776,7 +897,8 @@ mod tests {
                             (true, false, false, _) => [130.0, 0.0, 0.0],
                         };
                         assert_eq!(
-                            cache_split(&r, y, prefix, rest, hit),
+                            Input::new(&r, y, prefix, rest)
+                                .split(r.write_f, f64::from(u8::from(hit))),
                             want,
                             "history {history}, writes {writes}, cacheable {cacheable}, hit {hit}"
                         );
@@ -785,8 +907,9 @@ mod tests {
             }
         }
         // An empty prefix is never cacheable, even with no minimum.
+        let r = route(0.0, true);
         assert_eq!(
-            cache_split(&route(0.0, true), 0.0, 0.0, 30.0, true),
+            Input::new(&r, 0.0, 0.0, 30.0).split(r.write_f, 1.0),
             [30.0, 0.0, 0.0]
         );
     }

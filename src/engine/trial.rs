@@ -219,6 +219,7 @@ pub fn session_sim(
             reasoning_mult: r.tokenizer_ratio * size_out,
             cap,
             thresholds: r.thresholds.clone(),
+            base_max: RouteSim::base_limit(&r.thresholds),
             min_prefix: r.min_cache_prefix,
             write_f: f64::from(u8::from(r.bills_cache_writes)),
         });
