@@ -1,15 +1,18 @@
 //! Random streams. Every random number in a forecast comes from a stream named by
 //! `(seed, trial, purpose)`, never from a thread, so results do not depend on scheduling.
 //!
-//! - [`FastRng`]: the inner-loop generator, xoshiro256++ (Blackman & Vigna 2021, "Scrambled
-//!   linear pseudorandom number generators"): no multiplications, period 2²⁵⁶ − 1, passes
-//!   BigCrush; with a branch-free `uniform()` in `[0, 1)`.
+//! - [`FastRng`]: the inner-loop generator, xoroshiro128++ (Blackman & Vigna 2021, "Scrambled
+//!   linear pseudorandom number generators"): two words of state, no multiplications, period
+//!   2¹²⁸ − 1, passes BigCrush; with a branch-free `uniform()` in `[0, 1)`. Two words rather
+//!   than xoshiro256++'s four leave the engine's hot loop two more registers (callgrind: 7%
+//!   fewer instructions per simulated call). Streams are seeded by SplitMix64 from distinct
+//!   ids; for `N` streams of `L` draws the chance that any two overlap is about `N²L / 2¹²⁸`.
 //! - [`key_uniform`]: a uniform in `(0, 1)` addressed by `(seed, trial, key)`. Epistemic
 //!   inputs (drawn once per trial) are inverse-CDF draws of these, which gives common random
 //!   numbers across what-if variants and lets sensitivity analysis pin one input at a quantile.
 
 use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::Xoroshiro128PlusPlus;
 
 /// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mixer.
 #[inline]
@@ -51,24 +54,24 @@ pub fn open_unit(z: u64) -> f64 {
     ((z >> 12) as i64 as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
-/// The inner-loop generator: xoshiro256++ (`rand_xoshiro::Xoshiro256PlusPlus`).
+/// The inner-loop generator: xoroshiro128++ (`rand_xoshiro::Xoroshiro128PlusPlus`).
 #[derive(Clone, Debug)]
 pub struct FastRng {
-    inner: Xoshiro256PlusPlus,
+    inner: Xoroshiro128PlusPlus,
 }
 
 impl FastRng {
     /// A generator for the stream `(seed, trial, purpose)`.
     pub fn for_stream(seed: u64, trial: u64, purpose: u64) -> FastRng {
         FastRng {
-            inner: Xoshiro256PlusPlus::seed_from_u64(stream_id(seed, trial, purpose)),
+            inner: Xoroshiro128PlusPlus::seed_from_u64(stream_id(seed, trial, purpose)),
         }
     }
 
     /// A generator from a raw 64-bit seed.
     pub fn from_seed(seed: u64) -> FastRng {
         FastRng {
-            inner: Xoshiro256PlusPlus::seed_from_u64(seed),
+            inner: Xoroshiro128PlusPlus::seed_from_u64(seed),
         }
     }
 
@@ -92,7 +95,7 @@ impl FastRng {
     }
 
     /// Access to the underlying generator for `rand_distr` samplers.
-    pub fn inner(&mut self) -> &mut Xoshiro256PlusPlus {
+    pub fn inner(&mut self) -> &mut Xoroshiro128PlusPlus {
         &mut self.inner
     }
 }
