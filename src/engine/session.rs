@@ -259,7 +259,7 @@ struct Hot<O, U, T, D> {
     hit_below: u64,
     /// A failed attempt's cache hits when the high 32 bits of a fresh draw are below this.
     fail_hit_below: u64,
-    /// 1.0 when the history is cacheable, else 0.0: `y` of [`cache_split`].
+    /// 1.0 when the history is cacheable, else 0.0: `y` of [`Input`].
     history: f64,
 }
 
@@ -452,9 +452,10 @@ impl SessionSim {
 
     /// The attempts of a call whose first attempt failed (3% of calls at typical failure
     /// rates): billed straight into `acc` by tier and origin. A failed attempt's bits are
-    /// spent on its failure class, so its cache hit takes a fresh draw. Inlined: an out-of-line call
-    /// would take the addresses of the generator and running sums, forcing them out of
-    /// registers for the whole hot loop (callgrind counted 9% more instructions that way).
+    /// spent on its failure class, so its cache hit takes a fresh draw. Inlined: an
+    /// out-of-line call would take the addresses of the generator and running sums, forcing
+    /// them out of registers for the whole hot loop (callgrind counted 9% more instructions
+    /// that way).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn retry<O: Draw, U: Draw, T: Draw, D: Draw>(
@@ -875,7 +876,7 @@ mod tests {
     }
 
     #[test]
-    fn cache_split_bills_every_case_as_documented() {
+    fn input_split_bills_every_case_as_documented() {
         // (history cacheable, bills writes, prefix ≥ minimum, hit) → (uncached, read, write)
         // for prefix 100 and rest 30: the branch-free formula against the rules spelled out.
         let (prefix, rest) = (100.0, 30.0);
