@@ -271,6 +271,10 @@ pub trait Draw {
     /// unused, so the engine decides an attempt's failure and cache hit without another
     /// generator step.
     fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32);
+
+    /// This law as a [`PlainTable`] when it is one (draw for draw the same values), so the
+    /// engine can choose between two such laws per draw by index instead of by branch.
+    fn as_plain(&self) -> Option<PlainTable<'_>>;
 }
 
 impl<D: Draw> Draw for &D {
@@ -283,6 +287,10 @@ impl<D: Draw> Draw for &D {
     fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
         (**self).draw_with_bits(rng)
     }
+
+    fn as_plain(&self) -> Option<PlainTable<'_>> {
+        (**self).as_plain()
+    }
 }
 
 impl Draw for Sampler {
@@ -294,6 +302,10 @@ impl Draw for Sampler {
     #[inline(always)]
     fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
         self.sample_with_bits(rng)
+    }
+
+    fn as_plain(&self) -> Option<PlainTable<'_>> {
+        self.plain_table()
     }
 }
 
@@ -314,6 +326,10 @@ impl Draw for PlainTable<'_> {
     #[inline(always)]
     fn draw_with_bits(&self, rng: &mut FastRng) -> (f64, u32) {
         table_draw(self.q, self.scale, self.dist, rng)
+    }
+
+    fn as_plain(&self) -> Option<PlainTable<'_>> {
+        Some(*self)
     }
 }
 
