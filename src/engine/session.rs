@@ -1062,9 +1062,11 @@ mod tests {
                     acc.abandoned,
                     ok[0],
                     ok[1],
+                    ok[2],
                     ok[3],
                     failed[0],
                     failed[1],
+                    failed[2],
                     acc.tools[0],
                 ]
                 .map(|x| x / size as f64)
@@ -1085,44 +1087,49 @@ mod tests {
     fn flat_and_nested_loops_simulate_the_same_sessions() {
         // The agent shape the flat loop is for, with failures that abandon calls (p = 0.2,
         // billed, at most 2 attempts: 4% of calls, each ending its turn early), turns that
-        // can be zero, and priced tools. Both loops on 200,000 sessions each: every mean
-        // (calls, attempts, turns, tool calls, abandoned calls, uncached / cache-read /
-        // output tokens of successful attempts, uncached / read tokens of failed ones, uses
-        // of the first tool) must agree within 4 standard errors of the difference.
+        // can be zero, and priced tools; once with the system prompt cacheable on a model
+        // without write billing, once with the history cacheable on one with it. Both loops
+        // on 200,000 sessions each: every mean (calls, attempts, turns, tool calls, abandoned
+        // calls, uncached / cache-read / cache-write / output tokens of successful attempts,
+        // uncached / read / write tokens of failed ones, uses of the first tool) must agree
+        // within 4 standard errors of the difference (writes are exactly 0 in both without
+        // write billing).
         let law = |median: f64, sigma: f64| {
             Sampler::new(&Dist::plain(Family::LogNormal {
                 mu: median.ln(),
                 sigma,
             }))
         };
-        let mut s = sim(0.8, false);
-        s.turns = Sampler::new(&Dist::plain(Family::Poisson { lambda: 3.0 }));
-        s.rounds = Sampler::new(&Dist::plain(Family::Poisson { lambda: 1.5 }));
-        s.user = law(50.0, 1.0);
-        s.output = law(150.0, 0.8);
-        s.tool_result = law(400.0, 1.2);
-        s.system = 1500.0;
-        s.fail_cum = [0.2; 4];
-        s.max_attempts = 2;
-        s.tool_shares = vec![0.3, 0.7];
-        s.routes = vec![route(1024.0, false)];
-        let flat = session_stats(&s, true, 5);
-        let nested = session_stats(&s, false, 6);
-        // Sanity: E[turns] = 3 and E[calls + abandoned] = E[turns] + E[tool calls].
-        assert!(
-            (flat[2].0 - 3.0).abs() < 4.0 * flat[2].1,
-            "turns {:?}",
-            flat[2]
-        );
-        for (j, (f, n)) in flat.iter().zip(&nested).enumerate() {
-            let se = (f.1 * f.1 + n.1 * n.1).sqrt();
+        for (history, writes) in [(false, false), (true, true)] {
+            let mut s = sim(0.8, history);
+            s.turns = Sampler::new(&Dist::plain(Family::Poisson { lambda: 3.0 }));
+            s.rounds = Sampler::new(&Dist::plain(Family::Poisson { lambda: 1.5 }));
+            s.user = law(50.0, 1.0);
+            s.output = law(150.0, 0.8);
+            s.tool_result = law(400.0, 1.2);
+            s.system = 1500.0;
+            s.fail_cum = [0.2; 4];
+            s.max_attempts = 2;
+            s.tool_shares = vec![0.3, 0.7];
+            s.routes = vec![route(1024.0, writes)];
+            let flat = session_stats(&s, true, 5);
+            let nested = session_stats(&s, false, 6);
+            // Sanity: E[turns] = 3 and E[calls + abandoned] = E[turns] + E[tool calls].
             assert!(
-                se > 0.0 && (f.0 - n.0).abs() < 4.0 * se,
-                "stat {j}: {f:?} vs {n:?}"
+                (flat[2].0 - 3.0).abs() < 4.0 * flat[2].1,
+                "turns {:?}",
+                flat[2]
             );
+            for (j, (f, n)) in flat.iter().zip(&nested).enumerate() {
+                let se = (f.1 * f.1 + n.1 * n.1).sqrt();
+                assert!(
+                    (f.0 - n.0).abs() <= 4.0 * se,
+                    "history {history}, stat {j}: {f:?} vs {n:?}"
+                );
+            }
+            let calls = flat[0].0 + flat[4].0;
+            assert!((calls - flat[2].0 - flat[3].0).abs() < 1e-9, "{calls}");
         }
-        let calls = flat[0].0 + flat[4].0;
-        assert!((calls - flat[2].0 - flat[3].0).abs() < 1e-9, "{calls}");
     }
 
     #[test]
