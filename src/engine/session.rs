@@ -719,7 +719,9 @@ impl SessionSim {
         if n == 0 {
             return;
         }
-        for slot in rounds.iter_mut().take(n) {
+        // Stored last turn first, so the loop counts turns down to zero and keeps no turn
+        // count in a register.
+        for slot in rounds[..n].iter_mut().rev() {
             // Counts are integers in [0, 2⁵³): the conversion is exact.
             *slot = scale_count(self.rounds.count(rng), self.count_mult, rng) as u64;
         }
@@ -728,19 +730,18 @@ impl SessionSim {
         let m = route.size_mult;
         let system_only = Input::new(route, 0.0, system, 0.0);
         let mut hist = 0.0f64;
-        // The current turn, the tool rounds left in it after the current call, and which
-        // law the current call's new content comes from. Integer bookkeeping on purpose:
-        // with `bool`s and selects LLVM compiled branches on the turn's end, the very
-        // unpredictable event this loop is shaped to avoid branching on.
-        let mut t = 0usize;
-        let mut left = rounds[0];
+        // The turns left (the current one included), the tool rounds left in the current
+        // turn after the current call, and which law the current call's new content comes
+        // from. Integer bookkeeping on purpose: with `bool`s and selects LLVM compiled
+        // branches on the turn's end, the very unpredictable event this loop is shaped to
+        // avoid branching on.
+        let mut t = n;
+        let mut left = rounds[n - 1];
         let mut from = 0usize;
         let priced = !self.tool_shares.is_empty();
-        // Every call is a turn's first or follows a tool round, so the session's tool calls
-        // are its calls minus its turns: an integer count here instead of a float sum.
-        let mut made = 0u64;
+        // Calls that failed every attempt.
+        let mut lost = 0u64;
         loop {
-            made += 1;
             let new = ceil_pos(content[from].draw(rng) * m);
             let input = if self.cache_history {
                 Input::new(route, hot.history, system + hist, new)
@@ -753,13 +754,16 @@ impl SessionSim {
             match self.call(hot, rng, r, acc, loc, input, None) {
                 Some(out) => hist += new + out,
                 // A call that failed every attempt ends its turn.
-                None => left = 0,
+                None => {
+                    left = 0;
+                    lost += 1;
+                }
             }
             // 1 when the turn ends with this call (`left = 0`), else 0: the sign bit of
             // `left − 1` (counts are below 2⁶³).
             let end = (left.wrapping_sub(1) >> 63) as usize;
-            t += end;
-            if t == n {
+            t -= end;
+            if t == 0 {
                 break;
             }
             // Otherwise a tool round follows (one tool call), or the next turn starts.
@@ -767,12 +771,15 @@ impl SessionSim {
             if priced {
                 self.priced_tools(rng, r, round as i64 as f64, acc);
             }
-            // `rounds[t]` when the turn ended, else `left − 1`, by mask.
+            // The next turn's rounds when the turn ended, else `left − 1`, by mask.
             let mask = 0u64.wrapping_sub(end as u64);
-            left = (rounds[t % WINDOW_MAX] & mask) | (left.wrapping_sub(1) & !mask);
+            left = (rounds[(t - 1) % WINDOW_MAX] & mask) | (left.wrapping_sub(1) & !mask);
             from = round;
         }
-        loc.tool_calls += (made - n as u64) as i64 as f64;
+        // Every call is a turn's first or follows a tool round, and either succeeded (`loc`
+        // holds this session's only) or was lost: the tool calls are the calls minus the
+        // turns, counted here rather than per call.
+        loc.tool_calls += loc.calls + lost as i64 as f64 - turns;
     }
 
     /// The `turns` turns of a session drawn from the workload model (messages, tool
