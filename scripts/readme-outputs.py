@@ -175,11 +175,9 @@ def main():
             if args.only and not any(args.only in c for c in commands):
                 continue
             checked += 1
-            # Commands name `../shared/...` relative to the repository root, which the scratch
-            # directory is not: make those paths absolute.
-            shared = os.path.join(os.path.dirname(ROOT), "shared")
-            cmds = [c.replace("../shared/", shared + "/") for c in commands]
-            got, stderr = run_block(cmds, scratch)
+            # Commands name paths relative to the repository root; the scratch directory links
+            # every top-level entry of the repository, so they resolve inside it.
+            got, stderr = run_block(commands, scratch)
             body = []
             marker = len(commands) == 1 and not lines[start].startswith("$ ")
             for c, shown, actual in zip(commands, outputs, got):

@@ -1,4 +1,4 @@
-//! Backtests on the shared real traces (issue 8): the calibrated pilot-to-production shift makes
+//! Backtests on the bundled real traces (`data/real`) (issue 8): the calibrated pilot-to-production shift makes
 //! nominal 90% bands cover close to 90% of what really happened, while the fit taken as the
 //! truth does not; a backtest's actual values are the log's own totals; `billcast calibrate`
 //! scores saved forecasts against bills; bad inputs exit 2 with a message that says what to do.
@@ -19,7 +19,7 @@ use billcast::backtest::{ShiftSigma, VolumeRule};
 use billcast::scenario::{Origin, Scenario};
 use predicates::prelude::*;
 
-const REAL: &str = "../shared/data/real";
+const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 const PILOT: &str = "examples/pilot/support-agent-calls.csv";
 
 fn billcast() -> Command {

@@ -383,7 +383,10 @@ fn bad_price_tables_name_file_and_line() {
         .stderr(predicate::str::contains("bad.toml: line 2"));
 }
 
-const LITELLM: &str = "../shared/data/pricing/litellm_model_prices.json";
+const LITELLM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/pricing/litellm_model_prices.json"
+);
 
 #[test]
 fn pricing_import_litellm_writes_tables_that_load_back() {

@@ -13,7 +13,7 @@ use billcast::pricing::PriceBook;
 use billcast::scenario::{Origin, Scenario};
 use predicates::prelude::*;
 
-const REAL: &str = "../shared/data/real";
+const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 
 fn fit_file(path: &str, map: Option<&str>, caller: Option<&str>) -> FittedWorkload {
     let opts = IngestOptions {
@@ -203,7 +203,10 @@ fn fit_cli_writes_a_workload_and_reports_the_fits() {
     billcast()
         .args([
             "fit",
-            "../shared/fixtures/transcripts/openai_chat_request_response_log.jsonl",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/data/fixtures/transcripts/openai_chat_request_response_log.jsonl"
+            ),
             "--format",
             "json",
             "--bootstrap",

@@ -1,4 +1,4 @@
-//! Ingest tests on the shared fixtures (one per format), the real datasets, and bad input.
+//! Ingest tests on the bundled fixtures (`data/fixtures`) (one per format), the real datasets, and bad input.
 //!
 //! Expected numbers are computed by hand from the files; comments show the arithmetic.
 //! Paths are relative to the package root (cargo runs tests there).
@@ -12,8 +12,8 @@ use billcast::ingest::{
 };
 use billcast::usage::CallTokens;
 
-const FIXTURES: &str = "../shared/fixtures/transcripts";
-const REAL: &str = "../shared/data/real";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/transcripts");
+const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(FIXTURES).join(name)

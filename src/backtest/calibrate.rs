@@ -3,7 +3,7 @@
 //!
 //! **The shift default.** A workload fitted from a sample describes that sample; the next
 //! window of the same service already differs (load and mix drift within the hour in every
-//! trace of `shared/data/real/`). [`DEFAULT_SHIFT`] is the lognormal spread of the size and count
+//! trace of `data/real/`). [`DEFAULT_SHIFT`] is the lognormal spread of the size and count
 //! multipliers that makes nominal 90% bands cover about 90% of the real outcomes over rolling
 //! prefix/remainder splits of the Azure code and conversation traces and the tau2 agent
 //! traces; [`calibration_traces`] defines those splits and [`calibrate_shift`] reruns the
@@ -47,7 +47,7 @@ pub struct CalibrationTrace {
 }
 
 /// The traces and splits the default shift is calibrated on. `root` is the folder holding
-/// `azure-llm-2023/` and `tau2-bench-traces/` (`../shared/data/real` from the project root).
+/// `azure-llm-2023/` and `tau2-bench-traces/` (`data/real` in the repository).
 pub fn calibration_traces(root: &std::path::Path) -> Vec<CalibrationTrace> {
     let base = BacktestOptions {
         trials: 200,

@@ -13,7 +13,7 @@
 //!
 //! The sample-to-production shift (`[shift]` in a scenario) is what makes such bands honest:
 //! a pilot is not production. [`calibrate`] chooses its default by backtesting the real traces
-//! in `shared/data/real/`.
+//! in `data/real/`.
 
 pub mod calibrate;
 

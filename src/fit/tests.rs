@@ -1100,17 +1100,13 @@ fn a_bimodal_sample_fits_no_candidate() {
 
 // ---------------------------------------------------------------- real traces
 
-/// `../shared/data/real` next to the repository, when present (it is not part of the crate).
-fn real_data(rel: &str) -> Option<std::path::PathBuf> {
+/// A real trace bundled in the repository (`data/real/`).
+fn real_data(rel: &str) -> std::path::PathBuf {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/real")
+        .join("data/real")
         .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} not found", p.display());
-        None
-    }
+    assert!(p.exists(), "{} is bundled with the repository", p.display());
+    p
 }
 
 fn show(r: &FitResult) {
@@ -1137,7 +1133,8 @@ fn real_production_and_agent_traces_fit_with_honest_warnings() {
     // Azure LLM inference trace 2023, conversation service: 19,366 outputs capped at 1,000
     // tokens (11 hit the cap → censored). The outputs have a spike at 390–430 tokens on top of
     // a unimodal body, so no smooth family fits (KS ≈ 0.18) and the result must say so.
-    if let Some(p) = real_data("azure-llm-2023/AzureLLMInferenceTrace_conv.csv") {
+    {
+        let p = real_data("azure-llm-2023/AzureLLMInferenceTrace_conv.csv");
         let mut rdr = csv::Reader::from_path(p).expect("readable csv");
         let out: Vec<f64> = rdr
             .records()
@@ -1161,7 +1158,8 @@ fn real_production_and_agent_traces_fit_with_honest_warnings() {
     // P90 the log-outputs pile up towards the threshold, so the truncated-lognormal body of the
     // splice has no interior MLE: that candidate must be flagged (not converged, a warning)
     // and not chosen; the others converge.
-    if let Some(p) = real_data("mooncake-fast25-conversation/conversation_trace.jsonl") {
+    {
+        let p = real_data("mooncake-fast25-conversation/conversation_trace.jsonl");
         let text = std::fs::read_to_string(p).expect("readable jsonl");
         let out: Vec<f64> = text
             .lines()
@@ -1199,7 +1197,8 @@ fn real_production_and_agent_traces_fit_with_honest_warnings() {
     }
     // tau2-bench: tool calls per task (280 tasks; mean 10.6, variance 139): overdispersed, no
     // zeros, so the negative binomial must beat the Poisson by far and ZINB is omitted.
-    if let Some(p) = real_data("tau2-bench-traces/tasks.csv") {
+    {
+        let p = real_data("tau2-bench-traces/tasks.csv");
         let mut rdr = csv::Reader::from_path(p).expect("readable csv");
         let col = rdr
             .headers()

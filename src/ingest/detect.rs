@@ -154,7 +154,10 @@ mod tests {
     use super::*;
 
     fn detect_file(name: &str) -> Option<Format> {
-        let path = format!("../shared/fixtures/transcripts/{name}");
+        let path = format!(
+            "{}/data/fixtures/transcripts/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(path).ok()?;
         let v = serde_json::from_str::<Value>(&text).ok().or_else(|| {
             text.lines()

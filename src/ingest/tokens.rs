@@ -305,9 +305,11 @@ mod tests {
     use super::*;
 
     fn fixture_lines() -> Vec<Vec<ChatMessage>> {
-        let text =
-            std::fs::read_to_string("../shared/fixtures/transcripts/openai_finetune_chat.jsonl")
-                .unwrap_or_default();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/fixtures/transcripts/openai_finetune_chat.jsonl"
+        ))
+        .expect("bundled fixture");
         text.lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .map(|v| {

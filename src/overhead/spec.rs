@@ -3,7 +3,7 @@
 //!
 //! Every number is an [`Uncertain`] (a number, `"a to b"`, or `{ dist = ... }`) drawn once
 //! per trial, except outage durations, which are drawn per incident. Defaults and their
-//! sources come from `../shared/reference/domain.md` §2, §3.6–3.7; the tags say how much to
+//! sources come from `docs/domain.md` §2, §3.6–3.7; the tags say how much to
 //! trust them: **\[POST\]** stated in "Multi-Model Reliability Is Not 2x" (tianpan.co,
 //! 2026-04-23), **[POST-rel]** a related post on that blog, **[REF-3p]** a vendor blog or
 //! anecdote, **\[INF\]** a proposed default (arithmetic or judgement) with no source — change

@@ -510,8 +510,11 @@ rates = { input = 6.0, output = 22.5, cache_write = { "5m" = 7.5 } }
 
     #[test]
     fn real_litellm_entry_matches_or_is_flagged() {
-        let text = std::fs::read_to_string("../shared/data/pricing/litellm_model_prices.json")
-            .expect("LiteLLM JSON");
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/pricing/litellm_model_prices.json"
+        ))
+        .expect("LiteLLM JSON");
         let lite = LiteLlm::parse("litellm_model_prices.json", &text).expect("parses");
         // gpt-6.1-sol in LiteLLM 1.110.2: 2.0 / 10.0 / cache read 0.1 / write 2.5, 12h 5.0.
         let table = r#"
@@ -558,8 +561,11 @@ rates = { input = 2.0, output = 12.0, cache_read = 0.1 }
 
     #[test]
     fn imported_tables_agree_with_litellm() {
-        let text = std::fs::read_to_string("../shared/data/pricing/litellm_model_prices.json")
-            .expect("LiteLLM JSON");
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/pricing/litellm_model_prices.json"
+        ))
+        .expect("LiteLLM JSON");
         let lite = LiteLlm::parse("litellm_model_prices.json", &text).expect("parses");
         // Every provider: no stale dates, no missing sources, no disagreement with the file the
         // tables came from, and every tier/TTL combination resolves.

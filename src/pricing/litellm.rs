@@ -2434,7 +2434,10 @@ mod tests {
     use super::*;
     use crate::pricing::PriceBook;
 
-    const REAL: &str = "../shared/data/pricing/litellm_model_prices.json";
+    const REAL: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/pricing/litellm_model_prices.json"
+    );
 
     fn day() -> jiff::civil::Date {
         jiff::civil::date(2026, 11, 26)
@@ -2446,7 +2449,7 @@ mod tests {
 
     fn real() -> LiteLlm {
         let text =
-            std::fs::read_to_string(REAL).expect("LiteLLM price JSON at ../shared/data/pricing");
+            std::fs::read_to_string(REAL).expect("LiteLLM price JSON bundled in data/pricing");
         LiteLlm::parse(REAL, &text)
             .expect("LiteLLM JSON parses")
             .with_version("1.110.2")

@@ -1,6 +1,6 @@
 //! `billcast backtest LOG…`: fit on the first part of a real log, forecast the rest, and score
 //! the forecast against what happened; `--calibrate-shift DIR` reruns the calibration of the
-//! default pilot-to-production shift on the shared real traces.
+//! default pilot-to-production shift on the bundled real traces (`data/real`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +15,7 @@ use crate::cli::output::{self, ChartFile, Format as OutFormat, Progress};
 /// Arguments of `billcast backtest`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30 --chart backtest.svg\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift ../shared/data/real          # rerun the shift calibration\n  billcast backtest --calibrate-shift ../shared/data/real --grid 0,0.1,0.15,0.2,0.25,0.3,0.4,0.6,0.8 --format markdown   # the README's tables"
+    after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30 --chart backtest.svg\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift               # rerun the shift calibration on data/real\n  billcast backtest --calibrate-shift data/real --grid 0,0.1,0.15,0.2,0.25,0.3,0.4,0.6,0.8 --format markdown   # the README's tables"
 )]
 pub struct Args {
     /// Usage logs or transcripts (any format `billcast fit` reads).
@@ -66,8 +66,15 @@ pub struct Args {
     /// 0 forecasts as if the fit window were production.
     #[arg(long, value_name = "SIGMA")]
     pub shift_sigma: Option<f64>,
-    /// Rerun the shift calibration on the real traces in DIR (azure-llm-2023/, tau2-bench-traces/).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["files"])]
+    /// Rerun the shift calibration on the real traces in DIR (azure-llm-2023/, tau2-bench-traces/);
+    /// without DIR, the copy bundled in the repository (data/real, run from its root).
+    #[arg(
+        long,
+        value_name = "DIR",
+        num_args = 0..=1,
+        default_missing_value = "data/real",
+        conflicts_with_all = ["files"]
+    )]
     pub calibrate_shift: Option<PathBuf>,
     /// σ values tried by --calibrate-shift.
     #[arg(
@@ -376,7 +383,7 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     for t in &traces {
         if !t.path.exists() {
             return Err(usage(format!(
-                "{} not found; --calibrate-shift wants the folder holding azure-llm-2023/ and tau2-bench-traces/",
+                "{} not found; --calibrate-shift wants the folder holding azure-llm-2023/ and tau2-bench-traces/ (the repository's data/real: run from the repository root or pass the folder)",
                 t.path.display()
             )));
         }
