@@ -57,15 +57,27 @@ def skipped(command):
     return command.split()[0] in ("git", "cargo")
 
 
-def copy_repository(dest):
-    """Copy the files git knows about (tracked, or untracked and not ignored) into dest."""
+def repository_files():
+    """The files git knows about (tracked, or untracked and not ignored); outside a git
+    checkout (CI's isolated copy), every file but build output."""
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        check=True,
-    ).stdout
-    for rel in filter(None, out.decode().split("\0")):
+        stderr=subprocess.DEVNULL,
+    )
+    if out.returncode == 0:
+        return list(filter(None, out.stdout.decode().split("\0")))
+    files = []
+    for top, dirs, names in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not (top == ROOT and d in (".git", "target"))]
+        files.extend(os.path.relpath(os.path.join(top, n), ROOT) for n in names)
+    return files
+
+
+def copy_repository(dest):
+    """Copy the repository's files into dest."""
+    for rel in repository_files():
         src = os.path.join(ROOT, rel)
         if not os.path.isfile(src):
             continue
