@@ -332,3 +332,456 @@ fn two_routes_split_sessions_by_share() {
     let a = sim.routes[0][0] / (sim.routes[0][0] + sim.routes[0][1]);
     assert!((a - 0.3).abs() < 4.0 * 0.0046, "{a}");
 }
+
+// ------------------------------------------------------------------ caching as providers bill it
+
+/// Tokens of one month by class: `[uncached input, cache read, cache write, output]`. The
+/// volumes are means over trials (each trial's integer count divided by the trial count and
+/// summed), so they are rounded to 10⁻⁶ token: far below one token, far above the rounding
+/// error of that mean.
+fn classes(sim: &Simulation) -> [f64; 4] {
+    let t = sim.volumes[0].tokens;
+    [t[0], t[1], t[2], t[3]].map(|x| (x * 1e6).round() / 1e6)
+}
+
+/// `n` one-call requests of `system + user` input tokens and `output` output tokens.
+fn requests(n: u32, system: u32, user: u32, output: u32, model: &str, caching: &str) -> String {
+    format!(
+        r#"
+schema_version = 1
+name = "requests"
+start_month = "2027-01"
+[simulation]
+trials = 10
+mode = "exact"
+[traffic]
+requests_per_month = {n}
+[workload]
+system_prompt_tokens = {system}
+user_message_tokens = {user}
+output_tokens = {output}
+{caching}
+[[routes]]
+model = "{model}"
+tokenizer_ratio = 1.0
+"#
+    )
+}
+
+#[test]
+fn no_caching_section_bills_plain_input_and_output() {
+    // 1,000 requests of 2,100 input and 200 output tokens at $2 / $10 per 1M on a model that
+    // prices cache writes at $2.50: without [caching] nothing is written or read, so the bill
+    // is exactly 1,000 × (2,100 × 2 + 200 × 10) / 1M = $6.20 (it was $7.20 when every call
+    // was billed as a cache miss that writes its 2,000-token system prompt).
+    let sim = run(&requests(1000, 2000, 100, 200, "test/writer", ""));
+    for t in &sim.totals[0] {
+        assert!((t - 6.20).abs() < 1e-9, "{t}");
+    }
+    assert_eq!(classes(&sim), [2_100_000.0, 0.0, 0.0, 200_000.0]);
+    // The same with caching switched off explicitly, hit rate and all.
+    let off = run(&requests(
+        1000,
+        2000,
+        100,
+        200,
+        "test/writer",
+        "[caching]\nenabled = false\nhit_rate = 0.9",
+    ));
+    assert_eq!(classes(&off), classes(&sim));
+}
+
+/// The worked example of scenarios/README.md ("How caching is billed"): a 2,000-token system
+/// prompt, 2 turns of a 100-token user message, one tool round per turn returning 400 tokens,
+/// 150 output tokens per call, the whole conversation cacheable, every call a hit.
+const CONVERSATION: &str = r#"
+schema_version = 1
+name = "conversation"
+start_month = "2027-01"
+[simulation]
+trials = 10
+mode = "exact"
+[traffic]
+sessions_per_month = 1
+[workload]
+system_prompt_tokens = 2000
+turns_per_session = 2
+user_message_tokens = 100
+output_tokens = 150
+tool_rounds_per_turn = 1
+tool_calls_per_round = 1
+tool_result_tokens = 400
+[caching]
+hit_rate = 1.0
+write_ttl = "5m"
+cacheable = "history"
+[[routes]]
+model = "anthropic/claude-sonnet-5-5"
+tokenizer_ratio = 1.0
+"#;
+
+fn bundled(text: &str) -> Simulation {
+    let book = PriceBook::bundled().expect("bundled prices load");
+    engine::simulate(&scenario(text), &book, &SimOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn anthropic_history_caching_reads_the_previous_prompt_and_writes_what_follows_it() {
+    // Anthropic's prompt caching (platform.claude.com, "Prompt caching"): the breakpoint on the
+    // last message caches the whole prompt; the next request reads the longest cached prefix —
+    // the previous request's prompt — and writes everything after it: the previous answer and
+    // the new message. Prompts: 2,100; 2,100 + 150 + 400 = 2,650; 2,650 + 150 + 100 = 2,900;
+    // 2,900 + 150 + 400 = 3,450 (11,100 input tokens). Reads 2,000 (system prompt, cached by
+    // earlier sessions) + 2,100 + 2,650 + 2,900 = 9,650; writes 100 + 550 + 250 + 550 = 1,450.
+    // At Sonnet 5.5's $2 input, $2.50 5-minute write, $0.20 read and $10 output per 1M:
+    // 9,650 × 0.20 + 1,450 × 2.50 + 600 × 10 = 11,555 → $0.011555 per session.
+    let sim = bundled(CONVERSATION);
+    assert_eq!(classes(&sim), [0.0, 9_650.0, 1_450.0, 600.0]);
+    for t in &sim.totals[0] {
+        assert!((t - 0.011_555).abs() < 1e-12, "{t}");
+    }
+    // A miss writes the whole prompt: 11,100 written, nothing read.
+    let miss = bundled(&CONVERSATION.replace("hit_rate = 1.0", "hit_rate = 0.0"));
+    assert_eq!(classes(&miss), [0.0, 0.0, 11_100.0, 600.0]);
+}
+
+#[test]
+fn anthropic_prompts_below_the_minimum_are_neither_read_nor_written() {
+    // Claude Sonnet 5.5 caches prefixes of at least 512 tokens: a 400-token system prompt is
+    // never cached, so caching changes nothing; 600 tokens are read on a hit and written on a
+    // miss (1.25× input).
+    let caching = "[caching]\nhit_rate = 1.0\nwrite_ttl = \"5m\"";
+    let model = "anthropic/claude-sonnet-5-5";
+    let small = bundled(&requests(10, 400, 50, 100, model, caching));
+    assert_eq!(classes(&small), [4_500.0, 0.0, 0.0, 1_000.0]);
+    let large = bundled(&requests(10, 600, 50, 100, model, caching));
+    assert_eq!(classes(&large), [500.0, 6_000.0, 0.0, 1_000.0]);
+    let missed = bundled(&requests(
+        10,
+        600,
+        50,
+        100,
+        model,
+        &caching.replace("1.0", "0.0"),
+    ));
+    assert_eq!(classes(&missed), [500.0, 0.0, 6_000.0, 1_000.0]);
+}
+
+#[test]
+fn openai_caches_whole_128_token_units_from_1024_tokens() {
+    // OpenAI (developers.openai.com, "Prompt caching"): automatic for prompts of 1,024 tokens
+    // or more, "with cache hits occurring in increments of 128 tokens". A 1,500-token system
+    // prompt caches ⌊1,500 / 128⌋ × 128 = 1,408 tokens; the other 92 and the 100-token message
+    // are uncached. GPT-6.1 Sol ($2 input, $0.10 cached, $2.50 write, $10 output): a hit bills
+    // 1,408 × 0.10 + 192 × 2 + 200 × 10 = 2,524.8 per 1M tokens.
+    let caching = "[caching]\nhit_rate = 1.0";
+    let sol = bundled(&requests(1, 1500, 100, 200, "openai/gpt-6.1-sol", caching));
+    assert_eq!(classes(&sol), [192.0, 1_408.0, 0.0, 200.0]);
+    assert!((sol.totals[0][0] - 0.002_524_8).abs() < 1e-12);
+    // From GPT-5.6 on a miss writes at 1.25× input (the 1,408 cacheable tokens); GPT-5.4 has
+    // no write fee, so its miss is plain input: 1,600 × 2.50 + 200 × 15 = 7,000 per 1M.
+    let miss = caching.replace("1.0", "0.0");
+    let sol = bundled(&requests(1, 1500, 100, 200, "openai/gpt-6.1-sol", &miss));
+    assert_eq!(classes(&sol), [192.0, 0.0, 1_408.0, 200.0]);
+    let old = bundled(&requests(1, 1500, 100, 200, "openai/gpt-5.4", &miss));
+    assert!(
+        (old.totals[0][0] - 0.007).abs() < 1e-12,
+        "{}",
+        old.totals[0][0]
+    );
+    assert_eq!(old.components[0][2], 0.0);
+    // Below 1,024 tokens nothing is cached.
+    let short = bundled(&requests(1, 900, 100, 200, "openai/gpt-6.1-sol", caching));
+    assert_eq!(classes(&short), [1_000.0, 0.0, 0.0, 200.0]);
+}
+
+#[test]
+fn gemini_implicit_caching_needs_4096_tokens_and_bills_no_writes() {
+    // Gemini 3.x/4 implicit caching: prompts of 4,096 tokens or more, no write fee (written
+    // tokens are plain input). A 3,000-token system prompt is never cached; a 5,000-token one
+    // is read on a hit at $0.20 (Gemini 4 Argon from 2026-12-01: $4 input, $0.20 cached).
+    let caching = "[caching]\nhit_rate = 1.0";
+    let model = "google/gemini-4-argon";
+    let small = bundled(&requests(1, 3000, 100, 100, model, caching));
+    assert_eq!(classes(&small), [3_100.0, 0.0, 0.0, 100.0]);
+    let large = bundled(&requests(1, 5000, 100, 100, model, caching));
+    assert_eq!(classes(&large), [100.0, 5_000.0, 0.0, 100.0]);
+    assert!(
+        (large.totals[0][0] - (5_000.0 * 0.2 + 100.0 * 4.0 + 100.0 * 20.0) / 1e6).abs() < 1e-12
+    );
+    let miss = bundled(&requests(
+        1,
+        5000,
+        100,
+        100,
+        model,
+        &caching.replace("1.0", "0.0"),
+    ));
+    assert_eq!(classes(&miss), [5_100.0, 0.0, 0.0, 100.0]);
+}
+
+#[test]
+fn deepseek_bills_cache_writes_at_the_miss_rate() {
+    // DeepSeek caches automatically and bills a cache miss at the ordinary input rate ("cache
+    // miss" $0.30 on deepseek-flash): caching that never hits costs exactly what no caching
+    // costs, while a hit reads at $0.006.
+    let model = "deepseek/deepseek-flash";
+    let none = bundled(&requests(100, 2000, 100, 100, model, ""));
+    let miss = bundled(&requests(
+        100,
+        2000,
+        100,
+        100,
+        model,
+        "[caching]\nhit_rate = 0.0",
+    ));
+    assert!((none.totals[0][0] - miss.totals[0][0]).abs() < 1e-12);
+    let hit = bundled(&requests(
+        100,
+        2000,
+        100,
+        100,
+        model,
+        "[caching]\nhit_rate = 1.0",
+    ));
+    let want = 100.0 * (2000.0 * 0.006 + 100.0 * 0.30 + 100.0 * 1.20) / 1e6;
+    assert!(
+        (hit.totals[0][0] - want).abs() < 1e-12,
+        "{}",
+        hit.totals[0][0]
+    );
+}
+
+#[test]
+fn history_caching_restarts_from_the_system_prompt_when_the_history_is_rewritten() {
+    // Window of 2 turns (S = 500, u = 40, o = 60, T = 4, every call a hit, the test model has
+    // no minimum): prompts 540, 640, 740, 740. Calls 1–3 read the previous prompt (500, 540,
+    // 640) and write the rest (40, 100, 100); after turn 3 the oldest turn leaves the prompt,
+    // so call 4 reads only the system prompt (500) and writes 240.
+    let window = FIXED
+        .replace("sessions_per_month = 100", "sessions_per_month = 1")
+        .replace("system_prompt_tokens = 1000", "system_prompt_tokens = 500")
+        .replace("turns_per_session = 3", "turns_per_session = 4")
+        .replace("user_message_tokens = 50", "user_message_tokens = 40")
+        .replace(
+            "output_tokens = 100",
+            "output_tokens = 60\ncontext = { policy = \"window\", turns = 2 }",
+        )
+        .replace("tool_rounds_per_turn = 1", "tool_rounds_per_turn = 0")
+        .replace(
+            "[[routes]]\nmodel = \"test/plain\"",
+            "[caching]\nhit_rate = 1.0\ncacheable = \"history\"\n[[routes]]\nmodel = \"test/writer\"",
+        );
+    assert_eq!(classes(&run(&window)), [0.0, 2_180.0, 480.0, 240.0]);
+    // Summarize above 250 into 50 (S = 100, u = o = 100, T = 4): prompts 200, 400, the
+    // summary call 500 (reads the previous prompt 400), then 250 (the summary replaced the
+    // history: reads the system prompt 100) and 450 (reads 250). Reads 100 + 200 + 400 + 100
+    // + 250 = 1,050; writes 100 + 200 + 100 + 150 + 200 = 750.
+    let summarize = FIXED
+        .replace("sessions_per_month = 100", "sessions_per_month = 1")
+        .replace("system_prompt_tokens = 1000", "system_prompt_tokens = 100")
+        .replace("turns_per_session = 3", "turns_per_session = 4")
+        .replace("user_message_tokens = 50", "user_message_tokens = 100")
+        .replace("output_tokens = 100", "output_tokens = 100\ncontext = { policy = \"summarize\", above_tokens = 250, summary_tokens = 50 }")
+        .replace("tool_rounds_per_turn = 1", "tool_rounds_per_turn = 0")
+        .replace(
+            "[[routes]]\nmodel = \"test/plain\"",
+            "[caching]\nhit_rate = 1.0\ncacheable = \"history\"\n[[routes]]\nmodel = \"test/writer\"",
+        );
+    assert_eq!(classes(&run(&summarize)), [0.0, 1_050.0, 750.0, 450.0]);
+}
+
+// ------------------------------------------------------------- warnings that carry numbers
+
+fn warning<'a>(sim: &'a Simulation, needle: &str) -> &'a str {
+    sim.warnings
+        .iter()
+        .find(|w| w.contains(needle))
+        .unwrap_or_else(|| panic!("no warning with {needle:?}: {:#?}", sim.warnings))
+}
+
+#[test]
+fn calls_above_the_context_window_are_counted_and_named() {
+    // Bedrock gpt-oss-120b has a 128,000-token window: 10 requests of 130,000 + 100 input
+    // tokens are all above it; 10 of 5,000 are not.
+    let over = bundled(&requests(
+        10,
+        130_000,
+        100,
+        50,
+        "bedrock/openai.gpt-oss-120b-1:0",
+        "",
+    ));
+    assert_eq!(over.volumes[0].over_context_calls, 10.0);
+    let w = warning(&over, "context window");
+    assert!(
+        w.starts_with("10 calls a month (100.0% of calls) in 2027-01"),
+        "{w}"
+    );
+    assert!(
+        w.contains("bedrock/openai.gpt-oss-120b-1:0 128,000 tokens"),
+        "{w}"
+    );
+    let under = bundled(&requests(
+        10,
+        5_000,
+        100,
+        50,
+        "bedrock/openai.gpt-oss-120b-1:0",
+        "",
+    ));
+    assert_eq!(under.volumes[0].over_context_calls, 0.0);
+    assert!(!under.warnings.iter().any(|w| w.contains("context window")));
+}
+
+#[test]
+fn a_system_prompt_below_the_minimum_prefix_is_flagged_with_what_it_costs() {
+    // Gemini 4 Argon caches from 4,096 tokens: a 3,000-token system prompt never is. At a
+    // hit rate of 0.8 it would save 0.8 × 3,000 × ($4 − $0.20) per 1M tokens per call:
+    // 100 calls → $0.912.
+    let sim = bundled(&requests(
+        100,
+        3000,
+        100,
+        100,
+        "google/gemini-4-argon",
+        "[caching]\nhit_rate = 0.8",
+    ));
+    let w = warning(&sim, "minimum cacheable prefix");
+    assert!(
+        w.contains("~3,000 tokens") && w.contains("4,096 tokens"),
+        "{w}"
+    );
+    assert!(w.contains("$1 in 2027-01") || w.contains("$0.91"), "{w}");
+}
+
+#[test]
+fn caching_off_on_an_automatically_caching_provider_says_what_it_would_save() {
+    // No [caching] on GPT-6.1 Sol (automatic caching from 1,024 tokens): the note prices half
+    // of the calls reading the 2,000-token system prompt: 1,000 × 0.5 × 2,000 × ($2 − $0.10)
+    // / 1M = $1.90.
+    let sim = bundled(&requests(1000, 2000, 100, 100, "openai/gpt-6.1-sol", ""));
+    let w = warning(&sim, "caching is off");
+    assert!(
+        w.contains("openai/gpt-6.1-sol caches prompts of 1,024 tokens"),
+        "{w}"
+    );
+    assert!(w.contains("about $2 lower"), "{w}");
+    // A provider without automatic caching gets no such note.
+    let claude = bundled(&requests(
+        1000,
+        2000,
+        100,
+        100,
+        "anthropic/claude-sonnet-5-5",
+        "",
+    ));
+    assert!(!claude.warnings.iter().any(|w| w.contains("caching is off")));
+}
+
+#[test]
+fn caching_on_without_a_cache_price_or_hits_is_flagged() {
+    let gpt_oss = bundled(&requests(
+        10,
+        2000,
+        100,
+        100,
+        "bedrock/openai.gpt-oss-120b-1:0",
+        "[caching]\nhit_rate = 0.9",
+    ));
+    warning(&gpt_oss, "no cache-read discount");
+    let zero = bundled(&requests(
+        10,
+        2000,
+        100,
+        100,
+        "anthropic/claude-sonnet-5-5",
+        "[caching]\nhit_rate = 0",
+    ));
+    warning(&zero, "hit rate of 0");
+}
+
+// ------------------------------------------------- semantics documented in scenarios/README.md
+
+#[test]
+fn sampled_sizes_are_rounded_up_to_whole_tokens() {
+    // Output 100.2 reference tokens bills 101; a user message of 0.5 bills 1.
+    let sim = run(&requests(1, 0, 0, 0, "test/plain", "")
+        .replace("user_message_tokens = 0", "user_message_tokens = 0.5")
+        .replace("output_tokens = 0", "output_tokens = 100.2"));
+    assert_eq!(classes(&sim), [1.0, 0.0, 0.0, 101.0]);
+}
+
+#[test]
+fn limits_are_model_tokens_and_sizes_are_reference_tokens() {
+    // Tokenizer ratio 2: 100 reference output tokens are 200 model tokens, capped at the
+    // 150-token max_output_tokens; a 300-token message is 600 model tokens.
+    let capped = run(&requests(1, 0, 300, 100, "test/plain", "")
+        .replace(
+            "output_tokens = 100",
+            "output_tokens = 100\nmax_output_tokens = 150",
+        )
+        .replace("tokenizer_ratio = 1.0", "tokenizer_ratio = 2.0"));
+    assert_eq!(classes(&capped), [600.0, 0.0, 0.0, 150.0]);
+    // Summarize above 500 model tokens (S = 0, u = o = 100 reference = 200 model tokens, T = 3):
+    // turn 1 input 200 (H = 400); turn 2 input 600 (H = 800 > 500): turn 3 starts with a
+    // summary call (input 800, output 2 × 50 = 100), then input 100 + 200 = 300. The threshold
+    // is not converted: in reference tokens (×2) it would not trigger (800 ≤ 1,000).
+    let text = FIXED
+        .replace("sessions_per_month = 100", "sessions_per_month = 1")
+        .replace("system_prompt_tokens = 1000", "system_prompt_tokens = 0")
+        .replace("user_message_tokens = 50", "user_message_tokens = 100")
+        .replace("output_tokens = 100", "output_tokens = 100\ncontext = { policy = \"summarize\", above_tokens = 500, summary_tokens = 50 }")
+        .replace("tool_rounds_per_turn = 1", "tool_rounds_per_turn = 0")
+        .replace("model = \"test/plain\"", "model = \"test/plain\"\ntokenizer_ratio = 2.0");
+    let sim = run(&text);
+    assert_eq!(
+        classes(&sim),
+        [200.0 + 600.0 + 800.0 + 300.0, 0.0, 0.0, 600.0 + 100.0]
+    );
+}
+
+#[test]
+fn direct_input_tokens_include_the_system_prompt() {
+    // `input_tokens` is the whole input of a call: a 1,000-token draw with a 300-token system
+    // prompt bills 1,000 input tokens, of which the 300-token prefix is cacheable.
+    let text = requests(5, 300, 0, 10, "test/plain", "[caching]\nhit_rate = 1.0")
+        .replace("user_message_tokens = 0", "input_tokens = 1000");
+    assert_eq!(classes(&run(&text)), [3_500.0, 1_500.0, 0.0, 50.0]);
+}
+
+#[test]
+fn the_minimum_prefix_is_compared_in_model_tokens() {
+    // Claude Sonnet 5.5 caches from 512 tokens. 400 reference tokens at the bundled ratio of
+    // 1.40 are 560 Claude tokens: cached. At ratio 1.0 they are not.
+    let caching = "[caching]\nhit_rate = 1.0";
+    let model = "anthropic/claude-sonnet-5-5";
+    let text = requests(1, 400, 0, 10, model, caching).replace("tokenizer_ratio = 1.0\n", "");
+    assert_eq!(classes(&bundled(&text))[1], 560.0);
+    assert_eq!(
+        classes(&bundled(&requests(1, 400, 0, 10, model, caching)))[1],
+        0.0
+    );
+}
+
+#[test]
+fn failure_classes_are_mutually_exclusive_per_attempt() {
+    // Two classes of 0.1 each, one attempt: an attempt fails with probability 0.1 + 0.1 = 0.2
+    // (not 1 − 0.9² = 0.19, as independent classes would give), and half of the failures are
+    // billed timeouts. 100,000 one-call requests × 10 trials: abandoned calls per month have
+    // mean 20,000 and a Monte Carlo SE of √(10⁵ · 0.2 · 0.8 / 10) = 40; independent classes
+    // would sit 25 SE away. Allow 4 SE.
+    let text = requests(100_000, 0, 100, 10, "test/plain", "")
+        .replace(
+            "[[routes]]",
+            "[retries]\nmax_attempts = 1\nrate_limit = { p = 0.1, billed = false }\ntimeout = { p = 0.1, billed = true }\n[[routes]]",
+        );
+    let sim = run(&text);
+    let abandoned = sim.volumes[0].abandoned_calls;
+    assert!((abandoned - 20_000.0).abs() < 160.0, "{abandoned}");
+    // Billed failed attempts (the `retries` component, 110 tokens each at $2 / $10 input and
+    // output: 100 × 2 + 10 × 10 = 300 µ$) are the timeouts: 10,000 ± 4 × 30.
+    let billed = sim.components[0][6] / 300e-6;
+    assert!((billed - 10_000.0).abs() < 120.0, "{billed}");
+}

@@ -230,6 +230,20 @@ pub fn ceil_pos(x: f64) -> f64 {
     }
 }
 
+/// `⌊x⌋` for `0 ≤ x < 2⁵¹`, without a libm call (see [`ceil_pos`]).
+#[inline(always)]
+pub fn floor_pos(x: f64) -> f64 {
+    #[cfg(target_feature = "sse4.1")]
+    {
+        x.floor()
+    }
+    #[cfg(not(target_feature = "sse4.1"))]
+    {
+        let t = (x + ROUND) - ROUND;
+        t - if t > x { 1.0 } else { 0.0 }
+    }
+}
+
 /// `x` rounded to the nearest integer (ties to even) for `0 ≤ x < 2⁵¹`, without a libm call.
 #[inline(always)]
 pub fn round_pos(x: f64) -> f64 {

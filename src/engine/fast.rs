@@ -128,6 +128,7 @@ fn pilot(
             attempts: sum.attempts / nf,
             abandoned_calls: sum.abandoned / nf,
             tool_calls: sum.tool_calls / nf,
+            over_context_calls: sum.over_context / nf,
             tokens: {
                 let mut t = [0.0; 5];
                 for (i, x) in sum.q.iter().enumerate() {
@@ -371,6 +372,7 @@ fn add_vol(a: &mut Volumes, b: &Volumes, n: f64) {
     a.attempts += b.attempts * n;
     a.abandoned_calls += b.abandoned_calls * n;
     a.tool_calls += b.tool_calls * n;
+    a.over_context_calls += b.over_context_calls * n;
     for c in 0..5 {
         a.tokens[c] += b.tokens[c] * n;
     }

@@ -10,6 +10,7 @@
 //! `(seed, trial, purpose)` and results are combined in trial order, so output is identical
 //! for any number of threads.
 
+pub mod caveats;
 pub mod fast;
 pub mod naive;
 pub mod prepare;
@@ -97,8 +98,16 @@ pub struct Volumes {
     pub abandoned_calls: f64,
     /// Client tool calls.
     pub tool_calls: f64,
+    /// Calls whose input exceeds the model's context window (priced as sent; a provider would
+    /// reject them). Written to JSON only when there are any.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub over_context_calls: f64,
     /// Tokens by class (all origins): input, cache_read, cache_write, output, reasoning.
     pub tokens: [f64; 5],
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// The result of a run: per month, the bill of every trial and mean breakdowns.
@@ -187,6 +196,7 @@ fn price_tokens(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
     out.vol.attempts = acc.attempts;
     out.vol.abandoned_calls = acc.abandoned;
     out.vol.tool_calls = acc.tool_calls;
+    out.vol.over_context_calls = acc.over_context;
     out
 }
 
@@ -334,11 +344,14 @@ pub fn simulate_prepared(
             v.attempts += mo.vol.attempts / n;
             v.abandoned_calls += mo.vol.abandoned_calls / n;
             v.tool_calls += mo.vol.tool_calls / n;
+            v.over_context_calls += mo.vol.over_context_calls / n;
             for c in 0..5 {
                 v.tokens[c] += mo.vol.tokens[c] / n;
             }
         }
     }
+    let notes = caveats::caveats(s, p, &sim);
+    sim.warnings.extend(notes);
     Ok(sim)
 }
 

@@ -32,6 +32,12 @@ pub struct PreparedRoute {
     pub thresholds: Vec<(f64, bool)>,
     /// Minimum cacheable prefix, model tokens.
     pub min_cache_prefix: f64,
+    /// Cached lengths are whole multiples of this many tokens.
+    pub cache_unit: f64,
+    /// Whether the provider caches prompts automatically (no breakpoints needed).
+    pub caches_automatically: bool,
+    /// Context window, tokens (∞ when the table gives none).
+    pub context_window: f64,
     /// Whether cache misses are billed as cache writes (the model has a write rate).
     pub bills_cache_writes: bool,
     /// Service tier priced.
@@ -154,6 +160,12 @@ impl Prepared {
                     .map_or(f64::INFINITY, |m| m as f64),
                 thresholds,
                 min_cache_prefix: model.min_cache_prefix(),
+                cache_unit: model.cache_unit(),
+                caches_automatically: model.caches_automatically(),
+                context_window: model
+                    .entry
+                    .context_window
+                    .map_or(f64::INFINITY, |w| w as f64),
                 bills_cache_writes: model.bills_cache_writes(),
                 service_tier: r.service_tier.clone(),
                 region: r.region.clone(),

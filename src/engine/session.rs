@@ -4,15 +4,21 @@
 //!
 //! Call input (DESIGN §1.4): `system + history + new content`, where new content is the user
 //! message for a turn's first call and the previous round's tool results afterwards. After a
-//! call, its new content and its visible output join the history (reasoning does not). The
-//! cacheable prefix is the system prompt (`cacheable = "system"`) or everything but the new
-//! content (`"history"`); a hit reads it from cache, a miss writes it (when the model bills
-//! writes) or pays full input. With the history cacheable the breakpoint is at the end of the
-//! prompt, so on models that bill writes the new content is written too (hit: read the prefix,
-//! write the new content; miss: write the whole prompt).
+//! call, its new content and its visible output join the history (reasoning does not).
+//!
+//! Prompt caching follows the providers' prefix rules (scenarios/README.md, "How caching is
+//! billed"). With `cacheable = "system"` the cache breakpoint sits after the system prompt: a
+//! hit reads it, a miss writes it. With `"history"` the breakpoint sits at the end of every
+//! prompt, so the cache holds the previous call's whole prompt: a hit reads that prompt (which
+//! is a prefix of this one) and writes what follows it — the previous call's output and this
+//! call's new content; a miss writes the whole prompt. A call's own output is never read from
+//! cache by the next call, because it was not part of any prompt yet. Prefixes below the
+//! model's minimum are neither read nor written, cached lengths are rounded down to the
+//! model's caching unit (OpenAI: 128 tokens), and writes are billed only on models that price
+//! them (elsewhere written tokens are plain input).
 
 use crate::dist::sampler::{Draw, PlainTable};
-use crate::dist::sampler::{ceil_pos, round_pos};
+use crate::dist::sampler::{ceil_pos, floor_pos, round_pos};
 use crate::dist::{FastRng, Sampler};
 use crate::scenario::Context;
 
@@ -43,6 +49,10 @@ pub struct RouteSim {
     pub base_max: f64,
     /// Minimum cacheable prefix, model tokens.
     pub min_prefix: f64,
+    /// Cached lengths are whole multiples of this many tokens (1, or 128 on OpenAI).
+    pub cache_unit: f64,
+    /// The model's context window, tokens (∞ when unknown): calls above it are counted.
+    pub context_max: f64,
     /// 1.0 when misses are billed as cache writes, else 0.0 (a factor in the branch-free
     /// cache split of each attempt).
     pub write_f: f64,
@@ -59,6 +69,16 @@ impl RouteSim {
             Some(&(t, true)) => t.next_down(),
             Some(&(t, false)) => t,
         }
+    }
+
+    /// Tokens of `prefix` the cache can hold: none below the route's minimum (or when empty),
+    /// else `prefix` rounded down to whole cache units.
+    #[inline(always)]
+    fn cacheable(&self, prefix: f64) -> f64 {
+        // `prefix ≥ max(minimum, smallest positive double)` is `prefix ≥ minimum ∧ prefix > 0`
+        // in one compare (an empty prefix is never cached).
+        let c = f64::from(u8::from(prefix >= self.min_prefix.max(f64::from_bits(1))));
+        c * (floor_pos(prefix / self.cache_unit) * self.cache_unit)
     }
 
     /// The long-context tier of a call: how many thresholds its total input crosses.
@@ -138,6 +158,8 @@ pub struct Acc {
     pub abandoned: f64,
     /// Client tool calls emitted.
     pub tool_calls: f64,
+    /// Calls whose input exceeds their model's context window.
+    pub over_context: f64,
     tiers: usize,
     n_tools: usize,
 }
@@ -154,6 +176,7 @@ impl Acc {
             attempts: 0.0,
             abandoned: 0.0,
             tool_calls: 0.0,
+            over_context: 0.0,
             tiers,
             n_tools,
         }
@@ -169,6 +192,7 @@ impl Acc {
         self.attempts = 0.0;
         self.abandoned = 0.0;
         self.tool_calls = 0.0;
+        self.over_context = 0.0;
     }
 
     /// Add another accumulator.
@@ -184,6 +208,7 @@ impl Acc {
         self.attempts += o.attempts;
         self.abandoned += o.abandoned;
         self.tool_calls += o.tool_calls;
+        self.over_context += o.over_context;
     }
 
     /// Index of `(route, tier, origin, class)` in `q`.
@@ -267,8 +292,6 @@ struct Hot<O, U, T, D> {
     hit_below: u64,
     /// A failed attempt's cache hits when the high 32 bits of a fresh draw are below this.
     fail_hit_below: u64,
-    /// 1.0 when the history is cacheable, else 0.0: `y` of [`Input`].
-    history: f64,
 }
 
 /// The 32-bit threshold equivalent to comparing `x / 2³²` with the probability `p`:
@@ -284,33 +307,40 @@ fn below_of(p: f64, n: u64) -> u64 {
     (p.clamp(0.0, 1.0) * n as f64).ceil() as u64
 }
 
-/// One call's input as the cache sees it, in model tokens. With `c` = 1 when the prefix is
-/// cacheable (at least the route's minimum, and not empty) and `y` = 1 when the history is
-/// cacheable (`cacheable = "history"`): a hit reads `readable = c·prefix`, and a miss writes
-/// `writable = c·(prefix + y·rest)` on models that bill writes; a hit with the history
-/// cacheable writes `writable − readable`, the new content (the cache breakpoint sits at the
-/// end of the prompt).
+/// One call's input as the cache sees it, in model tokens: `total`, the tokens a hit reads
+/// (`readable`), and the tokens a miss writes (`writable`). A hit writes `writable − readable`
+/// (what follows the cached prefix up to the breakpoint); writes are billed only on models that
+/// price them ([`classes`]).
 #[derive(Clone, Copy)]
 struct Input {
-    /// Every input token: `prefix + rest`.
+    /// Every input token.
     total: f64,
     readable: f64,
     writable: f64,
 }
 
 impl Input {
-    /// The input of a call whose cacheable prefix is `prefix` and the rest `rest`; `history`
-    /// is `y` (1.0 or 0.0).
+    /// A call whose cacheable prefix is its first `prefix` tokens (the system prompt), with
+    /// `rest` more: a hit reads the prefix, a miss writes it.
     #[inline(always)]
-    fn new(route: &RouteSim, history: f64, prefix: f64, rest: f64) -> Input {
-        // `prefix ≥ max(minimum, smallest positive double)` is `prefix ≥ minimum ∧ prefix > 0`
-        // in one compare (an empty prefix is never cached).
-        let c = f64::from(u8::from(prefix >= route.min_prefix.max(f64::from_bits(1))));
-        let readable = c * prefix;
+    fn system(route: &RouteSim, prefix: f64, rest: f64) -> Input {
+        let cached = route.cacheable(prefix);
         Input {
             total: prefix + rest,
-            readable,
-            writable: readable + c * history * rest,
+            readable: cached,
+            writable: cached,
+        }
+    }
+
+    /// A call of a conversation cached up to the end of each prompt: the cache can hold
+    /// `prev`, the previous call's prompt (a prefix of this one's `total` tokens). A hit reads
+    /// `prev` and writes the rest of the prompt; a miss writes the whole prompt.
+    #[inline(always)]
+    fn conversation(route: &RouteSim, prev: f64, total: f64) -> Input {
+        Input {
+            total,
+            readable: route.cacheable(prev),
+            writable: route.cacheable(total),
         }
     }
 
@@ -424,6 +454,9 @@ impl SessionSim {
             loc.out += out;
             loc.reasoning += reasoning;
         } else {
+            // Past the base tier or the context window: both are rare, so the count costs the
+            // common path nothing (`base_max` is at most the window).
+            acc.over_context += f64::from(u8::from(input.total > route.context_max));
             let slot = acc.slot(r, route.tier(input.total), 0);
             add_tokens(slot, input.split(route.write_f, h), out, reasoning);
         }
@@ -479,6 +512,7 @@ impl SessionSim {
     ) -> Option<f64> {
         let route = &self.routes[r];
         let tier = route.tier(input.total);
+        acc.over_context += f64::from(u8::from(input.total > route.context_max));
         let mut a = first;
         let mut attempt = 1;
         loop {
@@ -596,7 +630,6 @@ impl SessionSim {
             fail_below,
             hit_below: fail_below + below_of(self.hit, (1 << 32) - fail_below),
             fail_hit_below: below(self.hit),
-            history: f64::from(u8::from(self.cache_history)),
         }
     }
 
@@ -728,8 +761,11 @@ impl SessionSim {
         loc.turns += turns;
         let route = &self.routes[r];
         let m = route.size_mult;
-        let system_only = Input::new(route, 0.0, system, 0.0);
+        let system_only = Input::system(route, system, 0.0);
         let mut hist = 0.0f64;
+        // The visible output of the last successful call: the cache holds that call's prompt,
+        // `system + hist − last` (the whole history but that output).
+        let mut last = 0.0f64;
         // The turns left (the current one included), the tool rounds left in the current
         // turn after the current call, and which law the current call's new content comes
         // from. Integer bookkeeping on purpose: with `bool`s and selects LLVM compiled
@@ -744,7 +780,7 @@ impl SessionSim {
         loop {
             let new = ceil_pos(content[from].draw(rng) * m);
             let input = if self.cache_history {
-                Input::new(route, hot.history, system + hist, new)
+                Input::conversation(route, system + (hist - last), system + (hist + new))
             } else {
                 Input {
                     total: system + (hist + new),
@@ -752,7 +788,10 @@ impl SessionSim {
                 }
             };
             match self.call(hot, rng, r, acc, loc, input, None) {
-                Some(out) => hist += new + out,
+                Some(out) => {
+                    hist += new + out;
+                    last = out;
+                }
                 // A call that failed every attempt ends its turn.
                 None => {
                     left = 0;
@@ -800,10 +839,14 @@ impl SessionSim {
         let route = &self.routes[r];
         let m = route.size_mult;
         // Without the history cacheable the prefix is the system prompt on every call.
-        let system_only = Input::new(route, 0.0, system, 0.0);
+        let system_only = Input::system(route, system, 0.0);
         // History bookkeeping: `hist` is what is re-sent; `window` holds the sizes of completed
-        // turns (a ring; only entries written in this session are read, so no reset).
+        // turns (a ring; only entries written in this session are read, so no reset). With
+        // the history cacheable the cache holds `system + hist − last`, the previous call's
+        // prompt; a policy that rewrites the history (summary, window) leaves only the system
+        // prompt in it, which is `last = hist`.
         let mut hist = 0.0f64;
+        let mut last = 0.0f64;
         let mut completed = 0usize;
         for _ in 0..(turns as u64) {
             loc.turns += 1.0;
@@ -812,17 +855,18 @@ impl SessionSim {
                 summary_tokens,
             } = self.context
             {
-                let above = above_tokens * m;
-                if hist > above {
+                // The trigger is a limit in the model's tokens, like `max_output_tokens`:
+                // compared with the history as the route counts it, not converted.
+                if hist > above_tokens {
                     let summary = ceil_pos(summary_tokens * m);
-                    let (prefix, rest) = if self.cache_history {
-                        (system + hist, 0.0)
+                    let input = if self.cache_history {
+                        Input::conversation(route, system + (hist - last), system + hist)
                     } else {
-                        (system, hist)
+                        Input::system(route, system, hist)
                     };
-                    let input = Input::new(route, hot.history, prefix, rest);
                     self.call(hot, rng, r, acc, loc, input, Some(summary));
                     hist = summary;
+                    last = hist;
                 }
             }
             let user = ceil_pos(hot.user.draw(rng) * m);
@@ -836,10 +880,17 @@ impl SessionSim {
                 let out = if let Some(direct) = &hot.direct {
                     let input = ceil_pos(direct.draw(rng) * m);
                     let prefix = system.min(input);
-                    let input = Input::new(route, hot.history, prefix, input - prefix);
+                    // Sampled per call, the input has no previous prompt to extend: the cache
+                    // can hold the system prompt only.
+                    let input = if self.cache_history {
+                        Input::conversation(route, prefix, input)
+                    } else {
+                        Input::system(route, prefix, input - prefix)
+                    };
                     self.call(hot, rng, r, acc, loc, input, None)
                 } else if self.cache_history {
-                    let input = Input::new(route, hot.history, system + hist, new);
+                    let prev = system + (hist - last);
+                    let input = Input::conversation(route, prev, system + (hist + new));
                     self.call(hot, rng, r, acc, loc, input, None)
                 } else {
                     let input = Input {
@@ -850,6 +901,7 @@ impl SessionSim {
                 };
                 let Some(out) = out else { break };
                 hist += new + out;
+                last = out;
                 if round >= rounds {
                     break;
                 }
@@ -877,6 +929,10 @@ impl SessionSim {
                 hist = (0..n)
                     .map(|i| window[(completed - 1 - i) % WINDOW_MAX])
                     .sum();
+                if completed > keep {
+                    // The oldest turn left the prompt: the cached history no longer matches.
+                    last = hist;
+                }
             }
         }
     }
@@ -896,13 +952,27 @@ impl SessionSim {
             return;
         }
         let i = ((rng.uniform() * replay.len() as f64) as usize).min(replay.len() - 1);
-        let m = self.routes[r].size_mult;
+        let route = &self.routes[r];
+        let m = route.size_mult;
         loc.turns += 1.0;
+        // The previous recorded prompt: the cache holds it while it is a prefix of the next
+        // (a recorded history that shrank was rewritten, leaving the system prompt).
+        let mut prev = 0.0f64;
         for call in &replay[i] {
             let input = ceil_pos(call[0] * m);
             let prefix = system.min(input);
-            let out = ceil_pos(call[1] * self.routes[r].out_mult).min(self.routes[r].cap);
-            let input = Input::new(&self.routes[r], hot.history, prefix, input - prefix);
+            let out = ceil_pos(call[1] * route.out_mult).min(route.cap);
+            let input = if self.cache_history {
+                let held = if prev <= input {
+                    prev.max(prefix)
+                } else {
+                    prefix
+                };
+                Input::conversation(route, held, input)
+            } else {
+                Input::system(route, prefix, input - prefix)
+            };
+            prev = input.total;
             if self.call(hot, rng, r, acc, loc, input, Some(out)).is_none() {
                 break;
             }
@@ -954,6 +1024,8 @@ mod tests {
             thresholds: vec![],
             base_max: f64::INFINITY,
             min_prefix,
+            cache_unit: 1.0,
+            context_max: f64::INFINITY,
             write_f: f64::from(u8::from(writes)),
         }
     }
@@ -1162,41 +1234,61 @@ mod tests {
 
     #[test]
     fn input_split_bills_every_case_as_documented() {
-        // (history cacheable, bills writes, prefix ≥ minimum, hit) → (uncached, read, write)
-        // for prefix 100 and rest 30: the branch-free formula against the rules spelled out.
-        let (prefix, rest) = (100.0, 30.0);
-        for history in [false, true] {
-            for writes in [false, true] {
-                for cacheable in [false, true] {
-                    for hit in [false, true] {
-                        let s = sim(0.5, history);
-                        let y = s
-                            .hot(&s.output, &s.user, &s.tool_result, None::<&Sampler>)
-                            .history;
-                        let r = route(if cacheable { 50.0 } else { 200.0 }, writes);
-                        let want = match (cacheable, hit, writes, history) {
-                            (false, ..) => [130.0, 0.0, 0.0],
-                            (true, true, true, true) => [0.0, 100.0, 30.0],
-                            (true, true, ..) => [30.0, 100.0, 0.0],
-                            (true, false, true, true) => [0.0, 0.0, 130.0],
-                            (true, false, true, false) => [30.0, 0.0, 100.0],
-                            (true, false, false, _) => [130.0, 0.0, 0.0],
-                        };
-                        assert_eq!(
-                            Input::new(&r, y, prefix, rest)
-                                .split(r.write_f, f64::from(u8::from(hit))),
-                            want,
-                            "history {history}, writes {writes}, cacheable {cacheable}, hit {hit}"
-                        );
-                    }
+        // (min prefix, bills writes, hit) → (uncached, read, write), against the rules spelled
+        // out: a system-prompt breakpoint over a 100-token prefix with 30 more tokens, and a
+        // conversation whose previous prompt (100 tokens) is a prefix of this one (130).
+        for writes in [false, true] {
+            for hit in [false, true] {
+                for min in [50.0, 120.0, 200.0] {
+                    let r = route(min, writes);
+                    let h = f64::from(u8::from(hit));
+                    let system = match (min < 100.0, hit, writes) {
+                        (false, ..) => [130.0, 0.0, 0.0],
+                        (true, true, _) => [30.0, 100.0, 0.0],
+                        (true, false, true) => [30.0, 0.0, 100.0],
+                        (true, false, false) => [130.0, 0.0, 0.0],
+                    };
+                    assert_eq!(
+                        Input::system(&r, 100.0, 30.0).split(r.write_f, h),
+                        system,
+                        "system: min {min}, writes {writes}, hit {hit}"
+                    );
+                    // The previous prompt (100) is cacheable only at min 50; the whole
+                    // prompt (130) at 50 and 120. Without write billing, written tokens are
+                    // plain input.
+                    let conversation = match (min, hit, writes) {
+                        (50.0, true, true) => [0.0, 100.0, 30.0],
+                        (50.0, true, false) => [30.0, 100.0, 0.0],
+                        (50.0, false, true) => [0.0, 0.0, 130.0],
+                        (120.0, _, true) => [0.0, 0.0, 130.0],
+                        _ => [130.0, 0.0, 0.0],
+                    };
+                    assert_eq!(
+                        Input::conversation(&r, 100.0, 130.0).split(r.write_f, h),
+                        conversation,
+                        "conversation: min {min}, writes {writes}, hit {hit}"
+                    );
                 }
             }
         }
         // An empty prefix is never cacheable, even with no minimum.
         let r = route(0.0, true);
         assert_eq!(
-            Input::new(&r, 0.0, 0.0, 30.0).split(r.write_f, 1.0),
+            Input::system(&r, 0.0, 30.0).split(r.write_f, 1.0),
             [30.0, 0.0, 0.0]
+        );
+        // Cached lengths are whole cache units: 100 tokens in units of 64 cache 64.
+        let r = RouteSim {
+            cache_unit: 64.0,
+            ..route(0.0, true)
+        };
+        assert_eq!(
+            Input::system(&r, 100.0, 30.0).split(r.write_f, 1.0),
+            [66.0, 64.0, 0.0]
+        );
+        assert_eq!(
+            Input::conversation(&r, 100.0, 130.0).split(r.write_f, 1.0),
+            [2.0, 64.0, 64.0]
         );
     }
 }

@@ -190,9 +190,13 @@ pub fn session_sim(
     let size_in = d.draw(&s.shift.size, "shift.size.input", Domain::NonNegative)?;
     let size_out = d.draw(&s.shift.size, "shift.size.output", Domain::NonNegative)?;
     let count_mult = d.draw(&s.shift.count, "shift.count", Domain::NonNegative)?;
-    let hit = d
-        .draw(&s.caching.hit_rate, "caching.hit_rate", Domain::Probability)?
-        .clamp(0.0, 1.0);
+    // Caching off: no reads, and nothing is written (no write charges) on any route.
+    let hit = if s.caching.enabled {
+        d.draw(&s.caching.hit_rate, "caching.hit_rate", Domain::Probability)?
+            .clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let mut fail_cum = [0.0; 4];
     let mut fail_billed = [false; 4];
     let mut cum = 0.0;
@@ -219,9 +223,11 @@ pub fn session_sim(
             reasoning_mult: r.tokenizer_ratio * size_out,
             cap,
             thresholds: r.thresholds.clone(),
-            base_max: RouteSim::base_limit(&r.thresholds),
+            base_max: RouteSim::base_limit(&r.thresholds).min(r.context_window),
             min_prefix: r.min_cache_prefix,
-            write_f: f64::from(u8::from(r.bills_cache_writes)),
+            cache_unit: r.cache_unit,
+            context_max: r.context_window,
+            write_f: f64::from(u8::from(s.caching.enabled && r.bills_cache_writes)),
         });
     }
     let tool_shares = p

@@ -2010,6 +2010,7 @@ fn build_draft(
     let caching = limit("prompt_cache_min_tokens").map(|n| Caching {
         min_prefix_tokens: n,
         implicit: None,
+        unit_tokens: None,
     });
     let deprecation_date = match entry.get("deprecation_date") {
         None | Some(Value::Null) => None,

@@ -393,6 +393,10 @@ pub struct Caching {
     /// `true`: caching is automatic (OpenAI, Gemini implicit); `false`: explicit breakpoints.
     #[serde(default)]
     pub implicit: Option<bool>,
+    /// Cached lengths are whole multiples of this many tokens (OpenAI: "cache hits occur in
+    /// increments of 128 tokens"); 1 when absent.
+    #[serde(default)]
+    pub unit_tokens: Option<u64>,
 }
 
 /// Tokenizer identity and size relative to the reference tokenizer (o200k_base).

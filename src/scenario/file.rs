@@ -188,6 +188,10 @@ pub struct ContextSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CachingSection {
+    /// Whether the application uses prompt caching (default: on when a hit rate other than 0
+    /// is given, else off).
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
     /// Probability a call reads its cacheable prefix from cache (per trial).
     #[serde(default)]
     pub hit_rate: Option<U>,

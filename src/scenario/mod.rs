@@ -184,6 +184,9 @@ pub struct Retries {
 /// Prompt caching.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caching {
+    /// Whether the application caches prompts at all. Off (the default without a `[caching]`
+    /// hit rate): no cache reads and no cache-write charges on any route.
+    pub enabled: bool,
     /// Probability a call reads its cacheable prefix from cache (per trial).
     pub hit_rate: Uncertain,
     /// Cache-write TTL label.
@@ -914,6 +917,30 @@ impl Scenario {
             .as_ref()
             .or(fc.write_ttl.as_ref())
             .map(|s| s.get_ref().clone());
+        // Caching is on when the scenario (or its fitted file) says `enabled = true` or sets
+        // any other `[caching]` key; without one the application does not cache: nothing is
+        // read and nothing is written, so no cache-write surcharge is ever a silent default.
+        let given = |c: &file::CachingSection| {
+            c.hit_rate.is_some() || c.write_ttl.is_some() || c.cacheable.is_some()
+        };
+        let (enabled, enabled_origin) = match (&c.enabled, &fc.enabled) {
+            (Some(e), _) => (*e.get_ref(), origin_of("caching.enabled", true)),
+            (None, Some(e)) => (*e.get_ref(), Origin::Fitted),
+            (None, None) if given(c) => (true, origin_of("caching.hit_rate", true)),
+            (None, None) if given(fc) && fctx.is_some() => (true, Origin::Fitted),
+            (None, None) => (false, origin_of("caching.enabled", false)),
+        };
+        assumptions.push(Assumption {
+            key: "caching.enabled".into(),
+            value: if enabled {
+                "on".into()
+            } else {
+                "off: no cache reads, no cache-write charges".into()
+            },
+            origin: enabled_origin,
+            level: "run",
+            non_neutral_default: false,
+        });
         assumptions.push(Assumption {
             key: "caching.hit_rate".into(),
             value: hit_rate.to_string(),
@@ -921,7 +948,7 @@ impl Scenario {
             level: "trial",
             non_neutral_default: false,
         });
-        if !hit_rate.is_fixed() || hit_rate.as_fixed().is_some_and(|h| h > 0.0) {
+        if enabled {
             assumptions.push(Assumption {
                 key: "caching.cacheable".into(),
                 value: format!("{cacheable:?}").to_lowercase(),
@@ -1175,6 +1202,7 @@ impl Scenario {
             seasonality,
             segments,
             caching: Caching {
+                enabled,
                 hit_rate,
                 write_ttl,
                 cacheable,

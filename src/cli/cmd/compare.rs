@@ -25,7 +25,7 @@ Examples:
   billcast compare scenarios/support-bot.toml \\
     --vary routes.0.model=openai/gpt-6.1-sol,openai/gpt-6.1-terra,openai/gpt-6-luna
   # with and without caching, in March
-  billcast compare scenarios/support-bot.toml --vary caching.hit_rate=0,0.8 --month 2027-03
+  billcast compare scenarios/support-bot.toml --vary caching.enabled=false,true --month 2027-03
   # the variants' bill distributions overlaid on one chart (PNG when FILE ends in .png)
   billcast compare scenarios/support-bot.toml --vary caching.hit_rate=0,0.5,0.8 \\
     --chart compare.svg
