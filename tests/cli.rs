@@ -901,6 +901,19 @@ fn counts_that_would_not_finish_are_refused_quickly() {
     )
     .code(2)
     .stderr(predicate::str::contains("exact mode would simulate"));
+    // Fast mode whose months are too skewed for the analytic aggregate: every trial-month
+    // would be simulated session by session, 100,000 × 12 × 2,000 sessions × 50 calls.
+    let skewed = SMALL
+        .replace("horizon_months = 2", "horizon_months = 12")
+        .replace("\"100 to 300\"", "2000")
+        .replace(
+            "turns_per_session = { dist = \"poisson\", mean = 2, offset = 1 }",
+            "turns_per_session = { dist = \"negative_binomial\", mean = 10, dispersion = 0.05 }\ntool_rounds_per_turn = 4",
+        );
+    guarded(&skewed, &["-n", "100000", "--mode", "fast"])
+        .code(2)
+        .stderr(predicate::str::contains("too skewed for fast mode"))
+        .stderr(predicate::str::contains("model calls"));
 }
 
 /// The `--format` values a command lists in its `--help`.
