@@ -824,6 +824,12 @@ fn absurd_magnitudes_are_rejected_at_validation_with_key_and_line() {
             "traffic.monthly_growth",
             "line",
         ),
+        // A parameter drawn from a range that reaches infinity (this one used to panic).
+        (
+            "workload.turns_per_session={ dist = \"poisson\", mean = \"1 to 1e300\", offset = 1 }",
+            "workload.turns_per_session",
+            "line 12",
+        ),
         (
             "workload.system_prompt_tokens=1e300",
             "workload.system_prompt_tokens",

@@ -520,6 +520,17 @@ impl Uncertain {
     /// median, the support inside `domain`, a lognormal's σ at most [`MAX_LOGNORMAL_SIGMA`],
     /// and the magnitude within [`MAX_MAGNITUDE`].
     pub fn validate(&self, key: &str, domain: Domain) -> Result<(), DistError> {
+        // An uncertain parameter obeys the same σ and magnitude limits as any number: a
+        // trial's draw of it can land anywhere in its range.
+        if let Uncertain::Dist(spec) = self {
+            for (name, p) in spec.params.iter().filter(|(_, p)| !p.is_fixed()) {
+                p.validate(&format!("{key}.{name}"), Domain::Real)
+                    .map_err(|e| DistError {
+                        key: key.to_string(),
+                        message: format!("`{name}`: {}", e.message),
+                    })?;
+            }
+        }
         self.validate_domain(key, domain)?;
         let err = |m: String| DistError {
             key: key.to_string(),
@@ -633,6 +644,13 @@ fn build_family(
     p: &BTreeMap<&str, f64>,
     values: Option<&Arc<Vec<f64>>>,
 ) -> Result<Family, String> {
+    // A parameter drawn from a very wide range can reach ±∞; no family is defined there (and
+    // some CDFs would not return).
+    if let Some((k, v)) = p.iter().find(|(_, v)| !v.is_finite()) {
+        return Err(format!(
+            "`{k}` reaches {v}: not a finite number; narrow its range or distribution"
+        ));
+    }
     let g = |k: &str| p.get(k).copied();
     let pos = |k: &str| -> Result<f64, String> {
         let v = g(k).ok_or_else(|| format!("missing `{k}`"))?;
@@ -904,9 +922,10 @@ impl DistSpec {
             match k.as_str() {
                 "dist" => {}
                 "offset" | "min" | "max" => {
+                    // `min`/`max` may be ±inf (no clamp); a shift must be finite.
                     let x = num(v)
-                        .filter(|x| !x.is_nan())
-                        .ok_or_else(|| format!("`{k}` must be a number"))?;
+                        .filter(|x| !x.is_nan() && (k != "offset" || x.is_finite()))
+                        .ok_or_else(|| format!("`{k}` must be a finite number"))?;
                     match k.as_str() {
                         "offset" => offset = x,
                         "min" => min = Some(x),
@@ -1158,6 +1177,36 @@ mod tests {
             .unwrap();
         assert!((lo.quantile(0.5) - 100.0).abs() < 1e-6);
         assert!((hi.quantile(0.5) - 300.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn magnitude_and_width_limits_apply_to_every_number_and_parameter() {
+        let check = |s: &str| parse(s).unwrap().validate("k", Domain::NonNegative);
+        // σ = 5 is accepted, just above is not; a range is held to the same σ.
+        assert!(check("{ dist = \"lognormal\", median = 1, sigma = 5 }").is_ok());
+        let e = check("{ dist = \"lognormal\", median = 1, sigma = 5.01 }").unwrap_err();
+        assert!(e.message.contains("σ ≤ 5"), "{e}");
+        let e = check("\"1e-308 to 1\"").unwrap_err();
+        assert!(e.message.contains("308 orders of magnitude"), "{e}");
+        // 1e308 anywhere: a fixed value, a gamma's mean, an uncertain parameter.
+        for s in [
+            "1e308",
+            "{ dist = \"gamma\", mean = 1e308, cv = 1 }",
+            "{ dist = \"poisson\", mean = \"1 to 1e300\" }",
+        ] {
+            assert!(check(s).is_err(), "{s}");
+        }
+        assert!(check("1e15").is_ok() && check("1.1e15").is_err());
+        // An uncertain parameter is itself limited in width.
+        let e = check("{ dist = \"lognormal\", median = \"1e-300 to 1\", sigma = 1 }").unwrap_err();
+        assert!(e.message.starts_with("`median`: the range"), "{e}");
+        // An infinite shift is not a number.
+        assert!(
+            parse("{ dist = \"poisson\", mean = 2, offset = inf }")
+                .unwrap_err()
+                .contains("`offset` must be a finite number")
+        );
+        assert!(check("{ dist = \"normal\", mean = 2, sd = 1, min = 0, max = inf }").is_ok());
     }
 
     #[test]
