@@ -23,6 +23,7 @@
 // hide that.
 #![allow(clippy::needless_range_loop)]
 
+pub mod atomic;
 pub mod backtest;
 pub mod charts;
 pub mod dist;

@@ -31,6 +31,26 @@ pub fn line_of(src: &str, offset: usize) -> usize {
         + 1
 }
 
+/// 1-based line of the value of a dotted key in `src` (`traffic.monthly_growth`,
+/// `traffic.cohorts[1].sessions_scale`), when the document parses and holds it.
+pub fn line_of_key(src: &str, key: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(src).ok()?;
+    let root = toml::Spanned::new(root.span(), DeValue::Table(root.into_inner()));
+    let mut cur = &root;
+    for seg in key.split('.') {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, rest)) => (n, rest.strip_suffix(']')?.parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        cur = cur.get_ref().get(name)?;
+        if let Some(i) = index {
+            cur = cur.get_ref().get(i)?;
+        }
+    }
+    Some(line_of(src, cur.span().start))
+}
+
 /// Turn a `toml` deserialisation error into a one-line problem naming the line and, for an
 /// unknown key, the closest known key.
 pub fn describe(err: &toml::de::Error, src: &str) -> TomlProblem {
@@ -332,6 +352,18 @@ mod tests {
         assert_eq!(v["budget"]["monthly_usd"].as_integer(), Some(5000));
         assert_eq!(v["traffic"]["growth"]["sd"].as_float(), Some(0.02));
         assert!(out.starts_with("name = \"x\"\n[traffic]\nusers = 20 # comment\n"));
+    }
+
+    #[test]
+    fn keys_are_found_with_their_lines() {
+        let src = "a = 1\n[traffic]\nmonthly_growth = 0.1\n[[traffic.cohorts]]\nname = \"x\"\n[[traffic.cohorts]]\nsessions_scale = 3\n";
+        assert_eq!(line_of_key(src, "traffic.monthly_growth"), Some(3));
+        assert_eq!(
+            line_of_key(src, "traffic.cohorts[1].sessions_scale"),
+            Some(7)
+        );
+        assert_eq!(line_of_key(src, "traffic.nope"), None);
+        assert_eq!(line_of_key(src, "traffic.cohorts[5].name"), None);
     }
 
     #[test]

@@ -563,7 +563,7 @@ fn render_rejects_files_that_are_not_reports_with_exit_code_2() {
     billcast()
         .args(["render", "does-not-exist.json"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("cannot read does-not-exist.json"));
     billcast()
         .args(["render", "x.json", "--format", "pdf"])

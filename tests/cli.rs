@@ -255,7 +255,7 @@ fn malformed_toml_and_missing_file_fail_cleanly() {
     billcast()
         .args(["forecast", "no/such/file.toml"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "cannot read scenario no/such/file.toml",
         ));
@@ -469,4 +469,796 @@ fn pricing_check_flags_disagreements_and_stale_prices() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("days before 2027-12-01"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards: limits checked before any work, no data loss, no false pass.
+
+/// SMALL on a bundled model (for effective-dated prices).
+fn small_on(model: &str) -> String {
+    SMALL.replace("test/plain", model)
+}
+
+/// Run `forecast` on `text` with extra args, within 20 s (a guard must not let a run spin).
+fn guarded(text: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_temp(&dir, "s.toml", text);
+    billcast()
+        .arg("forecast")
+        .arg(&p)
+        .args(["--pricing", "tests/data/flat-prices.toml", "-q"])
+        .args(extra)
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+}
+
+#[test]
+fn missing_or_unreadable_inputs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_temp(&dir, "s.toml", SMALL);
+    let saved = dir.path().join("f.json");
+    billcast()
+        .arg("forecast")
+        .arg(&s)
+        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
+        .args(["--format", "json", "-o"])
+        .arg(&saved)
+        .assert()
+        .success();
+    let s = s.to_str().unwrap();
+    let saved = saved.to_str().unwrap();
+    for args in [
+        vec!["forecast", "nope.toml"],
+        vec!["forecast", s, "--pricing", "nope-prices.toml"],
+        vec!["render", "nope.json"],
+        vec!["diff", saved, "nope.json"],
+        vec!["calibrate", "--forecasts", saved, "--actuals", "nope.csv"],
+        vec!["fit", "nope.jsonl"],
+        vec!["backtest", "nope.csv", "--fit-first", "10"],
+        vec!["pricing", "check", "--litellm", "nope.json"],
+        vec![
+            "sweep",
+            "nope.toml",
+            "--param",
+            "traffic.sessions_per_month",
+            "--range",
+            "1:2:2",
+        ],
+    ] {
+        billcast()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("nope"))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn trials_and_threads_have_limits_checked_before_anything_runs() {
+    // A billion trials used to grow memory by 250 MB/s until killed.
+    guarded(SMALL, &["--trials", "1000000000"])
+        .code(2)
+        .stderr(predicate::str::contains("--trials"))
+        .stderr(predicate::str::contains("at most 1,000,000"));
+    guarded(SMALL, &["--threads", "100000"])
+        .code(2)
+        .stderr(predicate::str::contains("--threads"))
+        .stderr(predicate::str::contains("1 to 256"));
+    guarded(SMALL, &["--threads", "0"]).code(2);
+    guarded(&SMALL.replace("trials = 200", "trials = 2000000"), &[])
+        .code(2)
+        .stderr(predicate::str::contains("line 6: simulation.trials"))
+        .stderr(predicate::str::contains("at most 1,000,000"));
+    // Memory grows with trials × months: 200,000 trials fit 12 months, not 120.
+    guarded(
+        &SMALL.replace("horizon_months = 2", "horizon_months = 120"),
+        &["-n", "200000"],
+    )
+    .code(2)
+    .stderr(predicate::str::contains(
+        "at most 100,000 trials for 120 months",
+    ));
+    guarded(SMALL, &["-n", "20", "--threads", "3"]).success();
+    // The limits are documented where users look.
+    billcast()
+        .args(["forecast", "--help"])
+        .assert()
+        .stdout(predicate::str::contains("1,000,000"))
+        .stdout(predicate::str::contains("1 to 256"));
+    let readme = std::fs::read_to_string("scenarios/README.md").unwrap();
+    assert!(readme.contains("1,000,000") && readme.contains("12,000,000"));
+}
+
+#[test]
+fn growth_that_overflows_names_the_key_and_the_month() {
+    let text = SMALL
+        .replace("horizon_months = 2", "horizon_months = 60")
+        .replace(
+            "sessions_per_month = \"100 to 300\"",
+            "sessions_per_month = 1000000\nmonthly_growth = 1.0",
+        );
+    guarded(&text, &["-n", "20"])
+        .code(2)
+        .stderr(predicate::str::contains("traffic.monthly_growth"))
+        .stderr(predicate::str::contains("in 2028-09, month 21"))
+        .stderr(predicate::str::contains(
+            "1,000,000,000,000 sessions per month",
+        ));
+    // A volume already beyond the limit names the volume key.
+    guarded(&SMALL.replace("\"100 to 300\"", "1e13"), &["-n", "20"])
+        .code(2)
+        .stderr(predicate::str::contains("traffic.sessions_per_month"));
+}
+
+#[test]
+fn zero_multipliers_are_errors_not_a_silent_zero_bill() {
+    for (set, key) in [
+        ("shift.count=0", "shift.count"),
+        ("shift.size=0", "shift.size"),
+        ("shift.volume=0", "shift.volume"),
+        ("shift.count={ dist = \"fixed\", value = 0 }", "shift.count"),
+        (
+            "routes.0.output_tokens_scale=0",
+            "routes[0].output_tokens_scale",
+        ),
+        (
+            "traffic.seasonality=[0,0,0,0,0,0,0,0,0,0,0,0]",
+            "traffic.seasonality",
+        ),
+        (
+            "traffic.seasonality=[0,0,1,1,1,1,1,1,1,1,1,1]",
+            "traffic.seasonality",
+        ),
+    ] {
+        guarded(SMALL, &["-n", "20", "--set", set])
+            .code(2)
+            .stderr(predicate::str::contains(key))
+            .stderr(predicate::str::contains("$0").or(predicate::str::contains("silent")));
+    }
+    let cohorts = SMALL.replace(
+        "[workload]",
+        "[[traffic.cohorts]]\nname = \"a\"\nshare = 0.5\n[[traffic.cohorts]]\nname = \"b\"\nshare = 0.5\nsessions_scale = 0\n[workload]",
+    );
+    guarded(&cohorts, &["-n", "20"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "traffic.cohorts[1].sessions_scale",
+        ))
+        .stderr(predicate::str::contains("always 0"));
+    // A zero in one month of twelve is a real pause, not an error.
+    guarded(
+        SMALL,
+        &[
+            "-n",
+            "20",
+            "--set",
+            "traffic.seasonality=[0,1,1,1,1,1,1,1,1,1,1,1]",
+        ],
+    )
+    .success();
+}
+
+#[test]
+fn dates_before_the_earliest_known_price_are_warned_about() {
+    let old = small_on("openai/gpt-6.1-sol").replace("2027-01", "1999-01");
+    let out = guarded(&old, &["-n", "20", "--format", "json", "-o", "-"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("months 1999-01 to 1999-02")
+            && warnings.contains("earliest price")
+            && warnings.contains("released 2026-09-29"),
+        "{warnings}"
+    );
+    billcast()
+        .args([
+            "pricing",
+            "cost",
+            "openai/gpt-6.1-sol",
+            "--input",
+            "1000",
+            "--date",
+            "1990-01-01",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1990-01-01"))
+        .stderr(predicate::str::contains("released 2026-09-29"));
+    // No warning for a date the price book covers.
+    billcast()
+        .args(["pricing", "cost", "openai/gpt-6.1-sol", "--input", "1000"])
+        .args(["--date", "2027-01-01"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("earliest").not());
+}
+
+#[test]
+fn every_u64_seed_works_on_the_command_line_and_in_a_scenario() {
+    let json = |text: &str, extra: &[&str]| -> serde_json::Value {
+        let out = guarded(
+            text,
+            &[&["-n", "20", "--format", "json", "-o", "-"], extra].concat(),
+        )
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let max = "18446744073709551615";
+    let a = json(SMALL, &["--seed", max]);
+    assert_eq!(a["seed"].as_u64(), Some(u64::MAX));
+    // In a scenario, a seed above TOML's largest integer is written as a string.
+    let quoted = SMALL.replace("trials = 200", &format!("trials = 200\nseed = \"{max}\""));
+    let b = json(&quoted, &[]);
+    assert_eq!(b["seed"].as_u64(), Some(u64::MAX));
+    assert_eq!(a["months"], b["months"], "same seed, same draws");
+    let c = json(SMALL, &["--seed", "9223372036854775808"]);
+    assert_ne!(a["months"], c["months"]);
+    for (seed, needle) in [("-1", "negative"), ("\"x\"", "in quotes"), (max, "line 7")] {
+        guarded(
+            &SMALL.replace("trials = 200", &format!("trials = 200\nseed = {seed}")),
+            &[],
+        )
+        .code(2)
+        .stderr(predicate::str::contains(needle));
+    }
+}
+
+#[test]
+fn output_equal_to_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_temp(&dir, "s.toml", SMALL);
+    billcast()
+        .arg("forecast")
+        .arg(&s)
+        .args([
+            "--pricing",
+            "tests/data/flat-prices.toml",
+            "-q",
+            "-n",
+            "20",
+            "-o",
+        ])
+        .arg(&s)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-o"))
+        .stderr(predicate::str::contains("is the scenario"));
+    assert_eq!(std::fs::read_to_string(&s).unwrap(), SMALL);
+    // The same file under another name is still the same file.
+    let other = dir.path().join(".").join("s.toml");
+    billcast()
+        .arg("sweep")
+        .arg(&s)
+        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
+        .args([
+            "--param",
+            "traffic.sessions_per_month",
+            "--values",
+            "100,200",
+            "--chart",
+        ])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--chart"));
+    assert_eq!(std::fs::read_to_string(&s).unwrap(), SMALL);
+    // A saved forecast given to render, a log given to fit, a --pricing table.
+    let saved = dir.path().join("f.json");
+    billcast()
+        .arg("forecast")
+        .arg(&s)
+        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
+        .args(["--format", "json", "-o"])
+        .arg(&saved)
+        .assert()
+        .success();
+    let before = std::fs::read(&saved).unwrap();
+    billcast()
+        .arg("render")
+        .arg(&saved)
+        .args(["--format", "markdown", "-o"])
+        .arg(&saved)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("saved report"));
+    assert_eq!(std::fs::read(&saved).unwrap(), before);
+    let log = dir.path().join("calls.csv");
+    std::fs::copy("examples/pilot/support-agent-calls.csv", &log).unwrap();
+    billcast()
+        .arg("fit")
+        .arg(&log)
+        .arg("-o")
+        .arg(&log)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is the log"));
+    let prices = dir.path().join("p.toml");
+    std::fs::copy("tests/data/flat-prices.toml", &prices).unwrap();
+    billcast()
+        .args(["pricing", "list", "--pricing"])
+        .arg(&prices)
+        .arg("-o")
+        .arg(&prices)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("price table"));
+    assert_eq!(
+        std::fs::read_to_string(&prices).unwrap(),
+        std::fs::read_to_string("tests/data/flat-prices.toml").unwrap()
+    );
+}
+
+#[test]
+fn absurd_magnitudes_are_rejected_at_validation_with_key_and_line() {
+    for (set, key, line) in [
+        (
+            "workload.output_tokens=1e308",
+            "workload.output_tokens",
+            "line 14",
+        ),
+        (
+            "workload.output_tokens={ dist = \"lognormal\", median = 120, sigma = 1e308 }",
+            "workload.output_tokens",
+            "line 14",
+        ),
+        (
+            "workload.user_message_tokens={ dist = \"gamma\", mean = 1e308, cv = 1 }",
+            "workload.user_message_tokens",
+            "line 13",
+        ),
+        (
+            "traffic.sessions_per_month={ dist = \"lognormal\", median = 100, sigma = 50 }",
+            "traffic.sessions_per_month",
+            "line 9",
+        ),
+        (
+            "traffic.monthly_growth=1e300",
+            "traffic.monthly_growth",
+            "line",
+        ),
+        // A parameter drawn from a range that reaches infinity (this one used to panic).
+        (
+            "workload.turns_per_session={ dist = \"poisson\", mean = \"1 to 1e300\", offset = 1 }",
+            "workload.turns_per_session",
+            "line 12",
+        ),
+        (
+            "workload.system_prompt_tokens=1e300",
+            "workload.system_prompt_tokens",
+            "line 11",
+        ),
+        (
+            "routes.0.tokenizer_ratio=1e308",
+            "routes[0].tokenizer_ratio",
+            "line",
+        ),
+    ] {
+        guarded(SMALL, &["-n", "20", "--set", set])
+            .code(2)
+            .stderr(predicate::str::contains(key))
+            .stderr(predicate::str::contains(line));
+    }
+    // The pricing side: a price and a call size of 1e308.
+    let dir = tempfile::tempdir().unwrap();
+    let huge = std::fs::read_to_string("tests/data/flat-prices.toml")
+        .unwrap()
+        .replacen("input = 2.0", "input = 1e308", 1);
+    let p = write_temp(&dir, "huge.toml", &huge);
+    billcast()
+        .args(["pricing", "list", "--pricing"])
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid price 1e308"));
+    billcast()
+        .args(["pricing", "cost", "openai/gpt-6.1-sol", "--input", "1e308"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--input"));
+}
+
+#[test]
+fn counts_that_would_not_finish_are_refused_quickly() {
+    for set in [
+        "workload.turns_per_session={ dist = \"poisson\", mean = 1e20 }",
+        "workload.turns_per_session=10000",
+        "workload.turns_per_session=\"1e-308 to 1\"",
+        "workload.tool_rounds_per_turn={ dist = \"negative_binomial\", mean = 5000, dispersion = 1 }",
+        "workload.tool_calls_per_round=1e6",
+    ] {
+        guarded(SMALL, &["-n", "20", "--set", set])
+            .code(2)
+            .stderr(predicate::str::contains("workload."))
+            .stderr(predicate::str::contains("limit"));
+    }
+    // Every count within its own limit, but 900 turns × 900 rounds a session.
+    guarded(
+        SMALL,
+        &[
+            "-n",
+            "20",
+            "--set",
+            "workload.turns_per_session=900",
+            "--set",
+            "workload.tool_rounds_per_turn=900",
+        ],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("model calls on average"));
+    // Exact mode on a volume it could not simulate in hours.
+    guarded(
+        SMALL,
+        &[
+            "-n",
+            "1000",
+            "--mode",
+            "exact",
+            "--set",
+            "traffic.sessions_per_month=1e9",
+        ],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("exact mode would simulate"));
+    // Fast mode whose months are too skewed for the analytic aggregate: every trial-month
+    // would be simulated session by session, 100,000 × 12 × 2,000 sessions × 50 calls.
+    let skewed = SMALL
+        .replace("horizon_months = 2", "horizon_months = 12")
+        .replace("\"100 to 300\"", "2000")
+        .replace(
+            "turns_per_session = { dist = \"poisson\", mean = 2, offset = 1 }",
+            "turns_per_session = { dist = \"negative_binomial\", mean = 10, dispersion = 0.05 }\ntool_rounds_per_turn = 4",
+        );
+    guarded(&skewed, &["-n", "100000", "--mode", "fast"])
+        .code(2)
+        .stderr(predicate::str::contains("too skewed for fast mode"))
+        .stderr(predicate::str::contains("model calls"));
+}
+
+/// The `--format` values a command lists in its `--help`.
+fn listed_formats(cmd: &[&str]) -> Vec<String> {
+    let out = billcast()
+        .args(cmd)
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(out).unwrap();
+    let Some(at) = help.find("--format <FORMAT>") else {
+        return vec![];
+    };
+    help[at..]
+        .lines()
+        .skip_while(|l| !l.contains("Possible values:"))
+        .skip(1)
+        .map_while(|l| l.trim().strip_prefix("- "))
+        .map(|l| l.split(':').next().unwrap().trim().to_string())
+        .collect()
+}
+
+/// The subcommands a command lists in its `--help`.
+fn listed_subcommands(cmd: &[&str]) -> Vec<String> {
+    let out = billcast().args(cmd).arg("--help").output().unwrap().stdout;
+    let help = String::from_utf8(out).unwrap();
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect()
+}
+
+/// Whether `out` really is in `format`.
+fn check_format(format: &str, out: &[u8], what: &str) {
+    let text = String::from_utf8_lossy(out);
+    assert!(!text.trim().is_empty(), "{what}: empty output");
+    match format {
+        "json" => {
+            serde_json::from_slice::<serde_json::Value>(out)
+                .unwrap_or_else(|e| panic!("{what}: not JSON: {e}\n{text}"));
+        }
+        "csv" => {
+            let mut r = csv::ReaderBuilder::new().from_reader(out);
+            let header = r
+                .headers()
+                .unwrap_or_else(|e| panic!("{what}: no CSV header: {e}"))
+                .clone();
+            assert!(header.len() >= 2, "{what}: one-column CSV: {text}");
+            assert!(
+                header.iter().all(|h| !h.is_empty() && !h.contains(' ')),
+                "{what}: header is not column names: {header:?}"
+            );
+            let mut rows = 0;
+            for rec in r.records() {
+                rec.unwrap_or_else(|e| panic!("{what}: bad CSV row: {e}\n{text}"));
+                rows += 1;
+            }
+            assert!(rows >= 1, "{what}: no CSV rows");
+        }
+        "markdown" => {
+            let lines: Vec<&str> = text.lines().collect();
+            let table = lines.windows(2).any(|w| {
+                w[0].trim_start().starts_with('|')
+                    && (w[1].trim_start().starts_with("| ---")
+                        || w[1].trim_start().starts_with("|---"))
+            });
+            let heading = lines.iter().any(|l| l.starts_with('#'));
+            assert!(
+                table || heading,
+                "{what}: no Markdown table or heading:\n{text}"
+            );
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(out).is_err(),
+                "{what}: JSON, not Markdown"
+            );
+        }
+        "html" => assert!(text.contains("<html"), "{what}: not HTML"),
+        "table" => {
+            assert!(
+                !text.lines().any(|l| l.trim_start().starts_with("| ---")),
+                "{what}: Markdown, not a table"
+            );
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(out).is_err(),
+                "{what}: JSON, not a table"
+            );
+        }
+        other => panic!("{what}: unknown format {other}; teach this test to check it"),
+    }
+}
+
+#[test]
+fn every_format_of_every_command_is_honoured_or_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_temp(&dir, "s.toml", SMALL);
+    let saved = dir.path().join("f.json");
+    billcast()
+        .arg("forecast")
+        .arg(&s)
+        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
+        .args(["--format", "json", "-o"])
+        .arg(&saved)
+        .assert()
+        .success();
+    let actuals = write_temp(&dir, "bills.csv", "month,amount\n2027-01,3.5\n2027-02,4\n");
+    let (s, saved, actuals) = (
+        s.to_str().unwrap().to_string(),
+        saved.to_str().unwrap().to_string(),
+        actuals.to_str().unwrap().to_string(),
+    );
+    let flat = ["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"];
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter().chain(tail).map(|x| x.to_string()).collect()
+    };
+    // Every command with a --format, with small inputs; `refused` lists formats it refuses.
+    let cases: Vec<(Vec<&str>, Vec<String>, Vec<&str>)> = vec![
+        (vec!["forecast"], with(&[&s], &flat), vec![]),
+        (
+            vec!["compare"],
+            with(&[&s, "--vary", "traffic.sessions_per_month=100,200"], &flat),
+            vec![],
+        ),
+        (
+            vec!["sweep"],
+            with(
+                &[
+                    &s,
+                    "--param",
+                    "traffic.sessions_per_month",
+                    "--values",
+                    "100,200",
+                ],
+                &flat,
+            ),
+            vec![],
+        ),
+        (
+            vec!["solve"],
+            with(
+                &[&s, "--param", "traffic.sessions_per_month", "--budget", "5"],
+                &flat,
+            ),
+            vec![],
+        ),
+        (
+            vec!["sensitivity"],
+            with(&[&s, "--tornado-trials", "20", "--bootstrap", "20"], &flat),
+            vec![],
+        ),
+        (
+            vec!["overhead"],
+            with(&["scenarios/multi-provider.toml", "-q", "-n", "20"], &[]),
+            vec![],
+        ),
+        (vec!["render"], with(&[&saved], &[]), vec![]),
+        (vec!["diff"], with(&[&saved, &saved], &[]), vec![]),
+        (
+            vec!["calibrate"],
+            with(&["--forecasts", &saved, "--actuals", &actuals], &[]),
+            vec![],
+        ),
+        (
+            vec!["fit"],
+            with(&["examples/pilot/support-agent-calls.csv", "-q"], &[]),
+            vec![],
+        ),
+        (
+            vec!["backtest"],
+            with(
+                &[
+                    "examples/pilot/support-agent-calls.csv",
+                    "--caller",
+                    "agent",
+                    "--fit-first",
+                    "150",
+                    "-q",
+                ],
+                &[],
+            ),
+            vec![],
+        ),
+        (
+            vec!["pricing", "list"],
+            with(&["--provider", "openai"], &[]),
+            vec![],
+        ),
+        (
+            vec!["pricing", "show"],
+            with(&["openai/gpt-6.1-sol"], &[]),
+            vec!["csv"],
+        ),
+        (
+            vec!["pricing", "cost"],
+            with(
+                &[
+                    "openai/gpt-6.1-sol",
+                    "--input",
+                    "12000",
+                    "--cached",
+                    "10000",
+                ],
+                &["--output", "800", "--tool", "web_search=2"],
+            ),
+            vec![],
+        ),
+        (
+            vec!["pricing", "check"],
+            with(&["--today", "2027-12-01"], &[]),
+            vec![],
+        ),
+    ];
+    // Every command that lists --format has a case here (a new one must be added).
+    let mut commands: Vec<Vec<String>> = listed_subcommands(&[])
+        .into_iter()
+        .flat_map(|c| {
+            let subs = listed_subcommands(&[&c]);
+            if subs.is_empty() {
+                vec![vec![c]]
+            } else {
+                subs.into_iter().map(|s| vec![c.clone(), s]).collect()
+            }
+        })
+        .collect();
+    commands.retain(|c| {
+        let c: Vec<&str> = c.iter().map(String::as_str).collect();
+        !listed_formats(&c).is_empty()
+    });
+    assert!(commands.len() >= 14, "{commands:?}");
+    for c in &commands {
+        assert!(
+            cases.iter().any(|(cmd, ..)| cmd == c),
+            "`billcast {}` lists --format but this test does not run it",
+            c.join(" ")
+        );
+    }
+    let mut runs = 0;
+    for (cmd, args, refused) in &cases {
+        let formats = listed_formats(cmd);
+        assert!(!formats.is_empty(), "{cmd:?} lists no formats");
+        for f in &formats {
+            let what = format!("billcast {} --format {f}", cmd.join(" "));
+            let out = billcast()
+                .args(cmd)
+                .args(args)
+                .args(["--format", f])
+                .timeout(std::time::Duration::from_secs(120))
+                .output()
+                .unwrap();
+            runs += 1;
+            if refused.contains(&f.as_str()) {
+                assert_eq!(out.status.code(), Some(2), "{what} should be refused");
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(err.contains("--format"), "{what}: {err}");
+                assert!(out.stdout.is_empty(), "{what} printed before refusing");
+            } else {
+                assert!(
+                    out.status.success(),
+                    "{what}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                check_format(f, &out.stdout, &what);
+            }
+        }
+    }
+    // backtest --calibrate-shift has the same formats (one σ keeps it quick).
+    for f in listed_formats(&["backtest"]) {
+        let out = billcast()
+            .args([
+                "backtest",
+                "--calibrate-shift",
+                "--grid",
+                "0.2",
+                "-q",
+                "--format",
+                &f,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_format(
+            &f,
+            &out.stdout,
+            &format!("backtest --calibrate-shift --format {f}"),
+        );
+        runs += 1;
+    }
+    assert!(runs >= 60, "{runs} runs");
+}
+
+#[test]
+fn pricing_show_writes_markdown_to_a_file_and_cost_writes_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("show.md");
+    billcast()
+        .args([
+            "pricing",
+            "show",
+            "google/gemini-4-argon",
+            "--format",
+            "markdown",
+            "-q",
+            "-o",
+        ])
+        .arg(&md)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("## google/gemini-4-argon"), "{text}");
+    assert!(text.contains("### Rates (USD per 1M tokens)"), "{text}");
+    assert!(text.contains("| from 2026-12-01 |"), "{text}");
+    let out = billcast()
+        .args([
+            "pricing",
+            "cost",
+            "test/plain",
+            "--pricing",
+            "tests/data/flat-prices.toml",
+        ])
+        .args([
+            "--input", "1000000", "--output", "100000", "--format", "csv",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // $2 input + $1 output.
+    assert_eq!(
+        text,
+        "item,quantity,usd_rate,rate_unit,usd\ninput,1000000,2,per 1M tokens,2\noutput,100000,10,per 1M tokens,1\ntotal,,,,3\n"
+    );
 }

@@ -785,3 +785,40 @@ fn failure_classes_are_mutually_exclusive_per_attempt() {
     let billed = sim.components[0][6] / 300e-6;
     assert!((billed - 10_000.0).abs() < 120.0, "{billed}");
 }
+
+#[test]
+fn a_non_finite_bill_is_an_error_never_a_number() {
+    // Validation rejects such inputs (scenario::limits); bypass it to check the engine's own
+    // backstop: 1e308 output tokens × $10/1M overflows to infinity, and ∞ − ∞ to NaN.
+    let mut s = scenario(FIXED);
+    s.segments[0].workload.output_tokens = Uncertain::Fixed(1e308);
+    for mode in [
+        billcast::scenario::Mode::Exact,
+        billcast::scenario::Mode::Fast,
+    ] {
+        let opts = SimOptions {
+            mode: Some(mode),
+            ..SimOptions::default()
+        };
+        match engine::simulate(&s, &book(), &opts) {
+            Err(engine::EngineError::NonFinite { month, value, .. }) => {
+                assert_eq!(month, "2027-01");
+                assert!(!value.is_finite());
+            }
+            other => panic!("{mode:?}: expected a non-finite error, got {other:?}"),
+        }
+    }
+    // And the loader refuses the input itself, naming the key.
+    let e = Scenario::from_text(
+        "t.toml",
+        &FIXED.replace("output_tokens = 100", "output_tokens = 1e308"),
+        None,
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("workload.output_tokens") && e.contains("line 14"),
+        "{e}"
+    );
+}

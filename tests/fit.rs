@@ -262,5 +262,5 @@ fn fit_bad_inputs_fail_clearly() {
     billcast()
         .args(["fit", "no/such/file.jsonl"])
         .assert()
-        .code(1);
+        .code(2);
 }

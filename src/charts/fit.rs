@@ -319,7 +319,7 @@ pub fn render_all(
             q.key.replace('_', "-"),
             format.extension()
         ));
-        std::fs::write(&path, bytes).map_err(|source| ChartError::Io {
+        crate::atomic::write(&path, &bytes).map_err(|source| ChartError::Io {
             path: path.clone(),
             source,
         })?;

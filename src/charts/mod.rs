@@ -222,7 +222,7 @@ pub fn render_all(r: &Report, dir: &Path, format: ChartFormat) -> Result<Vec<Pat
     for kind in kinds {
         let bytes = kind.render(r, format)?;
         let path = dir.join(format!("{}.{}", kind.name(), format.extension()));
-        std::fs::write(&path, bytes).map_err(|source| ChartError::Io {
+        crate::atomic::write(&path, &bytes).map_err(|source| ChartError::Io {
             path: path.clone(),
             source,
         })?;

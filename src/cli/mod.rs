@@ -1,8 +1,9 @@
 //! The command line: the only code that touches clap, stdout/stderr, the environment and exit
 //! codes. One file per subcommand under `cmd/`.
 //!
-//! Exit codes: 0 success; 1 runtime error; 2 usage error (bad flags, bad scenario or price
-//! table, unknown model); 3 a `--fail-if` cost gate tripped. A closed pipe exits 0.
+//! Exit codes: 0 success; 1 runtime error; 2 usage error (bad flags, a missing or unreadable
+//! input file, bad scenario or price table, unknown model, an output that would overwrite an
+//! input); 3 a `--fail-if` cost gate tripped. A closed pipe exits 0.
 
 mod cmd;
 mod output;
@@ -85,11 +86,31 @@ pub fn classify(e: anyhow::Error) -> anyhow::Error {
     use billcast::whatif::WhatifError;
     use billcast::whatif::gate::GateError;
     let usage = e.chain().any(|c| {
-        matches!(c.downcast_ref::<ScenarioError>(), Some(ScenarioError::Parse { .. } | ScenarioError::Invalid { .. } | ScenarioError::Override(_)))
-            || matches!(c.downcast_ref::<PricingError>(), Some(p) if !matches!(p, PricingError::Io { .. }))
-            || matches!(c.downcast_ref::<EngineError>(), Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)))
-            || matches!(c.downcast_ref::<OverheadError>(), Some(OverheadError::NoSection { .. } | OverheadError::Dist(_) | OverheadError::Secondary { cause: EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_), .. } | OverheadError::Engine(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))))
-            || c.downcast_ref::<WhatifError>().is_some_and(WhatifError::is_usage)
+        // Every scenario or price-table problem is the user's input, an unreadable file too.
+        c.downcast_ref::<ScenarioError>().is_some()
+            || c.downcast_ref::<PricingError>().is_some()
+            || matches!(
+                c.downcast_ref::<EngineError>(),
+                Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))
+            )
+            || matches!(
+                c.downcast_ref::<OverheadError>(),
+                Some(
+                    OverheadError::NoSection { .. }
+                        | OverheadError::Dist(_)
+                        | OverheadError::Secondary {
+                            cause: EngineError::Route { .. }
+                                | EngineError::Dist(_)
+                                | EngineError::Mode(_),
+                            ..
+                        }
+                        | OverheadError::Engine(
+                            EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_)
+                        )
+                )
+            )
+            || c.downcast_ref::<WhatifError>()
+                .is_some_and(WhatifError::is_usage)
             || c.downcast_ref::<GateError>().is_some()
     });
     if usage {

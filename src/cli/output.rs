@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -13,9 +13,9 @@ use super::UsageError;
 pub enum Format {
     /// Tables for people (default).
     Table,
-    /// Machine-readable JSON (the saved report).
+    /// Machine-readable JSON.
     Json,
-    /// One row per month.
+    /// Comma-separated rows under a header row.
     Csv,
     /// Markdown for PR comments and wikis.
     Markdown,
@@ -132,9 +132,11 @@ impl ChartFile {
         quiet: bool,
     ) -> anyhow::Result<()> {
         let bytes = draw(self.format)?;
-        std::fs::write(&self.path, bytes).map_err(|source| billcast::charts::ChartError::Io {
-            path: self.path.clone(),
-            source,
+        billcast::atomic::write(&self.path, &bytes).map_err(|source| {
+            billcast::charts::ChartError::Io {
+                path: self.path.clone(),
+                source,
+            }
         })?;
         if !quiet {
             eprintln!("wrote chart {}", self.path.display());
@@ -191,13 +193,76 @@ pub fn chart_link(
     }
 }
 
-/// Write `bytes` to the file `path`, creating its folder if missing.
+/// Write `bytes` to the file `path`, creating its folder if missing. The file is written
+/// whole or not at all ([`billcast::atomic`]): a failed write leaves an earlier file intact.
 pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_file_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_file`] with the content produced by `fill`; if `fill` fails, the earlier file is
+/// kept.
+pub fn write_file_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create folder {}", dir.display()))?;
     }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    billcast::atomic::write_with(path, fill).with_context(|| {
+        format!(
+            "cannot write {}; an earlier file there is unchanged",
+            path.display()
+        )
+    })
+}
+
+/// The `-o FILE` and `--chart FILE` of a command, for [`refuse_overwriting_inputs`].
+pub fn outputs<'a>(
+    out: Option<&'a Path>,
+    chart: Option<&'a Path>,
+) -> Vec<(&'static str, &'a Path)> {
+    let mut v = Vec::new();
+    if let Some(o) = out {
+        v.push(("-o", o));
+    }
+    if let Some(c) = chart {
+        v.push(("--chart", c));
+    }
+    v
+}
+
+/// Whether `a` and `b` name the same existing file (through links and `..`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Refuse to run when an output would overwrite an input: each of `outputs` is
+/// `(flag, path)` (`-` = stdout is skipped), each of `inputs` is `(what, path)`. Checked
+/// before any work, so nothing is lost.
+///
+/// # Errors
+/// A usage error (exit 2) naming both.
+pub fn refuse_overwriting_inputs(
+    outputs: &[(&str, &Path)],
+    inputs: &[(String, &Path)],
+) -> anyhow::Result<()> {
+    for (flag, out) in outputs {
+        if *out == Path::new("-") {
+            continue;
+        }
+        if let Some((what, input)) = inputs.iter().find(|(_, i)| same_file(out, i)) {
+            return Err(anyhow::Error::new(UsageError(anyhow::anyhow!(
+                "{flag} {} is the {what} {}: writing there would overwrite an input; write the output to another file",
+                out.display(),
+                input.display()
+            ))));
+        }
+    }
+    Ok(())
 }
 
 /// Write `text` to `out` (`-` or absent = stdout).
@@ -216,13 +281,13 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A progress bar on stderr that appears only for work longer than a second, and never when
-/// stderr is not a terminal or `--quiet` is given.
+/// A progress bar on stderr that appears after a second of work, and never when stderr is not
+/// a terminal or `--quiet` is given. Once shown it ticks by itself, so a long run whose first
+/// unit has not finished yet (one huge trial, a fast-mode pilot) still shows it is working.
 pub struct Progress {
     bar: indicatif::ProgressBar,
-    start: Instant,
-    shown: std::sync::atomic::AtomicBool,
-    quiet: bool,
+    /// Set by [`Progress::finish`]; the reveal timer checks it under the same lock.
+    finished: std::sync::Arc<std::sync::Mutex<bool>>,
 }
 
 impl Progress {
@@ -233,29 +298,29 @@ impl Progress {
             indicatif::ProgressDrawTarget::hidden(),
         );
         if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} {{bar:40}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
+            "{{spinner}} {what} {{bar:40}} {{pos}}/{{len}} ({{elapsed}}, {{per_sec}}, {{eta}} left)"
         )) {
             bar.set_style(style);
         }
-        Progress {
-            bar,
-            start: Instant::now(),
-            shown: false.into(),
-            quiet,
+        let finished = std::sync::Arc::new(std::sync::Mutex::new(false));
+        if !quiet {
+            let (bar, finished) = (bar.clone(), finished.clone());
+            // Detached: a run shorter than a second exits without waiting for it.
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(1));
+                if let Ok(done) = finished.lock()
+                    && !*done
+                {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    bar.enable_steady_tick(Duration::from_millis(200));
+                }
+            });
         }
+        Progress { bar, finished }
     }
 
     /// Report `done` units finished.
     pub fn set(&self, done: u64) {
-        use std::sync::atomic::Ordering;
-        if !self.quiet
-            && !self.shown.load(Ordering::Relaxed)
-            && self.start.elapsed() > Duration::from_secs(1)
-        {
-            self.shown.store(true, Ordering::Relaxed);
-            self.bar
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
         self.bar.set_position(done);
     }
 
@@ -268,6 +333,74 @@ impl Progress {
 
     /// Remove the bar.
     pub fn finish(&self) {
+        if let Ok(mut done) = self.finished.lock() {
+            *done = true;
+        }
         self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for Progress {
+    /// A run that fails also removes its bar (and stops the reveal timer).
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cli_write_that_fails_midway_keeps_the_earlier_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("forecast.json");
+        write(Some(&p), "{\"good\": 1}\n").unwrap();
+        let e = write_file_with(&p, |w| {
+            w.write_all(b"{\"half")?;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "No space left on device",
+            ))
+        })
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("earlier file there is unchanged"),
+            "{e:#}"
+        );
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{\"good\": 1}\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn an_output_equal_to_an_input_is_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("s.toml");
+        std::fs::write(&input, "x").unwrap();
+        let same = dir.path().join("sub").join("..").join("s.toml");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let e = refuse_overwriting_inputs(
+            &[("-o", same.as_path())],
+            &[("scenario".to_string(), input.as_path())],
+        )
+        .unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some());
+        let msg = e.to_string();
+        assert!(
+            msg.contains("-o") && msg.contains("is the scenario"),
+            "{msg}"
+        );
+        let other = dir.path().join("out.json");
+        assert!(
+            refuse_overwriting_inputs(
+                &[("-o", other.as_path()), ("-o", Path::new("-"))],
+                &[("scenario".to_string(), input.as_path())]
+            )
+            .is_ok()
+        );
     }
 }

@@ -56,6 +56,31 @@ impl Domain {
     }
 }
 
+/// Largest σ of a lognormal (σ of `ln x`), written or implied by a range `"a to b"`
+/// (`σ = ln(b/a) / (2 · 1.645)`): σ = 5 is a 90% interval spanning seven orders of magnitude
+/// (`b/a ≈ 1.4·10⁷`), wider than any real uncertainty about a volume or a size. Beyond it the
+/// law's mean (`e^{μ+σ²/2}`) and higher moments leave floating-point range long before its
+/// quantiles do, and a run would report NaN or never finish.
+pub const MAX_LOGNORMAL_SIGMA: f64 = 5.0;
+
+/// Largest magnitude of any uncertain number: its mean and its 0.1st and 99.9th percentiles
+/// (with uncertain parameters at their own 0.1st, 50th and 99.9th percentiles) must be finite
+/// and within ±10¹⁵. Keys have tighter limits of their own (token sizes, counts, volume; see
+/// `scenario::limits`); this one keeps every sum and product of the engine finite.
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+/// How large an uncertain number can get, for magnitude limits: the extremes of its 0.1st and
+/// 99.9th percentiles and of its mean over its parameters' 0.1st, 50th and 99.9th percentiles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds {
+    /// Smallest 0.1st percentile.
+    pub low: f64,
+    /// Largest 99.9th percentile.
+    pub high: f64,
+    /// Largest mean (an upper bound under clamps: `min(max, max(E[X] + offset, min))`).
+    pub mean: f64,
+}
+
 /// A problem with a distribution specification or its parameters.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{key}: {message}")]
@@ -452,9 +477,102 @@ impl Uncertain {
         Ok(d.quantile(u(key)))
     }
 
+    /// How large this number can get ([`Bounds`]): quantiles and mean over the extremes and
+    /// median of its uncertain parameters.
+    pub fn bounds(&self, key: &str, domain: Domain) -> Result<Bounds, DistError> {
+        if let Some(v) = self.as_fixed() {
+            return Ok(Bounds {
+                low: v,
+                high: v,
+                mean: v,
+            });
+        }
+        let mut b = Bounds {
+            low: f64::INFINITY,
+            high: f64::NEG_INFINITY,
+            mean: f64::NEG_INFINITY,
+        };
+        for q in [0.001, 0.5, 0.999] {
+            let d = self.resolve(key, domain, &mut |_| q)?;
+            // Bounded laws need no mean (and a logit-normal's is a numeric integral).
+            let mean = match d.family {
+                Family::LogitNormal { .. } | Family::Beta { .. } => d.quantile(0.5),
+                _ => (d.family.mean() + d.offset).max(d.min).min(d.max),
+            };
+            // NaN propagates (f64::max/min would drop it), so a broken law is never in range.
+            let pick = |a: f64, x: f64, hi: bool| {
+                if a.is_nan() || x.is_nan() {
+                    f64::NAN
+                } else if hi {
+                    a.max(x)
+                } else {
+                    a.min(x)
+                }
+            };
+            b.low = pick(b.low, d.quantile(0.001), false);
+            b.high = pick(b.high, d.quantile(0.999), true);
+            b.mean = pick(b.mean, mean, true);
+        }
+        Ok(b)
+    }
+
     /// Check the specification once at load time: parameters valid at their extremes and
-    /// median, and the support inside `domain`.
+    /// median, the support inside `domain`, a lognormal's σ at most [`MAX_LOGNORMAL_SIGMA`],
+    /// and the magnitude within [`MAX_MAGNITUDE`].
     pub fn validate(&self, key: &str, domain: Domain) -> Result<(), DistError> {
+        // An uncertain parameter obeys the same σ and magnitude limits as any number: a
+        // trial's draw of it can land anywhere in its range.
+        if let Uncertain::Dist(spec) = self {
+            for (name, p) in spec.params.iter().filter(|(_, p)| !p.is_fixed()) {
+                p.validate(&format!("{key}.{name}"), Domain::Real)
+                    .map_err(|e| DistError {
+                        key: key.to_string(),
+                        message: format!("`{name}`: {}", e.message),
+                    })?;
+            }
+        }
+        self.validate_domain(key, domain)?;
+        let err = |m: String| DistError {
+            key: key.to_string(),
+            message: m,
+        };
+        for q in [0.001, 0.5, 0.999] {
+            if self.is_fixed() {
+                break;
+            }
+            let d = self.resolve(key, domain, &mut |_| q)?;
+            if let Family::LogNormal { sigma, .. } | Family::LogNormalGpd { sigma, .. } = d.family
+                && (sigma.is_nan() || sigma > MAX_LOGNORMAL_SIGMA)
+            {
+                let what = match self {
+                    Uncertain::Range { lo, hi } => format!(
+                        "the range \"{} to {}\" spans {:.0} orders of magnitude (a lognormal with σ = {sigma:.3})",
+                        fmt_short(*lo),
+                        fmt_short(*hi),
+                        (hi / lo).log10()
+                    ),
+                    _ => format!("σ = {sigma:.3}"),
+                };
+                return Err(err(format!(
+                    "{what} is wider than billcast accepts (σ ≤ {MAX_LOGNORMAL_SIGMA}, a 90% interval of at most 7 orders of magnitude); narrow it"
+                )));
+            }
+        }
+        let b = self.bounds(key, domain)?;
+        let worst = [b.low, b.high, b.mean]
+            .into_iter()
+            .find(|x| x.is_nan() || x.abs() > MAX_MAGNITUDE);
+        if let Some(x) = worst {
+            return Err(err(format!(
+                "this value can reach {} (mean or 0.1st/99.9th percentile), beyond the ±1e15 billcast accepts for any input; check the number and its unit",
+                fmt_short(x)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The domain part of [`Uncertain::validate`].
+    fn validate_domain(&self, key: &str, domain: Domain) -> Result<(), DistError> {
         let err = |m: String| DistError {
             key: key.to_string(),
             message: m,
@@ -526,6 +644,13 @@ fn build_family(
     p: &BTreeMap<&str, f64>,
     values: Option<&Arc<Vec<f64>>>,
 ) -> Result<Family, String> {
+    // A parameter drawn from a very wide range can reach ±∞; no family is defined there (and
+    // some CDFs would not return).
+    if let Some((k, v)) = p.iter().find(|(_, v)| !v.is_finite()) {
+        return Err(format!(
+            "`{k}` reaches {v}: not a finite number; narrow its range or distribution"
+        ));
+    }
     let g = |k: &str| p.get(k).copied();
     let pos = |k: &str| -> Result<f64, String> {
         let v = g(k).ok_or_else(|| format!("missing `{k}`"))?;
@@ -797,7 +922,10 @@ impl DistSpec {
             match k.as_str() {
                 "dist" => {}
                 "offset" | "min" | "max" => {
-                    let x = num(v).ok_or_else(|| format!("`{k}` must be a number"))?;
+                    // `min`/`max` may be ±inf (no clamp); a shift must be finite.
+                    let x = num(v)
+                        .filter(|x| !x.is_nan() && (k != "offset" || x.is_finite()))
+                        .ok_or_else(|| format!("`{k}` must be a finite number"))?;
                     match k.as_str() {
                         "offset" => offset = x,
                         "min" => min = Some(x),
@@ -921,6 +1049,15 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
+/// A number for a message: as [`fmt_num`], in scientific notation when tiny or huge.
+fn fmt_short(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-3..1e15).contains(&x.abs()) {
+        format!("{x:.3e}")
+    } else {
+        fmt_num(x)
+    }
+}
+
 /// `Φ⁻¹(p)` re-exported for callers that build ranges.
 pub fn z_of(p: f64) -> f64 {
     norm_quantile(p)
@@ -1040,6 +1177,36 @@ mod tests {
             .unwrap();
         assert!((lo.quantile(0.5) - 100.0).abs() < 1e-6);
         assert!((hi.quantile(0.5) - 300.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn magnitude_and_width_limits_apply_to_every_number_and_parameter() {
+        let check = |s: &str| parse(s).unwrap().validate("k", Domain::NonNegative);
+        // σ = 5 is accepted, just above is not; a range is held to the same σ.
+        assert!(check("{ dist = \"lognormal\", median = 1, sigma = 5 }").is_ok());
+        let e = check("{ dist = \"lognormal\", median = 1, sigma = 5.01 }").unwrap_err();
+        assert!(e.message.contains("σ ≤ 5"), "{e}");
+        let e = check("\"1e-308 to 1\"").unwrap_err();
+        assert!(e.message.contains("308 orders of magnitude"), "{e}");
+        // 1e308 anywhere: a fixed value, a gamma's mean, an uncertain parameter.
+        for s in [
+            "1e308",
+            "{ dist = \"gamma\", mean = 1e308, cv = 1 }",
+            "{ dist = \"poisson\", mean = \"1 to 1e300\" }",
+        ] {
+            assert!(check(s).is_err(), "{s}");
+        }
+        assert!(check("1e15").is_ok() && check("1.1e15").is_err());
+        // An uncertain parameter is itself limited in width.
+        let e = check("{ dist = \"lognormal\", median = \"1e-300 to 1\", sigma = 1 }").unwrap_err();
+        assert!(e.message.starts_with("`median`: the range"), "{e}");
+        // An infinite shift is not a number.
+        assert!(
+            parse("{ dist = \"poisson\", mean = 2, offset = inf }")
+                .unwrap_err()
+                .contains("`offset` must be a finite number")
+        );
+        assert!(check("{ dist = \"normal\", mean = 2, sd = 1, min = 0, max = inf }").is_ok());
     }
 
     #[test]

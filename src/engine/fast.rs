@@ -258,6 +258,7 @@ pub(crate) fn run(
             Ok((sims, stats))
         })
         .collect::<Result<_, EngineError>>()?;
+    check_fallback_budget(s, &reps)?;
     let comps: Vec<Vec<Vec<SessionMeans>>> = reps
         .iter()
         .map(|(_, stats)| {
@@ -363,6 +364,47 @@ pub(crate) fn run(
         pilot: pilot_n,
         exact_fallbacks: fallbacks.load(Ordering::Relaxed),
     })
+}
+
+/// Refuse a run whose trial-months too skewed for the analytic aggregate (simulated exactly,
+/// session by session) would add up to more than
+/// [`crate::scenario::limits::EXACT_CALL_BUDGET`] model calls, the budget exact mode has:
+/// estimated in the median world's volume from each replicate's pilot skewness and calls per
+/// session, before any trial runs.
+fn check_fallback_budget(
+    s: &Scenario,
+    reps: &[(Vec<SessionSim>, Vec<PilotStats>)],
+) -> Result<(), EngineError> {
+    use crate::scenario::limits::EXACT_CALL_BUDGET;
+    let d = Draws {
+        seed: s.seed,
+        trial: 0,
+        pins: None,
+        all_at: Some(0.5),
+        redraw: None,
+    };
+    let Ok(vol) = trial::draw_volume(s, &d) else {
+        return Ok(());
+    };
+    let trials_per_rep = s.trials as f64 / reps.len().max(1) as f64;
+    let mut calls = 0.0;
+    for (_, stats) in reps {
+        for (si, st) in stats.iter().enumerate() {
+            for (m, [_, var, m3]) in st.cost.iter().enumerate() {
+                let n = trial::month_sessions(s, &vol, si, m);
+                if n >= 1.0 && *var > 0.0 && (m3 / var.powf(1.5) / n.sqrt()).abs() > MAX_SUM_SKEW {
+                    calls += trials_per_rep * n * st.vol.calls;
+                }
+            }
+        }
+    }
+    if calls > EXACT_CALL_BUDGET {
+        return Err(EngineError::Mode(format!(
+            "a session's cost is too skewed for fast mode to aggregate these months analytically, and simulating them session by session would take about {calls:.1e} model calls ({} trials), more than the limit of {EXACT_CALL_BUDGET:.0e} (hours of CPU); use fewer trials",
+            s.trials
+        )));
+    }
+    Ok(())
 }
 
 fn add_vol(a: &mut Volumes, b: &Volumes, n: f64) {

@@ -64,6 +64,19 @@ pub enum EngineError {
     /// A bug: please report it.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A bill came out NaN or infinite. Validation bounds every input (`scenario::limits`),
+    /// so this is a bug; it is an error rather than a number a cost gate could read as safe.
+    #[error(
+        "the bill of trial {trial} in {month} is {value}, not a finite number; the inputs passed validation, so this is a bug in billcast — please report it with the scenario"
+    )]
+    NonFinite {
+        /// Month, `YYYY-MM`.
+        month: String,
+        /// Trial index.
+        trial: u64,
+        /// The value (`NaN`, `inf`).
+        value: f64,
+    },
 }
 
 /// Options of one run.
@@ -263,6 +276,21 @@ pub fn resolve_mode(s: &Scenario, requested: Mode) -> (Mode, String) {
     }
 }
 
+/// Refuse an exact run that would simulate more than
+/// [`crate::scenario::limits::EXACT_CALL_BUDGET`] model calls (expected sessions across all
+/// months and trials × mean calls per session): it would run for hours.
+fn check_exact_budget(s: &Scenario) -> Result<(), EngineError> {
+    use crate::scenario::limits::{EXACT_CALL_BUDGET, scenario_calls_per_session};
+    let calls = expected_session_trials(s) * scenario_calls_per_session(s);
+    if calls > EXACT_CALL_BUDGET {
+        return Err(EngineError::Mode(format!(
+            "exact mode would simulate about {calls:.1e} model calls ({} trials), more than the limit of {EXACT_CALL_BUDGET:.0e} (hours of CPU); use --mode fast or auto, or fewer trials",
+            s.trials
+        )));
+    }
+    Ok(())
+}
+
 /// Simulate `scenario` priced with `book`.
 pub fn simulate(
     scenario: &Scenario,
@@ -280,6 +308,9 @@ pub fn simulate_prepared(
     opts: &SimOptions<'_>,
 ) -> Result<Simulation, EngineError> {
     let (mode, mut reason) = resolve_mode(s, opts.mode.unwrap_or(s.mode));
+    if mode == Mode::Exact {
+        check_exact_budget(s)?;
+    }
     let cache = Mutex::new(SamplerCache::new());
     let n_months = p.months.len();
     let trials: Vec<Vec<MonthOut>> = match mode {
@@ -326,6 +357,20 @@ pub fn simulate_prepared(
         warnings: p.warnings.clone(),
         price_dates: p.price_dates.clone(),
     };
+    // No NaN or infinite bill leaves the engine (a cost gate would read NaN as under budget).
+    for (t, months) in trials.iter().enumerate() {
+        if let Some((m, mo)) = months
+            .iter()
+            .enumerate()
+            .find(|(_, mo)| !mo.total.is_finite())
+        {
+            return Err(EngineError::NonFinite {
+                month: p.months[m].to_string(),
+                trial: t as u64,
+                value: mo.total,
+            });
+        }
+    }
     let n = trials.len() as f64;
     for t in &trials {
         for (m, mo) in t.iter().enumerate() {

@@ -210,6 +210,32 @@ impl Prepared {
             }
             rates.push(per_route);
         }
+        // Months that end before the earliest known price of a route's model.
+        for (i, r) in scenario.routes.iter().enumerate() {
+            let model = book.model(&r.model).map_err(|e| EngineError::Route {
+                route: i,
+                problem: e,
+            })?;
+            let Some((known, _)) = model.earliest_known_price() else {
+                continue;
+            };
+            let early: Vec<&Month> = months
+                .iter()
+                .filter(|m| m.plus(1).first_day() <= known)
+                .collect();
+            if let (Some(first), Some(last)) = (early.first(), early.last()) {
+                let what = if early.len() == 1 {
+                    format!("month {first}")
+                } else {
+                    format!("months {first} to {last}")
+                };
+                if let Some(w) = model.early_date_warning(&what, first.first_day())
+                    && !warnings.contains(&w)
+                {
+                    warnings.push(w);
+                }
+            }
+        }
         for (r, pr) in routes.iter().enumerate() {
             if let Some(dep) = pr.deprecation
                 && let Some(m) = months.iter().find(|m| m.first_day() > dep)

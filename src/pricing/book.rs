@@ -66,6 +66,30 @@ impl Model {
         }
     }
 
+    /// The earliest date the price book knows this model's rates for, and which field says
+    /// so: the base rates' `effective_from`, else the model's `released` date, else the date
+    /// the rates were `checked`. Before it, the rates billcast applies are a guess.
+    pub fn earliest_known_price(&self) -> Option<(jiff::civil::Date, &'static str)> {
+        let e = &self.entry;
+        e.effective_from
+            .map(|d| (d.0, "effective_from"))
+            .or(e.released.map(|d| (d.0, "released")))
+            .or(e.checked.map(|d| (d.0, "checked")))
+    }
+
+    /// A warning when `date` (described by `what`, e.g. `"--date 1990-01-01"`) is before
+    /// [`Model::earliest_known_price`]: it is priced at the earliest rates known, which may not
+    /// have applied then.
+    pub fn early_date_warning(&self, what: &str, date: jiff::civil::Date) -> Option<String> {
+        let (first, field) = self.earliest_known_price()?;
+        (date < first).then(|| {
+            format!(
+                "{what}: before the earliest price billcast knows for {} ({field} {first}); priced at the rates known from {first}, which may not have applied then",
+                self.reference()
+            )
+        })
+    }
+
     /// Long-context tiers sorted by threshold.
     pub fn context_tiers(&self) -> Vec<&ContextTier> {
         let mut v: Vec<&ContextTier> = self.entry.context_tiers.iter().collect();

@@ -58,6 +58,9 @@ pub struct CallCost {
     pub total_usd: f64,
     /// Where the prices come from.
     pub source: Option<String>,
+    /// What the price may get wrong (e.g. a date before the earliest known price).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Everything about a call except its tokens.
@@ -156,6 +159,10 @@ pub fn cost_call(
         tools,
         total_usd,
         source: source.map(String::from),
+        warnings: model
+            .early_date_warning(&format!("the date {date}"), date)
+            .into_iter()
+            .collect(),
     })
 }
 

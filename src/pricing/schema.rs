@@ -46,7 +46,25 @@ impl std::fmt::Display for Date {
     }
 }
 
-/// A price in USD per 1M tokens (or per 1k units for tools): finite and ≥ 0.
+/// Largest price billcast accepts, USD per 1M tokens (or per 1k tool uses): a thousand
+/// times the dearest model ever sold, so anything above is a unit mistake, and a month of
+/// calls priced at it stays far inside floating-point range.
+pub const MAX_PRICE: f64 = 1e6;
+
+/// `x` for a message, in scientific notation when huge (1e308, not 309 digits).
+fn short(x: f64) -> String {
+    if x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
+/// Largest price multiplier (service tier, region, long-context tier).
+pub const MAX_MULTIPLIER: f64 = 1e3;
+
+/// A price in USD per 1M tokens (or per 1k units for tools): finite, ≥ 0 and at most
+/// [`MAX_PRICE`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Price(pub f64);
@@ -64,9 +82,10 @@ impl<'de> Deserialize<'de> for Price {
                 )));
             }
         };
-        if !x.is_finite() || x < 0.0 {
+        if !(0.0..=MAX_PRICE).contains(&x) {
             return Err(de::Error::custom(format!(
-                "invalid price {x}: prices must be finite and ≥ 0 (USD per 1M tokens)"
+                "invalid price {}: prices must be ≥ 0 and at most {MAX_PRICE:.0} (USD per 1M tokens)",
+                short(x)
             )));
         }
         Ok(Price(x))
@@ -91,9 +110,10 @@ impl<'de> Deserialize<'de> for Multiplier {
                 )));
             }
         };
-        if !x.is_finite() || x <= 0.0 {
+        if !(x > 0.0 && x <= MAX_MULTIPLIER) {
             return Err(de::Error::custom(format!(
-                "invalid multiplier {x}: it must be finite and > 0"
+                "invalid multiplier {}: it must be > 0 and at most {MAX_MULTIPLIER:.0}",
+                short(x)
             )));
         }
         Ok(Multiplier(x))

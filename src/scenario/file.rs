@@ -62,9 +62,10 @@ pub struct SimulationSection {
     /// Outer-loop worlds (default 10,000).
     #[serde(default)]
     pub trials: Option<Spanned<u64>>,
-    /// Random seed (default 42).
+    /// Random seed (default 42): an integer, or a string for seeds above 2⁶³ − 1
+    /// (read by [`super::limits::parse_seed`]).
     #[serde(default)]
-    pub seed: Option<u64>,
+    pub seed: Option<Spanned<toml::Value>>,
     /// `exact`, `fast` or `auto` (default).
     #[serde(default)]
     pub mode: Option<Spanned<String>>,

@@ -7,6 +7,7 @@
 //! [`Uncertain`] and the engine draws them per trial, session, turn or call.
 
 pub mod file;
+pub mod limits;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -368,6 +369,8 @@ impl Ctx<'_> {
     }
 
     fn check(&self, u: &U, key: &str, domain: Domain) -> Result<Uncertain, ScenarioError> {
+        // The key's own limit first: it names the unit and the documented bound.
+        limits::check_key(u.get_ref(), key).map_err(|m| self.invalid(key, self.line(u), m))?;
         u.get_ref()
             .validate(key, domain)
             .map_err(|e| self.invalid(key, self.line(u), e.message))?;
@@ -490,17 +493,19 @@ impl Scenario {
 
         // [simulation]
         let trials = match &raw.simulation.trials {
-            Some(t) if *t.get_ref() < 10 => {
-                return Err(ctx.invalid(
-                    "simulation.trials",
-                    ctx.line(t),
-                    "use at least 10 trials (10,000 for stable P99s)",
-                ));
+            Some(t) => {
+                let horizon = raw.horizon_months.as_ref().map_or(1, |h| *h.get_ref());
+                limits::check_trials(*t.get_ref(), Some(horizon))
+                    .map_err(|m| ctx.invalid("simulation.trials", ctx.line(t), m))?;
+                *t.get_ref()
             }
-            Some(t) => *t.get_ref(),
             None => DEFAULT_TRIALS,
         };
-        let seed = raw.simulation.seed.unwrap_or(DEFAULT_SEED);
+        let seed = match &raw.simulation.seed {
+            Some(v) => limits::parse_seed(v.get_ref())
+                .map_err(|m| ctx.invalid("simulation.seed", ctx.line(v), m))?,
+            None => DEFAULT_SEED,
+        };
         let mode = match &raw.simulation.mode {
             None => Mode::Auto,
             Some(m) => match m.get_ref().as_str() {
@@ -666,6 +671,8 @@ impl Scenario {
                 }
                 let mut a = [1.0; 12];
                 a.copy_from_slice(v);
+                limits::check_seasonality(&a, start_month, horizon_months)
+                    .map_err(|m| ctx.invalid("traffic.seasonality", ctx.line(s), m))?;
                 a
             }
         };
@@ -1067,22 +1074,28 @@ impl Scenario {
                 }
             };
             let scale = match &rt.output_tokens_scale {
-                Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
+                Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= limits::MAX_OUTPUT_SCALE) => {
                     return Err(ctx.invalid(
                         &format!("{key}.output_tokens_scale"),
                         ctx.line(s),
-                        "must be > 0",
+                        format!(
+                            "must be > 0 and at most {} (0 would price no output: a silent $0)",
+                            limits::MAX_OUTPUT_SCALE
+                        ),
                     ));
                 }
                 Some(s) => *s.get_ref(),
                 None => 1.0,
             };
             let ratio = match &rt.tokenizer_ratio {
-                Some(s) if !(*s.get_ref() > 0.0 && s.get_ref().is_finite()) => {
+                Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= limits::MAX_TOKENIZER_RATIO) => {
                     return Err(ctx.invalid(
                         &format!("{key}.tokenizer_ratio"),
                         ctx.line(s),
-                        "must be > 0",
+                        format!(
+                            "must be > 0 and at most {} (model tokens per reference token)",
+                            limits::MAX_TOKENIZER_RATIO
+                        ),
                     ));
                 }
                 Some(s) => Some(*s.get_ref()),
@@ -1218,13 +1231,17 @@ impl Scenario {
             overhead_spec,
             assumptions,
         })
-        .map(|mut s| {
+        .and_then(|mut s| {
             s.path = if name.is_empty() {
                 None
             } else {
                 Some(PathBuf::from(name))
             };
-            s
+            limits::check_scenario(&s).map_err(|(key, message)| {
+                let line = toml_util::line_of_key(&text, &key);
+                ctx.invalid(&key, line, message)
+            })?;
+            Ok(s)
         })
     }
 
@@ -1378,6 +1395,8 @@ fn build_workload(
             u.validate(k, *domain).map_err(|e| {
                 ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, e.message)
             })?;
+            limits::check_key(&u, k)
+                .map_err(|m| ctx.invalid(&format!("{prefix}.replicates[{i}].{k}"), None, m))?;
             m.insert(k.clone(), u);
         }
         replicates.push(m);

@@ -458,6 +458,12 @@ fn eval(e: &Expr, vars: &Variables, seen: &mut Vec<(String, f64)>) -> Result<boo
                     .cloned()
                     .unwrap_or_else(|| Err(format!("`{n}` has no value")))
                     .map_err(|why| format!("`{n}` has no value: {why}"))?;
+                // NaN compares false with everything: a gate reading it would pass silently.
+                if x.is_nan() {
+                    return Err(format!(
+                        "`{n}` is not a number (NaN) in these reports; regenerate them — a cost gate cannot judge a broken forecast"
+                    ));
+                }
                 if !seen.iter().any(|(k, _)| k == n) {
                     seen.push((n.to_string(), x));
                 }
@@ -542,6 +548,20 @@ mod tests {
             assert!(e.contains(needle), "{text}: {e}");
             assert!(e.contains("Variables: mean, p50"), "{e}");
             assert!(!e.contains('\n'), "one line: {e}");
+        }
+    }
+
+    #[test]
+    fn a_nan_value_is_an_error_not_a_pass() {
+        let mut v = vars();
+        v.insert("p95", Ok(f64::NAN));
+        for text in ["p95 > 12000", "p95 <= 12000", "mean > 1 or p95 > 12000"] {
+            let e = Condition::parse(text)
+                .unwrap()
+                .eval(&v)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("`p95` is not a number"), "{text}: {e}");
         }
     }
 

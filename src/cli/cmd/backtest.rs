@@ -46,8 +46,8 @@ pub struct Args {
     /// Keep only this caller's calls.
     #[arg(long)]
     pub caller: Option<String>,
-    /// Trials per forecast.
-    #[arg(short = 'n', long, default_value_t = 200)]
+    /// Trials per forecast (at most 1,000,000; fewer than 20 run as 20).
+    #[arg(short = 'n', long, default_value_t = 200, value_parser = super::forecast::parse_trials)]
     pub trials: u64,
     /// Seed.
     #[arg(short = 's', long, default_value_t = 42)]
@@ -167,6 +167,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return Err(usage("give the log to backtest (or --calibrate-shift DIR)"));
     }
     let chart = ChartFile::from_arg(a.chart.as_deref())?;
+    let inputs: Vec<(String, &std::path::Path)> = a
+        .files
+        .iter()
+        .map(|p| ("log".to_string(), p.as_path()))
+        .collect();
+    output::refuse_overwriting_inputs(
+        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &inputs,
+    )?;
     let fit = match (&a.fit_first, &a.fit_until) {
         (Some(n), _) => FitWindow::FirstCalls(*n),
         (None, Some(t)) => FitWindow::Until(parse_time(t)?),
@@ -198,10 +207,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         map,
         ..IngestOptions::default()
     };
-    let ing = ingest::ingest(&a.files, &opts, &|_| {}).map_err(|e| match e {
-        ingest::IngestError::Io { .. } => anyhow::Error::new(e),
-        other => usage(other),
-    })?;
+    // A log that cannot be read is bad input too (exit 2).
+    let ing = ingest::ingest(&a.files, &opts, &|_| {}).map_err(usage)?;
     let sessions = ingest::sessions(&ing.records);
     let shift = match a.shift_sigma {
         Some(s) if !(s.is_finite() && s >= 0.0) => {
@@ -391,6 +398,10 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     let loaded = calibrate::load_traces(&traces).map_err(usage)?;
     let rows = calibrate::calibrate_shift(&loaded, &a.grid).map_err(usage)?;
     let vrows = calibrate::calibrate_volume(&loaded, DEFAULT_SHIFT.size, &a.grid).map_err(usage)?;
+    if a.format == OutFormat::Csv {
+        output::write(a.out.as_deref(), &calibration_csv(&rows, &vrows)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.format == OutFormat::Json {
         let both = serde_json::json!({ "shift": rows, "volume": vrows });
         output::write(
@@ -439,6 +450,72 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     );
     output::write(a.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--calibrate-shift --format csv`: one row per calibration (`size_count` or `volume`), σ and
+/// trace, then a `pooled` row per σ carrying the scores.
+fn calibration_csv(
+    rows: &[calibrate::ShiftRow],
+    vrows: &[calibrate::VolumeRow],
+) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record([
+        "calibration",
+        "sigma",
+        "trace",
+        "coverage",
+        "scored",
+        "crps_rel",
+        "median_abs_error",
+        "naive_abs_error",
+    ])?;
+    let mut emit = |kind: &str,
+                    sigma: f64,
+                    traces: &[(&str, f64, usize)],
+                    pooled: f64,
+                    scores: Option<[f64; 3]>|
+     -> anyhow::Result<()> {
+        for (name, coverage, scored) in traces {
+            w.write_record([
+                kind,
+                &sigma.to_string(),
+                name,
+                &coverage.to_string(),
+                &scored.to_string(),
+                "",
+                "",
+                "",
+            ])?;
+        }
+        let total: usize = traces.iter().map(|t| t.2).sum();
+        let [c, m, n] = scores.map_or([String::new(), String::new(), String::new()], |s| {
+            s.map(|x| x.to_string())
+        });
+        w.write_record([
+            kind,
+            &sigma.to_string(),
+            "pooled",
+            &pooled.to_string(),
+            &total.to_string(),
+            &c,
+            &m,
+            &n,
+        ])?;
+        Ok(())
+    };
+    for r in rows {
+        emit(
+            "size_count",
+            r.sigma,
+            &r.traces,
+            r.pooled,
+            Some([r.crps_rel, r.median_abs_error, r.naive_abs_error]),
+        )?;
+    }
+    for r in vrows {
+        emit("volume", r.sigma, &r.traces, r.pooled, None)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 /// A table of coverage per σ: the σ, each trace's coverage (header: name and scored outcomes),

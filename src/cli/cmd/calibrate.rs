@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use billcast::backtest::calibrate::{self, BillCalibration};
 use billcast::report::rows::Grid;
 use billcast::units::{format_pct, format_usd};
@@ -38,13 +37,21 @@ pub struct Args {
 
 /// `billcast calibrate`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let mut inputs: Vec<(String, &std::path::Path)> = a
+        .forecasts
+        .iter()
+        .map(|p| ("saved forecast".to_string(), p.as_path()))
+        .collect();
+    inputs.push(("actuals CSV".to_string(), a.actuals.as_path()));
+    let outputs: Vec<(&str, &std::path::Path)> =
+        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    output::refuse_overwriting_inputs(&outputs, &inputs)?;
     let mut forecasts = Vec::new();
     for p in &a.forecasts {
         forecasts.push((p.display().to_string(), super::render::load(p)?));
     }
     let name = a.actuals.display().to_string();
-    let text =
-        std::fs::read_to_string(&a.actuals).with_context(|| format!("cannot read {name}"))?;
+    let text = super::render::read_text(&a.actuals, "actual bills")?;
     let actuals = calibrate::parse_actuals(&name, &text)
         .map_err(|e| anyhow::Error::new(crate::cli::UsageError(anyhow::Error::new(e))))?;
     let cal = calibrate::calibrate_bills(&forecasts, &actuals);

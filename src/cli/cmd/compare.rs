@@ -9,7 +9,7 @@ use billcast::whatif::{self, RunOptions, Vary, compare::Comparison, render};
 
 use crate::cli::UsageError;
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, ChartFile, Format, Progress};
+use crate::cli::output::{self, ChartFile, Format, Progress, outputs};
 
 /// Arguments of `billcast compare`.
 #[derive(clap::Args, Debug)]
@@ -125,6 +125,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let book = a.engine.book()?;
     let vs = variants(&a)?;
+    let paths: Vec<&std::path::Path> = a.scenarios.iter().map(|p| p.as_path()).collect();
+    let loaded: Vec<&billcast::scenario::Scenario> = vs.iter().map(|v| &v.scenario).collect();
+    output::refuse_overwriting_inputs(
+        &outputs(a.out.as_deref(), a.chart.as_deref()),
+        &a.engine.inputs(&paths, &loaded, &book),
+    )?;
     if chart.is_some() {
         charts::compare::check_variants(vs.len())
             .map_err(|e| UsageError(anyhow::Error::new(e).context("--chart")))?;

@@ -81,6 +81,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|t| Condition::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
+    let outputs: Vec<(&str, &std::path::Path)> =
+        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    output::refuse_overwriting_inputs(
+        &outputs,
+        &[
+            ("base forecast".to_string(), a.base.as_path()),
+            ("head forecast".to_string(), a.head.as_path()),
+        ],
+    )?;
     let base = super::render::load(&a.base)?;
     let head = super::render::load(&a.head)?;
     let mut d = billcast::whatif::diff::diff(

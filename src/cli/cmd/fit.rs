@@ -102,6 +102,12 @@ fn usage<E: std::fmt::Display>(e: E) -> anyhow::Error {
 
 /// `billcast fit`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let inputs: Vec<(String, &std::path::Path)> = a
+        .files
+        .iter()
+        .map(|p| ("log".to_string(), p.as_path()))
+        .collect();
+    output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &inputs)?;
     let format = match &a.input_format {
         Some(f) => Some(f.parse::<Format>().map_err(usage)?),
         None => None,
@@ -127,10 +133,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .sum();
     let progress = Progress::new(total.max(1), "reading", a.quiet);
     let cb = |n: u64| progress.set(n);
-    let ing = ingest::ingest(&a.files, &opts, &cb).map_err(|e| match e {
-        ingest::IngestError::Io { .. } => anyhow::Error::new(e),
-        other => usage(other),
-    })?;
+    // A log that cannot be read is bad input too (exit 2).
+    let ing = ingest::ingest(&a.files, &opts, &cb).map_err(usage)?;
     progress.finish();
     if ing.bad_count > 0 {
         eprintln!(

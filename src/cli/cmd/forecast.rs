@@ -15,9 +15,12 @@ use crate::cli::output::{self, ChartFormatArg, Progress, ReportFormat};
 #[derive(clap::Args, Debug, Clone)]
 pub struct EngineArgs {
     /// Outer-loop trials (possible worlds); overrides [simulation] trials (default 10000).
-    #[arg(short = 'n', long, value_name = "N")]
+    /// 10 to 1,000,000, and trials × months forecast at most 12,000,000 (each trial-month
+    /// holds about 300 bytes of memory).
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_trials)]
     pub trials: Option<u64>,
-    /// Random seed; the same seed and inputs give byte-identical output.
+    /// Random seed, 0 to 18446744073709551615; the same seed and inputs give byte-identical
+    /// output.
     #[arg(short = 's', long)]
     pub seed: Option<u64>,
     /// Override any scenario key, e.g. --set traffic.monthly_active_users=20000 or
@@ -30,8 +33,8 @@ pub struct EngineArgs {
     /// Engine mode: exact simulates every session, fast aggregates analytically.
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 256 (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// No progress bar.
     #[arg(short, long)]
@@ -49,6 +52,32 @@ pub enum ModeArg {
     Auto,
 }
 
+/// Most worker threads `--threads` accepts: more than any machine billcast runs on has cores;
+/// beyond it starting the pool alone takes longer than the run.
+pub const MAX_THREADS: usize = 256;
+
+/// `--trials N`: checked before anything is read or allocated
+/// ([`billcast::scenario::limits::check_trials`]; the horizon is checked with the scenario).
+pub fn parse_trials(s: &str) -> Result<u64, String> {
+    let n: u64 = s
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number of trials"))?;
+    billcast::scenario::limits::check_trials(n, None)?;
+    Ok(n)
+}
+
+/// `--threads N`: 1 to [`MAX_THREADS`].
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}': give 1 to {MAX_THREADS} worker threads (leave --threads out to use every core)"
+        )),
+    }
+}
+
 impl EngineArgs {
     /// All overrides, with -n and -s folded in.
     pub fn overrides(&self) -> Vec<String> {
@@ -57,7 +86,31 @@ impl EngineArgs {
             v.push(format!("simulation.trials={n}"));
         }
         if let Some(s) = self.seed {
-            v.push(format!("simulation.seed={s}"));
+            v.push(billcast::scenario::limits::seed_override(s));
+        }
+        v
+    }
+
+    /// The files a run reads, named for [`output::refuse_overwriting_inputs`]: the scenario
+    /// files, the fitted workloads of the loaded scenarios and the `--pricing` tables.
+    pub fn inputs<'a>(
+        &self,
+        paths: &[&'a std::path::Path],
+        scenarios: &[&'a Scenario],
+        book: &'a PriceBook,
+    ) -> Vec<(String, &'a std::path::Path)> {
+        let mut v: Vec<(String, &std::path::Path)> =
+            paths.iter().map(|p| ("scenario".to_string(), *p)).collect();
+        for s in scenarios {
+            if let Some((p, _)) = &s.fitted_from {
+                v.push(("fitted workload ([workload] from)".to_string(), p.as_path()));
+            }
+        }
+        for f in book.files().iter().filter(|f| !f.bundled) {
+            v.push((
+                "price table (--pricing)".to_string(),
+                std::path::Path::new(&f.path),
+            ));
         }
         v
     }
@@ -86,7 +139,7 @@ impl EngineArgs {
         match self.threads {
             Some(n) => {
                 let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(n.max(1))
+                    .num_threads(n.clamp(1, MAX_THREADS))
                     .build()
                     .context("cannot start worker threads")?;
                 Ok(pool.install(f))
@@ -96,10 +149,16 @@ impl EngineArgs {
     }
 }
 
-/// Run a forecast and build its report.
-pub fn forecast(e: &EngineArgs, scenario_path: &std::path::Path) -> anyhow::Result<Report> {
+/// Run a forecast and build its report, after checking that none of `outputs` (flag, path)
+/// is one of the run's inputs.
+pub fn forecast(
+    e: &EngineArgs,
+    scenario_path: &std::path::Path,
+    outputs: &[(&str, &std::path::Path)],
+) -> anyhow::Result<Report> {
     let book = e.book()?;
     let s = e.scenario(scenario_path)?;
+    output::refuse_overwriting_inputs(outputs, &e.inputs(&[scenario_path], &[&s], &book))?;
     forecast_of(e, &s, &book)
 }
 
@@ -162,7 +221,9 @@ pub fn render(
 
 /// `billcast forecast`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let r = forecast(&a.engine, &a.scenario)?;
+    let outputs: Vec<(&str, &std::path::Path)> =
+        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    let r = forecast(&a.engine, &a.scenario, &outputs)?;
     let links = match &a.charts {
         Some(dir) => {
             let (paths, links) = output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?;

@@ -34,10 +34,16 @@ pub struct Args {
     pub chart: Option<PathBuf>,
 }
 
-/// Run the overhead model and build its report.
-pub fn overhead_report(e: &EngineArgs, path: &std::path::Path) -> anyhow::Result<OverheadReport> {
+/// Run the overhead model and build its report, after checking that none of `outputs`
+/// (flag, path) is one of the run's inputs.
+pub fn overhead_report(
+    e: &EngineArgs,
+    path: &std::path::Path,
+    outputs: &[(&str, &std::path::Path)],
+) -> anyhow::Result<OverheadReport> {
     let book = e.book()?;
     let s = e.scenario(path)?;
+    output::refuse_overwriting_inputs(outputs, &e.inputs(&[path], &[&s], &book))?;
     if s.overhead_spec.is_none() {
         return Err(overhead::OverheadError::NoSection {
             scenario: path.display().to_string(),
@@ -91,7 +97,11 @@ pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
 /// `billcast overhead`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.as_deref())?;
-    let r = overhead_report(&a.engine, &a.scenario)?;
+    let r = overhead_report(
+        &a.engine,
+        &a.scenario,
+        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+    )?;
     if let Some(c) = &chart {
         c.write(|f| billcast::charts::overhead::tco(&r, f), a.engine.quiet)?;
     }

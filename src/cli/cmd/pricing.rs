@@ -67,9 +67,12 @@ pub struct CheckArgs {
     /// Exit with code 1 on warnings too, not only errors.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Output format (table, json or csv).
+    /// Output format (csv and markdown: one row per finding).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -103,9 +106,16 @@ pub struct ListArgs {
 pub struct ShowArgs {
     /// Model as provider/model (e.g. openai/gpt-6.1-sol).
     pub model: String,
-    /// Output format (table or json).
+    /// Output format: table, json or markdown (csv is refused: the description is several
+    /// tables; `pricing list --format csv` gives one row per model).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Accepted like the other commands; `pricing show` prints nothing on stderr but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -119,22 +129,22 @@ pub struct CostArgs {
     /// Model as provider/model.
     pub model: String,
     /// Input tokens as the provider reports them (see --usage-convention).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_tokens)]
     pub input: f64,
     /// Output tokens billed, including reasoning (OpenAI completion_tokens, Anthropic output_tokens).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_tokens)]
     pub output: f64,
     /// Cache-read tokens.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_tokens)]
     pub cached: f64,
     /// Cache-write tokens.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_tokens)]
     pub cache_write: f64,
     /// Cache-write TTL (e.g. 5m, 1h).
     #[arg(long)]
     pub cache_ttl: Option<String>,
     /// Of the output, how many tokens are reasoning.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_tokens)]
     pub reasoning: f64,
     /// Service tier (batch, flex, priority, …).
     #[arg(long)]
@@ -154,11 +164,24 @@ pub struct CostArgs {
     /// Does --input include cached tokens? Default: the provider's convention.
     #[arg(long, value_enum)]
     pub usage_convention: Option<ConventionArg>,
-    /// Output format (table or json).
+    /// Output format (csv: one row per priced line and a total row).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub book: BookArgs,
+}
+
+/// A token count flag of `pricing cost`: a finite number from 0 to 10¹⁵ (the largest magnitude
+/// billcast accepts for any input), so the price is always a finite number.
+fn parse_tokens(s: &str) -> Result<f64, String> {
+    let max = billcast::dist::spec::MAX_MAGNITUDE;
+    match s.trim().replace('_', "").parse::<f64>() {
+        Ok(x) if (0.0..=max).contains(&x) => Ok(x),
+        _ => Err(format!("'{s}': give a number of tokens from 0 to {max:e}")),
+    }
 }
 
 /// `--usage-convention`.
@@ -225,6 +248,7 @@ fn list_row(m: &Model) -> ListRow {
 
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
+    refuse_overwriting_tables(a.out.as_deref(), &book)?;
     if let Some(p) = &a.provider
         && book.provider(p).is_none()
     {
@@ -296,28 +320,20 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
-    let book = PriceBook::load(&a.book.pricing)?;
-    let m = book.model(&a.model)?;
-    if a.format == Format::Json {
-        let mut v = serde_json::to_value(&m.entry)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("reference".into(), m.reference().into());
-            o.insert("file".into(), m.file.clone().into());
-        }
-        output::write(None, &format!("{}\n", serde_json::to_string_pretty(&v)?))?;
-        return Ok(ExitCode::SUCCESS);
-    }
+/// One block of `pricing show`: an optional title and `(label, value)` rows; `columns` name
+/// the two columns of its Markdown table.
+struct ShowSection {
+    title: Option<&'static str>,
+    columns: [&'static str; 2],
+    rows: Vec<(String, String)>,
+}
+
+/// `pricing show` as sections: the model's facts, its rates (schedule, long-context,
+/// service tiers, regions), its tools; rendered as text or Markdown.
+fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
     let e = &m.entry;
-    let mut out = format!(
-        "{}{}\n",
-        m.reference(),
-        e.name
-            .as_ref()
-            .map(|n| format!(" — {n}"))
-            .unwrap_or_default()
-    );
-    let mut kv = |k: &str, v: String| out.push_str(&format!("  {k:<18} {v}\n"));
+    let mut facts = Vec::new();
+    let mut kv = |k: &str, v: String| facts.push((k.to_string(), v));
     kv("file", m.file.clone());
     if !e.aliases.is_empty() {
         kv("aliases", e.aliases.join(", "));
@@ -360,8 +376,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             format!("{} tokens", c.min_prefix_tokens),
         );
     }
-    out.push_str("\nRates (USD per 1M tokens)\n");
-    let rate_line = |label: &str, r: &billcast::pricing::schema::Rates| -> String {
+    let rate_line = |r: &billcast::pricing::schema::Rates| -> String {
         let cw = match &r.cache_write {
             None => "= input".to_string(),
             Some(CacheWrite::Flat(p)) => format_rate(p.0),
@@ -376,29 +391,31 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             Some(ReasoningRate::Rate(p)) => format_rate(p.0),
         };
         format!(
-            "  {label:<18} input {} · cache read {} · cache write {cw} · output {} · reasoning {reasoning}\n",
+            "input {} · cache read {} · cache write {cw} · output {} · reasoning {reasoning}",
             format_rate(r.input.0),
             r.cache_read
                 .map_or("= input".to_string(), |p| format_rate(p.0)),
             format_rate(r.output.0)
         )
     };
-    out.push_str(&rate_line(
-        &e.effective_from
+    let mut rates = vec![(
+        e.effective_from
             .map_or("base".to_string(), |d| format!("from {d}")),
-        &e.rates,
-    ));
+        rate_line(&e.rates),
+    )];
     for s in &e.schedule {
         let label = match s.effective_to {
             Some(to) => format!("{} – {to}", s.effective_from),
             None => format!("from {}", s.effective_from),
         };
-        out.push_str(&rate_line(&label, &s.rates));
+        rates.push((label, rate_line(&s.rates)));
         if let Some(src) = &s.source {
-            out.push_str(&format!(
-                "  {:<18} source {src}, checked {}\n",
-                "",
-                s.checked.map_or("-".into(), |d| d.to_string())
+            rates.push((
+                String::new(),
+                format!(
+                    "source {src}, checked {}",
+                    s.checked.map_or("-".into(), |d| d.to_string())
+                ),
             ));
         }
     }
@@ -412,13 +429,13 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             ),
             _ => String::new(),
         };
-        out.push_str(&format!(
-            "  {:<18} whole call repriced: {how}\n",
+        rates.push((
             format!(
                 "input {} {}",
                 if t.inclusive { "≥" } else { ">" },
                 t.above_input_tokens
-            )
+            ),
+            format!("whole call repriced: {how}"),
         ));
     }
     for (name, t) in &e.service_tiers {
@@ -441,28 +458,26 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             ),
             _ => String::new(),
         };
-        out.push_str(&format!("  {:<18} {how}\n", format!("tier {name}")));
+        rates.push((format!("tier {name}"), how));
     }
     for (name, r) in &e.regions {
-        out.push_str(&format!(
-            "  {:<18} ×{} on every class\n",
+        rates.push((
             format!("region {name}"),
-            r.multiplier.0
+            format!("×{} on every class", r.multiplier.0),
         ));
     }
+    let mut tools = Vec::new();
     if let Some(p) = book.provider(&m.provider) {
-        let tools: Vec<_> = p
+        for t in p
             .entry
             .tools
             .iter()
             .filter(|t| t.models.is_empty() || t.models.iter().any(|x| x == e.id.get_ref()))
-            .collect();
-        if !tools.is_empty() {
-            out.push_str("\nTools\n");
-            for t in tools {
-                out.push_str(&format!(
-                    "  {:<18} ${} per 1,000 {}{}\n",
-                    t.id,
+        {
+            tools.push((
+                t.id.clone(),
+                format!(
+                    "${} per 1,000 {}{}",
                     format_rate(t.price_per_1k.0),
                     plural(&t.unit.replace('_', " ")),
                     if t.free_per_month > 0.0 {
@@ -473,15 +488,122 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
                     } else {
                         String::new()
                     }
-                ));
-            }
+                ),
+            ));
         }
     }
-    if let Some(n) = &e.notes {
-        out.push_str(&format!("\nNotes: {n}\n"));
+    let mut sections = vec![
+        ShowSection {
+            title: None,
+            columns: ["Field", "Value"],
+            rows: facts,
+        },
+        ShowSection {
+            title: Some("Rates (USD per 1M tokens)"),
+            columns: ["Applies", "Rates"],
+            rows: rates,
+        },
+    ];
+    if !tools.is_empty() {
+        sections.push(ShowSection {
+            title: Some("Tools"),
+            columns: ["Tool", "Price"],
+            rows: tools,
+        });
     }
-    output::write(None, &out)?;
+    sections
+}
+
+fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
+    // Refused before anything is read: a model's description is several tables, not rows.
+    if a.format == Format::Csv {
+        return Err(anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!(
+            "pricing show --format csv: a model's description is several tables, not one; use --format table, json or markdown (or `pricing list --format csv` for one row per model)"
+        ))));
+    }
+    let book = PriceBook::load(&a.book.pricing)?;
+    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    let m = book.model(&a.model)?;
+    if a.format == Format::Json {
+        let mut v = serde_json::to_value(&m.entry)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("reference".into(), m.reference().into());
+            o.insert("file".into(), m.file.clone().into());
+        }
+        output::write(
+            a.out.as_deref(),
+            &format!("{}\n", serde_json::to_string_pretty(&v)?),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let e = &m.entry;
+    let title = format!(
+        "{}{}",
+        m.reference(),
+        e.name
+            .as_ref()
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default()
+    );
+    let sections = show_sections(&book, m);
+    let mut out = String::new();
+    if a.format == Format::Markdown {
+        out.push_str(&format!("## {title}\n"));
+        for s in &sections {
+            if let Some(t) = s.title {
+                out.push_str(&format!("\n### {t}\n"));
+            }
+            out.push('\n');
+            out.push_str(&billcast::report::markdown::grid(
+                &billcast::report::rows::Grid {
+                    header: s.columns.iter().map(|c| c.to_string()).collect(),
+                    rows: s
+                        .rows
+                        .iter()
+                        .map(|(k, v)| vec![k.clone(), v.clone()])
+                        .collect(),
+                    right: vec![false, false],
+                },
+            ));
+        }
+        if let Some(n) = &e.notes {
+            out.push_str(&format!("\n**Notes:** {n}\n"));
+        }
+    } else {
+        out.push_str(&format!("{title}\n"));
+        for s in &sections {
+            if let Some(t) = s.title {
+                out.push_str(&format!("\n{t}\n"));
+            }
+            for (k, v) in &s.rows {
+                out.push_str(&format!("  {k:<18} {v}\n"));
+            }
+        }
+        if let Some(n) = &e.notes {
+            out.push_str(&format!("\nNotes: {n}\n"));
+        }
+    }
+    output::write(a.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuse an `-o` that is one of the `--pricing` tables loaded into `book`.
+fn refuse_overwriting_tables(
+    out: Option<&std::path::Path>,
+    book: &PriceBook,
+) -> anyhow::Result<()> {
+    let inputs: Vec<(String, &std::path::Path)> = book
+        .files()
+        .iter()
+        .filter(|f| !f.bundled)
+        .map(|f| {
+            (
+                "price table (--pricing)".to_string(),
+                std::path::Path::new(&f.path),
+            )
+        })
+        .collect();
+    output::refuse_overwriting_inputs(&output::outputs(out, None), &inputs)
 }
 
 fn parse_kv(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> {
@@ -508,6 +630,7 @@ fn parse_kv(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> 
 
 fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
+    refuse_overwriting_tables(a.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
     let convention = match a.usage_convention {
         Some(ConventionArg::InputIncludesCached) => UsageConvention::InputIncludesCached,
@@ -545,8 +668,31 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
         tools_used_this_month: parse_kv(&a.tools_used_this_month, "--tools-used-this-month")?,
     };
     let c = cost_call(&book, m, &tokens, &opts)?;
-    if a.format == Format::Json {
-        output::write(None, &format!("{}\n", serde_json::to_string_pretty(&c)?))?;
+    if !c.total_usd.is_finite() {
+        return Err(anyhow::anyhow!(
+            "the price of this call is {}, not a finite number; this is a bug in billcast, please report it with the command",
+            c.total_usd
+        ));
+    }
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
+    match a.format {
+        Format::Json => {
+            output::write(
+                a.out.as_deref(),
+                &format!("{}\n", serde_json::to_string_pretty(&c)?),
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Format::Csv => {
+            output::write(a.out.as_deref(), &cost_csv(&c)?)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Format::Table | Format::Markdown => {}
+    }
+    if a.format == Format::Markdown {
+        output::write(a.out.as_deref(), &cost_markdown(&c))?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
@@ -573,17 +719,7 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
             col.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
-    let mut out = format!(
-        "{} · {} · tier {} · region {}{}\n",
-        c.model,
-        c.date,
-        c.service_tier,
-        c.region,
-        c.context_tier
-            .as_ref()
-            .map(|t| format!(" · long-context rates ({t}: whole call repriced)"))
-            .unwrap_or_default()
-    );
+    let mut out = format!("{}\n", cost_heading(&c));
     out.push_str(&t.to_string());
     out.push_str(&format!(
         "\nTotal: {} (${:.6})\n",
@@ -599,8 +735,107 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default()
         ));
     }
-    output::write(None, &out)?;
+    output::write(a.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first line of `pricing cost`: model, date, tier, region, long-context rates.
+fn cost_heading(c: &billcast::pricing::CallCost) -> String {
+    format!(
+        "{} · {} · tier {} · region {}{}",
+        c.model,
+        c.date,
+        c.service_tier,
+        c.region,
+        c.context_tier
+            .as_ref()
+            .map(|t| format!(" · long-context rates ({t}: whole call repriced)"))
+            .unwrap_or_default()
+    )
+}
+
+/// `pricing cost --format csv`: one row per token class and tool, then the total.
+fn cost_csv(c: &billcast::pricing::CallCost) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(["item", "quantity", "usd_rate", "rate_unit", "usd"])?;
+    for l in &c.lines {
+        w.write_record([
+            l.class.to_string(),
+            l.tokens.to_string(),
+            l.usd_per_mtok.to_string(),
+            "per 1M tokens".to_string(),
+            l.usd.to_string(),
+        ])?;
+    }
+    for t in &c.tools {
+        w.write_record([
+            format!("tool {}", t.tool),
+            t.billable.to_string(),
+            t.usd_per_1k.to_string(),
+            "per 1k uses".to_string(),
+            t.usd.to_string(),
+        ])?;
+    }
+    w.write_record([
+        "total".to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+        c.total_usd.to_string(),
+    ])?;
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// `pricing cost --format markdown`: the heading, a table of lines and the total.
+fn cost_markdown(c: &billcast::pricing::CallCost) -> String {
+    let mut rows: Vec<Vec<String>> = c
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.class.replace('_', " "),
+                billcast::units::format_count(l.tokens),
+                format_rate(l.usd_per_mtok),
+                format!("{:.6}", l.usd),
+            ]
+        })
+        .collect();
+    for tl in &c.tools {
+        rows.push(vec![
+            format!("tool {}", tl.tool),
+            format!("{} ({} billable)", tl.calls, tl.billable),
+            format!("{} / 1k", format_rate(tl.usd_per_1k)),
+            format!("{:.6}", tl.usd),
+        ]);
+    }
+    let grid = billcast::report::rows::Grid {
+        header: ["Class", "Tokens", "USD / 1M", "USD"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        rows,
+        right: vec![false, true, true, true],
+    };
+    let mut out = format!(
+        "**{}**\n\n{}\n**Total: {} (${:.6})**\n",
+        cost_heading(c),
+        billcast::report::markdown::grid(&grid),
+        format_usd_cents(c.total_usd),
+        c.total_usd
+    );
+    if let Some(s) = &c.source {
+        out.push_str(&format!(
+            "\nPrices: {s}{}\n",
+            c.rates_from
+                .as_ref()
+                .map(|d| format!(" (in force from {d})"))
+                .unwrap_or_default()
+        ));
+    }
+    for w in &c.warnings {
+        out.push_str(&format!("\n> **Warning:** {w}\n"));
+    }
+    out
 }
 
 fn parse_date(flag: &str, s: &str) -> anyhow::Result<jiff::civil::Date> {
@@ -614,6 +849,8 @@ fn parse_date(flag: &str, s: &str) -> anyhow::Result<jiff::civil::Date> {
 
 fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     use billcast::pricing::litellm::{ImportOptions, LiteLlm, import_litellm};
+    let input = [("LiteLLM price file".to_string(), a.file.as_path())];
+    output::refuse_overwriting_inputs(&output::outputs(a.report.as_deref(), None), &input)?;
     let mut lite = LiteLlm::load(&a.file)?;
     if let Some(v) = &a.litellm_version {
         lite = lite.with_version(v.clone());
@@ -630,11 +867,16 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     let imp = import_litellm(&lite, &opts)?;
     match (&a.out_dir, imp.files.len()) {
         (Some(dir), _) => {
-            std::fs::create_dir_all(dir)?;
-            for (provider, text) in &imp.files {
-                let p = dir.join(format!("{provider}.toml"));
-                std::fs::write(&p, text)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+            let paths: Vec<PathBuf> = imp
+                .files
+                .keys()
+                .map(|provider| dir.join(format!("{provider}.toml")))
+                .collect();
+            let outputs: Vec<(&str, &std::path::Path)> =
+                paths.iter().map(|p| ("--out-dir", p.as_path())).collect();
+            output::refuse_overwriting_inputs(&outputs, &input)?;
+            for (p, text) in paths.iter().zip(imp.files.values()) {
+                output::write_file(p, text.as_bytes())?;
             }
         }
         (None, 1) => {
@@ -650,7 +892,10 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(r) = &a.report {
         let v = serde_json::json!({ "unmapped": imp.unmapped, "skipped": imp.skipped });
-        std::fs::write(r, format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+        output::write_file(
+            r,
+            format!("{}\n", serde_json::to_string_pretty(&v)?).as_bytes(),
+        )?;
     }
     let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for u in &imp.unmapped {
@@ -701,13 +946,50 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     let text = match a.format {
         Format::Json => format!("{}\n", serde_json::to_string_pretty(&findings)?),
         Format::Csv => {
+            // The header is written even when there is nothing to report.
             let mut w = csv::Writer::from_writer(vec![]);
+            w.write_record(["severity", "file", "model", "message"])?;
             for f in &findings {
-                w.serialize(f)?;
+                w.write_record([
+                    f.severity.name(),
+                    &f.file,
+                    f.model.as_deref().unwrap_or(""),
+                    &f.message,
+                ])?;
             }
             String::from_utf8(w.into_inner()?)?
         }
-        Format::Table | Format::Markdown => {
+        Format::Markdown => {
+            let grid = billcast::report::rows::Grid {
+                header: ["Severity", "File", "Model", "Finding"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                rows: findings
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.severity.name().to_string(),
+                            f.file.clone(),
+                            f.model.clone().unwrap_or_default(),
+                            f.message.clone(),
+                        ]
+                    })
+                    .collect(),
+                right: vec![false; 4],
+            };
+            format!(
+                "Checked {} models in {} tables{}: {errors} errors, {warnings} warnings, {} notes.\n\n{}",
+                book.models().count(),
+                book.files().len(),
+                lite.as_ref()
+                    .map(|l| format!(" against {}", l.name()))
+                    .unwrap_or_default(),
+                findings.len() - errors - warnings,
+                billcast::report::markdown::grid(&grid)
+            )
+        }
+        Format::Table => {
             let mut out = format!(
                 "checked {} models in {} tables{}: {errors} errors, {warnings} warnings, {} notes\n",
                 book.models().count(),
@@ -732,7 +1014,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             out
         }
     };
-    output::write(None, &text)?;
+    output::write(a.out.as_deref(), &text)?;
     Ok(if errors > 0 || (a.deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {

@@ -41,8 +41,8 @@ pub struct Args {
     pub overhead: Option<PathBuf>,
 }
 
-/// The text of `path` ('-' = stdin).
-fn read_text(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
+/// The text of `path` ('-' = stdin); a file that cannot be read is a usage error (exit 2).
+pub fn read_text(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
     if path == std::path::Path::new("-") {
         let mut s = String::new();
         std::io::stdin()
@@ -50,7 +50,9 @@ fn read_text(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
             .with_context(|| format!("cannot read the {what} from stdin"))?;
         Ok(s)
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .map_err(|e| anyhow::Error::new(UsageError(e)))
     }
 }
 
@@ -101,6 +103,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             "--overhead adds a section to --format html or markdown; render the overhead report itself with `billcast overhead --format …`"
         ))));
     }
+    let mut inputs = vec![("saved report".to_string(), a.report.as_path())];
+    if let Some(o) = &a.overhead {
+        inputs.push((
+            "saved overhead report (--overhead)".to_string(),
+            o.as_path(),
+        ));
+    }
+    let outputs: Vec<(&str, &std::path::Path)> =
+        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    output::refuse_overwriting_inputs(&outputs, &inputs)?;
     let r = load(&a.report)?;
     let overhead = a
         .overhead

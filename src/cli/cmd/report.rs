@@ -36,6 +36,9 @@ pub struct Args {
     pub chart_format: ChartFormatArg,
 }
 
+/// The files of a pack besides its charts.
+const PACK_FILES: [&str; 4] = ["report.html", "report.md", "forecast.json", "overhead.json"];
+
 /// Write the pack of `r` (and of `overhead`, the same scenario's overhead report, if any)
 /// into `dir`; returns the files written, report.html first.
 pub fn write_pack(
@@ -103,6 +106,9 @@ pub fn write_overhead_chart(
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let book = a.engine.book()?;
     let s = a.engine.scenario(&a.scenario)?;
+    let pack: Vec<PathBuf> = PACK_FILES.iter().map(|f| a.out.join(f)).collect();
+    let outputs: Vec<(&str, &std::path::Path)> = pack.iter().map(|p| ("-o", p.as_path())).collect();
+    output::refuse_overwriting_inputs(&outputs, &a.engine.inputs(&[&a.scenario], &[&s], &book))?;
     let r = forecast_of(&a.engine, &s, &book)?;
     let overhead = if s.overhead_spec.is_some() {
         Some(overhead_report_of(&a.engine, &s, &book)?)

@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_name = "YYYY-MM")]
     pub month: Option<Month>,
     /// Trials per tornado run (only per-session noise varies within one).
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = super::forecast::parse_trials)]
     pub tornado_trials: u64,
     /// Bootstrap resamples for the Sobol intervals.
     #[arg(long, default_value_t = 200, value_name = "N")]
@@ -75,6 +75,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.as_deref())?;
     let book = a.engine.book()?;
     let s = a.engine.scenario(&a.scenario)?;
+    output::refuse_overwriting_inputs(
+        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &a.engine.inputs(&[&a.scenario], &[&s], &book),
+    )?;
     let sobol_trials = a
         .engine
         .trials

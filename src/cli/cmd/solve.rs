@@ -119,11 +119,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         mode: a.engine.mode(),
         integer: a.integer.then_some(true),
     };
-    let trials = a
-        .engine
-        .scenario(&a.scenario)
-        .map(|s| s.trials)
-        .unwrap_or(0);
+    let base = a.engine.scenario(&a.scenario).ok();
+    output::refuse_overwriting_inputs(
+        &output::outputs(a.out.as_deref(), None),
+        &a.engine
+            .inputs(&[&a.scenario], &base.iter().collect::<Vec<_>>(), &book),
+    )?;
+    let trials = base.as_ref().map_or(0, |s| s.trials);
     // A bisection's length is not known up front: start with a typical count of runs and grow.
     let progress = Progress::new(trials * 16, "solving", a.engine.quiet);
     let cb = |n: u64| {

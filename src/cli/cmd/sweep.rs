@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use billcast::units::Month;
 use billcast::whatif::{self, RunOptions, render, sweep::Sweep};
 
@@ -82,19 +81,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         (Some(v), _) => whatif::split_values(v),
         (None, Some(r)) => {
             let nums = whatif::range_values("--range", r, a.log)?;
-            let text = std::fs::read_to_string(&a.scenario)
-                .with_context(|| format!("cannot read scenario {}", a.scenario.display()))?;
+            let text = super::render::read_text(&a.scenario, "scenario")?;
             whatif::sweep::number_values(&text, &overrides, &a.param, &nums)
         }
         (None, None) => vec![],
     };
     // Trials per run are only known after loading; the scenario's own count is a good guess
     // and the bar grows if it is wrong.
-    let trials = a
-        .engine
-        .scenario(&a.scenario)
-        .map(|s| s.trials)
-        .unwrap_or(0);
+    let base = a.engine.scenario(&a.scenario).ok();
+    output::refuse_overwriting_inputs(
+        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &a.engine
+            .inputs(&[&a.scenario], &base.iter().collect::<Vec<_>>(), &book),
+    )?;
+    let trials = base.as_ref().map_or(0, |s| s.trials);
     let progress = Progress::new(trials * values.len() as u64, "sweeping", a.engine.quiet);
     let cb = |n: u64| progress.set(n);
     let opts = RunOptions {
