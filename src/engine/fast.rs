@@ -16,6 +16,7 @@
 //! size/count shift) are drawn per replicate: trial `t` uses replicate `t mod R`, `R ≤ 256`.
 //! When nothing varies, one replicate with a large pilot carries all trials.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -192,6 +193,9 @@ pub fn inner_varies(s: &Scenario) -> bool {
 pub(crate) struct FastRun {
     /// `[trial][month]`.
     pub trials: Vec<Vec<MonthOut>>,
+    /// `(key, u)` of every once-per-trial input of each trial: its own volume draws, then
+    /// the session-shaping draws of its replicate.
+    pub inputs: Vec<Vec<(String, f64)>>,
     /// Replicates used.
     pub replicates: u64,
     /// Pilot sessions per replicate and segment.
@@ -226,17 +230,20 @@ pub(crate) fn run(
     let pilot_n = (budget / replicates).max(MIN_PILOT);
     let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
     // Pilots, one per replicate and segment, each with its own stream.
-    let reps: Vec<(Vec<SessionSim>, Vec<PilotStats>)> = (0..replicates)
+    type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Vec<(String, f64)>);
+    let reps: Vec<Replicate> = (0..replicates)
         .into_par_iter()
         .map(|r| {
             // Replicate r draws its inner inputs as trial r would (same keys, same seed), so
             // fast and exact see the same worlds for the first R trials.
+            let record = RefCell::new(Vec::new());
             let d = Draws {
                 seed: s.seed,
                 trial: r,
                 pins,
                 all_at,
                 redraw,
+                record: Some(&record),
             };
             let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
             let sims = s
@@ -254,12 +261,12 @@ pub(crate) fn run(
                     pilot(sim, p, &units, pilot_n, &mut rng)
                 })
                 .collect();
-            Ok((sims, stats))
+            Ok((sims, stats, record.into_inner()))
         })
         .collect::<Result<_, EngineError>>()?;
     let comps: Vec<Vec<Vec<SessionMeans>>> = reps
         .iter()
-        .map(|(_, stats)| {
+        .map(|(_, stats, _)| {
             stats
                 .iter()
                 .map(|st| units.iter().map(|u| component_means(p, st, u)).collect())
@@ -269,19 +276,21 @@ pub(crate) fn run(
     let done = AtomicU64::new(0);
     let fallbacks = AtomicU64::new(0);
     let nt = p.tool_ids.len();
-    let trials: Vec<Vec<MonthOut>> = (0..s.trials)
+    let (trials, inputs): (Vec<Vec<MonthOut>>, Vec<Vec<(String, f64)>>) = (0..s.trials)
         .into_par_iter()
         .map(|t| {
+            let record = RefCell::new(Vec::new());
             let d = Draws {
                 seed: s.seed,
                 trial: t,
                 pins,
                 all_at,
                 redraw,
+                record: Some(&record),
             };
             let vol = trial::draw_volume(s, &d)?;
             let r = (t % replicates) as usize;
-            let (sims, stats) = &reps[r];
+            let (sims, stats, rep_inputs) = &reps[r];
             let mut months = Vec::with_capacity(p.months.len());
             for m in 0..p.months.len() {
                 let mut out = MonthOut {
@@ -341,6 +350,7 @@ pub(crate) fn run(
                 // Tool fees with free allowances on the month's tool counts (expected counts
                 // for analytic segments: their relative noise is O(1/√N)).
                 if nt > 0 {
+                    out.route_tokens = out.routes.clone();
                     for (rr, fee) in p.tool_fees(&tool_counts).into_iter().enumerate() {
                         out.total += fee;
                         out.comp[5] += fee;
@@ -353,11 +363,16 @@ pub(crate) fn run(
             if let Some(f) = progress {
                 f(k);
             }
-            Ok(months)
+            let mut drawn = record.into_inner();
+            drawn.extend(rep_inputs.iter().cloned());
+            Ok((months, drawn))
         })
-        .collect::<Result<_, EngineError>>()?;
+        .collect::<Result<Vec<_>, EngineError>>()?
+        .into_iter()
+        .unzip();
     Ok(FastRun {
         trials,
+        inputs,
         replicates,
         pilot: pilot_n,
         exact_fallbacks: fallbacks.load(Ordering::Relaxed),

@@ -94,6 +94,41 @@ impl Model {
         self.entry.tokenizer.as_ref().map_or(1.0, |t| t.ratio.0)
     }
 
+    /// The tokenizer ratio with its own confidence, basis and plausible range (the rates'
+    /// `confidence` says nothing about the ratio).
+    pub fn tokenizer_info(&self) -> TokenizerInfo {
+        match &self.entry.tokenizer {
+            None => TokenizerInfo {
+                family: None,
+                ratio: 1.0,
+                confidence: "unverified".into(),
+                basis: Some(
+                    "no tokenizer in the price table: the reference tokenizer's 1.0 is assumed"
+                        .into(),
+                ),
+                range: [1.0, 1.0],
+            },
+            Some(t) => {
+                let confidence = t.confidence.clone().unwrap_or_else(|| "unverified".into());
+                let r = t.ratio.0;
+                // Without a stated range, an unverified ratio is only known to lie between
+                // the reference tokenizer (1.0) and the value assumed.
+                let range = t.range.unwrap_or(if confidence == "verified" {
+                    [r, r]
+                } else {
+                    [r.min(1.0), r.max(1.0)]
+                });
+                TokenizerInfo {
+                    family: Some(t.family.clone()),
+                    ratio: r,
+                    confidence,
+                    basis: t.basis.clone(),
+                    range,
+                }
+            }
+        }
+    }
+
     /// Minimum cacheable prefix in tokens (0 when unknown).
     pub fn min_cache_prefix(&self) -> f64 {
         self.entry
@@ -113,6 +148,43 @@ impl Model {
             Some(CacheWrite::ByTtl(m)) => m.keys().cloned().collect(),
             _ => vec![],
         }
+    }
+}
+
+/// Values a `confidence` may take.
+pub const CONFIDENCES: [&str; 3] = ["verified", "secondary", "unverified"];
+
+/// A model's tokenizer ratio and how far it is known.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TokenizerInfo {
+    /// Tokenizer family (`None`: the table names no tokenizer).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub family: Option<String>,
+    /// Tokens of the model per o200k_base token.
+    pub ratio: f64,
+    /// `verified`, `secondary` or `unverified` (the default).
+    pub confidence: String,
+    /// How the ratio was obtained.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub basis: Option<String>,
+    /// Plausible range: as stated, else `[ratio, ratio]` when verified and between 1.0 and
+    /// the ratio otherwise.
+    pub range: [f64; 2],
+}
+
+impl TokenizerInfo {
+    /// Not measured: the ratio is an assumption.
+    pub fn is_unverified(&self) -> bool {
+        self.confidence == "unverified"
+    }
+
+    /// The basis up to its first `:` or `;` (e.g. `pricing-facts §4 default [INF]`), for
+    /// one-line messages.
+    pub fn short_basis(&self) -> Option<&str> {
+        self.basis
+            .as_deref()
+            .map(|b| b.split([':', ';']).next().unwrap_or(b).trim())
+            .filter(|b| !b.is_empty())
     }
 }
 
@@ -250,6 +322,34 @@ pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
                     Some(line),
                     format!(
                         "model \"{id}\": \"standard\" is the base rates; do not define it as a service tier"
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = &m.tokenizer {
+            if let Some(c) = &t.confidence
+                && !CONFIDENCES.contains(&c.as_str())
+            {
+                return Err(invalid(
+                    Some(line),
+                    format!(
+                        "model \"{id}\": tokenizer confidence \"{c}\" is not one of {}",
+                        CONFIDENCES.join(", ")
+                    ),
+                ));
+            }
+            if let Some([lo, hi]) = t.range
+                && !(lo.is_finite()
+                    && hi.is_finite()
+                    && 0.0 < lo
+                    && lo <= t.ratio.0
+                    && t.ratio.0 <= hi)
+            {
+                return Err(invalid(
+                    Some(line),
+                    format!(
+                        "model \"{id}\": tokenizer range [{lo}, {hi}] must be positive and contain the ratio {}; write range = [low, high] with low ≤ ratio ≤ high",
+                        t.ratio.0
                     ),
                 ));
             }
