@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use super::prepare::Prepared;
 use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
-use super::trial::{self, Draws};
+use super::trial::{self, Drawn, Draws};
 use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
 use crate::dist::family::norm_quantile;
 use crate::dist::rng::{hash_key, mix64};
@@ -195,7 +195,7 @@ pub(crate) struct FastRun {
     pub trials: Vec<Vec<MonthOut>>,
     /// `(key, u)` of every once-per-trial input of each trial: its own volume draws, then
     /// the session-shaping draws of its replicate.
-    pub inputs: Vec<Vec<(String, f64)>>,
+    pub inputs: Vec<Drawn>,
     /// Replicates used.
     pub replicates: u64,
     /// Pilot sessions per replicate and segment.
@@ -230,7 +230,7 @@ pub(crate) fn run(
     let pilot_n = (budget / replicates).max(MIN_PILOT);
     let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
     // Pilots, one per replicate and segment, each with its own stream.
-    type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Vec<(String, f64)>);
+    type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Drawn);
     let reps: Vec<Replicate> = (0..replicates)
         .into_par_iter()
         .map(|r| {
@@ -276,7 +276,7 @@ pub(crate) fn run(
     let done = AtomicU64::new(0);
     let fallbacks = AtomicU64::new(0);
     let nt = p.tool_ids.len();
-    let (trials, inputs): (Vec<Vec<MonthOut>>, Vec<Vec<(String, f64)>>) = (0..s.trials)
+    let (trials, inputs): (Vec<Vec<MonthOut>>, Vec<Drawn>) = (0..s.trials)
         .into_par_iter()
         .map(|t| {
             let record = RefCell::new(Vec::new());

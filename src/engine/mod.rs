@@ -33,7 +33,7 @@ use crate::scenario::{Mode, Scenario};
 use crate::units::{Month, TOKENS_PER_MTOK};
 use prepare::Prepared;
 use session::{Acc, CLASSES, ORIGINS};
-use trial::{Draws, Pins, Redraw};
+use trial::{Drawn, Draws, Pins, Redraw};
 
 /// Cost components in report order; they sum to the bill.
 pub const COMPONENTS: [&str; 7] = [
@@ -157,7 +157,7 @@ pub struct InputDraws {
 
 /// Gather per-trial `(key, u)` records into one column per key (first-seen order; a key
 /// drawn twice in a trial keeps its first value, which is the same one).
-fn input_columns(records: &[Vec<(String, f64)>]) -> Vec<InputDraws> {
+fn input_columns(records: &[Drawn]) -> Vec<InputDraws> {
     let mut cols: Vec<InputDraws> = Vec::new();
     let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (t, rec) in records.iter().enumerate() {
@@ -334,7 +334,7 @@ pub fn simulate_prepared(
     let (mode, mut reason) = resolve_mode(s, opts.mode.unwrap_or(s.mode));
     let cache = Mutex::new(SamplerCache::new());
     let n_months = p.months.len();
-    let (trials, records): (Vec<Vec<MonthOut>>, Vec<Vec<(String, f64)>>) = match mode {
+    let (trials, records): (Vec<Vec<MonthOut>>, Vec<Drawn>) = match mode {
         Mode::Fast => {
             let run = fast::run(s, p, opts, &cache)?;
             reason.push_str(&format!(
@@ -417,7 +417,7 @@ fn run_trial(
     all_at: Option<f64>,
     redraw: Option<&Redraw>,
     cache: &Mutex<SamplerCache>,
-) -> Result<(Vec<MonthOut>, Vec<(String, f64)>), EngineError> {
+) -> Result<(Vec<MonthOut>, Drawn), EngineError> {
     let record = RefCell::new(Vec::new());
     let d = Draws {
         seed: s.seed,

@@ -90,10 +90,13 @@ impl RatioEffect {
             .short_basis()
             .map(|b| format!(" ({b})"))
             .unwrap_or_default();
+        let who = if self.route == self.model {
+            self.route.clone()
+        } else {
+            format!("{} ({})", self.route, self.model)
+        };
         let mut w = format!(
-            "route {} ({}): tokenizer ratio {} is unverified{basis}; with a ratio of 1.0 the P95 of {} would be {} ({:+.0}%) instead of {}",
-            self.route,
-            self.model,
+            "route {who}: tokenizer ratio {} is unverified{basis}; with a ratio of 1.0 the P95 of {} would be {} ({:+.0}%) instead of {}",
             ratio_text(t.ratio),
             self.month,
             format_usd(self.p95_at_reference),
@@ -306,10 +309,17 @@ impl RankingCheck {
                 self.order.join(" < ")
             );
         }
+        // One example per different order.
+        let mut seen: Vec<&Vec<String>> = Vec::new();
         let flipped: Vec<String> = self
             .cases
             .iter()
             .filter(|c| c.order != self.order)
+            .filter(|c| {
+                let new = !seen.contains(&&c.order);
+                seen.push(&c.order);
+                new
+            })
             .map(|c| {
                 let at = self
                     .families

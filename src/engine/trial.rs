@@ -31,6 +31,9 @@ pub struct Redraw {
     pub keys: std::collections::BTreeSet<String>,
 }
 
+/// The `(key, u)` pairs one trial drew, in draw order.
+pub type Drawn = Vec<(String, f64)>;
+
 /// Uniform source for one trial.
 pub struct Draws<'a> {
     /// Seed of the run.
@@ -46,7 +49,7 @@ pub struct Draws<'a> {
     /// When given, every `(key, u)` handed out is appended here, so the run can keep what
     /// each trial drew (the given-data variance shares of [`super::drivers`] need it). Only
     /// the once-per-trial draws pass through here, never the inner loop.
-    pub record: Option<&'a RefCell<Vec<(String, f64)>>>,
+    pub record: Option<&'a RefCell<Drawn>>,
 }
 
 impl Draws<'_> {

@@ -816,4 +816,43 @@ mod tests {
             }
         }
     }
+
+    const TOK_TABLE: &str = "schema_version = 1\n[provider]\nid = \"t\"\nname = \"T\"\n\n[[models]]\nid = \"m\"\n[models.rates]\ninput = 1\noutput = 2\n[models.tokenizer]\nfamily = \"f\"\nratio = 1.3\n";
+
+    fn tok(extra: &str) -> Result<TokenizerInfo, String> {
+        let mut b = PriceBook::empty();
+        b.add_text("t.toml", &format!("{TOK_TABLE}{extra}"), false)
+            .map_err(|e| e.to_string())?;
+        Ok(b.model("t/m").map_err(|e| e.to_string())?.tokenizer_info())
+    }
+
+    #[test]
+    fn tokenizer_ratios_carry_their_own_confidence_and_range() {
+        // No confidence: unverified, known only to lie between the reference and the value.
+        let t = tok("").unwrap();
+        assert_eq!((t.ratio, t.confidence.as_str()), (1.3, "unverified"));
+        assert_eq!(t.range, [1.0, 1.3]);
+        let t = tok("confidence = \"verified\"\n").unwrap();
+        assert_eq!(t.range, [1.3, 1.3]);
+        assert!(!t.is_unverified());
+        assert_eq!(tok("range = [1.1, 1.6]\n").unwrap().range, [1.1, 1.6]);
+        let e = tok("confidence = \"measured\"\n").unwrap_err();
+        assert!(
+            e.contains("t.toml: line 7") && e.contains("tokenizer confidence \"measured\""),
+            "{e}"
+        );
+        let e = tok("range = [1.4, 1.6]\n").unwrap_err();
+        assert!(
+            e.contains("must be positive and contain the ratio 1.3"),
+            "{e}"
+        );
+        // A bundled model: the rates are verified, the ratio is not.
+        let book = PriceBook::bundled().unwrap();
+        let m = book.model("anthropic/claude-sonnet-5-5").unwrap();
+        assert_eq!(m.entry.confidence.as_deref(), Some("verified"));
+        let t = m.tokenizer_info();
+        assert_eq!((t.ratio, t.confidence.as_str()), (1.4, "unverified"));
+        assert_eq!(t.range, [1.05, 1.75]);
+        assert_eq!(t.short_basis(), Some("pricing-facts §4 default [INF]"));
+    }
 }
