@@ -297,7 +297,14 @@ fn html_report_has_every_section_and_fetches_nothing() {
         assert!(page.contains(&r.pricing.fingerprint));
         assert!(page.contains(&format!("seed {}", r.seed)));
         if r.budget_usd.is_some() {
-            assert!(page.contains("P(over budget): <strong>"), "{path}");
+            // The budget tile names its month.
+            assert!(
+                page.contains(&format!("P(over budget) in {}: <strong>", r.headline.month)),
+                "{path}"
+            );
+        }
+        if r.drivers.as_ref().is_some_and(|d| !d.top().is_empty()) {
+            assert!(page.contains("id=\"drivers\""), "{path}: section drivers");
         }
         for a in &r.assumptions {
             assert!(

@@ -376,7 +376,10 @@ fn forecast_and_compare_warn_about_an_unverified_ratio_with_its_effect() {
         .stdout(predicate::str::contains(
             "route anthropic/claude-sonnet-5-5: tokenizer ratio 1.40 is unverified (pricing-facts §4 default [INF]); with a ratio of 1.0 the P95 of 2027-12 would be",
         ))
-        .stdout(predicate::str::contains("over its plausible range 1.05–1.75"));
+        .stdout(predicate::str::contains("over its plausible range 1.05–1.75"))
+        .stdout(predicate::str::contains(
+            "exact up to whole-token rounding unless the 2,048-token output cap or the 512-token minimum cacheable prefix binds",
+        ));
     billcast()
         .args([
             "compare",

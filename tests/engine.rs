@@ -478,6 +478,9 @@ fn unverified_tokenizer_ratio_effect_equals_a_rerun_where_scaling_is_exact() {
             && w.contains("routes[0].tokenizer_ratio"),
         "{w}"
     );
+    // No cap, tier or cache minimum on this route: the rescaling is said to be exact.
+    assert!(e.not_scaled.is_empty(), "{:?}", e.not_scaled);
+    assert!(w.contains("exact up to whole-token rounding)"), "{w}");
 }
 
 #[test]

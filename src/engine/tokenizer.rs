@@ -16,7 +16,8 @@ use super::Simulation;
 use super::prepare::Prepared;
 use super::summary::quantile_sorted;
 use crate::pricing::book::TokenizerInfo;
-use crate::units::format_usd;
+use crate::scenario::Scenario;
+use crate::units::{format_count, format_usd};
 
 /// A ratio as printed: two decimals (`1.40`).
 fn ratio_text(x: f64) -> String {
@@ -75,6 +76,11 @@ pub struct RatioEffect {
     pub p95_range: [f64; 2],
     /// How the alternative P95s were computed ([`METHOD`]).
     pub method: String,
+    /// What on this route is counted in model tokens and so does not scale with the ratio
+    /// (e.g. `the 128,000-token output cap`); empty: the rescaled P95s are exact apart from
+    /// whole-token rounding.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub not_scaled: Vec<String>,
 }
 
 impl RatioEffect {
@@ -112,8 +118,16 @@ impl RatioEffect {
                 ratio_text(t.range[1])
             ));
         }
+        let exactness = if self.not_scaled.is_empty() {
+            "exact up to whole-token rounding".to_string()
+        } else {
+            format!(
+                "exact up to whole-token rounding unless {} binds",
+                self.not_scaled.join(" or ")
+            )
+        };
         w.push_str(&format!(
-            " (token cost rescaled, no re-run); measure it with the provider's token counter and set routes[{}].tokenizer_ratio",
+            " (the route's simulated token cost rescaled, {exactness}); measure the ratio with the provider's token counter and set routes[{}].tokenizer_ratio",
             self.route_index
         ));
         w
@@ -133,8 +147,38 @@ pub fn unverified_routes(p: &Prepared) -> Vec<(usize, &TokenizerInfo)> {
         .collect()
 }
 
-/// The effect of each unverified tokenizer ratio of `p` on month `m` of `sim`.
-pub fn effects(p: &Prepared, sim: &Simulation, m: usize) -> Vec<RatioEffect> {
+/// What on route `r` of `s` is counted in model tokens, so that rescaling its token cost by
+/// the ratio is not exact when it binds: the output cap, long-context tiers, the minimum
+/// cacheable prefix.
+fn not_scaled(s: &Scenario, p: &Prepared, r: usize) -> Vec<String> {
+    let route = &p.routes[r];
+    let mut out = Vec::new();
+    let cap = s
+        .segments
+        .iter()
+        .map(|seg| seg.workload.max_output_tokens.unwrap_or(f64::INFINITY))
+        .fold(route.model_max_output, f64::min);
+    if cap.is_finite() {
+        out.push(format!("the {}-token output cap", format_count(cap)));
+    }
+    if let Some((t, _)) = route.thresholds.first() {
+        out.push(format!(
+            "the long-context tier above {} tokens",
+            format_count(*t)
+        ));
+    }
+    if route.min_cache_prefix > 0.0 {
+        out.push(format!(
+            "the {}-token minimum cacheable prefix",
+            format_count(route.min_cache_prefix)
+        ));
+    }
+    out
+}
+
+/// The effect of each unverified tokenizer ratio of `p` (prepared from `s`) on month `m` of
+/// `sim`.
+pub fn effects(s: &Scenario, p: &Prepared, sim: &Simulation, m: usize) -> Vec<RatioEffect> {
     let Some(month) = sim.months.get(m) else {
         return Vec::new();
     };
@@ -158,6 +202,7 @@ pub fn effects(p: &Prepared, sim: &Simulation, m: usize) -> Vec<RatioEffect> {
                 p95_at_reference: at(1.0),
                 p95_range: [at(t.range[0]), at(t.range[1])],
                 method: METHOD.into(),
+                not_scaled: not_scaled(s, p, r),
             }
         })
         .collect()

@@ -411,7 +411,7 @@ impl Report {
         let naive_headline = head.and_then(|i| naive_by_month.get(i).cloned());
         let drivers = head.and_then(|i| crate::engine::drivers::drivers(s, sim, i));
         let tokenizer = head
-            .map(|i| crate::engine::tokenizer::effects(p, sim, i))
+            .map(|i| crate::engine::tokenizer::effects(s, p, sim, i))
             .unwrap_or_default();
         let mut warnings = sim.warnings.clone();
         if sim.trials < 1000 {

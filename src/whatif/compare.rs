@@ -145,7 +145,7 @@ pub fn compare(
             .iter()
             .position(|x| *x == target)
             .unwrap_or(0);
-        let tokenizer = effects(&run.prepared, &run.sim, m);
+        let tokenizer = effects(s, &run.prepared, &run.sim, m);
         let headline_effects: Vec<String> = report.tokenizer.iter().map(|e| e.warning()).collect();
         let mut warnings = report.warnings;
         warnings.retain(|w| !headline_effects.contains(w));
