@@ -77,7 +77,8 @@ pub fn render(r: &Report) -> String {
         out.push('\n');
         let se = if m.p95 > 0.0 { m.p95_se / m.p95 } else { 0.0 };
         out.push_str(&format!(
-            "\nMonte Carlo standard error of the P95: {} ({}).\n",
+            "\nMonte Carlo standard error of the P95 in {}: {} ({}).\n",
+            m.month,
             format_usd(m.p95_se),
             format_pct(se)
         ));
