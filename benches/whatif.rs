@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use billcast::engine::{self, SimOptions, naive, prepare::Prepared};
+use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
@@ -42,7 +42,7 @@ fn one_forecast(path: &Path, model: &str) -> String {
     .expect("scenario");
     let p = Prepared::new(&s, &book).expect("prepared");
     let sim = engine::simulate_prepared(&s, &p, &SimOptions::default()).expect("simulation");
-    let r = Report::from_simulation(&s, &book, &p, &sim, naive::naive(&s, &p));
+    let r = Report::from_simulation(&s, &book, &p, &sim);
     billcast::report::table::render(&r)
 }
 

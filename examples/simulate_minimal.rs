@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use billcast::engine::{self, SimOptions, naive, prepare::Prepared};
+use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
@@ -20,13 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let book = PriceBook::bundled()?;
     let prepared = Prepared::new(&scenario, &book)?;
     let sim = engine::simulate_prepared(&scenario, &prepared, &SimOptions::default())?;
-    let report = Report::from_simulation(
-        &scenario,
-        &book,
-        &prepared,
-        &sim,
-        naive::naive(&scenario, &prepared),
-    );
+    let report = Report::from_simulation(&scenario, &book, &prepared, &sim);
     let m = &report.months[0];
     println!(
         "{}: {} P50 ${:.0}, P95 ${:.0}, P99 ${:.0} ({})",

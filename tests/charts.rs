@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use billcast::charts::{self, ChartError, ChartFormat, ChartKind};
-use billcast::engine::{self, SimOptions, naive, prepare::Prepared};
+use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::markdown::{self, ChartLink};
 use billcast::report::{Report, ReportError, html};
@@ -34,7 +34,7 @@ fn reports() -> &'static [(String, Report)] {
                 let p = Prepared::new(&s, &book).expect("bundled scenario prepares");
                 let sim = engine::simulate_prepared(&s, &p, &SimOptions::default())
                     .expect("bundled scenario simulates");
-                let r = Report::from_simulation(&s, &book, &p, &sim, naive::naive(&s, &p));
+                let r = Report::from_simulation(&s, &book, &p, &sim);
                 (path.to_string(), r)
             })
             .collect()
@@ -297,7 +297,14 @@ fn html_report_has_every_section_and_fetches_nothing() {
         assert!(page.contains(&r.pricing.fingerprint));
         assert!(page.contains(&format!("seed {}", r.seed)));
         if r.budget_usd.is_some() {
-            assert!(page.contains("P(over budget): <strong>"), "{path}");
+            // The budget tile names its month.
+            assert!(
+                page.contains(&format!("P(over budget) in {}: <strong>", r.headline.month)),
+                "{path}"
+            );
+        }
+        if r.drivers.as_ref().is_some_and(|d| !d.top().is_empty()) {
+            assert!(page.contains("id=\"drivers\""), "{path}: section drivers");
         }
         for a in &r.assumptions {
             assert!(

@@ -121,6 +121,285 @@ fn forecast_csv_and_markdown_render() {
         .stdout(predicate::str::contains("| Month |"));
 }
 
+// ---- What the user sees (issue 17, items 6–8): every headline number names its month in
+// every format, an older saved report still renders, what drives the spread is shown with
+// defaults flagged, and an unverified tokenizer ratio is shown and warned about. ----
+
+/// Two months, +50% growth: the headline month (highest P95) is the second, 2027-02.
+const GROWING: &str = r#"schema_version = 1
+name = "growing"
+start_month = "2027-01"
+horizon_months = 2
+[simulation]
+trials = 200
+mode = "exact"
+[traffic]
+sessions_per_month = "100 to 300"
+monthly_growth = 0.5
+[workload]
+system_prompt_tokens = 500
+turns_per_session = { dist = "poisson", mean = 2, offset = 1 }
+user_message_tokens = { dist = "lognormal", median = 40, sigma = 0.7 }
+output_tokens = { dist = "lognormal", median = 120, sigma = 0.6 }
+[[routes]]
+model = "test/plain"
+[budget]
+monthly_usd = 5
+"#;
+
+fn forecast_growing(dir: &tempfile::TempDir, format: &str) -> String {
+    let p = dir.path().join("growing.toml");
+    std::fs::write(&p, GROWING).unwrap();
+    let out = billcast()
+        .arg("forecast")
+        .arg(&p)
+        .args([
+            "--pricing",
+            "tests/data/flat-prices.toml",
+            "-q",
+            "--format",
+            format,
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn every_headline_number_names_its_month_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&forecast_growing(&dir, "json")).unwrap();
+    assert_eq!(json["headline"]["month"], "2027-02");
+    assert_eq!(json["naive_headline"]["month"], "2027-02");
+    assert_eq!(json["naive_estimate"]["month"], "2027-01");
+    let p95 = json["months"][1]["p95"].as_f64().unwrap();
+    let naive_feb = json["months"][1]["naive_usd"].as_f64().unwrap();
+    assert_eq!(
+        naive_feb,
+        json["naive_headline"]["monthly_usd"].as_f64().unwrap()
+    );
+    let same = json["headline"]["p95_over_naive_same_month"]
+        .as_f64()
+        .unwrap();
+    assert!((same - p95 / naive_feb).abs() < 1e-9 * same);
+    // February's spreadsheet volume is January's × 1.5 at the same prices.
+    let naive_jan = json["months"][0]["naive_usd"].as_f64().unwrap();
+    assert!((naive_feb / naive_jan - 1.5).abs() < 1e-12);
+    let sentence = format!(
+        "P95 monthly bill in 2027-02: {}; P(over budget) in 2027-02: ",
+        billcast::units::format_usd(p95)
+    );
+    let ratio = format!("{same:.1}× the naive estimate for 2027-02");
+    assert!(json["headline"]["text"].as_str().unwrap().contains(&ratio));
+    for format in ["table", "markdown"] {
+        let text = forecast_growing(&dir, format);
+        assert!(text.contains(&sentence), "{format}: {text}");
+        assert!(text.contains(&ratio), "{format}: {text}");
+        assert!(text.contains("Naive estimate"), "{format}");
+        assert!(text.contains("2027-02"), "{format}");
+    }
+    let html = forecast_growing(&dir, "html");
+    assert!(
+        html.contains("P(over budget), 2027-02"),
+        "no month on the budget card"
+    );
+    assert!(
+        html.contains("Naive estimate, 2027-02"),
+        "no month on the naive card"
+    );
+    assert!(html.contains("P(over budget) in 2027-02"));
+    let csv = forecast_growing(&dir, "csv");
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains(",naive,drivers,route:"), "{header}");
+    let feb = csv.lines().nth(2).unwrap();
+    assert!(feb.starts_with("2027-02,"), "{feb}");
+    assert!(
+        feb.contains("traffic.sessions_per_month"),
+        "drivers on the headline row: {feb}"
+    );
+    let jan = csv.lines().nth(1).unwrap();
+    assert!(!jan.contains("traffic.sessions_per_month"), "{jan}");
+}
+
+#[test]
+fn a_report_saved_before_the_same_month_fields_still_renders_and_diffs() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = forecast_growing(&dir, "json");
+    let mut v: serde_json::Value = serde_json::from_str(&new).unwrap();
+    // What billcast wrote before: no same-month naive, no drivers, no tokenizer effects.
+    let o = v.as_object_mut().unwrap();
+    for k in ["naive_headline", "drivers", "tokenizer"] {
+        o.remove(k);
+    }
+    o["headline"]
+        .as_object_mut()
+        .unwrap()
+        .remove("p95_over_naive_same_month");
+    for m in o["months"].as_array_mut().unwrap() {
+        m.as_object_mut().unwrap().remove("naive_usd");
+    }
+    let legacy = format!(
+        "{:.1}× the naive estimate for 2027-01",
+        v["headline"]["p95_over_naive"].as_f64().unwrap()
+    );
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let newp = dir.path().join("new.json");
+    std::fs::write(&newp, &new).unwrap();
+    billcast()
+        .arg("render")
+        .arg(&old)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(legacy.as_str()))
+        .stdout(predicate::str::contains("P(over budget) in 2027-02"));
+    billcast()
+        .arg("diff")
+        .arg(&old)
+        .arg(&newp)
+        .assert()
+        .success();
+}
+
+#[test]
+fn forecast_and_report_show_what_drives_the_spread_and_flag_defaults() {
+    // A fitted workload gets the default pilot-to-production shift; its count shift drives
+    // much of the spread.
+    let out = billcast()
+        .args([
+            "forecast",
+            "scenarios/support-agent-pilot.toml",
+            "-n",
+            "400",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let block = text
+        .split("What drives the spread in 2027-06:")
+        .nth(1)
+        .expect("a drivers table");
+    let row = block
+        .lines()
+        .find(|l| l.trim_start().starts_with("shift.count"))
+        .expect("shift.count is listed");
+    assert!(row.contains("default (not your data)"), "{row}");
+    assert!(
+        text.contains("shift.count uses the default")
+            && text.contains("shift.count alone explains"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    billcast()
+        .args([
+            "report",
+            "scenarios/support-agent-pilot.toml",
+            "-n",
+            "400",
+            "-q",
+            "-o",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"drivers\">"));
+    assert!(html.contains("<tr class=\"default-nn\"><td>shift.count</td>"));
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("**What drives the spread in 2027-06**"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("forecast.json")).unwrap())
+            .unwrap();
+    let top = &json["drivers"]["inputs"][0];
+    assert_eq!(top["key"], "shift.count");
+    assert_eq!(top["default_assumption"], true);
+}
+
+#[test]
+fn pricing_show_and_list_give_the_tokenizer_ratio_its_own_confidence() {
+    billcast()
+        .args(["pricing", "show", "anthropic/claude-sonnet-5-5"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("confidence         verified (of the rates)"))
+        .stdout(predicate::str::contains(
+            "tokenizer          anthropic-2026 ×1.40 vs o200k_base — unverified, plausible 1.05–1.75",
+        ))
+        .stdout(predicate::str::contains("tokenizer basis    pricing-facts §4"));
+    billcast()
+        .args(["pricing", "list", "--provider", "anthropic"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Tokens ×"))
+        .stdout(predicate::str::contains("1.40?"))
+        .stdout(predicate::str::contains("? = not verified"));
+    let out = billcast()
+        .args([
+            "pricing",
+            "list",
+            "--provider",
+            "google",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(rows[0]["tokenizer_confidence"], "unverified");
+    assert_eq!(rows[0]["tokenizer_ratio"], 1.05);
+}
+
+#[test]
+fn forecast_and_compare_warn_about_an_unverified_ratio_with_its_effect() {
+    billcast()
+        .args([
+            "forecast",
+            "scenarios/support-bot.toml",
+            "-n",
+            "300",
+            "-q",
+            "--set",
+            "routes.0.model=anthropic/claude-sonnet-5-5",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "route anthropic/claude-sonnet-5-5: tokenizer ratio 1.40 is unverified (pricing-facts §4 default [INF]); with a ratio of 1.0 the P95 of 2027-12 would be",
+        ))
+        .stdout(predicate::str::contains("over its plausible range 1.05–1.75"))
+        .stdout(predicate::str::contains(
+            "exact up to whole-token rounding unless the 2,048-token output cap or the 512-token minimum cacheable prefix binds",
+        ));
+    billcast()
+        .args([
+            "compare",
+            "scenarios/support-bot.toml",
+            "-n",
+            "300",
+            "-q",
+            "--vary",
+            "routes.0.model=openai/gpt-6.1-sol,anthropic/claude-sonnet-5-5",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Unverified tokenizer ratios (anthropic-2026 1.40 (plausible 1.05–1.75))",
+        ))
+        .stdout(predicate::str::contains(
+            "tokenizer ratio 1.40 is unverified",
+        ));
+}
+
 #[test]
 fn forecast_writes_to_a_file_and_set_overrides_apply() {
     let dir = tempfile::tempdir().unwrap();

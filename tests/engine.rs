@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use billcast::dist::{Domain, Uncertain};
-use billcast::engine::{self, SimOptions, Simulation, naive, prepare::Prepared, summary};
+use billcast::engine::{self, SimOptions, Simulation, prepare::Prepared, summary};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
@@ -243,7 +243,7 @@ fn percentiles_are_monotone_and_components_sum_to_the_mean() {
     let b = PriceBook::bundled().unwrap();
     let p = Prepared::new(&s, &b).unwrap();
     let sim = engine::simulate_prepared(&s, &p, &SimOptions::default()).unwrap();
-    let r = Report::from_simulation(&s, &b, &p, &sim, naive::naive(&s, &p));
+    let r = Report::from_simulation(&s, &b, &p, &sim);
     for m in &r.months {
         assert!(
             m.p5 <= m.p50 && m.p50 <= m.p90 && m.p90 <= m.p95 && m.p95 <= m.p99,
@@ -291,9 +291,7 @@ fn report_json(text: &str, threads: usize) -> String {
     let sim = pool
         .install(|| engine::simulate_prepared(&s, &p, &SimOptions::default()))
         .unwrap();
-    Report::from_simulation(&s, &b, &p, &sim, naive::naive(&s, &p))
-        .to_json()
-        .unwrap()
+    Report::from_simulation(&s, &b, &p, &sim).to_json().unwrap()
 }
 
 #[test]
@@ -821,4 +819,198 @@ fn a_non_finite_bill_is_an_error_never_a_number() {
         e.contains("workload.output_tokens") && e.contains("line 14"),
         "{e}"
     );
+}
+
+#[test]
+fn headline_ratio_compares_the_same_month() {
+    // FIXED grows 10% a month for six months and doubles in April, so the headline month
+    // (highest P95) is 2027-04, neither the first nor the last. The naive estimate of a month,
+    // by hand: one request is 1000 + 50 tokens in at $2/1M and 100 out at $10/1M = $0.0031;
+    // month m has 100 sessions × 3 turns × 1.1^m × seasonality requests.
+    let text = FIXED
+        .replace(
+            "start_month = \"2027-01\"",
+            "start_month = \"2027-01\"\nhorizon_months = 6",
+        )
+        .replace(
+            "sessions_per_month = 100",
+            "sessions_per_month = 100\nmonthly_growth = 0.1\nseasonality = [1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1]",
+        )
+        + "[budget]\nmonthly_usd = 2.0\n";
+    let s = scenario(&text);
+    let b = book();
+    let p = Prepared::new(&s, &b).unwrap();
+    let sim = engine::simulate_prepared(&s, &p, &SimOptions::default()).unwrap();
+    let r = Report::from_simulation(&s, &b, &p, &sim);
+    let naive = |m: i32| {
+        let season = if m == 3 { 2.0 } else { 1.0 };
+        300.0 * 1.1f64.powi(m) * season * 0.0031
+    };
+    for (m, month) in r.months.iter().enumerate() {
+        let n = month.naive_usd.expect("every month has its naive estimate");
+        assert!(
+            (n / naive(m as i32) - 1.0).abs() < 1e-12,
+            "{} {n}",
+            month.month
+        );
+    }
+    assert_eq!(r.headline.month, "2027-04");
+    let head = r.headline_month().unwrap();
+    let same = r.headline.p95_over_naive_same_month.unwrap();
+    assert!(
+        (same - head.p95 / naive(3)).abs() < 1e-9 * same,
+        "{same} vs {}",
+        head.p95 / naive(3)
+    );
+    // The old field keeps its meaning: over the first month's estimate.
+    assert!((r.headline.p95_over_naive - head.p95 / naive(0)).abs() < 1e-9 * same);
+    assert_eq!(r.naive_headline.as_ref().unwrap().month, "2027-04");
+    assert_eq!(r.naive_estimate.month, "2027-01");
+    // Every number in the sentence names its month.
+    let text = r.headline_sentence();
+    assert!(text.contains("P95 monthly bill in 2027-04"), "{text}");
+    assert!(text.contains("P(over budget) in 2027-04"), "{text}");
+    assert!(
+        text.contains(&format!("{same:.1}× the naive estimate for 2027-04")),
+        "{text}"
+    );
+    assert_eq!(text, r.headline.text);
+    // A report saved before the same-month fields existed says which months it divides.
+    let mut old = r.clone();
+    old.naive_headline = None;
+    old.headline.p95_over_naive_same_month = None;
+    let legacy = old.headline_sentence();
+    assert!(
+        legacy.contains(&format!(
+            "{:.1}× the naive estimate for 2027-01",
+            r.headline.p95_over_naive
+        )),
+        "{legacy}"
+    );
+}
+
+/// The test prices plus tests/data/tokenizer-prices.toml (`tok/wide`: ratio 1.25, unverified,
+/// plausible 1.05–1.75; `tok/measured`: 1.25, verified).
+fn tok_book() -> PriceBook {
+    PriceBook::load(&[
+        PathBuf::from("tests/data/flat-prices.toml"),
+        PathBuf::from("tests/data/tokenizer-prices.toml"),
+    ])
+    .expect("test prices load")
+}
+
+/// Random counts, fixed sizes that are multiples of 4 (so 1.25 × and 1.75 × each size is a
+/// whole number of tokens), no cap, tier or cache minimum: the bill is exactly proportional to
+/// the tokenizer ratio.
+const TOK: &str = r#"
+schema_version = 1
+name = "tok"
+start_month = "2027-01"
+[simulation]
+trials = 400
+mode = "exact"
+[traffic]
+sessions_per_month = "50 to 500"
+[workload]
+system_prompt_tokens = 1000
+turns_per_session = { dist = "poisson", mean = 3, offset = 1 }
+user_message_tokens = 48
+output_tokens = 96
+tool_rounds_per_turn = { dist = "poisson", mean = 1 }
+tool_calls_per_round = 1
+tool_result_tokens = 200
+[[routes]]
+model = "tok/wide"
+"#;
+
+fn tok_report(text: &str, overrides: &[&str]) -> (Report, Vec<f64>) {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let s = Scenario::from_text("test.toml", text, None, &overrides).unwrap();
+    let b = tok_book();
+    let p = Prepared::new(&s, &b).unwrap();
+    let sim = engine::simulate_prepared(&s, &p, &SimOptions::default()).unwrap();
+    let mut totals = sim.totals[0].clone();
+    totals.sort_by(|a, b| a.total_cmp(b));
+    (Report::from_simulation(&s, &b, &p, &sim), totals)
+}
+
+#[test]
+fn unverified_tokenizer_ratio_effect_equals_a_rerun_where_scaling_is_exact() {
+    let (r, _) = tok_report(TOK, &[]);
+    assert_eq!(r.tokenizer.len(), 1, "{:?}", r.tokenizer);
+    let e = &r.tokenizer[0];
+    assert_eq!(e.tokenizer.confidence, "unverified");
+    assert_eq!(e.tokenizer.range, [1.05, 1.75]);
+    // Every cost is token cost, so the bill at ratio 1.0 is the bill / 1.25: −20% exactly.
+    assert!((e.change_pct() + 20.0).abs() < 1e-9, "{}", e.change_pct());
+    // The same world simulated with the ratio set to 1.0 (and to 1.75, the high end, where
+    // every size is a whole number of tokens too) gives the rescaled P95s.
+    for (ratio, expect) in [("1.0", e.p95_at_reference), ("1.75", e.p95_range[1])] {
+        let (_, rerun) = tok_report(TOK, &[&format!("routes.0.tokenizer_ratio={ratio}")]);
+        let p95 = summary::quantile_sorted(&rerun, 0.95);
+        assert!(
+            (expect - p95).abs() <= 1e-9 * p95,
+            "ratio {ratio}: rescaled {expect} vs rerun {p95}"
+        );
+    }
+    assert!(e.p95_range[0] < e.p95 && e.p95 < e.p95_range[1]);
+    let w = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("tokenizer ratio 1.25 is unverified"))
+        .expect("a warning names the unverified ratio");
+    assert!(
+        w.contains("(test default [INF])")
+            && w.contains(&format!(
+                "with a ratio of 1.0 the P95 of 2027-01 would be {} (-20%)",
+                billcast::units::format_usd(e.p95_at_reference)
+            ))
+            && w.contains("routes[0].tokenizer_ratio"),
+        "{w}"
+    );
+    // No cap, tier or cache minimum on this route: the rescaling is said to be exact.
+    assert!(e.not_scaled.is_empty(), "{:?}", e.not_scaled);
+    assert!(w.contains("exact up to whole-token rounding)"), "{w}");
+}
+
+#[test]
+fn rescaled_tokenizer_effect_is_within_rounding_of_a_rerun_with_random_sizes() {
+    // Sampled sizes are rounded up to whole model tokens, so rescaling is off by less than one
+    // token per sampled size: with sizes of a few hundred tokens and a 1,000-token system
+    // prompt, well under 1% of the bill.
+    let text = TOK
+        .replace(
+            "user_message_tokens = 48",
+            "user_message_tokens = { dist = \"lognormal\", median = 200, sigma = 0.5 }",
+        )
+        .replace(
+            "output_tokens = 96",
+            "output_tokens = { dist = \"lognormal\", median = 300, sigma = 0.5 }",
+        );
+    let (r, _) = tok_report(&text, &[]);
+    let e = &r.tokenizer[0];
+    let (_, rerun) = tok_report(&text, &["routes.0.tokenizer_ratio=1.0"]);
+    let p95 = summary::quantile_sorted(&rerun, 0.95);
+    assert!(
+        (e.p95_at_reference / p95 - 1.0).abs() < 0.01,
+        "rescaled {} vs rerun {p95}",
+        e.p95_at_reference
+    );
+}
+
+#[test]
+fn verified_or_scenario_set_ratios_raise_no_tokenizer_warning() {
+    for (text, overrides) in [
+        (TOK.replace("tok/wide", "tok/measured"), vec![]),
+        (TOK.to_string(), vec!["routes.0.tokenizer_ratio=1.25"]),
+        (TOK.replace("tok/wide", "tok/ref-115"), vec![]),
+    ] {
+        let (r, _) = tok_report(&text, &overrides);
+        assert!(r.tokenizer.is_empty(), "{:?}", r.tokenizer);
+        assert!(
+            !r.warnings.iter().any(|w| w.contains("tokenizer ratio")),
+            "{:?}",
+            r.warnings
+        );
+    }
 }

@@ -708,3 +708,90 @@ fn bad_gate_expressions_exit_2_with_the_valid_variables_and_operators() {
         .code(2)
         .stderr(predicate::str::contains("--month"));
 }
+
+/// Fixed sizes, random counts; the bill is proportional to the tokenizer ratio (see
+/// tests/data/tokenizer-prices.toml).
+const TOK: &str = r#"schema_version = 1
+name = "tok"
+start_month = "2027-01"
+[simulation]
+trials = 300
+mode = "exact"
+[traffic]
+sessions_per_month = "50 to 500"
+[workload]
+system_prompt_tokens = 1000
+turns_per_session = { dist = "poisson", mean = 3, offset = 1 }
+user_message_tokens = 48
+output_tokens = 96
+[[routes]]
+model = "tok/wide"
+"#;
+
+fn tok_compare(models: &str) -> whatif::compare::Comparison {
+    let book = PriceBook::load(&[
+        PathBuf::from(PRICES),
+        PathBuf::from("tests/data/tokenizer-prices.toml"),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "tok.toml", TOK);
+    let vary = Vary::parse("--vary", &format!("routes.0.model={models}")).unwrap();
+    let vs = whatif::load_grid(&path, &[], &[vary], "--vary").unwrap();
+    compare(vs, &book, None, &RunOptions::default()).unwrap()
+}
+
+#[test]
+fn compare_says_when_an_unverified_ratio_can_flip_the_ranking() {
+    // tok/wide costs 1.25 X at its assumed ratio (X = the bill at ratio 1.0); tok/ref-115
+    // costs 1.15 X. At 1.25 the reference model is cheaper; at the low end of wide's
+    // plausible range (1.05) wide is: the ranking flips within the range.
+    let c = tok_compare("tok/wide,tok/ref-115");
+    let t = c.tokenizer_check.as_ref().expect("a ranking check");
+    assert_eq!(t.families.len(), 1);
+    assert_eq!(t.families[0].family, "wide-family");
+    assert_eq!(t.families[0].range, [1.05, 1.75]);
+    assert_eq!(t.order, vec!["tok/ref-115", "tok/wide"]);
+    assert!(t.ranking_changes);
+    let low = t.cases.iter().find(|k| k.ratios == vec![1.05]).unwrap();
+    assert_eq!(low.order, vec!["tok/wide", "tok/ref-115"]);
+    // The P95 at 1.05 is the P95 at 1.25 × 1.05/1.25 (the bill is proportional to the
+    // ratio); the reference model does not move.
+    let wide = c.variants[0].summary.p95;
+    assert!((low.p95[0] - wide * 1.05 / 1.25).abs() < 1e-9 * wide);
+    assert_eq!(low.p95[1], c.variants[1].summary.p95);
+    assert!(
+        t.sentence().contains("can change the ranking"),
+        "{}",
+        t.sentence()
+    );
+    // The variant with the unverified ratio carries its effect for the compared month.
+    assert_eq!(c.variants[0].tokenizer.len(), 1);
+    assert!(c.variants[1].tokenizer.is_empty());
+    let table = whatif::render::compare_table(&c);
+    assert!(table.contains("can change the ranking by P95"), "{table}");
+    assert!(
+        table.contains("tokenizer ratio 1.25 is unverified"),
+        "{table}"
+    );
+    let md = whatif::render::compare_markdown(&c);
+    assert!(md.contains("can change the ranking by P95"), "{md}");
+}
+
+#[test]
+fn compare_says_when_the_ranking_holds_over_the_plausible_range() {
+    // tok/ref-200 costs 2 X, above wide's 1.75 X at the top of its range.
+    let c = tok_compare("tok/wide,tok/ref-200");
+    let t = c.tokenizer_check.as_ref().expect("a ranking check");
+    assert!(!t.ranking_changes);
+    assert_eq!(t.cases.len(), 2);
+    assert!(
+        t.sentence().contains("holds across their plausible ranges"),
+        "{}",
+        t.sentence()
+    );
+    // A measured ratio needs no check.
+    let c = tok_compare("tok/measured,tok/ref-115");
+    assert!(c.tokenizer_check.is_none());
+    assert!(c.variants.iter().all(|v| v.tokenizer.is_empty()));
+}

@@ -1,6 +1,6 @@
 //! Naive estimate vs simulation: the spreadsheet number (one average request × volume × list
-//! price) beside the simulated median and P95 of the same month, and of the headline month when
-//! that is a different one. The gap is the point of billcast: history re-sent on every call,
+//! price) beside the simulated median and P95 of the same month — the first month, and the
+//! headline month when that is a different one, each against its own naive estimate. The gap is the point of billcast: history re-sent on every call,
 //! tool loops, retries and heavy users that a single representative request leaves out.
 
 use plotters::coord::Shift;
@@ -35,6 +35,9 @@ struct Bar {
     kind: BarKind,
     /// USD per month.
     usd: f64,
+    /// The naive estimate of the bar's month, USD (0 when the report has none): the "×"
+    /// multiples compare like with like.
+    naive: f64,
 }
 
 /// What the chart draws.
@@ -43,8 +46,6 @@ struct Naive {
     subtitle: String,
     note: String,
     bars: Vec<Bar>,
-    /// USD per month of the naive estimate, for the "×" multiples.
-    naive: f64,
     budget: Option<f64>,
 }
 
@@ -55,40 +56,68 @@ fn clean(x: f64) -> f64 {
 impl Naive {
     fn from_report(r: &Report) -> Result<Naive, ChartError> {
         let head = headline_month(r, "naive")?;
-        let n = &r.naive_estimate;
-        let naive = clean(n.monthly_usd);
-        let mut bars = vec![Bar {
-            label: format!("Naive, {}", n.month),
-            kind: BarKind::Naive,
-            usd: naive,
-        }];
-        // Compare like with like first (the naive month), then the month the headline is about.
+        let first = &r.naive_estimate;
+        // The first month, then the headline month; each with its own naive estimate when the
+        // report has it (older reports have only the first month's).
         let mut months: Vec<&crate::report::MonthSummary> = Vec::new();
-        if let Some(m) = r.months.iter().find(|m| m.month == n.month) {
+        if let Some(m) = r.months.iter().find(|m| m.month == first.month) {
             months.push(m);
         }
         if !months.iter().any(|m| m.month == head.month) {
             months.push(head);
         }
-        for m in months {
+        let naive_of = |m: &crate::report::MonthSummary| {
+            if m.month == first.month {
+                Some(first.monthly_usd)
+            } else {
+                r.naive_headline
+                    .as_ref()
+                    .filter(|n| n.month == m.month)
+                    .map(|n| n.monthly_usd)
+                    .or(m.naive_usd)
+            }
+        };
+        let mut bars = Vec::new();
+        for m in &months {
+            let naive = naive_of(m).map_or(0.0, clean);
+            if naive_of(m).is_some() {
+                bars.push(Bar {
+                    label: format!("Naive, {}", m.month),
+                    kind: BarKind::Naive,
+                    usd: naive,
+                    naive,
+                });
+            }
             bars.push(Bar {
                 label: format!("P50, {}", m.month),
                 kind: BarKind::Median,
                 usd: clean(m.p50),
+                naive,
             });
             bars.push(Bar {
                 label: format!("P95, {}", m.month),
                 kind: BarKind::P95,
                 usd: clean(m.p95),
+                naive,
             });
         }
-        let subtitle = if naive > 0.0 && head.p95.is_finite() {
+        let same = naive_of(head).map_or(0.0, clean);
+        let subtitle = if same > 0.0 && head.p95.is_finite() {
             format!(
-                "{}: one average request × volume × list price says {}/month; the simulated P95 in {} is {:.1}× that",
+                "{}: one average request × volume × list price says {}/month for {}; the simulated P95 that month is {:.1}× that",
                 r.scenario.name,
-                format_usd_compact(naive),
+                format_usd_compact(same),
                 head.month,
-                head.p95 / naive
+                head.p95 / same
+            )
+        } else if clean(first.monthly_usd) > 0.0 && head.p95.is_finite() {
+            format!(
+                "{}: one average request × volume × list price says {}/month for {}; the simulated P95 in {} is {:.1}× that",
+                r.scenario.name,
+                format_usd_compact(first.monthly_usd),
+                first.month,
+                head.month,
+                head.p95 / first.monthly_usd
             )
         } else {
             format!(
@@ -101,7 +130,6 @@ impl Naive {
             subtitle,
             note: source_note(r),
             bars,
-            naive,
             budget: r.budget_usd.filter(|b| b.is_finite() && *b > 0.0),
         })
     }
@@ -172,8 +200,8 @@ impl Draw for Naive {
             });
         }
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
-            let multiple = if b.kind != BarKind::Naive && self.naive > 0.0 {
-                format!(" ({:.1}×)", b.usd / self.naive)
+            let multiple = if b.kind != BarKind::Naive && b.naive > 0.0 {
+                format!(" ({:.1}×)", b.usd / b.naive)
             } else {
                 String::new()
             };

@@ -16,6 +16,7 @@
 //! size/count shift) are drawn per replicate: trial `t` uses replicate `t mod R`, `R ≤ 256`.
 //! When nothing varies, one replicate with a large pilot carries all trials.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,7 +24,7 @@ use rayon::prelude::*;
 
 use super::prepare::Prepared;
 use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
-use super::trial::{self, Draws};
+use super::trial::{self, Drawn, Draws};
 use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
 use crate::dist::family::norm_quantile;
 use crate::dist::rng::{hash_key, mix64};
@@ -193,6 +194,9 @@ pub fn inner_varies(s: &Scenario) -> bool {
 pub(crate) struct FastRun {
     /// `[trial][month]`.
     pub trials: Vec<Vec<MonthOut>>,
+    /// `(key, u)` of every once-per-trial input of each trial: its own volume draws, then
+    /// the session-shaping draws of its replicate.
+    pub inputs: Vec<Drawn>,
     /// Replicates used.
     pub replicates: u64,
     /// Pilot sessions per replicate and segment.
@@ -227,17 +231,20 @@ pub(crate) fn run(
     let pilot_n = (budget / replicates).max(MIN_PILOT);
     let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
     // Pilots, one per replicate and segment, each with its own stream.
-    let reps: Vec<(Vec<SessionSim>, Vec<PilotStats>)> = (0..replicates)
+    type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Drawn);
+    let reps: Vec<Replicate> = (0..replicates)
         .into_par_iter()
         .map(|r| {
             // Replicate r draws its inner inputs as trial r would (same keys, same seed), so
             // fast and exact see the same worlds for the first R trials.
+            let record = RefCell::new(Vec::new());
             let d = Draws {
                 seed: s.seed,
                 trial: r,
                 pins,
                 all_at,
                 redraw,
+                record: Some(&record),
             };
             let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
             let sims = s
@@ -255,13 +262,13 @@ pub(crate) fn run(
                     pilot(sim, p, &units, pilot_n, &mut rng)
                 })
                 .collect();
-            Ok((sims, stats))
+            Ok((sims, stats, record.into_inner()))
         })
         .collect::<Result<_, EngineError>>()?;
     check_fallback_budget(s, &reps)?;
     let comps: Vec<Vec<Vec<SessionMeans>>> = reps
         .iter()
-        .map(|(_, stats)| {
+        .map(|(_, stats, _)| {
             stats
                 .iter()
                 .map(|st| units.iter().map(|u| component_means(p, st, u)).collect())
@@ -271,19 +278,21 @@ pub(crate) fn run(
     let done = AtomicU64::new(0);
     let fallbacks = AtomicU64::new(0);
     let nt = p.tool_ids.len();
-    let trials: Vec<Vec<MonthOut>> = (0..s.trials)
+    let (trials, inputs): (Vec<Vec<MonthOut>>, Vec<Drawn>) = (0..s.trials)
         .into_par_iter()
         .map(|t| {
+            let record = RefCell::new(Vec::new());
             let d = Draws {
                 seed: s.seed,
                 trial: t,
                 pins,
                 all_at,
                 redraw,
+                record: Some(&record),
             };
             let vol = trial::draw_volume(s, &d)?;
             let r = (t % replicates) as usize;
-            let (sims, stats) = &reps[r];
+            let (sims, stats, rep_inputs) = &reps[r];
             let mut months = Vec::with_capacity(p.months.len());
             for m in 0..p.months.len() {
                 let mut out = MonthOut {
@@ -343,6 +352,7 @@ pub(crate) fn run(
                 // Tool fees with free allowances on the month's tool counts (expected counts
                 // for analytic segments: their relative noise is O(1/√N)).
                 if nt > 0 {
+                    out.route_tokens = out.routes.clone();
                     for (rr, fee) in p.tool_fees(&tool_counts).into_iter().enumerate() {
                         out.total += fee;
                         out.comp[5] += fee;
@@ -355,11 +365,16 @@ pub(crate) fn run(
             if let Some(f) = progress {
                 f(k);
             }
-            Ok(months)
+            let mut drawn = record.into_inner();
+            drawn.extend(rep_inputs.iter().cloned());
+            Ok((months, drawn))
         })
-        .collect::<Result<_, EngineError>>()?;
+        .collect::<Result<Vec<_>, EngineError>>()?
+        .into_iter()
+        .unzip();
     Ok(FastRun {
         trials,
+        inputs,
         replicates,
         pilot: pilot_n,
         exact_fallbacks: fallbacks.load(Ordering::Relaxed),
@@ -373,7 +388,7 @@ pub(crate) fn run(
 /// session, before any trial runs.
 fn check_fallback_budget(
     s: &Scenario,
-    reps: &[(Vec<SessionSim>, Vec<PilotStats>)],
+    reps: &[(Vec<SessionSim>, Vec<PilotStats>, Vec<(String, f64)>)],
 ) -> Result<(), EngineError> {
     use crate::scenario::limits::EXACT_CALL_BUDGET;
     let d = Draws {
@@ -382,13 +397,14 @@ fn check_fallback_budget(
         pins: None,
         all_at: Some(0.5),
         redraw: None,
+        record: None,
     };
     let Ok(vol) = trial::draw_volume(s, &d) else {
         return Ok(());
     };
     let trials_per_rep = s.trials as f64 / reps.len().max(1) as f64;
     let mut calls = 0.0;
-    for (_, stats) in reps {
+    for (_, stats, _) in reps {
         for (si, st) in stats.iter().enumerate() {
             for (m, [_, var, m3]) in st.cost.iter().enumerate() {
                 let n = trial::month_sessions(s, &vol, si, m);

@@ -11,13 +11,16 @@
 //! for any number of threads.
 
 pub mod caveats;
+pub mod drivers;
 pub mod fast;
 pub mod naive;
 pub mod prepare;
 pub mod session;
 pub mod summary;
+pub mod tokenizer;
 pub mod trial;
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +34,7 @@ use crate::scenario::{Mode, Scenario};
 use crate::units::{Month, TOKENS_PER_MTOK};
 use prepare::Prepared;
 use session::{Acc, CLASSES, ORIGINS};
-use trial::{Draws, Pins, Redraw};
+use trial::{Drawn, Draws, Pins, Redraw};
 
 /// Cost components in report order; they sum to the bill.
 pub const COMPONENTS: [&str; 7] = [
@@ -150,10 +153,54 @@ pub struct Simulation {
     pub volumes: Vec<Volumes>,
     /// Volumes of every trial: `[month][trial]` (backtests compare token and call totals).
     pub trial_volumes: Vec<Vec<Volumes>>,
+    /// Token cost of every route in every trial, USD (tool fees excluded):
+    /// `[month][trial · routes + route]`. Token-priced cost scales with a route's tokenizer
+    /// ratio, so [`tokenizer`] reprices from it.
+    pub trial_route_tokens: Vec<Vec<f64>>,
+    /// The uniform `u` each trial drew for each of its once-per-trial (epistemic) inputs, in
+    /// the order first drawn (see [`trial::Draws::record`]); [`drivers`] estimates variance
+    /// shares from them without re-running the engine.
+    pub inputs: Vec<InputDraws>,
     /// Warnings for the report.
     pub warnings: Vec<String>,
     /// Price schedule dates used: (month, model, rates effective from).
     pub price_dates: Vec<(String, String, Option<String>)>,
+}
+
+/// What every trial drew for one epistemic input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputDraws {
+    /// Key as in [`trial::Pins`], e.g. `traffic.monthly_active_users` or `shift.count`.
+    pub key: String,
+    /// The uniform of every trial, in trial order (`NaN` where a trial did not draw it). In
+    /// fast mode the inputs that shape sessions repeat across the trials of one replicate.
+    pub u: Vec<f64>,
+}
+
+/// Gather per-trial `(key, u)` records into one column per key (first-seen order; a key
+/// drawn twice in a trial keeps its first value, which is the same one).
+fn input_columns(records: &[Drawn]) -> Vec<InputDraws> {
+    let mut cols: Vec<InputDraws> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (t, rec) in records.iter().enumerate() {
+        for (key, u) in rec {
+            let i = match index.get(key.as_str()) {
+                Some(&i) => i,
+                None => {
+                    cols.push(InputDraws {
+                        key: key.clone(),
+                        u: vec![f64::NAN; records.len()],
+                    });
+                    index.insert(key.as_str(), cols.len() - 1);
+                    cols.len() - 1
+                }
+            };
+            if cols[i].u[t].is_nan() {
+                cols[i].u[t] = *u;
+            }
+        }
+    }
+    cols
 }
 
 /// One priced month of one trial.
@@ -162,13 +209,27 @@ pub(crate) struct MonthOut {
     pub(crate) total: f64,
     pub(crate) comp: [f64; 7],
     pub(crate) routes: Vec<f64>,
+    /// Token cost by route when tool fees were added to `routes` (empty: equal to `routes`).
+    pub(crate) route_tokens: Vec<f64>,
     pub(crate) vol: Volumes,
+}
+
+impl MonthOut {
+    /// Token cost by route, tool fees excluded.
+    fn route_tokens(&self) -> &[f64] {
+        if self.route_tokens.is_empty() {
+            &self.routes
+        } else {
+            &self.route_tokens
+        }
+    }
 }
 
 /// Price one month of accumulated quantities, tool fees included.
 fn price_month(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
     let mut out = price_tokens(p, m, acc);
     if !p.tool_ids.is_empty() {
+        out.route_tokens = out.routes.clone();
         for (r, fee) in p.tool_fees(&acc.tools).into_iter().enumerate() {
             out.comp[5] += fee;
             out.routes[r] += fee;
@@ -238,6 +299,7 @@ pub fn expected_session_trials(s: &Scenario) -> f64 {
         pins: None,
         all_at: Some(0.5),
         redraw: None,
+        record: None,
     };
     let Ok(vol) = trial::draw_volume(s, &d) else {
         return f64::INFINITY;
@@ -313,7 +375,7 @@ pub fn simulate_prepared(
     }
     let cache = Mutex::new(SamplerCache::new());
     let n_months = p.months.len();
-    let trials: Vec<Vec<MonthOut>> = match mode {
+    let (trials, records): (Vec<Vec<MonthOut>>, Vec<Drawn>) = match mode {
         Mode::Fast => {
             let run = fast::run(s, p, opts, &cache)?;
             reason.push_str(&format!(
@@ -324,7 +386,7 @@ pub fn simulate_prepared(
                 fast::MAX_SUM_SKEW,
                 run.exact_fallbacks
             ));
-            run.trials
+            (run.trials, run.inputs)
         }
         _ => {
             let done = AtomicU64::new(0);
@@ -338,7 +400,9 @@ pub fn simulate_prepared(
                     }
                     out
                 })
-                .collect::<Result<_, _>>()?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .unzip()
         }
     };
     let mut sim = Simulation {
@@ -354,6 +418,8 @@ pub fn simulate_prepared(
         routes: vec![vec![0.0; p.routes.len()]; n_months],
         volumes: vec![Volumes::default(); n_months],
         trial_volumes: vec![Vec::with_capacity(trials.len()); n_months],
+        trial_route_tokens: vec![Vec::with_capacity(trials.len() * p.routes.len()); n_months],
+        inputs: input_columns(&records),
         warnings: p.warnings.clone(),
         price_dates: p.price_dates.clone(),
     };
@@ -376,6 +442,7 @@ pub fn simulate_prepared(
         for (m, mo) in t.iter().enumerate() {
             sim.totals[m].push(mo.total);
             sim.trial_volumes[m].push(mo.vol.clone());
+            sim.trial_route_tokens[m].extend_from_slice(mo.route_tokens());
             for c in 0..7 {
                 sim.components[m][c] += mo.comp[c] / n;
             }
@@ -408,13 +475,15 @@ fn run_trial(
     all_at: Option<f64>,
     redraw: Option<&Redraw>,
     cache: &Mutex<SamplerCache>,
-) -> Result<Vec<MonthOut>, EngineError> {
+) -> Result<(Vec<MonthOut>, Drawn), EngineError> {
+    let record = RefCell::new(Vec::new());
     let d = Draws {
         seed: s.seed,
         trial: t,
         pins,
         all_at,
         redraw,
+        record: Some(&record),
     };
     let vol = trial::draw_volume(s, &d)?;
     let sims = s
@@ -434,5 +503,5 @@ fn run_trial(
         }
         months.push(price_month(p, m, &acc));
     }
-    Ok(months)
+    Ok((months, record.into_inner()))
 }

@@ -3,12 +3,15 @@
 //! This is what teams do before billcast, and the gap between it and the simulated P95 is the
 //! point of the report. A request is one turn: system prompt plus an average user message in,
 //! an average output out; no conversation history, no tool rounds, no retries, no caching, no
-//! reasoning. Volume uses the inputs' medians (the "typical" values a spreadsheet holds) for
-//! the first month.
+//! reasoning. Volume uses the inputs' medians (the "typical" values a spreadsheet holds): the
+//! first month's volume, grown at the median monthly growth rate and scaled by seasonality for
+//! a later month ([`naive_month`]), with that month's list prices — so the estimate of a month
+//! compares like with like against the simulated bill of the same month.
 
 use serde::Serialize;
 
 use super::prepare::Prepared;
+use super::trial::{TrialVolume, month_sessions};
 use crate::dist::Domain;
 use crate::scenario::{Scenario, Volume};
 use crate::units::TOKENS_PER_MTOK;
@@ -42,8 +45,16 @@ fn mean_of(u: &crate::dist::Uncertain, key: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Compute the naive estimate of the first month.
+/// The naive estimate of the first month.
 pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
+    naive_month(s, p, 0)
+}
+
+/// The naive estimate of month `m` (0-based) of the horizon: the first month's median volume
+/// × `(1 + median growth)^m` × the month's seasonality (the engine's volume model,
+/// [`month_sessions`], at the medians), one average request, and month `m`'s list prices.
+/// A month past the horizon is priced at the last month's rates.
+pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
     let (sessions, one_turn) = match &s.volume {
         Volume::Users {
             users,
@@ -66,16 +77,25 @@ pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
             true,
         ),
     };
-    let cal = s.start_month.month as usize - 1;
+    let typical = TrialVolume {
+        base_sessions: s
+            .segments
+            .iter()
+            .map(|seg| {
+                sessions
+                    * seg.share
+                    * median(&seg.sessions_scale, "sessions_scale", Domain::NonNegative)
+            })
+            .collect(),
+        growth: median(&s.monthly_growth, "traffic.monthly_growth", Domain::Real),
+        one_turn,
+    };
     let mut requests = 0.0;
     let mut input = 0.0;
     let mut output = 0.0;
-    for seg in &s.segments {
+    for (i, seg) in s.segments.iter().enumerate() {
         let w = &seg.workload;
-        let seg_sessions = sessions
-            * seg.share
-            * median(&seg.sessions_scale, "sessions_scale", Domain::NonNegative)
-            * s.seasonality[cal];
+        let seg_sessions = month_sessions(s, &typical, i, m);
         let turns = if one_turn {
             1.0
         } else {
@@ -101,12 +121,15 @@ pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
     } else {
         (0.0, 0.0)
     };
+    let rates = p.rates.get(m).or(p.rates.last());
     let usd_per_request: f64 = p
         .routes
         .iter()
         .enumerate()
         .map(|(r, route)| {
-            let card = &p.rates[0][r][0];
+            let Some(card) = rates.map(|x| &x[r][0]) else {
+                return f64::NAN;
+            };
             route.share * (input * card.input + output * card.output) * route.tokenizer_ratio
                 / TOKENS_PER_MTOK
         })
@@ -117,7 +140,7 @@ pub fn naive(s: &Scenario, p: &Prepared) -> Naive {
         input_tokens_per_request: input,
         output_tokens_per_request: output,
         usd_per_request,
-        month: s.start_month.to_string(),
-        method: "one average request (system prompt + mean user message in, mean output out; no history, tools, retries, caching or reasoning) × median requests per month × list price".into(),
+        month: s.start_month.plus(m as i32).to_string(),
+        method: "one average request (system prompt + mean user message in, mean output out; no history, tools, retries, caching or reasoning) × median requests per month (first month's median volume grown at the median monthly growth rate, with seasonality) × that month's list price".into(),
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::EngineError;
-use crate::pricing::book::tool_fee;
+use crate::pricing::book::{TokenizerInfo, tool_fee};
 use crate::pricing::schema::ToolEntry;
 use crate::pricing::{PriceBook, RateCard, RateQuery};
 use crate::scenario::Scenario;
@@ -24,6 +24,9 @@ pub struct PreparedRoute {
     pub share: f64,
     /// Tokens of this model per reference (o200k_base) token.
     pub tokenizer_ratio: f64,
+    /// The price book's ratio with its confidence and range; `None` when the scenario sets
+    /// `tokenizer_ratio` (the user's own measurement).
+    pub tokenizer: Option<TokenizerInfo>,
     /// Multiplier on sampled output length.
     pub output_scale: f64,
     /// Model output limit, tokens (∞ when unknown).
@@ -153,6 +156,10 @@ impl Prepared {
                 provider: model.provider.clone(),
                 share: r.share,
                 tokenizer_ratio: ratio,
+                tokenizer: match r.tokenizer_ratio {
+                    Some(_) => None,
+                    None => Some(model.tokenizer_info()),
+                },
                 output_scale: r.output_tokens_scale,
                 model_max_output: model
                     .entry

@@ -6,6 +6,7 @@
 //! scenarios that share an input draw the same value for it in the same trial (common random
 //! numbers), and sensitivity analysis can pin any input at a chosen quantile.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 
 use super::EngineError;
@@ -30,6 +31,9 @@ pub struct Redraw {
     pub keys: std::collections::BTreeSet<String>,
 }
 
+/// The `(key, u)` pairs one trial drew, in draw order.
+pub type Drawn = Vec<(String, f64)>;
+
 /// Uniform source for one trial.
 pub struct Draws<'a> {
     /// Seed of the run.
@@ -42,11 +46,23 @@ pub struct Draws<'a> {
     pub all_at: Option<f64>,
     /// Inputs drawn with another seed (Sobol pick-freeze designs).
     pub redraw: Option<&'a Redraw>,
+    /// When given, every `(key, u)` handed out is appended here, so the run can keep what
+    /// each trial drew (the given-data variance shares of [`super::drivers`] need it). Only
+    /// the once-per-trial draws pass through here, never the inner loop.
+    pub record: Option<&'a RefCell<Drawn>>,
 }
 
 impl Draws<'_> {
     /// The uniform for `key` in this trial.
     pub fn u(&self, key: &str) -> f64 {
+        let u = self.uniform(key);
+        if let Some(r) = self.record {
+            r.borrow_mut().push((key.to_string(), u));
+        }
+        u
+    }
+
+    fn uniform(&self, key: &str) -> f64 {
         if let Some(p) = self.pins.and_then(|p| p.get(key)) {
             return *p;
         }

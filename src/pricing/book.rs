@@ -118,6 +118,41 @@ impl Model {
         self.entry.tokenizer.as_ref().map_or(1.0, |t| t.ratio.0)
     }
 
+    /// The tokenizer ratio with its own confidence, basis and plausible range (the rates'
+    /// `confidence` says nothing about the ratio).
+    pub fn tokenizer_info(&self) -> TokenizerInfo {
+        match &self.entry.tokenizer {
+            None => TokenizerInfo {
+                family: None,
+                ratio: 1.0,
+                confidence: "unverified".into(),
+                basis: Some(
+                    "no tokenizer in the price table: the reference tokenizer's 1.0 is assumed"
+                        .into(),
+                ),
+                range: [1.0, 1.0],
+            },
+            Some(t) => {
+                let confidence = t.confidence.clone().unwrap_or_else(|| "unverified".into());
+                let r = t.ratio.0;
+                // Without a stated range, an unverified ratio is only known to lie between
+                // the reference tokenizer (1.0) and the value assumed.
+                let range = t.range.unwrap_or(if confidence == "verified" {
+                    [r, r]
+                } else {
+                    [r.min(1.0), r.max(1.0)]
+                });
+                TokenizerInfo {
+                    family: Some(t.family.clone()),
+                    ratio: r,
+                    confidence,
+                    basis: t.basis.clone(),
+                    range,
+                }
+            }
+        }
+    }
+
     /// Minimum cacheable prefix in tokens (0 when unknown).
     pub fn min_cache_prefix(&self) -> f64 {
         self.entry
@@ -156,6 +191,43 @@ impl Model {
             Some(CacheWrite::ByTtl(m)) => m.keys().cloned().collect(),
             _ => vec![],
         }
+    }
+}
+
+/// Values a `confidence` may take.
+pub const CONFIDENCES: [&str; 3] = ["verified", "secondary", "unverified"];
+
+/// A model's tokenizer ratio and how far it is known.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TokenizerInfo {
+    /// Tokenizer family (`None`: the table names no tokenizer).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub family: Option<String>,
+    /// Tokens of the model per o200k_base token.
+    pub ratio: f64,
+    /// `verified`, `secondary` or `unverified` (the default).
+    pub confidence: String,
+    /// How the ratio was obtained.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub basis: Option<String>,
+    /// Plausible range: as stated, else `[ratio, ratio]` when verified and between 1.0 and
+    /// the ratio otherwise.
+    pub range: [f64; 2],
+}
+
+impl TokenizerInfo {
+    /// Not measured: the ratio is an assumption.
+    pub fn is_unverified(&self) -> bool {
+        self.confidence == "unverified"
+    }
+
+    /// The basis up to its first `:` or `;` (e.g. `pricing-facts §4 default [INF]`), for
+    /// one-line messages.
+    pub fn short_basis(&self) -> Option<&str> {
+        self.basis
+            .as_deref()
+            .map(|b| b.split([':', ';']).next().unwrap_or(b).trim())
+            .filter(|b| !b.is_empty())
     }
 }
 
@@ -293,6 +365,34 @@ pub fn parse_file(name: &str, text: &str) -> Result<PricingFile, PricingError> {
                     Some(line),
                     format!(
                         "model \"{id}\": \"standard\" is the base rates; do not define it as a service tier"
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = &m.tokenizer {
+            if let Some(c) = &t.confidence
+                && !CONFIDENCES.contains(&c.as_str())
+            {
+                return Err(invalid(
+                    Some(line),
+                    format!(
+                        "model \"{id}\": tokenizer confidence \"{c}\" is not one of {}",
+                        CONFIDENCES.join(", ")
+                    ),
+                ));
+            }
+            if let Some([lo, hi]) = t.range
+                && !(lo.is_finite()
+                    && hi.is_finite()
+                    && 0.0 < lo
+                    && lo <= t.ratio.0
+                    && t.ratio.0 <= hi)
+            {
+                return Err(invalid(
+                    Some(line),
+                    format!(
+                        "model \"{id}\": tokenizer range [{lo}, {hi}] must be positive and contain the ratio {}; write range = [low, high] with low ≤ ratio ≤ high",
+                        t.ratio.0
                     ),
                 ));
             }
@@ -892,5 +992,44 @@ mod tests {
             assert!((c.input - input).abs() < 1e-12, "{tier}: {c:?}");
             assert_eq!((c.cache_read, c.cache_write), (c.input, c.input), "{tier}");
         }
+    }
+
+    const TOK_TABLE: &str = "schema_version = 1\n[provider]\nid = \"t\"\nname = \"T\"\n\n[[models]]\nid = \"m\"\n[models.rates]\ninput = 1\noutput = 2\n[models.tokenizer]\nfamily = \"f\"\nratio = 1.3\n";
+
+    fn tok(extra: &str) -> Result<TokenizerInfo, String> {
+        let mut b = PriceBook::empty();
+        b.add_text("t.toml", &format!("{TOK_TABLE}{extra}"), false)
+            .map_err(|e| e.to_string())?;
+        Ok(b.model("t/m").map_err(|e| e.to_string())?.tokenizer_info())
+    }
+
+    #[test]
+    fn tokenizer_ratios_carry_their_own_confidence_and_range() {
+        // No confidence: unverified, known only to lie between the reference and the value.
+        let t = tok("").unwrap();
+        assert_eq!((t.ratio, t.confidence.as_str()), (1.3, "unverified"));
+        assert_eq!(t.range, [1.0, 1.3]);
+        let t = tok("confidence = \"verified\"\n").unwrap();
+        assert_eq!(t.range, [1.3, 1.3]);
+        assert!(!t.is_unverified());
+        assert_eq!(tok("range = [1.1, 1.6]\n").unwrap().range, [1.1, 1.6]);
+        let e = tok("confidence = \"measured\"\n").unwrap_err();
+        assert!(
+            e.contains("t.toml: line 7") && e.contains("tokenizer confidence \"measured\""),
+            "{e}"
+        );
+        let e = tok("range = [1.4, 1.6]\n").unwrap_err();
+        assert!(
+            e.contains("must be positive and contain the ratio 1.3"),
+            "{e}"
+        );
+        // A bundled model: the rates are verified, the ratio is not.
+        let book = PriceBook::bundled().unwrap();
+        let m = book.model("anthropic/claude-sonnet-5-5").unwrap();
+        assert_eq!(m.entry.confidence.as_deref(), Some("verified"));
+        let t = m.tokenizer_info();
+        assert_eq!((t.ratio, t.confidence.as_str()), (1.4, "unverified"));
+        assert_eq!(t.range, [1.05, 1.75]);
+        assert_eq!(t.short_basis(), Some("pricing-facts §4 default [INF]"));
     }
 }

@@ -2369,6 +2369,15 @@ fn write_table(header: &str, p: &ProviderEntry, models: &[ModelEntry]) -> String
             if let Some(b) = &t.basis {
                 pairs.push(("basis".to_string(), quote(b)));
             }
+            if let Some(c) = &t.confidence {
+                pairs.push(("confidence".to_string(), quote(c)));
+            }
+            if let Some([lo, hi]) = t.range {
+                pairs.push((
+                    "range".to_string(),
+                    format!("[{}, {}]", fmt_decimal(lo), fmt_decimal(hi)),
+                ));
+            }
             w.kv("tokenizer", inline(&pairs));
         }
         let mut tiers: Vec<&ContextTier> = m.context_tiers.iter().collect();

@@ -430,6 +430,15 @@ pub struct Tokenizer {
     /// How the ratio was obtained.
     #[serde(default)]
     pub basis: Option<String>,
+    /// How far the ratio is known: `verified` (measured with the provider's token counter),
+    /// `secondary` or `unverified`. Absent: `unverified` — a ratio is a measurement, and one
+    /// that does not say it was measured is not shown as if it were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
+    /// Plausible range `[low, high]` of the ratio (e.g. pricing-facts §4's 1.05–1.75 for
+    /// Claude's newer tokenizer); `compare` checks its ranking at both ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
 }
 
 /// A scheduled price change: from `effective_from` these rates replace the model's rates.

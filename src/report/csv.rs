@@ -1,5 +1,6 @@
-//! CSV: one row per month with the percentiles, the component breakdown and one column per
-//! route (`route:<name>`).
+//! CSV: one row per month with the percentiles, the component breakdown, the naive estimate of
+//! the same month (`naive`), what drives the spread (`drivers`, on the row of the month it was
+//! estimated for: `key share origin; …`) and one column per route (`route:<name>`).
 
 use serde::Serialize;
 
@@ -26,9 +27,11 @@ struct Row<'a> {
     reasoning: f64,
     tool_fees: f64,
     retries: f64,
+    naive: Option<f64>,
+    drivers: String,
 }
 
-const FIXED: [&str; 19] = [
+const FIXED: [&str; 21] = [
     "month",
     "mean",
     "sd",
@@ -48,7 +51,21 @@ const FIXED: [&str; 19] = [
     "reasoning",
     "tool_fees",
     "retries",
+    "naive",
+    "drivers",
 ];
+
+/// `key share origin; …` of the listed drivers of `r` in `month` (empty in other months).
+fn drivers_cell(r: &Report, month: &str) -> String {
+    let Some(d) = r.drivers.as_ref().filter(|d| d.month == month) else {
+        return String::new();
+    };
+    d.top()
+        .iter()
+        .map(|x| format!("{} {:.3} {}", x.key, x.first_order, x.origin))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// Render the per-month CSV.
 pub fn render(r: &Report) -> Result<String, ReportError> {
@@ -81,6 +98,8 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
             reasoning: c.reasoning,
             tool_fees: c.tool_fees,
             retries: c.retries,
+            naive: m.naive_usd,
+            drivers: drivers_cell(r, &m.month),
         };
         // The fixed fields via serde (one struct per table); route columns appended after.
         let mut fixed = csv::WriterBuilder::new()

@@ -167,18 +167,26 @@ fn headline(r: &Report, m: &MonthSummary) -> String {
     ));
     if let Some(p) = r.headline.prob_over_budget {
         out.push_str(&format!(
-            "; P(over budget): <strong>{}</strong>",
+            "; P(over budget) in {}: <strong>{}</strong>",
+            escape(&m.month),
             escape(&format_pct(p))
         ));
     }
     out.push_str(".</p>\n");
     let mut notes = Vec::new();
-    if r.headline.p95_over_naive.is_finite() && r.naive_estimate.monthly_usd > 0.0 {
-        notes.push(format!(
-            "That is {:.1}× the naive spreadsheet estimate of {}/month.",
-            r.headline.p95_over_naive,
-            format_usd(r.naive_estimate.monthly_usd)
-        ));
+    match (r.naive_same_month(), r.headline.p95_over_naive_same_month) {
+        (Some(n), Some(x)) if x.is_finite() && n.monthly_usd > 0.0 => notes.push(format!(
+            "That is {x:.1}× the naive spreadsheet estimate of {}/month for the same month.",
+            format_usd(n.monthly_usd)
+        )),
+        _ if r.headline.p95_over_naive.is_finite() && r.naive_estimate.monthly_usd > 0.0 => notes
+            .push(format!(
+                "That is {:.1}× the naive spreadsheet estimate of {}/month for {}.",
+                r.headline.p95_over_naive,
+                format_usd(r.naive_estimate.monthly_usd),
+                r.naive_estimate.month
+            )),
+        _ => {}
     }
     if let Some(b) = r.budget_usd {
         match &r.headline.first_month_p90_over_budget {
@@ -214,11 +222,16 @@ fn headline(r: &Report, m: &MonthSummary) -> String {
         false,
     ));
     if let Some(p) = m.prob_over_budget {
-        out.push_str(&card("P(over budget)", &format_pct(p), p >= 0.05));
+        out.push_str(&card(
+            &format!("P(over budget), {}", m.month),
+            &format_pct(p),
+            p >= 0.05,
+        ));
     }
+    let n = r.naive_same_month().unwrap_or(&r.naive_estimate);
     out.push_str(&card(
-        &format!("Naive estimate, {}", r.naive_estimate.month),
-        &format_usd(r.naive_estimate.monthly_usd),
+        &format!("Naive estimate, {}", n.month),
+        &format_usd(n.monthly_usd),
         false,
     ));
     out.push_str("</div>\n</section>\n");
@@ -368,21 +381,11 @@ fn provenance(r: &Report) -> String {
     out
 }
 
-fn origin_label(origin: &str) -> &str {
-    match origin {
-        "scenario" => "scenario file",
-        "override" => "--set",
-        "fitted" => "fitted file",
-        "default" => "default",
-        other => other,
-    }
-}
-
 fn assumptions(r: &Report) -> String {
     let mut g = rows::assumptions(r);
     for row in &mut g.rows {
         if let Some(o) = row.get_mut(3) {
-            *o = origin_label(o).to_string();
+            *o = rows::origin_label(o).to_string();
         }
     }
     let nn = |i: usize| {
@@ -436,14 +439,52 @@ fn breakdown(r: &Report, m: &MonthSummary) -> Result<String, ReportError> {
     Ok(out)
 }
 
+/// What drives the spread: the listed drivers with where each came from.
+fn drivers(r: &Report) -> String {
+    let (Some(d), Some(g)) = (&r.drivers, rows::drivers(r)) else {
+        return String::new();
+    };
+    let top = d.top();
+    let flag = |i: usize| {
+        top.get(i)
+            .filter(|x| x.default_assumption)
+            .map(|_| "default-nn")
+    };
+    let mut out = format!(
+        "<section id=\"drivers\">\n<h2>What drives the spread in {}</h2>\n",
+        escape(&d.month)
+    );
+    out.push_str(&grid(&g, None, &flag));
+    out.push_str(&format!(
+        "<p class=\"muted\">{} Highlighted rows are billcast defaults, not your data or scenario: set them in the scenario if you know better.</p>\n</section>\n",
+        escape(&rows::drivers_note(d))
+    ));
+    out
+}
+
 fn naive(r: &Report) -> Result<String, ReportError> {
-    let n = &r.naive_estimate;
     let mut out = String::from("<section id=\"naive\">\n<h2>Naive estimate vs simulation</h2>\n");
     out.push_str(&figure(
         r,
         ChartKind::Naive,
-        "The spreadsheet estimate beside the simulated median and P95.",
+        "The spreadsheet estimate beside the simulated median and P95 of the same month.",
     )?);
+    let mut estimates = vec![&r.naive_estimate];
+    if let Some(h) = &r.naive_headline
+        && h.month != r.naive_estimate.month
+    {
+        estimates.push(h);
+    }
+    for n in estimates {
+        out.push_str(&naive_month(r, n));
+    }
+    out.push_str("</section>\n");
+    Ok(out)
+}
+
+/// The naive estimate of one month beside the simulated bill of the same month.
+fn naive_month(r: &Report, n: &crate::engine::naive::Naive) -> String {
+    let mut out = String::new();
     out.push_str(&format!(
         "<p>Naive estimate for {}: <strong>{}/month</strong> = {} requests × {}/request ({:.0} tokens in, {:.0} out). Method: {}.</p>\n",
         escape(&n.month),
@@ -467,8 +508,7 @@ fn naive(r: &Report) -> Result<String, ReportError> {
             m.p95 / n.monthly_usd
         ));
     }
-    out.push_str("</section>\n");
-    Ok(out)
+    out
 }
 
 /// The overhead section: headline, chart, strategy table, availability, people hours, TCO by
@@ -611,7 +651,13 @@ pub fn render_with_overhead(
     out.push_str(&format!("<p class=\"meta\">{}</p>\n", escape(&meta)));
     out.push_str(
         "<nav class=\"toc\"><a href=\"#headline\">Headline</a><a href=\"#percentiles\">Per month</a>\
-         <a href=\"#distribution\">Distribution</a><a href=\"#breakdown\">Breakdown</a>\
+         <a href=\"#distribution\">Distribution</a>",
+    );
+    if r.drivers.as_ref().is_some_and(|d| !d.top().is_empty()) {
+        out.push_str("<a href=\"#drivers\">Drivers</a>");
+    }
+    out.push_str(
+        "<a href=\"#breakdown\">Breakdown</a>\
          <a href=\"#naive\">Naive vs simulated</a>",
     );
     if overhead_report.is_some() {
@@ -671,6 +717,7 @@ pub fn render_with_overhead(
     ));
     out.push_str("</section>\n");
 
+    out.push_str(&drivers(r));
     out.push_str(&breakdown(r, m)?);
     out.push_str(&naive(r)?);
     if let Some(o) = overhead_report {

@@ -64,9 +64,9 @@ fn link_target(path: &str) -> String {
 pub fn render_with_charts(r: &Report, charts: &[ChartLink]) -> String {
     let mut out = String::from("[//]: <> (billcast)\n");
     out.push_str(&format!("### billcast forecast: {}\n\n", r.scenario.name));
-    out.push_str(&format!("**{}.**\n\n", r.headline.text));
+    out.push_str(&format!("**{}.**\n\n", r.headline_sentence()));
     out.push_str(&grid(&rows::months(r)));
-    let n = &r.naive_estimate;
+    let n = r.naive_same_month().unwrap_or(&r.naive_estimate);
     out.push_str(&format!(
         "\nNaive estimate ({}): {}/month — {} requests × {}.\n",
         n.month,
@@ -74,6 +74,11 @@ pub fn render_with_charts(r: &Report, charts: &[ChartLink]) -> String {
         crate::units::format_count(n.requests_per_month),
         format_usd(n.usd_per_request)
     ));
+    if let (Some(d), Some(g)) = (&r.drivers, rows::drivers(r)) {
+        out.push_str(&format!("\n**What drives the spread in {}**\n\n", d.month));
+        out.push_str(&grid(&g));
+        out.push_str(&format!("\n{}\n", rows::drivers_note(d)));
+    }
     if !charts.is_empty() {
         out.push('\n');
         for c in charts {

@@ -10,9 +10,11 @@ pub mod table;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::naive::Naive;
+use crate::engine::drivers::Drivers;
+use crate::engine::naive::{Naive, naive_month};
 use crate::engine::prepare::Prepared;
 use crate::engine::summary::{mean_sd, prob_over, quantile_se, quantile_sorted};
+use crate::engine::tokenizer::RatioEffect;
 use crate::engine::{COMPONENTS, Simulation, Volumes};
 use crate::pricing::PriceBook;
 use crate::pricing::book::SourceFile;
@@ -144,6 +146,10 @@ pub struct MonthSummary {
     pub volumes: Volumes,
     /// 101 quantiles of the bill (0%, 1%, …, 100%), USD: enough to redraw its charts.
     pub quantiles: Vec<f64>,
+    /// The naive (spreadsheet) estimate of this month, USD (absent in reports written before
+    /// it was added).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub naive_usd: Option<f64>,
 }
 
 /// The scenario a report came from.
@@ -230,10 +236,56 @@ pub struct Headline {
     /// First month whose P90 exceeds the budget.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub first_month_p90_over_budget: Option<String>,
-    /// P95 of that month over the naive monthly estimate.
+    /// The headline month's P95 over `naive_estimate.monthly_usd`, the naive estimate of
+    /// `naive_estimate.month` (the first month) — across months when the headline month is a
+    /// later one. Kept so that saved reports keep their meaning; use
+    /// [`Headline::p95_over_naive_same_month`].
     pub p95_over_naive: f64,
+    /// The headline month's P95 over the naive estimate of the same month (like with like).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub p95_over_naive_same_month: Option<f64>,
     /// The sentence.
     pub text: String,
+}
+
+impl Headline {
+    /// The sentence, every number labelled with its month. `naive_same` is the naive
+    /// estimate of the headline month (absent in older reports: then the ratio names the
+    /// month of `naive_first`, the naive estimate it divides by).
+    pub fn sentence(&self, naive_same: Option<&Naive>, naive_first: &Naive) -> String {
+        if self.month.is_empty() {
+            return "no months simulated".into();
+        }
+        let mut text = format!(
+            "P95 monthly bill in {}: {}",
+            self.month,
+            crate::units::format_usd(self.p95)
+        );
+        if let Some(p) = self.prob_over_budget {
+            text.push_str(&format!(
+                "; P(over budget) in {}: {}",
+                self.month,
+                crate::units::format_pct(p)
+            ));
+        }
+        match (self.p95_over_naive_same_month, naive_same) {
+            (Some(ratio), Some(n)) if ratio.is_finite() && n.monthly_usd > 0.0 => {
+                text.push_str(&format!(
+                    "; {ratio:.1}× the naive estimate for {} ({})",
+                    n.month,
+                    crate::units::format_usd(n.monthly_usd)
+                ));
+            }
+            _ if self.p95_over_naive.is_finite() && naive_first.monthly_usd > 0.0 => {
+                text.push_str(&format!(
+                    "; {:.1}× the naive estimate for {}",
+                    self.p95_over_naive, naive_first.month
+                ));
+            }
+            _ => {}
+        }
+        text
+    }
 }
 
 /// An assumption as reported (mirrors [`Assumption`]).
@@ -271,8 +323,18 @@ pub struct Report {
     pub headline: Headline,
     /// Per month.
     pub months: Vec<MonthSummary>,
-    /// The spreadsheet estimate.
+    /// The spreadsheet estimate of the first month.
     pub naive_estimate: Naive,
+    /// The spreadsheet estimate of the headline month (absent in older reports).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub naive_headline: Option<Naive>,
+    /// What drives the spread of the headline month's bill (absent in older reports, or when
+    /// nothing varies between trials).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub drivers: Option<Drivers>,
+    /// What each unverified tokenizer ratio does to the headline month's P95.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tokenizer: Vec<RatioEffect>,
     /// Every input and where it came from.
     pub assumptions: Vec<ReportAssumption>,
     /// Warnings, each with what to do.
@@ -295,14 +357,18 @@ pub struct ReportAssumption {
 }
 
 impl Report {
-    /// Build the report of a simulation.
+    /// Build the report of a simulation: percentiles per month, the naive estimate of every
+    /// month, the headline, what drives its spread and what unverified tokenizer ratios do to
+    /// it.
     pub fn from_simulation(
         s: &Scenario,
         book: &PriceBook,
         p: &Prepared,
         sim: &Simulation,
-        naive: Naive,
     ) -> Report {
+        let naive_by_month: Vec<Naive> = (0..sim.months.len())
+            .map(|m| naive_month(s, p, m))
+            .collect();
         let mut months = Vec::new();
         for (m, month) in sim.months.iter().enumerate() {
             let mut xs = sim.totals[m].clone();
@@ -334,8 +400,19 @@ impl Report {
                     .collect(),
                 volumes: sim.volumes[m].clone(),
                 quantiles: (0..=100).map(|i| q(i as f64 / 100.0)).collect(),
+                naive_usd: naive_by_month.get(m).map(|n| n.monthly_usd),
             });
         }
+        let naive = naive_by_month
+            .first()
+            .cloned()
+            .unwrap_or_else(|| crate::engine::naive::naive(s, p));
+        let head = headline_index(&months);
+        let naive_headline = head.and_then(|i| naive_by_month.get(i).cloned());
+        let drivers = head.and_then(|i| crate::engine::drivers::drivers(s, sim, i));
+        let tokenizer = head
+            .map(|i| crate::engine::tokenizer::effects(s, p, sim, i))
+            .unwrap_or_default();
         let mut warnings = sim.warnings.clone();
         if sim.trials < 1000 {
             warnings.push(format!(
@@ -357,15 +434,50 @@ impl Report {
                 ));
             }
         }
+        // Defaults among the listed drivers of the spread, by assumption row.
+        let default_drivers: Vec<(&str, String)> = drivers
+            .iter()
+            .flat_map(|d| {
+                d.top()
+                    .into_iter()
+                    .filter(|x| x.default_assumption)
+                    .map(move |x| {
+                        (
+                            x.assumption.as_deref().unwrap_or(&x.key),
+                            format!(
+                                "{} alone explains {} of the variance of the {} bill",
+                                x.key,
+                                crate::units::format_pct(x.first_order),
+                                d.month
+                            ),
+                        )
+                    })
+            })
+            .collect();
+        let drives = |key: &str| {
+            default_drivers
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         for a in &s.assumptions {
-            if a.non_neutral_default {
+            let d = drives(&a.key);
+            if a.non_neutral_default || !d.is_empty() {
+                let what = if d.is_empty() {
+                    String::new()
+                } else {
+                    format!(": it is not your data, and {d}")
+                };
                 warnings.push(format!(
-                    "{} uses the default {} — set it in the scenario if that is not what you mean",
+                    "{} uses the default {}{what} — set it in the scenario if that is not what you mean",
                     a.key, a.value
                 ));
             }
         }
-        let headline = headline(&months, s.budget_usd, &naive);
+        warnings.extend(tokenizer.iter().map(|e| e.warning()));
+        let headline = headline(&months, head, s.budget_usd, &naive, naive_headline.as_ref());
         Report {
             schema_version: SCHEMA_VERSION,
             kind: "forecast".into(),
@@ -422,6 +534,9 @@ impl Report {
             headline,
             months,
             naive_estimate: naive,
+            naive_headline,
+            drivers,
+            tokenizer,
             assumptions: s
                 .assumptions
                 .iter()
@@ -482,43 +597,62 @@ impl Report {
     pub fn headline_month(&self) -> Option<&MonthSummary> {
         self.months.iter().find(|m| m.month == self.headline.month)
     }
+
+    /// The naive estimate of the headline month when the report has it (reports written
+    /// before it was added have only the first month's, [`Report::naive_estimate`]).
+    pub fn naive_same_month(&self) -> Option<&Naive> {
+        self.naive_headline
+            .as_ref()
+            .or(Some(&self.naive_estimate))
+            .filter(|n| n.month == self.headline.month)
+    }
+
+    /// The headline sentence, every number labelled with its month (rebuilt from the fields,
+    /// so an older saved report renders with labels too).
+    pub fn headline_sentence(&self) -> String {
+        self.headline
+            .sentence(self.naive_same_month(), &self.naive_estimate)
+    }
 }
 
-fn headline(months: &[MonthSummary], budget: Option<f64>, naive: &Naive) -> Headline {
-    let peak = months.iter().max_by(|a, b| a.p95.total_cmp(&b.p95));
-    let Some(peak) = peak else {
+/// Index of the headline month: the one with the highest P95.
+fn headline_index(months: &[MonthSummary]) -> Option<usize> {
+    months
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.p95.total_cmp(&b.1.p95))
+        .map(|(i, _)| i)
+}
+
+fn headline(
+    months: &[MonthSummary],
+    head: Option<usize>,
+    budget: Option<f64>,
+    naive_first: &Naive,
+    naive_same: Option<&Naive>,
+) -> Headline {
+    let Some(peak) = head.and_then(|i| months.get(i)) else {
         return Headline {
             month: String::new(),
             p95: f64::NAN,
             prob_over_budget: None,
             first_month_p90_over_budget: None,
             p95_over_naive: f64::NAN,
+            p95_over_naive_same_month: None,
             text: "no months simulated".into(),
         };
     };
     let first_over =
         budget.and_then(|b| months.iter().find(|m| m.p90 > b).map(|m| m.month.clone()));
-    let ratio = peak.p95 / naive.monthly_usd;
-    let mut text = format!(
-        "P95 monthly bill in {}: {}",
-        peak.month,
-        crate::units::format_usd(peak.p95)
-    );
-    if let Some(p) = peak.prob_over_budget {
-        text.push_str(&format!(
-            "; P(over budget): {}",
-            crate::units::format_pct(p)
-        ));
-    }
-    if ratio.is_finite() && naive.monthly_usd > 0.0 {
-        text.push_str(&format!("; {:.1}× the naive estimate", ratio));
-    }
-    Headline {
+    let mut h = Headline {
         month: peak.month.clone(),
         p95: peak.p95,
         prob_over_budget: peak.prob_over_budget,
         first_month_p90_over_budget: first_over,
-        p95_over_naive: ratio,
-        text,
-    }
+        p95_over_naive: peak.p95 / naive_first.monthly_usd,
+        p95_over_naive_same_month: naive_same.map(|n| peak.p95 / n.monthly_usd),
+        text: String::new(),
+    };
+    h.text = h.sentence(naive_same, naive_first);
+    h
 }

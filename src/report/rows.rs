@@ -2,6 +2,7 @@
 //! header and rows of formatted cells, so both formats always show the same numbers.
 
 use super::{MonthSummary, Report};
+use crate::engine::drivers::Drivers;
 use crate::units::{format_count, format_pct, format_usd};
 
 /// A table: header cells and rows of cells.
@@ -181,4 +182,61 @@ pub fn assumptions(r: &Report) -> Grid {
         rows,
         right: vec![false; 4],
     }
+}
+
+/// Where an input came from, for people.
+pub fn origin_label(origin: &str) -> &str {
+    match origin {
+        "scenario" => "scenario file",
+        "override" => "--set",
+        "fitted" => "fitted file",
+        "default" => "default",
+        other => other,
+    }
+}
+
+/// What drives the spread of the headline month: the listed drivers ([`Drivers::top`]), a
+/// default assumption marked as such. `None` when no input clears the listing threshold.
+pub fn drivers(r: &Report) -> Option<Grid> {
+    let d = r.drivers.as_ref()?;
+    let top = d.top();
+    if top.is_empty() {
+        return None;
+    }
+    let rows = top
+        .iter()
+        .map(|x| {
+            vec![
+                x.key.clone(),
+                format_pct(x.first_order),
+                if x.default_assumption {
+                    "default (not your data)".to_string()
+                } else {
+                    origin_label(&x.origin).to_string()
+                },
+                x.value.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    Some(Grid {
+        header: vec![
+            "Input".into(),
+            "Share of variance".into(),
+            "From".into(),
+            "Value".into(),
+        ],
+        rows,
+        right: vec![false, true, false, false],
+    })
+}
+
+/// The sentence under the drivers table: what the shares are and what is left.
+pub fn drivers_note(d: &Drivers) -> String {
+    let rest = 1.0 - d.top_share();
+    format!(
+        "Each input's share of the variance of the {} bill on its own, from the forecast's {} trials; the other {} is interactions, per-session noise and smaller inputs (billcast sensitivity gives Sobol indices with intervals).",
+        d.month,
+        format_count(d.trials as f64),
+        format_pct(rest.max(0.0)),
+    )
 }

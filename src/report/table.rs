@@ -55,7 +55,7 @@ pub fn render(r: &Report) -> String {
     }
     out.push_str(&meta);
     out.push_str("\n\n");
-    out.push_str(&r.headline.text);
+    out.push_str(&r.headline_sentence());
     out.push_str(".\n\n");
     out.push_str(&grid(&rows::months(r)));
     out.push('\n');
@@ -77,12 +77,21 @@ pub fn render(r: &Report) -> String {
         out.push('\n');
         let se = if m.p95 > 0.0 { m.p95_se / m.p95 } else { 0.0 };
         out.push_str(&format!(
-            "\nMonte Carlo standard error of the P95: {} ({}).\n",
+            "\nMonte Carlo standard error of the P95 in {}: {} ({}).\n",
+            m.month,
             format_usd(m.p95_se),
             format_pct(se)
         ));
     }
-    let n = &r.naive_estimate;
+    if let (Some(d), Some(g)) = (&r.drivers, rows::drivers(r)) {
+        out.push_str(&format!("\nWhat drives the spread in {}:\n", d.month));
+        out.push_str(&grid(&g));
+        out.push('\n');
+        out.push_str(&rows::drivers_note(d));
+        out.push('\n');
+    }
+    let same = r.naive_same_month();
+    let n = same.unwrap_or(&r.naive_estimate);
     out.push_str(&format!(
         "\nNaive estimate for {}: {}/month = {} requests × {}/request ({:.0} tokens in, {:.0} out; one average request, no history, tools, retries or caching).\n",
         n.month,
@@ -92,11 +101,16 @@ pub fn render(r: &Report) -> String {
         n.input_tokens_per_request,
         n.output_tokens_per_request
     ));
-    if r.headline.p95_over_naive.is_finite() {
-        out.push_str(&format!(
-            "The simulated P95 in {} is {:.1}× the naive estimate.\n",
-            r.headline.month, r.headline.p95_over_naive
-        ));
+    match (same, r.headline.p95_over_naive_same_month) {
+        (Some(n), Some(x)) if x.is_finite() => out.push_str(&format!(
+            "The simulated P95 in {} is {x:.1}× the naive estimate for {}.\n",
+            r.headline.month, n.month
+        )),
+        _ if r.headline.p95_over_naive.is_finite() => out.push_str(&format!(
+            "The simulated P95 in {} is {:.1}× the naive estimate for {}.\n",
+            r.headline.month, r.headline.p95_over_naive, r.naive_estimate.month
+        )),
+        _ => {}
     }
     let defaults: Vec<_> = r
         .assumptions

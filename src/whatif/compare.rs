@@ -9,6 +9,7 @@ use super::{
     Alignment, Delta, RunOptions, Stats, Variant, WhatifError, align, component_delta, pick_month,
     run_variants,
 };
+use crate::engine::tokenizer::{RankingCheck, RatioEffect, effects, ranking_check};
 use crate::pricing::PriceBook;
 use crate::report::{Components, MonthSummary};
 use crate::units::Month;
@@ -37,9 +38,14 @@ pub struct VariantResult {
     /// Change of each mean cost component against the first variant, USD.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub component_delta: Option<Components>,
-    /// Warnings of its forecast.
+    /// Warnings of its forecast (an unverified tokenizer ratio's effect is for the compared
+    /// month).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warnings: Vec<String>,
+    /// What each unverified tokenizer ratio of its routes does to its P95 in the compared
+    /// month.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tokenizer: Vec<RatioEffect>,
 }
 
 /// The result of `billcast compare`.
@@ -57,6 +63,10 @@ pub struct Comparison {
     pub engine_runs: usize,
     /// Variants in the order given; deltas are against the first.
     pub variants: Vec<VariantResult>,
+    /// Whether the ranking by P95 holds over the plausible ranges of the unverified tokenizer
+    /// ratios the variants use (absent when none does).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tokenizer_check: Option<RankingCheck>,
 }
 
 impl Comparison {
@@ -127,6 +137,19 @@ pub fn compare(
             ),
         };
         let s = &run.variant.scenario;
+        // The report's tokenizer warnings speak of its headline month; say them for the
+        // compared month instead.
+        let m = run
+            .sim
+            .months
+            .iter()
+            .position(|x| *x == target)
+            .unwrap_or(0);
+        let tokenizer = effects(s, &run.prepared, &run.sim, m);
+        let headline_effects: Vec<String> = report.tokenizer.iter().map(|e| e.warning()).collect();
+        let mut warnings = report.warnings;
+        warnings.retain(|w| !headline_effects.contains(w));
+        warnings.extend(tokenizer.iter().map(|e| e.warning()));
         results.push(VariantResult {
             label: run.variant.label.clone(),
             scenario: s.name.clone(),
@@ -136,9 +159,24 @@ pub fn compare(
             summary,
             delta,
             component_delta,
-            warnings: report.warnings,
+            warnings,
+            tokenizer,
         });
     }
+    let ranked: Vec<_> = runs
+        .iter()
+        .zip(&results)
+        .map(|(run, v)| {
+            let m = run
+                .sim
+                .months
+                .iter()
+                .position(|x| *x == target)
+                .unwrap_or(0);
+            (v.label.as_str(), &run.prepared, &run.sim, m)
+        })
+        .collect();
+    let tokenizer_check = ranking_check(&ranked);
     Ok(Comparison {
         kind: "compare".into(),
         billcast_version: env!("CARGO_PKG_VERSION").into(),
@@ -146,5 +184,6 @@ pub fn compare(
         alignment,
         engine_runs: runs.len(),
         variants: results,
+        tokenizer_check,
     })
 }

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::prepare::Prepared;
 use crate::engine::trial::{Pins, Redraw};
-use crate::engine::{self, EngineError, SimOptions, Simulation, naive};
+use crate::engine::{self, EngineError, SimOptions, Simulation};
 use crate::pricing::PriceBook;
 use crate::report::{Components, MonthSummary, Report};
 use crate::scenario::{Mode, Scenario, ScenarioError};
@@ -152,14 +152,7 @@ pub struct VariantRun {
 impl VariantRun {
     /// The full forecast report of this variant (same as `billcast forecast` would write).
     pub fn report(&self, book: &PriceBook) -> Report {
-        let naive = naive::naive(&self.variant.scenario, &self.prepared);
-        Report::from_simulation(
-            &self.variant.scenario,
-            book,
-            &self.prepared,
-            &self.sim,
-            naive,
-        )
+        Report::from_simulation(&self.variant.scenario, book, &self.prepared, &self.sim)
     }
 }
 

@@ -218,6 +218,9 @@ pub fn compare_table(c: &Comparison) -> String {
     out.push_str(&format!("\n\nWhere the money goes in {}:\n", c.month));
     out.push_str(&table::grid(&compare_components_grid(c)));
     out.push_str(&format!("\n\n{}\n", compare_sentence(c)));
+    if let Some(t) = &c.tokenizer_check {
+        out.push_str(&format!("{}\n", t.sentence()));
+    }
     let mut notes = c.alignment.notes.clone();
     // A warning every variant shares (e.g. too few trials) is said once, without a label.
     for v in &c.variants {
@@ -256,9 +259,20 @@ pub fn compare_markdown(c: &Comparison) -> String {
     ));
     out.push_str(&markdown::grid(&compare_components_grid(c)));
     out.push_str("\n</details>\n");
-    if !c.alignment.notes.is_empty() {
+    let mut notes = c.alignment.notes.clone();
+    if let Some(t) = &c.tokenizer_check {
+        notes.push(t.sentence());
+    }
+    for v in &c.variants {
+        notes.extend(
+            v.tokenizer
+                .iter()
+                .map(|e| format!("{}: {}", v.label, e.warning())),
+        );
+    }
+    if !notes.is_empty() {
         out.push('\n');
-        out.push_str(&notes_block(&c.alignment.notes, "- "));
+        out.push_str(&notes_block(&notes, "- "));
     }
     out.push_str(&format!("\n<sub>{}</sub>\n", meta(&c.alignment)));
     out

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use billcast::engine::{self, SimOptions, naive, prepare::Prepared};
+use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::{self, Report};
 use billcast::scenario::{Mode, Scenario};
@@ -175,8 +175,7 @@ pub fn forecast_of(e: &EngineArgs, s: &Scenario, book: &PriceBook) -> anyhow::Re
     };
     let sim = e.in_pool(|| engine::simulate_prepared(s, &prepared, &opts))??;
     progress.finish();
-    let naive = naive::naive(s, &prepared);
-    Ok(Report::from_simulation(s, book, &prepared, &sim, naive))
+    Ok(Report::from_simulation(s, book, &prepared, &sim))
 }
 
 /// Arguments of `billcast forecast`.

@@ -217,6 +217,8 @@ struct ListRow {
     service_tiers: String,
     checked: Option<String>,
     source: Option<String>,
+    tokenizer_ratio: f64,
+    tokenizer_confidence: String,
 }
 
 fn list_row(m: &Model) -> ListRow {
@@ -243,7 +245,22 @@ fn list_row(m: &Model) -> ListRow {
             .join(" "),
         checked: m.entry.checked.map(|d| d.to_string()),
         source: m.entry.source.clone(),
+        tokenizer_ratio: m.tokenizer_info().ratio,
+        tokenizer_confidence: m.tokenizer_info().confidence,
     }
+}
+
+/// A tokenizer ratio for the list: `1.40`, with `?` when it is not verified.
+fn ratio_cell(r: &ListRow) -> String {
+    format!(
+        "{:.2}{}",
+        r.tokenizer_ratio,
+        if r.tokenizer_confidence == "verified" {
+            ""
+        } else {
+            "?"
+        }
+    )
 }
 
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
@@ -284,6 +301,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                     "Cache write",
                     "Output",
                     "Long ctx >",
+                    "Tokens ×",
                     "Tiers",
                     "Checked",
                 ]
@@ -301,19 +319,23 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                             format_rate(r.output),
                             r.long_context_above
                                 .map_or("-".into(), |t| billcast::units::format_count(t as f64)),
+                            ratio_cell(r),
                             r.service_tiers.clone(),
                             r.checked.clone().unwrap_or_else(|| "-".into()),
                         ]
                     })
                     .collect(),
-                right: vec![false, true, true, true, true, true, false, false],
+                right: vec![false, true, true, true, true, true, true, false, false],
             };
             let body = if a.format == Format::Markdown {
                 billcast::report::markdown::grid(&grid)
             } else {
                 billcast::report::table::grid(&grid)
             };
-            format!("USD per 1M tokens · {} models\n{body}\n", rows.len())
+            format!(
+                "USD per 1M tokens · {} models\n{body}\nTokens × = the model's tokens per o200k_base token for the same text; ? = not verified (an assumption: see pricing show).\n",
+                rows.len()
+            )
         }
     };
     output::write(a.out.as_deref(), &text)?;
@@ -362,13 +384,26 @@ fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
     kv("source", e.source.clone().unwrap_or_else(|| "-".into()));
     kv("checked", e.checked.map_or("-".into(), |d| d.to_string()));
     if let Some(c) = &e.confidence {
-        kv("confidence", c.clone());
+        kv("confidence", format!("{c} (of the rates)"));
     }
-    if let Some(t) = &e.tokenizer {
-        kv(
-            "tokenizer",
-            format!("{} (×{} vs o200k_base)", t.family, t.ratio.0),
-        );
+    // The ratio has a confidence of its own: a verified price says nothing about it.
+    let t = m.tokenizer_info();
+    let range = if t.range[0] < t.range[1] {
+        format!(", plausible {:.2}–{:.2}", t.range[0], t.range[1])
+    } else {
+        String::new()
+    };
+    kv(
+        "tokenizer",
+        format!(
+            "{} ×{:.2} vs o200k_base — {}{range}",
+            t.family.as_deref().unwrap_or("none stated:"),
+            t.ratio,
+            t.confidence
+        ),
+    );
+    if let Some(b) = &t.basis {
+        kv("tokenizer basis", b.clone());
     }
     if let Some(c) = &e.caching {
         kv(
@@ -529,6 +564,11 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         if let Some(o) = v.as_object_mut() {
             o.insert("reference".into(), m.reference().into());
             o.insert("file".into(), m.file.clone().into());
+            // The ratio as billcast uses it, with its own confidence and plausible range.
+            o.insert(
+                "tokenizer_resolved".into(),
+                serde_json::to_value(m.tokenizer_info())?,
+            );
         }
         output::write(
             a.out.as_deref(),

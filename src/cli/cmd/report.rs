@@ -118,7 +118,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let files = write_pack(&r, overhead.as_ref(), &a.out, a.chart_format)?;
     let mut out = format!(
         "{}.\n\nWrote {} files to {}:\n",
-        r.headline.text,
+        r.headline_sentence(),
         files.len(),
         a.out.display()
     );
