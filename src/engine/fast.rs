@@ -231,7 +231,6 @@ pub(crate) fn run(
     let pilot_n = (budget / replicates).max(MIN_PILOT);
     let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
     // Pilots, one per replicate and segment, each with its own stream.
-    type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Drawn);
     let reps: Vec<Replicate> = (0..replicates)
         .into_par_iter()
         .map(|r| {
@@ -381,15 +380,16 @@ pub(crate) fn run(
     })
 }
 
+/// One replicate of fast mode: its session simulators, their pilots' statistics, and the
+/// inputs it drew.
+type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Drawn);
+
 /// Refuse a run whose trial-months too skewed for the analytic aggregate (simulated exactly,
 /// session by session) would add up to more than
 /// [`crate::scenario::limits::EXACT_CALL_BUDGET`] model calls, the budget exact mode has:
 /// estimated in the median world's volume from each replicate's pilot skewness and calls per
 /// session, before any trial runs.
-fn check_fallback_budget(
-    s: &Scenario,
-    reps: &[(Vec<SessionSim>, Vec<PilotStats>, Vec<(String, f64)>)],
-) -> Result<(), EngineError> {
+fn check_fallback_budget(s: &Scenario, reps: &[Replicate]) -> Result<(), EngineError> {
     use crate::scenario::limits::EXACT_CALL_BUDGET;
     let d = Draws {
         seed: s.seed,
