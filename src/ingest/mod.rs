@@ -532,14 +532,13 @@ fn ingest_file<'a>(
             Some(x) => break x,
         }
     };
-    let first = std::mem::take(&mut buf);
-    // Lines read while sniffing, replayed to the parser.
-    let mut pending = vec![(first_no, first_kind, first.clone())];
+    // Lines read while sniffing, replayed to the parser (not copied: a line can be 64 MiB).
+    let mut pending = vec![(first_no, first_kind, std::mem::take(&mut buf))];
     let shape = match (first_kind, opts.format) {
         (LineKind::TooLong, _) => Shape::Document,
         (_, Some(Format::UsageCsv)) => Shape::Csv,
         _ => {
-            let t = source::trim(&first);
+            let t = source::trim(&pending[0].2);
             if t.starts_with(b"{") || t.starts_with(b"[") {
                 if serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok() {
                     Shape::Lines
@@ -603,6 +602,7 @@ fn ingest_file<'a>(
             (format, hashing)
         }
         Shape::Csv => {
+            let first = std::mem::take(&mut pending[0].2);
             let t = source::trim(&first);
             if std::str::from_utf8(t).is_err() || t.contains(&0) {
                 return Err(undetectable(path, "binary data, not text".into()));
