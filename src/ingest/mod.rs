@@ -34,6 +34,7 @@
 mod anthropic;
 mod anthropic_batch;
 pub mod detect;
+mod document;
 mod gemini;
 mod json;
 mod langfuse;
@@ -52,7 +53,7 @@ pub mod tokens;
 pub mod usage_log;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -72,8 +73,10 @@ pub const DEFAULT_MAX_RECORDS: usize = 1_000_000;
 /// Bad lines kept with their reasons (all are counted).
 pub const MAX_BAD_KEPT: usize = 20;
 
-/// Largest file read as one JSON document (1 GiB); JSONL streams without a limit.
-pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+/// Largest JSON value held in memory at once (1 GiB): one item of a JSON document (array
+/// element, Langfuse observation, OTLP span) or a whole document that is one record. Parsed,
+/// a value takes about ten times its size. JSONL lines have their own bound (64 MiB).
+pub const MAX_VALUE_BYTES: u64 = 1 << 30;
 
 /// Lines examined to find a parsable record for format detection.
 const SNIFF_LINES: usize = 100;
@@ -267,13 +270,15 @@ pub enum IngestError {
         /// Why.
         reason: String,
     },
-    /// A JSON document too large to hold in memory.
+    /// One item of a JSON document too large to hold in memory.
     #[error(
-        "'{path}' is a single JSON document over {limit_mib} MiB; convert it to JSONL (one record per line) so it can be streamed"
+        "'{path}': item {item} of the JSON document is over {limit_mib} MiB, too large to hold in memory; split it into smaller records (JSONL, one per line)"
     )]
     TooLarge {
         /// File.
         path: PathBuf,
+        /// 1-based number of the item (see [`CallRecord::line`]).
+        item: u64,
         /// The limit.
         limit_mib: u64,
     },
@@ -281,8 +286,9 @@ pub enum IngestError {
 
 /// Read `paths` into call records.
 ///
-/// Files are read one after another, each streamed line by line (a file that is one
-/// pretty-printed JSON document is parsed whole, up to [`MAX_DOCUMENT_BYTES`]). `progress`
+/// Files are read one after another, each streamed: line by line, or item by item for a file
+/// that is one JSON document (see `document.rs`; one item may be up to [`MAX_VALUE_BYTES`]).
+/// `progress`
 /// receives the bytes read so far over all files, at least every MiB and at the end of each
 /// file.
 ///
@@ -577,29 +583,34 @@ fn ingest_file<'a>(
         }
         Shape::Document => {
             drop(lines);
+            drop(pending);
             // Re-read from the start: the document may have been cut at the line bound.
             let file = open().map_err(io_err(path))?;
             let mut hashing = HashingReader::new(file, base, progress);
-            let mut bytes = Vec::new();
-            (&mut hashing)
-                .take(MAX_DOCUMENT_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(io_err(path))?;
-            if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-                return Err(IngestError::TooLarge {
-                    path: path.to_path_buf(),
-                    limit_mib: MAX_DOCUMENT_BYTES >> 20,
-                });
-            }
-            let format = match serde_json::from_slice::<Value>(&bytes) {
-                Ok(doc) => run_document(doc, idx, path, opts, sink, bad, &mut st)?,
-                Err(_) => {
-                    // Not one document after all: JSONL with broken lines.
-                    let mut lines = Lines::new(Cursor::new(bytes));
-                    run_lines(&mut lines, idx, path, opts, sink, bad, &mut st)?
+            let streamed = document::run(
+                &mut hashing,
+                idx,
+                path,
+                opts,
+                sink,
+                bad,
+                &mut st,
+                MAX_VALUE_BYTES,
+            )?;
+            match streamed {
+                Some(format) => (format, hashing),
+                None => {
+                    // Not one document after all: JSONL whose first lines are broken.
+                    drop(hashing);
+                    let file = open().map_err(io_err(path))?;
+                    let mut lines = Lines::new(BufReader::with_capacity(
+                        1 << 18,
+                        HashingReader::new(file, base, progress),
+                    ));
+                    let format = run_lines(&mut lines, idx, path, opts, sink, bad, &mut st)?;
+                    (format, lines.into_inner().into_inner())
                 }
-            };
-            (format, hashing)
+            }
         }
         Shape::Csv => {
             let first = std::mem::take(&mut pending[0].2);
@@ -778,44 +789,6 @@ fn run_lines<R: BufRead>(
             continue;
         }
         cx.feed(parser.as_mut(), Item::Bytes(t))?;
-    }
-    cx.end(parser.as_mut())?;
-    st.records = cx.records;
-    st.bad_lines = cx.bad_lines;
-    Ok(format)
-}
-
-/// Feed a whole JSON document (an object, or an array of items) to its parser.
-fn run_document(
-    doc: Value,
-    idx: u32,
-    path: &Path,
-    opts: &IngestOptions,
-    sink: &mut Sink,
-    bad: &mut BadState,
-    st: &mut FileState,
-) -> Result<Format, IngestError> {
-    let format = choose_format(Some(&doc), path, opts)?;
-    let mut parser = parser_for(format, opts);
-    let mut cx = Cx {
-        file: idx,
-        line: 1,
-        format,
-        path,
-        opts,
-        sink,
-        bad,
-        records: 0,
-        bad_lines: 0,
-    };
-    match doc {
-        Value::Array(items) => {
-            for (i, v) in items.into_iter().enumerate() {
-                cx.line = i as u64 + 1;
-                cx.feed(parser.as_mut(), Item::Value(v))?;
-            }
-        }
-        other => cx.feed(parser.as_mut(), Item::Value(other))?,
     }
     cx.end(parser.as_mut())?;
     st.records = cx.records;
