@@ -219,6 +219,46 @@ fn fit_cli_writes_a_workload_and_reports_the_fits() {
 }
 
 #[test]
+fn fit_max_records_keeps_whole_five_call_sessions() {
+    // 500 sessions × 5 calls; --max-records 52 keeps 10 whole sessions (50 calls).
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.csv");
+    let mut csv = String::from("session_id,turn_idx,prompt_tokens,completion_tokens\n");
+    for turn in 1..=5 {
+        for s in 0..500 {
+            csv.push_str(&format!("s{s},{turn},{},{}\n", 900 * turn + s, 40 + s % 9));
+        }
+    }
+    std::fs::write(&log, csv).unwrap();
+    let out = billcast()
+        .arg("fit")
+        .arg(&log)
+        .args([
+            "--max-records",
+            "52",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "2,500 records read; a seeded sample of 10 whole sessions (50 records)",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (j["calls"].as_u64(), j["sessions"].as_u64()),
+        (Some(50), Some(10))
+    );
+    assert_eq!(j["sampled"]["kept"].as_u64(), Some(50));
+}
+
+#[test]
 fn fit_bad_inputs_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.jsonl");

@@ -651,7 +651,7 @@ fn tau2_calls_group_by_sim_id_with_agent_tool_share() {
 }
 
 #[test]
-fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
+fn reservoir_keeps_a_seeded_sample_of_requests_beyond_max_records() {
     let path = PathBuf::from(REAL).join("azure-llm-2023/AzureLLMInferenceTrace_code.csv");
     let opts = IngestOptions {
         max_records: 1_000,
@@ -661,7 +661,11 @@ fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
     let a = read_with(std::slice::from_ref(&path), &opts);
     assert_eq!(a.records.len(), 1_000);
     let s = a.sampled.unwrap_or_else(|| panic!("sample not reported"));
-    assert_eq!((s.cap, s.seen), (1_000, 8_819));
+    // No session ids: every request is a session of its own, so 1,000 are kept.
+    assert_eq!(
+        (s.cap, s.seen, s.kept, s.sessions),
+        (1_000, 8_819, 1_000, 1_000)
+    );
     assert_eq!(a.files[0].records, 8_819);
     assert!(
         a.records.windows(2).all(|w| w[0].line < w[1].line),
@@ -672,6 +676,48 @@ fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
     assert!((mean - 2_047.8).abs() < 200.0, "{mean}");
     let b = read_with(&[path], &opts);
     assert_eq!(a.records, b.records, "same seed, same sample");
+}
+
+/// A usage log of `n` sessions × 5 calls, the sessions interleaved as in a live log (call k
+/// of every session, then call k + 1 of every session).
+fn five_call_sessions(n: usize) -> String {
+    let mut csv = String::from("session_id,turn_idx,prompt_tokens,completion_tokens\n");
+    for turn in 1..=5 {
+        for s in 0..n {
+            csv.push_str(&format!("s{s},{turn},{},{}\n", 1000 * turn + s, 50 + s % 7));
+        }
+    }
+    csv
+}
+
+#[test]
+fn max_records_keeps_whole_sessions() {
+    // 2,000 sessions × 5 calls = 10,000 records with a bound of 1,003: the sample is 200
+    // whole sessions (1,000 records), each with its 5 calls.
+    let (_dir, path) = temp_file("sessions.csv", five_call_sessions(2_000).as_bytes());
+    let run = |seed| {
+        let got = read_with(
+            std::slice::from_ref(&path),
+            &IngestOptions {
+                max_records: 1_003,
+                seed,
+                ..IngestOptions::default()
+            },
+        );
+        let s = got.sampled.unwrap_or_else(|| panic!("sample not reported"));
+        assert_eq!(
+            (s.seen, s.kept, s.sessions, s.oversized),
+            (10_000, 1_000, 200, 0)
+        );
+        let grouped = sessions(&got.records);
+        assert_eq!(grouped.len(), 200);
+        assert!(grouped.iter().all(|g| g.calls() == 5));
+        let mut ids: Vec<String> = grouped.into_iter().map(|g| g.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(run(9), run(9), "same seed, same sessions");
+    assert_ne!(run(9), run(10));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -93,9 +93,10 @@ pub struct IngestOptions {
     pub strict: bool,
     /// Tokenizer for sources without usage (messages-only conversations).
     pub tokenizer: Tokenizer,
-    /// Reservoir capacity: beyond this many records a uniform sample of this size is kept.
+    /// Bound on records kept: beyond it a seeded sample of whole sessions is kept whose
+    /// records fit in it (see [`Reservoir`]).
     pub max_records: usize,
-    /// Seed of the reservoir sample.
+    /// Seed of the session sample.
     pub seed: u64,
 }
 
@@ -155,13 +156,19 @@ pub struct BadLine {
     pub reason: String,
 }
 
-/// Reservoir sampling summary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Reservoir sampling summary: whole sessions are kept or dropped (`sink.rs` has the rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Reservoir {
-    /// Records kept.
+    /// The bound on records kept (`--max-records`).
     pub cap: usize,
     /// Records read.
     pub seen: u64,
+    /// Records kept (at most `cap`).
+    pub kept: usize,
+    /// Sessions kept, each with all its records.
+    pub sessions: usize,
+    /// Sessions left out because they alone have more than `cap` records.
+    pub oversized: u64,
 }
 
 /// Everything that can stop ingestion. Messages are one line and say how to fix the input.
@@ -317,10 +324,7 @@ pub fn ingest(
         base += bytes;
         files.push(summary);
     }
-    let sampled = (sink.seen() > sink.cap() as u64).then(|| Reservoir {
-        cap: sink.cap(),
-        seen: sink.seen(),
-    });
+    let sampled = sink.sample();
     Ok(Ingested {
         records: sink.finish(),
         files,
@@ -346,10 +350,7 @@ pub fn ingest_bytes(
     let path = PathBuf::from(name);
     let open = || Ok(Box::new(bytes) as Box<dyn Read + '_>);
     let (summary, _) = ingest_file(0, &path, &open, opts, &mut sink, &mut bad, 0, &|_| {})?;
-    let sampled = (sink.seen() > sink.cap() as u64).then(|| Reservoir {
-        cap: sink.cap(),
-        seen: sink.seen(),
-    });
+    let sampled = sink.sample();
     Ok(Ingested {
         records: sink.finish(),
         files: vec![summary],

@@ -45,7 +45,8 @@ pub struct Args {
     /// Stop at the first bad line instead of counting and skipping it.
     #[arg(long)]
     pub strict: bool,
-    /// Keep at most N calls (a uniform sample beyond that; bounded memory for huge logs).
+    /// Keep at most N calls: beyond that, a seeded sample of whole sessions whose calls fit
+    /// in N (bounded memory for huge logs; sessions are never cut).
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_records: usize,
     /// Bootstrap replicates (whole sessions resampled) carried into the forecast.
@@ -86,7 +87,7 @@ struct FitJson<'a> {
     sessions: usize,
     call_level: bool,
     bad_lines: u64,
-    sampled: Option<(usize, u64)>,
+    sampled: Option<ingest::Reservoir>,
     quantities: Vec<FitRow>,
     system_prompt_tokens: Option<f64>,
     max_output_tokens: Option<f64>,
@@ -143,11 +144,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(r) = &ing.sampled {
-        eprintln!(
-            "note: {} records read; a uniform sample of {} is fitted (--max-records)",
-            format_count(r.seen as f64),
-            format_count(r.cap as f64)
-        );
+        eprintln!("note: {}", sample_note(r));
     }
     let sessions = ingest::sessions(&ing.records);
     let obs = observe(&ing.records, &sessions, a.caller.as_deref());
@@ -202,7 +199,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 sessions: fitted.n_sessions,
                 call_level: fitted.call_level,
                 bad_lines: ing.bad_count,
-                sampled: ing.sampled.as_ref().map(|r| (r.cap, r.seen)),
+                sampled: ing.sampled,
                 quantities: rows,
                 system_prompt_tokens: fitted.system_prompt_tokens,
                 max_output_tokens: fitted.max_output_tokens,
@@ -217,6 +214,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     output::write(None, &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `--max-records` kept, one line.
+pub(crate) fn sample_note(r: &ingest::Reservoir) -> String {
+    let mut s = format!(
+        "{} records read; a seeded sample of {} whole sessions ({} records) is used (--max-records {}: sessions are kept or left out whole)",
+        format_count(r.seen as f64),
+        format_count(r.sessions as f64),
+        format_count(r.kept as f64),
+        format_count(r.cap as f64)
+    );
+    if r.oversized > 0 {
+        s.push_str(&format!(
+            "; {} sessions with more than {} records were left out, raise --max-records to keep them",
+            format_count(r.oversized as f64),
+            format_count(r.cap as f64)
+        ));
+    }
+    s
 }
 
 fn workload_file(a: &Args, ing: &ingest::Ingested, f: &FittedWorkload) -> String {
