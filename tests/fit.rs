@@ -97,6 +97,140 @@ fn tau2_agent_traces_fit_with_their_means() {
     assert_eq!((inv.failures, inv.attempts), (22, 4329));
 }
 
+/// A usage log of 80 sessions × 6 calls (one call per turn) on a 2,100-token static prefix,
+/// user messages of 40–159 and outputs of 80–299 tokens. Every call reads from the cache:
+/// the static prefix (2,048 tokens: 2,100 in 128-token steps) in sessions where
+/// `history(s)` is false; the previous call's whole input (in 128-token steps) after the
+/// first call in sessions where it is true.
+fn cache_log(history: impl Fn(usize) -> bool) -> String {
+    let mut x: u64 = 17;
+    let mut draw = |lo: u64, hi: u64| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        lo + (x >> 33) % (hi - lo)
+    };
+    let mut csv = String::from(
+        "session_id,turn_idx,prompt_tokens,completion_tokens,cached_tokens,finish_reason\n",
+    );
+    for s in 0..80 {
+        let mut input = 2_100 + draw(40, 160);
+        let mut prev: Option<u64> = None;
+        for t in 1..=6 {
+            let output = draw(80, 300);
+            let cached = match prev {
+                Some(p) if history(s) => p / 128 * 128,
+                _ => 2_048,
+            };
+            csv.push_str(&format!("s{s},{t},{input},{output},{cached},stop\n"));
+            prev = Some(input);
+            input += output + draw(40, 160);
+        }
+    }
+    csv
+}
+
+fn fit_text(csv: &str) -> FittedWorkload {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.csv");
+    std::fs::write(&path, csv).unwrap();
+    fit_file(path.to_str().unwrap(), None, None)
+}
+
+#[test]
+fn cacheable_is_system_when_only_the_static_prefix_is_cached() {
+    let w = fit_text(&cache_log(|_| false));
+    assert!(!w.call_level);
+    assert_eq!(w.cache_hits, Some((480, 480)));
+    assert_eq!(w.cacheable, Some("system"));
+    let why = w.cacheable_reason.clone().unwrap_or_default();
+    assert!(
+        why.starts_with("0 of 400 calls that read from the cache after their session's first call read more than the static prefix"),
+        "{why}"
+    );
+    // The reason is written beside the key.
+    let toml = w.to_toml(&[], &toml::Table::new());
+    assert!(
+        toml.contains(&format!("cacheable = \"system\"    # {why}")),
+        "{toml}"
+    );
+    // Without session ids nothing can show a cached history: call level, static prefix.
+    let w = fit_text(&cache_log(|_| true).replace("session_id,", "request,"));
+    assert!(w.call_level);
+    assert_eq!(w.cacheable, Some("system"));
+    assert!(
+        w.cacheable_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("call-level workload")),
+        "{:?}",
+        w.cacheable_reason
+    );
+}
+
+/// The share of later cache hits that read past the static prefix, from the reason text.
+fn beyond_share(w: &FittedWorkload) -> f64 {
+    let why = w.cacheable_reason.clone().unwrap_or_default();
+    let mut words = why.split(' ');
+    let k: f64 = words
+        .next()
+        .and_then(|x| x.replace(',', "").parse().ok())
+        .unwrap_or(-1.0);
+    let n: f64 = words
+        .nth(1)
+        .and_then(|x| x.replace(',', "").parse().ok())
+        .unwrap_or(-1.0);
+    k / n
+}
+
+#[test]
+fn cacheable_is_history_when_cache_reads_reach_into_the_conversation() {
+    let w = fit_text(&cache_log(|_| true));
+    assert_eq!(w.cacheable, Some("history"));
+    // Second calls read only a little past the prefix (first user message < 160 tokens), so
+    // not all 400 count; most later calls do.
+    assert!(beyond_share(&w) > 0.7, "{:?}", w.cacheable_reason);
+}
+
+#[test]
+fn cacheable_of_a_mixed_log_follows_the_majority_of_calls() {
+    // Three sessions in four cache their history: most later hits reach past the prefix.
+    let w = fit_text(&cache_log(|s| s % 4 != 0));
+    assert_eq!(w.cacheable, Some("history"), "{:?}", w.cacheable_reason);
+    assert!(
+        (0.5..0.75).contains(&beyond_share(&w)),
+        "{:?}",
+        w.cacheable_reason
+    );
+    // One in four: most later hits stop at the prefix.
+    let w = fit_text(&cache_log(|s| s % 4 == 0));
+    assert_eq!(w.cacheable, Some("system"), "{:?}", w.cacheable_reason);
+    assert!(
+        (0.0..0.3).contains(&beyond_share(&w)),
+        "{:?}",
+        w.cacheable_reason
+    );
+}
+
+#[test]
+fn tau2_calls_cache_their_history() {
+    // gpt-4.1 caches the longest cached prefix of the prompt automatically: of the 1,753
+    // agent calls that read from the cache after their session's first call, 1,414 read
+    // past their session's static prefix (and 1,297 the previous call's whole input), so
+    // the history is cached. Counts checked against a separate script over calls.csv.
+    let w = fit_file(
+        &format!("{REAL}/tau2-bench-traces/calls.csv"),
+        None,
+        Some("agent"),
+    );
+    assert_eq!(w.cacheable, Some("history"));
+    let why = w.cacheable_reason.clone().unwrap_or_default();
+    assert!(
+        why.starts_with("1,414 of 1,753 calls")
+            && why.contains("1,297 read the previous call's whole input"),
+        "{why}"
+    );
+}
+
 #[test]
 fn forecast_from_a_fitted_workload_reproduces_the_data_bill() {
     // Azure conversation hour at $2.50/$10 per 1M: 22,361,870 × 2.5e-6 + 4,088,665 × 1e-5

@@ -92,6 +92,8 @@ struct FitJson<'a> {
     system_prompt_tokens: Option<f64>,
     max_output_tokens: Option<f64>,
     cache_hits: Option<(usize, usize)>,
+    cacheable: Option<&'a str>,
+    cacheable_reason: Option<&'a str>,
     retries: &'a [billcast::fit::workload::RetryFit],
     notes: &'a [String],
     warnings: &'a [String],
@@ -204,6 +206,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 system_prompt_tokens: fitted.system_prompt_tokens,
                 max_output_tokens: fitted.max_output_tokens,
                 cache_hits: fitted.cache_hits,
+                cacheable: fitted.cacheable,
+                cacheable_reason: fitted.cacheable_reason.as_deref(),
                 retries: &fitted.retries,
                 notes: &fitted.notes,
                 warnings: &fitted.warnings,
@@ -356,6 +360,9 @@ fn table(f: &FittedWorkload, rows: &[FitRow], out: Option<&PathBuf>) -> String {
             "cache: {h} of {n} calls read from the cache ({:.1}%)\n",
             100.0 * h as f64 / n as f64
         ));
+        if let (Some(c), Some(why)) = (f.cacheable, &f.cacheable_reason) {
+            s.push_str(&format!("cacheable = {c}: {why}\n"));
+        }
     }
     for r in &f.retries {
         s.push_str(&format!(
