@@ -393,6 +393,176 @@ fn fit_max_records_keeps_whole_five_call_sessions() {
 }
 
 #[test]
+fn fit_help_lists_every_tokenizer_and_the_usage_convention() {
+    billcast()
+        .args(["fit", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("alias o200k")
+                .and(predicate::str::contains("alias cl100k"))
+                .and(predicate::str::contains("whitespace"))
+                .and(predicate::str::contains("--usage-convention")),
+        );
+    // Every name the help shows is accepted.
+    for name in ["o200k", "cl100k", "whitespace", "o200k_base", "cl100k_base"] {
+        billcast()
+            .args([
+                "fit",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/data/fixtures/transcripts/openai_finetune_chat.jsonl"
+                ),
+                "--tokenizer",
+                name,
+                "--bootstrap",
+                "0",
+                "-q",
+            ])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn the_help_map_for_tau2_keeps_the_recognised_columns() {
+    // The `--map` example `fit --help` gives for tau2 calls.csv names five keys; the cached
+    // tokens, turn order, times and format errors are still recognised.
+    let help = billcast().args(["fit", "--help"]).output().unwrap().stdout;
+    let help = String::from_utf8(help).unwrap();
+    let words: Vec<&str> = help.split_whitespace().collect();
+    let map = words
+        .windows(3)
+        .find(|w| w[0] == "calls.csv" && w[1] == "--map")
+        .map(|w| w[2].to_string())
+        .expect("a --map example for calls.csv");
+    let out = billcast()
+        .args([
+            "fit",
+            &format!("{REAL}/tau2-bench-traces/calls.csv"),
+            "--map",
+            &map,
+        ])
+        .args([
+            "--caller",
+            "agent",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(j["cache_hits"], serde_json::json!([1886, 4329]));
+    assert_eq!(j["cacheable"], "history");
+    // The 22 format errors are still billed invalid outputs.
+    assert_eq!(j["retries"][0]["failures"], 22);
+}
+
+#[test]
+fn usage_convention_flag_reads_anthropic_style_usage_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("usage.csv");
+    let mut csv = String::from("session_id,input_tokens,cache_read_input_tokens,output_tokens\n");
+    for s in 0..30 {
+        csv.push_str(&format!("s{s},20,3000,50\ns{s},35,3100,40\n"));
+    }
+    std::fs::write(&log, csv).unwrap();
+    // The bad-line reason names the flag, and the flag exists.
+    billcast()
+        .arg("fit")
+        .arg(&log)
+        .args(["--bootstrap", "0", "-q"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("60 bad lines skipped").and(predicate::str::contains(
+                "--usage-convention input_excludes_cached",
+            )),
+        );
+    let out = billcast()
+        .arg("fit")
+        .arg(&log)
+        .args([
+            "--usage-convention",
+            "input_excludes_cached",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (j["calls"].as_u64(), j["bad_lines"].as_u64()),
+        (Some(60), Some(0))
+    );
+    assert_eq!(j["cache_hits"], serde_json::json!([60, 60]));
+    // backtest takes the same flag.
+    billcast()
+        .arg("backtest")
+        .arg(&log)
+        .args([
+            "--usage-convention",
+            "input_excludes_cached",
+            "--fit-first",
+            "30",
+            "-n",
+            "20",
+            "--bootstrap",
+            "2",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("bad lines").not());
+}
+
+#[test]
+fn backtest_reports_bad_lines_like_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.csv");
+    let mut csv = String::from("session_id,turn_idx,prompt_tokens,completion_tokens\n");
+    for s in 0..300 {
+        for t in 1..=5 {
+            csv.push_str(&format!("s{s},{t},{},{}\n", 1000 * t + s, 40 + s % 9));
+        }
+        if s == 1 {
+            csv.push_str("s1,6,12,oops\n");
+        }
+    }
+    std::fs::write(&log, csv).unwrap();
+    billcast()
+        .arg("backtest")
+        .arg(&log)
+        .args(["--fit-first", "500", "-n", "20", "--bootstrap", "2", "-q"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("warning: 1 bad lines skipped").and(predicate::str::contains(
+                "calls.csv:12: column 'completion_tokens': 'oops' is not a number",
+            )),
+        );
+    billcast()
+        .arg("backtest")
+        .arg(&log)
+        .args(["--fit-first", "500", "--strict", "-q"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 12"));
+}
+
+#[test]
 fn fit_bad_inputs_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.jsonl");

@@ -566,10 +566,10 @@ mod tests {
     use super::*;
     use crate::ingest::{BadState, FileState, IngestOptions};
 
-    fn stream(
-        text: &str,
-        limit: u64,
-    ) -> Result<(Option<Format>, Vec<u64>, Vec<String>), IngestError> {
+    /// (format read, record lines, "line: reason" of bad items).
+    type Streamed = (Option<Format>, Vec<u64>, Vec<String>);
+
+    fn stream(text: &str, limit: u64) -> Result<Streamed, IngestError> {
         let opts = IngestOptions::default();
         let mut sink = Sink::new(1000, 0);
         let mut bad = BadState::default();

@@ -63,6 +63,8 @@ pub use session::{Session, Turn, sessions};
 pub use tokens::Tokenizer;
 pub use usage_log::{ColumnMap, TimeUnit};
 
+pub use crate::usage::UsageConvention;
+
 use json::Item;
 use sink::{Aux, Sink};
 use source::{HashingReader, LineKind, Lines};
@@ -86,8 +88,9 @@ const SNIFF_LINES: usize = 100;
 pub struct IngestOptions {
     /// Force a format (`--input-format`); `None` detects it per file.
     pub format: Option<Format>,
-    /// Column mapping for CSV/JSONL usage logs (`--map`); `None` recognises common column
-    /// names. Giving a map makes unrecognised JSONL files usage logs.
+    /// Column mapping for CSV/JSONL usage logs (`--map`): its keys replace the recognised
+    /// column names, the other keys are still recognised ([`ColumnMap::over`]). Giving a map
+    /// makes unrecognised JSONL files usage logs.
     pub map: Option<ColumnMap>,
     /// Stop at the first bad line with an error naming file and line.
     pub strict: bool,
@@ -98,6 +101,12 @@ pub struct IngestOptions {
     pub max_records: usize,
     /// Seed of the session sample.
     pub seed: u64,
+    /// Whether reported input includes cached tokens (`--usage-convention`); `None` uses
+    /// each format's documented convention (cached inside input for OpenAI, Gemini, OTel,
+    /// LangSmith and usage logs; beside it for Anthropic). Langfuse's `usageDetails.input`
+    /// is net of its detail keys by construction and messages are counted, so neither is
+    /// affected.
+    pub usage_convention: Option<UsageConvention>,
 }
 
 impl Default for IngestOptions {
@@ -109,6 +118,7 @@ impl Default for IngestOptions {
             tokenizer: Tokenizer::O200kBase,
             max_records: DEFAULT_MAX_RECORDS,
             seed: 0,
+            usage_convention: None,
         }
     }
 }
@@ -482,9 +492,7 @@ fn parser_for(format: Format, opts: &IngestOptions) -> Box<dyn Parser> {
         Format::Gemini => Box::new(gemini::GeminiParser::default()),
         Format::Otel => Box::new(otel::OtelParser),
         Format::Messages => Box::new(messages::MessagesParser::new(opts.tokenizer)),
-        Format::UsageCsv | Format::UsageJsonl => {
-            Box::new(usage_log::JsonlUsageParser::new(opts.map.clone()))
-        }
+        Format::UsageCsv | Format::UsageJsonl => Box::new(usage_log::JsonlUsageParser::default()),
         Format::Langfuse => Box::new(langfuse::LangfuseParser),
         Format::Langsmith => Box::new(langsmith::LangsmithParser),
     }

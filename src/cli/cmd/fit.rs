@@ -8,7 +8,7 @@ use anyhow::Context;
 use billcast::fit::FitOptions;
 use billcast::fit::observe::observe;
 use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_workload};
-use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer};
+use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer, UsageConvention};
 use billcast::units::format_count;
 use serde::Serialize;
 
@@ -39,9 +39,15 @@ pub struct Args {
     /// Keep only calls of this caller (e.g. the agent in a trace that also logs a user simulator).
     #[arg(long)]
     pub caller: Option<String>,
-    /// Tokenizer for transcripts without usage: o200k_base (default), cl100k_base.
-    #[arg(long, default_value = "o200k_base")]
+    /// Tokenizer for transcripts without usage: o200k_base (default; alias o200k), cl100k_base
+    /// (alias cl100k), or whitespace (counts words: fast, deterministic, not a model's count).
+    #[arg(long, value_name = "NAME", default_value = "o200k_base")]
     pub tokenizer: String,
+    /// Whether reported input includes cached tokens. Default: each format's documented
+    /// convention (OpenAI, Gemini, OTel, LangSmith, usage logs: included; Anthropic: beside).
+    /// Use input_excludes_cached for a usage log whose input column leaves them out.
+    #[arg(long, value_enum, value_name = "CONVENTION")]
+    pub usage_convention: Option<ConventionArg>,
     /// Stop at the first bad line instead of counting and skipping it.
     #[arg(long)]
     pub strict: bool,
@@ -70,6 +76,26 @@ pub struct Args {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// `--usage-convention` of `fit` and `backtest`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConventionArg {
+    /// Reported input includes cache reads and writes (OpenAI style).
+    #[value(name = "input_includes_cached", alias = "input-includes-cached")]
+    InputIncludesCached,
+    /// Reported input excludes them; they are reported beside it (Anthropic style).
+    #[value(name = "input_excludes_cached", alias = "input-excludes-cached")]
+    InputExcludesCached,
+}
+
+impl From<ConventionArg> for UsageConvention {
+    fn from(c: ConventionArg) -> Self {
+        match c {
+            ConventionArg::InputIncludesCached => UsageConvention::InputIncludesCached,
+            ConventionArg::InputExcludesCached => UsageConvention::InputExcludesCached,
+        }
+    }
 }
 
 /// `--format` of `fit`.
@@ -121,6 +147,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         tokenizer,
         max_records: a.max_records.max(1),
         seed: a.seed,
+        usage_convention: a.usage_convention.map(UsageConvention::from),
     };
     let total: u64 = a
         .files
@@ -135,19 +162,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         other => usage(other),
     })?;
     progress.finish();
-    if ing.bad_count > 0 {
-        eprintln!(
-            "warning: {} bad lines skipped (first {} shown; --strict makes them errors):",
-            ing.bad_count,
-            ing.bad.len().min(5)
-        );
-        for b in ing.bad.iter().take(5) {
-            eprintln!("  {}:{}: {}", b.file.display(), b.line, b.reason);
-        }
-    }
-    if let Some(r) = &ing.sampled {
-        eprintln!("note: {}", sample_note(r));
-    }
+    report_ingest(&ing);
     let sessions = ingest::sessions(&ing.records);
     let obs = observe(&ing.records, &sessions, a.caller.as_deref());
     if obs.n_calls == 0 {
@@ -218,6 +233,24 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     output::write(None, &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tell the user (stderr) about bad lines skipped (the count and the first five) and about
+/// sampling: `fit` and `backtest` report what they read the same way.
+pub(crate) fn report_ingest(ing: &ingest::Ingested) {
+    if ing.bad_count > 0 {
+        eprintln!(
+            "warning: {} bad lines skipped (first {} shown; --strict makes them errors):",
+            format_count(ing.bad_count as f64),
+            ing.bad.len().min(5)
+        );
+        for b in ing.bad.iter().take(5) {
+            eprintln!("  {}:{}: {}", b.file.display(), b.line, b.reason);
+        }
+    }
+    if let Some(r) = &ing.sampled {
+        eprintln!("note: {}", sample_note(r));
+    }
 }
 
 /// What `--max-records` kept, one line.
