@@ -245,6 +245,69 @@ pub(super) fn run<R: Read>(
     Ok(Some(format))
 }
 
+/// Feed the elements of the JSON array `bytes` (a JSONL line) to `feed` one at a time, so only
+/// one element is held parsed. The inner result is serde's error for malformed JSON or
+/// characters after the array (the elements before it have been fed); the outer one is
+/// `feed`'s.
+pub(super) fn array_elements(
+    bytes: &[u8],
+    feed: &mut dyn FnMut(Value) -> Result<(), IngestError>,
+) -> Result<Result<(), serde_json::Error>, IngestError> {
+    struct Elements<'f> {
+        feed: &'f mut dyn FnMut(Value) -> Result<(), IngestError>,
+        fatal: &'f mut Option<IngestError>,
+    }
+    impl<'de> Visitor<'de> for Elements<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(v) = seq.next_element::<Value>()? {
+                if let Err(e) = (self.feed)(v) {
+                    *self.fatal = Some(e);
+                    return Err(de::Error::custom("stopped"));
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut fatal = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = (&mut de)
+        .deserialize_seq(Elements {
+            feed,
+            fatal: &mut fatal,
+        })
+        .and_then(|()| de.end());
+    match fatal {
+        Some(e) => Err(e),
+        None => Ok(read),
+    }
+}
+
+/// What format detection looks at in a JSONL line: the line's value, or for an array line an
+/// array of its first element only (detection reads no further, and a 64 MiB array parsed
+/// whole would take ~10× that). `None` when that much is not valid JSON.
+pub(super) fn sample(line: &[u8]) -> Option<Value> {
+    if !line.starts_with(b"[") {
+        return serde_json::from_slice(line).ok();
+    }
+    let mut first = None;
+    let stop = array_elements(line, &mut |v| {
+        first = Some(v);
+        // Stop after the first element (the error is not reported).
+        Err(IngestError::NoInput)
+    });
+    match (first, stop) {
+        (Some(v), _) => Some(Value::Array(vec![v])),
+        (None, Ok(Ok(()))) => Some(Value::Array(Vec::new())),
+        (None, _) => None,
+    }
+}
+
 fn io_error(path: &Path, error: io::Error) -> IngestError {
     IngestError::Io {
         path: path.to_path_buf(),
@@ -677,6 +740,41 @@ mod tests {
         );
         let (f, lines, _) = stream(&doc, 1 << 30).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((f, lines), (Some(Format::Langfuse), vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn array_lines_feed_their_elements_one_by_one() {
+        let mut seen = Vec::new();
+        let r = array_elements(b"[1, {\"a\": 2}, [3]]", &mut |v| {
+            seen.push(v);
+            Ok(())
+        });
+        assert!(matches!(r, Ok(Ok(()))));
+        assert_eq!(seen.len(), 3);
+        // Broken after the first element, or trailing characters: what came before is fed.
+        for bad in [&b"[1, {\"a\": "[..], &b"[1] x"[..]] {
+            let mut n = 0;
+            let r = array_elements(bad, &mut |_| {
+                n += 1;
+                Ok(())
+            });
+            assert!(matches!(r, Ok(Err(_))));
+            assert_eq!(n, 1);
+        }
+        // The parser's fatal error stops the line.
+        let r = array_elements(b"[1, 2]", &mut |_| Err(IngestError::NoInput));
+        assert!(matches!(r, Err(IngestError::NoInput)));
+    }
+
+    #[test]
+    fn detection_samples_the_first_element_of_an_array_line() {
+        assert_eq!(
+            sample(b"[{\"a\": 1}, {\"b\": "),
+            Some(serde_json::json!([{"a": 1}]))
+        );
+        assert_eq!(sample(b"[]"), Some(serde_json::json!([])));
+        assert_eq!(sample(b"[{\"a\" "), None);
+        assert_eq!(sample(b"{\"a\": 1}"), Some(serde_json::json!({"a": 1})));
     }
 
     #[test]

@@ -742,7 +742,7 @@ fn run_lines<R: BufRead>(
             let t = source::trim(&l);
             binary |= std::str::from_utf8(t).is_err() || t.contains(&0);
             let parsed = if k == LineKind::Text {
-                serde_json::from_slice::<Value>(t).ok()
+                document::sample(t)
             } else {
                 None
             };
@@ -786,14 +786,11 @@ fn run_lines<R: BufRead>(
             continue;
         }
         if t.starts_with(b"[") {
-            // A line holding an array: each element is an item.
-            match serde_json::from_slice::<Vec<Value>>(t) {
-                Ok(items) => {
-                    for v in items {
-                        cx.feed(parser.as_mut(), Item::Value(v))?;
-                    }
-                }
-                Err(e) => cx.bad(no, json::reason(&e))?,
+            // A line holding an array: each element is an item, parsed and fed one at a time
+            // (a 64 MiB line parsed whole would take ~10× that).
+            let p = parser.as_mut();
+            if let Err(e) = document::array_elements(t, &mut |v| cx.feed(p, Item::Value(v)))? {
+                cx.bad(no, json::reason(&e))?;
             }
             continue;
         }
