@@ -315,13 +315,13 @@ fn io_error(path: &Path, error: io::Error) -> IngestError {
     }
 }
 
-/// Build a [`Value`] from a scalar a visitor was handed (the cases it does not stream).
+/// A float as a [`Value`] (`null` for a non-finite one, which JSON cannot hold anyway).
 fn float(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
-/// The scalar `visit_*` methods of a visitor whose `Value` is built by `$make` and then
-/// handled by `$self.scalar(value)`.
+/// The scalar `visit_*` methods of a visitor: each builds the scalar's [`Value`] and hands it
+/// to the visitor's own `scalar` method (the cases it does not stream).
 macro_rules! scalars {
     () => {
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {

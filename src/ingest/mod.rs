@@ -305,9 +305,8 @@ pub enum IngestError {
 ///
 /// Files are read one after another, each streamed: line by line, or item by item for a file
 /// that is one JSON document (see `document.rs`; one item may be up to [`MAX_VALUE_BYTES`]).
-/// `progress`
-/// receives the bytes read so far over all files, at least every MiB and at the end of each
-/// file.
+/// `progress` receives the bytes read so far over all files, at least every MiB and at the
+/// end of each file.
 ///
 /// # Errors
 ///
