@@ -194,7 +194,7 @@ pub(super) fn run<R: Read>(
         fatal: None,
         budget: budget.clone(),
     };
-    let mut de = serde_json::Deserializer::from_reader(&mut reader);
+    let mut de = serde_json::Deserializer::from_reader(reader);
     let outcome = loop {
         budget.reset();
         if let Err(e) = (&mut de).deserialize_any(Top { d: &mut d }) {
