@@ -1,6 +1,8 @@
 //! Ingest throughput on a generated ~50 MB OpenAI Chat Completions JSONL file (usage with
 //! cached and reasoning details, a third of the lines with tool calls), written to a temp
 //! dir. The target is ≥ 50 MB/s on one core; chat JSONL is parsed on the calling thread.
+//! The same responses as one single-line JSON array measure the streamed-document path
+//! (serde_json reading from a reader, item by item).
 //!
 //! Run: `cargo bench --bench ingest` (add `-- --noplot` if criterion's plots are enabled).
 
@@ -57,29 +59,46 @@ fn line(i: usize, out: &mut String) {
     );
 }
 
-fn write_file() -> (tempfile::TempDir, PathBuf, u64) {
+/// Write ~50 MB of responses to a temp file: one per line (JSONL), or as the elements of one
+/// JSON array on a single line (`array`).
+fn write_file(array: bool) -> (tempfile::TempDir, PathBuf, u64) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("chat.jsonl");
+    let path = dir
+        .path()
+        .join(if array { "chat.json" } else { "chat.jsonl" });
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&path).unwrap_or_else(|e| panic!("create: {e}")),
     );
     let mut buf = String::new();
     let mut written = 0usize;
     let mut i = 0;
+    if array {
+        buf.push('[');
+    }
     while written < TARGET_BYTES {
-        buf.clear();
+        if array && i > 0 {
+            buf.push(',');
+        }
         line(i, &mut buf);
+        if array {
+            buf.pop(); // the newline
+        }
         f.write_all(buf.as_bytes())
             .unwrap_or_else(|e| panic!("write: {e}"));
         written += buf.len();
+        buf.clear();
         i += 1;
+    }
+    if array {
+        f.write_all(b"]").unwrap_or_else(|e| panic!("write: {e}"));
+        written += 1;
     }
     f.flush().unwrap_or_else(|e| panic!("flush: {e}"));
     (dir, path, written as u64)
 }
 
 fn bench(c: &mut Criterion) {
-    let (_dir, path, bytes) = write_file();
+    let (_dir, path, bytes) = write_file(false);
     let paths = vec![path];
     let opts = IngestOptions::default();
     // Sanity check once: every line is a record, none is bad.
@@ -93,6 +112,19 @@ fn bench(c: &mut Criterion) {
     g.bench_function("openai_chat_jsonl_50MB", |b| {
         b.iter(|| {
             let got = ingest(&paths, &opts, &|_| {}).unwrap_or_else(|e| panic!("ingest: {e}"));
+            std::hint::black_box(got.records.len())
+        })
+    });
+    // The same responses as one JSON array on one line: streamed element by element.
+    let (_adir, apath, abytes) = write_file(true);
+    let apaths = vec![apath];
+    let got = ingest(&apaths, &opts, &|_| {}).unwrap_or_else(|e| panic!("ingest: {e}"));
+    assert_eq!(got.bad_count, 0);
+    assert_eq!(got.files[0].records, got.records.len() as u64);
+    g.throughput(Throughput::Bytes(abytes));
+    g.bench_function("openai_chat_json_array_50MB", |b| {
+        b.iter(|| {
+            let got = ingest(&apaths, &opts, &|_| {}).unwrap_or_else(|e| panic!("ingest: {e}"));
             std::hint::black_box(got.records.len())
         })
     });

@@ -97,6 +97,140 @@ fn tau2_agent_traces_fit_with_their_means() {
     assert_eq!((inv.failures, inv.attempts), (22, 4329));
 }
 
+/// A usage log of 80 sessions × 6 calls (one call per turn) on a 2,100-token static prefix,
+/// user messages of 40–159 and outputs of 80–299 tokens. Every call reads from the cache:
+/// the static prefix (2,048 tokens: 2,100 in 128-token steps) in sessions where
+/// `history(s)` is false; the previous call's whole input (in 128-token steps) after the
+/// first call in sessions where it is true.
+fn cache_log(history: impl Fn(usize) -> bool) -> String {
+    let mut x: u64 = 17;
+    let mut draw = |lo: u64, hi: u64| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        lo + (x >> 33) % (hi - lo)
+    };
+    let mut csv = String::from(
+        "session_id,turn_idx,prompt_tokens,completion_tokens,cached_tokens,finish_reason\n",
+    );
+    for s in 0..80 {
+        let mut input = 2_100 + draw(40, 160);
+        let mut prev: Option<u64> = None;
+        for t in 1..=6 {
+            let output = draw(80, 300);
+            let cached = match prev {
+                Some(p) if history(s) => p / 128 * 128,
+                _ => 2_048,
+            };
+            csv.push_str(&format!("s{s},{t},{input},{output},{cached},stop\n"));
+            prev = Some(input);
+            input += output + draw(40, 160);
+        }
+    }
+    csv
+}
+
+fn fit_text(csv: &str) -> FittedWorkload {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.csv");
+    std::fs::write(&path, csv).unwrap();
+    fit_file(path.to_str().unwrap(), None, None)
+}
+
+#[test]
+fn cacheable_is_system_when_only_the_static_prefix_is_cached() {
+    let w = fit_text(&cache_log(|_| false));
+    assert!(!w.call_level);
+    assert_eq!(w.cache_hits, Some((480, 480)));
+    assert_eq!(w.cacheable, Some("system"));
+    let why = w.cacheable_reason.clone().unwrap_or_default();
+    assert!(
+        why.starts_with("0 of 400 calls that read from the cache after their session's first call read more than the static prefix"),
+        "{why}"
+    );
+    // The reason is written beside the key.
+    let toml = w.to_toml(&[], &toml::Table::new());
+    assert!(
+        toml.contains(&format!("cacheable = \"system\"    # {why}")),
+        "{toml}"
+    );
+    // Without session ids nothing can show a cached history: call level, static prefix.
+    let w = fit_text(&cache_log(|_| true).replace("session_id,", "request,"));
+    assert!(w.call_level);
+    assert_eq!(w.cacheable, Some("system"));
+    assert!(
+        w.cacheable_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("call-level workload")),
+        "{:?}",
+        w.cacheable_reason
+    );
+}
+
+/// The share of later cache hits that read past the static prefix, from the reason text.
+fn beyond_share(w: &FittedWorkload) -> f64 {
+    let why = w.cacheable_reason.clone().unwrap_or_default();
+    let mut words = why.split(' ');
+    let k: f64 = words
+        .next()
+        .and_then(|x| x.replace(',', "").parse().ok())
+        .unwrap_or(-1.0);
+    let n: f64 = words
+        .nth(1)
+        .and_then(|x| x.replace(',', "").parse().ok())
+        .unwrap_or(-1.0);
+    k / n
+}
+
+#[test]
+fn cacheable_is_history_when_cache_reads_reach_into_the_conversation() {
+    let w = fit_text(&cache_log(|_| true));
+    assert_eq!(w.cacheable, Some("history"));
+    // Second calls read only a little past the prefix (first user message < 160 tokens), so
+    // not all 400 count; most later calls do.
+    assert!(beyond_share(&w) > 0.7, "{:?}", w.cacheable_reason);
+}
+
+#[test]
+fn cacheable_of_a_mixed_log_follows_the_majority_of_calls() {
+    // Three sessions in four cache their history: most later hits reach past the prefix.
+    let w = fit_text(&cache_log(|s| s % 4 != 0));
+    assert_eq!(w.cacheable, Some("history"), "{:?}", w.cacheable_reason);
+    assert!(
+        (0.5..0.75).contains(&beyond_share(&w)),
+        "{:?}",
+        w.cacheable_reason
+    );
+    // One in four: most later hits stop at the prefix.
+    let w = fit_text(&cache_log(|s| s % 4 == 0));
+    assert_eq!(w.cacheable, Some("system"), "{:?}", w.cacheable_reason);
+    assert!(
+        (0.0..0.3).contains(&beyond_share(&w)),
+        "{:?}",
+        w.cacheable_reason
+    );
+}
+
+#[test]
+fn tau2_calls_cache_their_history() {
+    // gpt-4.1 caches the longest cached prefix of the prompt automatically: of the 1,753
+    // agent calls that read from the cache after their session's first call, 1,414 read
+    // past their session's static prefix (and 1,297 the previous call's whole input), so
+    // the history is cached. Counts checked against a separate script over calls.csv.
+    let w = fit_file(
+        &format!("{REAL}/tau2-bench-traces/calls.csv"),
+        None,
+        Some("agent"),
+    );
+    assert_eq!(w.cacheable, Some("history"));
+    let why = w.cacheable_reason.clone().unwrap_or_default();
+    assert!(
+        why.starts_with("1,414 of 1,753 calls")
+            && why.contains("1,297 read the previous call's whole input"),
+        "{why}"
+    );
+}
+
 #[test]
 fn forecast_from_a_fitted_workload_reproduces_the_data_bill() {
     // Azure conversation hour at $2.50/$10 per 1M: 22,361,870 × 2.5e-6 + 4,088,665 × 1e-5
@@ -216,6 +350,216 @@ fn fit_cli_writes_a_workload_and_reports_the_fits() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"quantities\""));
+}
+
+#[test]
+fn fit_max_records_keeps_whole_five_call_sessions() {
+    // 500 sessions × 5 calls; --max-records 52 keeps 10 whole sessions (50 calls).
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.csv");
+    let mut csv = String::from("session_id,turn_idx,prompt_tokens,completion_tokens\n");
+    for turn in 1..=5 {
+        for s in 0..500 {
+            csv.push_str(&format!("s{s},{turn},{},{}\n", 900 * turn + s, 40 + s % 9));
+        }
+    }
+    std::fs::write(&log, csv).unwrap();
+    let out = billcast()
+        .arg("fit")
+        .arg(&log)
+        .args([
+            "--max-records",
+            "52",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "2,500 records read; a seeded sample of 10 whole sessions (50 records)",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (j["calls"].as_u64(), j["sessions"].as_u64()),
+        (Some(50), Some(10))
+    );
+    assert_eq!(j["sampled"]["kept"].as_u64(), Some(50));
+}
+
+#[test]
+fn fit_help_lists_every_tokenizer_and_the_usage_convention() {
+    billcast()
+        .args(["fit", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("alias o200k")
+                .and(predicate::str::contains("alias cl100k"))
+                .and(predicate::str::contains("whitespace"))
+                .and(predicate::str::contains("--usage-convention")),
+        );
+    // Every name the help shows is accepted.
+    for name in ["o200k", "cl100k", "whitespace", "o200k_base", "cl100k_base"] {
+        billcast()
+            .args([
+                "fit",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/data/fixtures/transcripts/openai_finetune_chat.jsonl"
+                ),
+                "--tokenizer",
+                name,
+                "--bootstrap",
+                "0",
+                "-q",
+            ])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn the_help_map_for_tau2_keeps_the_recognised_columns() {
+    // The `--map` example `fit --help` gives for tau2 calls.csv names five keys; the cached
+    // tokens, turn order, times and format errors are still recognised.
+    let help = billcast().args(["fit", "--help"]).output().unwrap().stdout;
+    let help = String::from_utf8(help).unwrap();
+    let words: Vec<&str> = help.split_whitespace().collect();
+    let map = words
+        .windows(3)
+        .find(|w| w[0] == "calls.csv" && w[1] == "--map")
+        .map(|w| w[2].to_string())
+        .expect("a --map example for calls.csv");
+    let out = billcast()
+        .args([
+            "fit",
+            &format!("{REAL}/tau2-bench-traces/calls.csv"),
+            "--map",
+            &map,
+        ])
+        .args([
+            "--caller",
+            "agent",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(j["cache_hits"], serde_json::json!([1886, 4329]));
+    assert_eq!(j["cacheable"], "history");
+    // The 22 format errors are still billed invalid outputs.
+    assert_eq!(j["retries"][0]["failures"], 22);
+}
+
+#[test]
+fn usage_convention_flag_reads_anthropic_style_usage_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("usage.csv");
+    let mut csv = String::from("session_id,input_tokens,cache_read_input_tokens,output_tokens\n");
+    for s in 0..30 {
+        csv.push_str(&format!("s{s},20,3000,50\ns{s},35,3100,40\n"));
+    }
+    std::fs::write(&log, csv).unwrap();
+    // The bad-line reason names the flag, and the flag exists.
+    billcast()
+        .arg("fit")
+        .arg(&log)
+        .args(["--bootstrap", "0", "-q"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("60 bad lines skipped").and(predicate::str::contains(
+                "--usage-convention input_excludes_cached",
+            )),
+        );
+    let out = billcast()
+        .arg("fit")
+        .arg(&log)
+        .args([
+            "--usage-convention",
+            "input_excludes_cached",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (j["calls"].as_u64(), j["bad_lines"].as_u64()),
+        (Some(60), Some(0))
+    );
+    assert_eq!(j["cache_hits"], serde_json::json!([60, 60]));
+    // backtest takes the same flag.
+    billcast()
+        .arg("backtest")
+        .arg(&log)
+        .args([
+            "--usage-convention",
+            "input_excludes_cached",
+            "--fit-first",
+            "30",
+            "-n",
+            "20",
+            "--bootstrap",
+            "2",
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("bad lines").not());
+}
+
+#[test]
+fn backtest_reports_bad_lines_like_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.csv");
+    let mut csv = String::from("session_id,turn_idx,prompt_tokens,completion_tokens\n");
+    for s in 0..300 {
+        for t in 1..=5 {
+            csv.push_str(&format!("s{s},{t},{},{}\n", 1000 * t + s, 40 + s % 9));
+        }
+        if s == 1 {
+            csv.push_str("s1,6,12,oops\n");
+        }
+    }
+    std::fs::write(&log, csv).unwrap();
+    billcast()
+        .arg("backtest")
+        .arg(&log)
+        .args(["--fit-first", "500", "-n", "20", "--bootstrap", "2", "-q"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("warning: 1 bad lines skipped").and(predicate::str::contains(
+                "calls.csv:12: column 'completion_tokens': 'oops' is not a number",
+            )),
+        );
+    billcast()
+        .arg("backtest")
+        .arg(&log)
+        .args(["--fit-first", "500", "--strict", "-q"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 12"));
 }
 
 #[test]

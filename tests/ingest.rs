@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use billcast::ingest::{
     CallRecord, ColumnMap, FailureClass, Finish, Format, IngestError, IngestOptions, Ingested,
-    Status, Tokenizer, ingest, sessions,
+    Status, Tokenizer, UsageConvention, ingest, sessions,
 };
 use billcast::usage::CallTokens;
 
@@ -210,6 +210,12 @@ fn anthropic_cache_tokens_are_beside_input() {
     );
     assert_eq!(r.server_tools, vec![("web_search".to_string(), 1)]);
     assert_eq!(r.finish, Finish::ToolCalls);
+    // `cache_creation_input_tokens` is already the total over both TTLs; the split beside it
+    // is not added again.
+    let body = br#"{"type":"message","content":[],"stop_reason":"end_turn","usage":{"input_tokens":10,"cache_creation_input_tokens":1800,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":800},"output_tokens":5}}"#;
+    let got = billcast::ingest::ingest_bytes("m.json", body, &IngestOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tokens(&got.records[0]), tok(10.0, 0.0, 1800.0, 5.0, 0.0));
 }
 
 #[test]
@@ -633,25 +639,80 @@ fn tau2_calls_group_by_sim_id_with_agent_tool_share() {
     assert_eq!(rejected, 22);
     assert_eq!(sessions(r).len(), 280);
 
-    // The brief's explicit mapping gives the same grouping.
+    // 1,886 agent calls read from the cache (`implied_cached_tokens`).
+    let hits = |rs: &[CallRecord]| {
+        rs.iter()
+            .filter(|r| r.caller.as_deref() == Some("agent"))
+            .filter(|r| r.tokens.is_some_and(|t| t.cache_read > 0.0))
+            .count()
+    };
+    assert_eq!(hits(r), 1_886);
+
+    // The map `billcast fit --help` shows for this file names five keys; the others (cached,
+    // turn, time, status, finish, model) are still recognised, so the records are the same,
+    // cache hits, format errors and call order included.
     let map: ColumnMap =
-        "input=prompt_tokens,output=completion_tokens,session=sim_id,tool_calls=n_tool_calls"
+        "input=prompt_tokens,output=completion_tokens,session=sim_id,tool_calls=n_tool_calls,caller=caller"
             .parse()
             .unwrap_or_default();
-    let got = read_with(
+    let mapped = read_with(
         &[path],
         &IngestOptions {
             map: Some(map),
             ..IngestOptions::default()
         },
     );
-    assert_eq!(got.records.len(), 6_900);
-    assert_eq!(totals(&got.records).input, 39_307_483.0);
-    assert_eq!(sessions(&got.records).len(), 280);
+    assert_eq!(hits(&mapped.records), 1_886);
+    assert_eq!(mapped.records, got.records);
 }
 
 #[test]
-fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
+fn usage_convention_reads_input_that_excludes_cached_tokens() {
+    // Anthropic-style numbers in a usage log: input_tokens leaves the cache reads out.
+    let csv = "session_id,input_tokens,cache_read_input_tokens,output_tokens\n\
+               a,20,3000,50\n\
+               a,35,3100,40\n";
+    let (_dir, path) = temp_file("anthropic_usage.csv", csv.as_bytes());
+    // Read as OpenAI-style totals, the cache reads exceed the input: bad lines whose reason
+    // names the flag.
+    let got = read_with(std::slice::from_ref(&path), &IngestOptions::default());
+    assert_eq!((got.records.len(), got.bad_count), (0, 2));
+    assert!(
+        got.bad[0]
+            .reason
+            .contains("--usage-convention input_excludes_cached"),
+        "{}",
+        got.bad[0].reason
+    );
+    let got = read_with(
+        &[path],
+        &IngestOptions {
+            usage_convention: Some(UsageConvention::InputExcludesCached),
+            ..IngestOptions::default()
+        },
+    );
+    assert_eq!(got.bad_count, 0);
+    assert_eq!(tokens(&got.records[0]), tok(20.0, 3000.0, 0.0, 50.0, 0.0));
+    assert_eq!(tokens(&got.records[1]).total_input(), 3_135.0);
+    // A provider format follows the flag too (an Anthropic body read as OpenAI-style).
+    let body = br#"{"type":"message","content":[],"stop_reason":"end_turn","usage":{"input_tokens":4000,"cache_read_input_tokens":3000,"output_tokens":9}}"#;
+    let forced = billcast::ingest::ingest_bytes(
+        "m.json",
+        body,
+        &IngestOptions {
+            usage_convention: Some(UsageConvention::InputIncludesCached),
+            ..IngestOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        tokens(&forced.records[0]),
+        tok(1000.0, 3000.0, 0.0, 9.0, 0.0)
+    );
+}
+
+#[test]
+fn reservoir_keeps_a_seeded_sample_of_requests_beyond_max_records() {
     let path = PathBuf::from(REAL).join("azure-llm-2023/AzureLLMInferenceTrace_code.csv");
     let opts = IngestOptions {
         max_records: 1_000,
@@ -661,7 +722,11 @@ fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
     let a = read_with(std::slice::from_ref(&path), &opts);
     assert_eq!(a.records.len(), 1_000);
     let s = a.sampled.unwrap_or_else(|| panic!("sample not reported"));
-    assert_eq!((s.cap, s.seen), (1_000, 8_819));
+    // No session ids: every request is a session of its own, so 1,000 are kept.
+    assert_eq!(
+        (s.cap, s.seen, s.kept, s.sessions),
+        (1_000, 8_819, 1_000, 1_000)
+    );
     assert_eq!(a.files[0].records, 8_819);
     assert!(
         a.records.windows(2).all(|w| w[0].line < w[1].line),
@@ -672,6 +737,48 @@ fn reservoir_keeps_a_seeded_uniform_sample_beyond_max_records() {
     assert!((mean - 2_047.8).abs() < 200.0, "{mean}");
     let b = read_with(&[path], &opts);
     assert_eq!(a.records, b.records, "same seed, same sample");
+}
+
+/// A usage log of `n` sessions × 5 calls, the sessions interleaved as in a live log (call k
+/// of every session, then call k + 1 of every session).
+fn five_call_sessions(n: usize) -> String {
+    let mut csv = String::from("session_id,turn_idx,prompt_tokens,completion_tokens\n");
+    for turn in 1..=5 {
+        for s in 0..n {
+            csv.push_str(&format!("s{s},{turn},{},{}\n", 1000 * turn + s, 50 + s % 7));
+        }
+    }
+    csv
+}
+
+#[test]
+fn max_records_keeps_whole_sessions() {
+    // 2,000 sessions × 5 calls = 10,000 records with a bound of 1,003: the sample is 200
+    // whole sessions (1,000 records), each with its 5 calls.
+    let (_dir, path) = temp_file("sessions.csv", five_call_sessions(2_000).as_bytes());
+    let run = |seed| {
+        let got = read_with(
+            std::slice::from_ref(&path),
+            &IngestOptions {
+                max_records: 1_003,
+                seed,
+                ..IngestOptions::default()
+            },
+        );
+        let s = got.sampled.unwrap_or_else(|| panic!("sample not reported"));
+        assert_eq!(
+            (s.seen, s.kept, s.sessions, s.oversized),
+            (10_000, 1_000, 200, 0)
+        );
+        let grouped = sessions(&got.records);
+        assert_eq!(grouped.len(), 200);
+        assert!(grouped.iter().all(|g| g.calls() == 5));
+        let mut ids: Vec<String> = grouped.into_iter().map(|g| g.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(run(9), run(9), "same seed, same sessions");
+    assert_ne!(run(9), run(10));
 }
 
 // ---------------------------------------------------------------------------------------

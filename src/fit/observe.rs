@@ -80,6 +80,10 @@ impl Series {
     }
 }
 
+/// A cache read within this many tokens of a boundary is not evidence of reaching past it:
+/// OpenAI caches prefixes in 128-token steps, and the static prefix is an estimate.
+pub const CACHE_STEP_TOKENS: f64 = 128.0;
+
 /// Prompt-cache usage in the data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheStats {
@@ -91,6 +95,18 @@ pub struct CacheStats {
     pub read_tokens: f64,
     /// Total input tokens (uncached + read + write).
     pub input_tokens: f64,
+    /// Calls that read from the cache and follow an earlier successful call of their session
+    /// (only these can show whether the history is cached).
+    pub later_hits: usize,
+    /// Of those, calls whose cache read exceeds their session's static prefix by more than
+    /// [`CACHE_STEP_TOKENS`]: the cache reached into the conversation.
+    pub beyond_prefix: usize,
+    /// Of those, calls whose cache read reaches the previous call's whole input (to within
+    /// [`CACHE_STEP_TOKENS`]).
+    pub reach_previous: usize,
+    /// Median static prefix of the sessions of `later_hits`, tokens: each session's first-call
+    /// input less the median user message (the system prompt estimate, per session).
+    pub prefix_median: Option<f64>,
 }
 
 /// Attempts and failures by the engine's retry classes.
@@ -161,6 +177,9 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
     let mut deltas_negative = 0usize;
     let mut deltas_total = 0usize;
     let mut first_inputs = Vec::new();
+    // Calls that read from the cache after their session's first call: (cache read, the
+    // session's first-call input, the previous call's input).
+    let mut later_hits: Vec<(f64, f64, f64)> = Vec::new();
     // Cap declared by requests, if any.
     let declared_cap = records
         .iter()
@@ -170,6 +189,7 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
     for (si, s) in sessions.iter().enumerate() {
         let mut turns_in_session = 0usize;
         let mut prev: Option<(f64, f64, u32)> = None; // (input, output, tool calls) of the last successful call
+        let mut session_first = 0.0;
         let mut recorded = Vec::new();
         for (ti, t) in s.turns.iter().enumerate() {
             let calls: Vec<&CallRecord> = t
@@ -221,8 +241,14 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
                     o.tool_calls_per_round.push(r.tool_calls as f64, false, si);
                 }
                 match prev {
-                    None => first_inputs.push(input),
+                    None => {
+                        first_inputs.push(input);
+                        session_first = input;
+                    }
                     Some((pin, pout, ptools)) => {
+                        if tk.cache_read > 0.0 {
+                            later_hits.push((tk.cache_read, session_first, pin));
+                        }
                         let new = input - pin - pout;
                         deltas_total += 1;
                         if new < 0.0 {
@@ -263,10 +289,23 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
     } else if !multi_call {
         o.notes.push("no session has more than one call: a call-level workload (input_tokens sampled per call, one turn per session)".into());
     }
+    let mu = median(&mut o.user_message.values.clone()).unwrap_or(0.0);
+    // Does the cache reach past each session's static prefix (history caching) or stop at it?
+    o.cache.later_hits = later_hits.len();
+    let mut prefixes = Vec::with_capacity(later_hits.len());
+    for &(read, first, prev_input) in &later_hits {
+        let prefix = (first - mu).max(0.0);
+        prefixes.push(prefix);
+        if read > prefix + CACHE_STEP_TOKENS {
+            o.cache.beyond_prefix += 1;
+        }
+        if read + CACHE_STEP_TOKENS >= prev_input {
+            o.cache.reach_previous += 1;
+        }
+    }
+    o.cache.prefix_median = median(&mut prefixes);
     if !o.call_level {
-        let mut u = o.user_message.values.clone();
         let mut f = first_inputs.clone();
-        let mu = median(&mut u).unwrap_or(0.0);
         if let Some(mf) = median(&mut f) {
             o.system_prompt = Some((mf - mu).max(0.0).round());
             o.notes.push(format!(

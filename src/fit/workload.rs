@@ -17,6 +17,7 @@ use super::{
     FitError, FitOptions, FitResult, Kind, Observations, bootstrap_groups, family_to_spec,
 };
 use crate::dist::Family;
+use crate::units::format_count;
 
 /// Options of a workload fit.
 #[derive(Clone, Debug)]
@@ -95,8 +96,12 @@ pub struct FittedWorkload {
     pub max_output_tokens: Option<f64>,
     /// Calls that read from the cache and calls with token counts.
     pub cache_hits: Option<(usize, usize)>,
-    /// `history` when cache reads cover most of the input of hit calls.
+    /// What the cache holds, when calls read from it: `history` when most calls after a
+    /// session's first call read more than the session's static prefix, else `system`
+    /// ([`cacheable`]).
     pub cacheable: Option<&'static str>,
+    /// Why `cacheable` was chosen, with the counts, one line.
+    pub cacheable_reason: Option<String>,
     /// Failure classes seen.
     pub retries: Vec<RetryFit>,
     /// Attempts per call seen.
@@ -400,11 +405,13 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
     }
     let cache_hits = (o.cache.calls > 0 && o.cache.calls_with_reads > 0)
         .then_some((o.cache.calls_with_reads, o.cache.calls));
-    let cacheable = cache_hits.and_then(|(hits, _)| {
-        let share = o.cache.read_tokens
-            / (o.cache.input_tokens * hits as f64 / o.cache.calls as f64).max(1.0);
-        (share > 0.5 && !o.call_level).then_some("history")
-    });
+    let (cacheable, cacheable_reason) = match cache_hits {
+        Some(_) => {
+            let (c, why) = cacheable(o);
+            (Some(c), Some(why))
+        }
+        None => (None, None),
+    };
     let names = ["rate_limit", "overload", "timeout", "invalid_output"];
     let billed = [false, false, true, true];
     let retries: Vec<RetryFit> = (0..4)
@@ -457,6 +464,7 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
         max_output_tokens: o.cap,
         cache_hits,
         cacheable,
+        cacheable_reason,
         retries,
         max_attempts,
         sessions,
@@ -466,6 +474,54 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
         notes,
         warnings,
     })
+}
+
+/// What the cache holds, from the calls that can tell: those that read from the cache after
+/// their session's first call. Each is compared with its session's static prefix (first-call
+/// input less the median user message: the system prompt and tool schemas as the fit
+/// estimates them). `history` when more than half of them read more than the prefix plus
+/// [`CACHE_STEP_TOKENS`](super::observe::CACHE_STEP_TOKENS) (the cache reached into the
+/// conversation), else `system`. Returns
+/// the choice and its reason with the counts.
+pub fn cacheable(o: &Observed) -> (&'static str, String) {
+    let c = &o.cache;
+    if o.call_level {
+        return (
+            "system",
+            "call-level workload: no history is modelled, so only the static prefix can be cached"
+                .into(),
+        );
+    }
+    if c.later_hits == 0 {
+        return (
+            "system",
+            "no call after the first of a session read from the cache, so nothing shows the history cached".into(),
+        );
+    }
+    let prefix = c.prefix_median.unwrap_or(0.0);
+    let history = 2 * c.beyond_prefix > c.later_hits;
+    let reach = if c.reach_previous > 0 {
+        format!(
+            ", and {} read the previous call's whole input",
+            format_count(c.reach_previous as f64)
+        )
+    } else {
+        String::new()
+    };
+    (
+        if history { "history" } else { "system" },
+        format!(
+            "{} of {} calls that read from the cache after their session's first call read more than the static prefix (each session's first-call input less the median user message; median {} tokens){reach}: {}",
+            format_count(c.beyond_prefix as f64),
+            format_count(c.later_hits as f64),
+            format_count(prefix),
+            if history {
+                "the history is cached"
+            } else {
+                "only the static prefix is cached"
+            }
+        ),
+    )
 }
 
 /// TOML text of a value on one line (inline tables and arrays).
@@ -586,7 +642,8 @@ impl FittedWorkload {
                 fmt_float((calls - hits) as f64 + 0.5)
             ));
             if let Some(c) = self.cacheable {
-                out.push_str(&format!("cacheable = \"{c}\"    # cache reads cover most of the input: the history is cached\n"));
+                let why = self.cacheable_reason.as_deref().unwrap_or("");
+                out.push_str(&format!("cacheable = \"{c}\"    # {why}\n"));
             }
         }
         if !self.retries.is_empty() {

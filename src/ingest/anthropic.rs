@@ -4,8 +4,11 @@
 //! beside it), and `output_tokens` includes thinking. Client tool calls are `tool_use`
 //! blocks; server tools are billed per request from `usage.server_tool_use.*_requests`
 //! (falling back to counting `server_tool_use` blocks for tools the usage does not list).
-//! The cache-write TTL split (`cache_creation.ephemeral_5m/1h_input_tokens`) is summed into
-//! one cache-write count, because [`crate::usage::CallTokens`] has one.
+//! Cache writes are `cache_creation_input_tokens`, the total over both TTLs; its split
+//! (`cache_creation.ephemeral_5m/1h_input_tokens`, priced differently) is not read: a
+//! [`crate::usage::CallTokens`] has one cache-write count, the fit estimates no write sizes
+//! (the engine simulates writes), and the TTL a forecast bills is the scenario's
+//! `[caching] write_ttl`.
 
 use std::collections::BTreeMap;
 
@@ -84,8 +87,9 @@ impl ErrorDetail {
     }
 }
 
-/// A record from a message or error body.
-pub(crate) fn record(m: &Message) -> Result<CallRecord, String> {
+/// A record from a message or error body. Cache counts are beside `input_tokens` unless
+/// `conv` (`--usage-convention`) says otherwise.
+pub(crate) fn record(m: &Message, conv: Option<UsageConvention>) -> Result<CallRecord, String> {
     let mut r = CallRecord::new(Format::Anthropic);
     r.model.clone_from(&m.model);
     if m.kind.as_deref() == Some("error") || (m.error.is_some() && m.content.is_none()) {
@@ -135,7 +139,7 @@ pub(crate) fn record(m: &Message) -> Result<CallRecord, String> {
                 .as_ref()
                 .and_then(|d| d.thinking_tokens)
                 .unwrap_or(0) as f64,
-            UsageConvention::InputExcludesCached,
+            conv.unwrap_or(UsageConvention::InputExcludesCached),
         )
         .map_err(|e| format!("usage does not add up: {e}"))?,
     );
@@ -147,7 +151,7 @@ pub(crate) struct AnthropicParser;
 impl Parser for AnthropicParser {
     fn item(&mut self, item: Item<'_>, cx: &mut Cx<'_>) -> Result<(), Fail> {
         let m: Message = json::parse(item)?;
-        cx.emit(record(&m)?);
+        cx.emit(record(&m, cx.opts.usage_convention)?);
         Ok(())
     }
 }

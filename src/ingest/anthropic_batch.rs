@@ -48,7 +48,7 @@ impl Parser for AnthropicBatchParser {
         };
         let mut r = match res.kind.as_deref() {
             Some("succeeded") => match &res.message {
-                Some(m) => anthropic::record(m)?,
+                Some(m) => anthropic::record(m, cx.opts.usage_convention)?,
                 None => return Err(Fail::Bad("succeeded result without a message".into())),
             },
             Some("errored") => {

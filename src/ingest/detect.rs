@@ -106,7 +106,8 @@ pub fn detect_value(v: &Value) -> Option<Format> {
     None
 }
 
-fn is_langfuse_observation(o: &Map<String, Value>) -> bool {
+/// A Langfuse observation: `traceId`, a known `type`, and `usageDetails` or `startTime`.
+pub(crate) fn is_langfuse_observation(o: &Map<String, Value>) -> bool {
     const TYPES: [&str; 10] = [
         "SPAN",
         "GENERATION",

@@ -92,7 +92,8 @@ struct GoogleError {
 }
 
 impl UsageMetadata {
-    fn tokens(&self) -> Result<CallTokens, String> {
+    /// Disjoint tokens: cached inside the prompt count, or `conv` when forced.
+    fn tokens(&self, conv: Option<UsageConvention>) -> Result<CallTokens, String> {
         let thoughts = self.thoughts_token_count.unwrap_or(0) as f64;
         split_reported(
             (self.prompt_token_count.unwrap_or(0) + self.tool_use_prompt_token_count.unwrap_or(0))
@@ -101,7 +102,7 @@ impl UsageMetadata {
             0.0,
             self.candidates_token_count.unwrap_or(0) as f64 + thoughts,
             thoughts,
-            UsageConvention::InputIncludesCached,
+            conv.unwrap_or(UsageConvention::InputIncludesCached),
         )
         .map_err(|e| format!("usage does not add up: {e}"))
     }
@@ -153,7 +154,7 @@ impl Pending {
         }
     }
 
-    fn record(&self) -> Result<CallRecord, String> {
+    fn record(&self, conv: Option<UsageConvention>) -> Result<CallRecord, String> {
         let mut r = CallRecord::new(Format::Gemini);
         r.model.clone_from(&self.model);
         r.timestamp = self.timestamp;
@@ -169,7 +170,7 @@ impl Pending {
             _ if self.blocked && self.finish.is_none() => Finish::ContentFilter,
             _ => super::openai_chat::finish_with_tools(Some(reason), self.function_calls),
         };
-        r.tokens = self.usage.as_ref().map(UsageMetadata::tokens).transpose()?;
+        r.tokens = self.usage.as_ref().map(|u| u.tokens(conv)).transpose()?;
         Ok(r)
     }
 }
@@ -182,7 +183,7 @@ pub(crate) struct GeminiParser {
 impl GeminiParser {
     fn flush(&mut self, cx: &mut Cx<'_>) -> Result<(), Fail> {
         if let Some(p) = self.pending.take() {
-            match p.record() {
+            match p.record(cx.opts.usage_convention) {
                 Ok(r) => cx.emit_at(p.line, r, Aux::default()),
                 // Report the line the response came from, not the line that closed it.
                 Err(reason) => cx.bad(p.line, reason).map_err(Fail::Fatal)?,

@@ -25,9 +25,24 @@ pub(crate) fn parse<T: DeserializeOwned>(item: Item<'_>) -> Result<T, String> {
 
 /// A serde_json error as a one-line reason without the misleading "line 1" of a JSONL line.
 pub(crate) fn reason(e: &serde_json::Error) -> String {
+    if e.column() > 0 {
+        let (what, msg) = parts(e);
+        format!("{what} at column {}: {msg}", e.column())
+    } else {
+        reason_without_position(e)
+    }
+}
+
+/// A serde_json error as a one-line reason without its position (the caller gives one).
+pub(crate) fn reason_without_position(e: &serde_json::Error) -> String {
+    let (what, msg) = parts(e);
+    format!("{what}: {msg}")
+}
+
+/// What kind of error, and serde_json's message without " at line L column C".
+fn parts(e: &serde_json::Error) -> (&'static str, String) {
     use serde_json::error::Category;
     let msg = e.to_string();
-    // serde_json appends " at line L column C"; keep only the message and the column.
     let msg = match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
         None => msg,
@@ -38,11 +53,7 @@ pub(crate) fn reason(e: &serde_json::Error) -> String {
         Category::Data => "unexpected value",
         Category::Io => "read error",
     };
-    if e.column() > 0 {
-        format!("{what} at column {}: {msg}", e.column())
-    } else {
-        format!("{what}: {msg}")
-    }
+    (what, msg)
 }
 
 /// A count sent as a JSON number or a numeric string (OTLP `intValue`, Langfuse

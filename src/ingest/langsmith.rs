@@ -137,7 +137,9 @@ fn run(r: Run, cx: &mut Cx<'_>) -> Result<(), Fail> {
             detail(pd, "cache_creation"),
             completion as f64,
             detail(cd, "reasoning"),
-            UsageConvention::InputIncludesCached,
+            cx.opts
+                .usage_convention
+                .unwrap_or(UsageConvention::InputIncludesCached),
         )
         .map_err(|e| format!("usage does not add up: {e}"))?;
         rec.tokens = Some(tokens);

@@ -24,7 +24,7 @@ use crate::usage::CallTokens;
 
 /// Conversations per parallel batch.
 const BATCH_CONVERSATIONS: usize = 256;
-/// Text bytes per parallel batch.
+/// Message text bytes per parallel batch (a batch is flushed once it holds this much).
 const BATCH_BYTES: usize = 8 << 20;
 
 struct Conversation {
@@ -119,25 +119,26 @@ fn count(tok: Tokenizer, c: &Conversation) -> Vec<(usize, CallTokens)> {
 
 impl Parser for MessagesParser {
     fn item(&mut self, item: Item<'_>, cx: &mut Cx<'_>) -> Result<(), Fail> {
-        let bytes = match &item {
-            Item::Bytes(b) => b.len(),
-            Item::Value(_) => 0,
-        };
         let v: Value = match item {
             Item::Bytes(b) => serde_json::from_slice(b).map_err(|e| json::reason(&e))?,
             Item::Value(v) => v,
         };
-        let Some(list) = v
-            .get("messages")
-            .or_else(|| v.get("traj"))
-            .and_then(Value::as_array)
-        else {
+        // Take the parts out of the value rather than copying them: a message can be as long
+        // as the line (64 MiB).
+        let Value::Object(mut obj) = v else {
+            return Err(Fail::Bad("no \"messages\" array".into()));
+        };
+        let Some(Value::Array(list)) = obj.remove("messages").or_else(|| obj.remove("traj")) else {
             return Err(Fail::Bad("no \"messages\" array".into()));
         };
         let mut messages = Vec::with_capacity(list.len());
-        for (i, m) in list.iter().enumerate() {
-            match ChatMessage::from_json(m) {
-                Some(m) => messages.push(m),
+        let mut bytes = 0;
+        for (i, m) in list.into_iter().enumerate() {
+            match ChatMessage::from_value(m) {
+                Some(m) => {
+                    bytes += m.text_bytes();
+                    messages.push(m);
+                }
                 None => {
                     return Err(Fail::Bad(format!(
                         "message {} has no string \"role\"",
@@ -148,8 +149,8 @@ impl Parser for MessagesParser {
         }
         let mut tools: Vec<Value> = Vec::new();
         for key in ["tools", "functions"] {
-            if let Some(Value::Array(a)) = v.get(key) {
-                tools.extend(a.iter().cloned());
+            if let Some(Value::Array(a)) = obj.remove(key) {
+                tools.extend(a);
             }
         }
         // Several items on one line (an array line) need distinct session ids.
@@ -159,10 +160,14 @@ impl Parser for MessagesParser {
             0
         };
         self.last_line = cx.line;
+        let model = match obj.remove("model") {
+            Some(Value::String(m)) => Some(m),
+            _ => None,
+        };
         self.batch.push(Conversation {
             line: cx.line,
             sub: self.sub,
-            model: v.get("model").and_then(Value::as_str).map(str::to_string),
+            model,
             messages,
             tools,
         });

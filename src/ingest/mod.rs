@@ -34,6 +34,7 @@
 mod anthropic;
 mod anthropic_batch;
 pub mod detect;
+mod document;
 mod gemini;
 mod json;
 mod langfuse;
@@ -52,7 +53,7 @@ pub mod tokens;
 pub mod usage_log;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -61,6 +62,8 @@ pub use record::{CallRecord, FailureClass, Finish, Format, Status};
 pub use session::{Session, Turn, sessions};
 pub use tokens::Tokenizer;
 pub use usage_log::{ColumnMap, TimeUnit};
+
+pub use crate::usage::UsageConvention;
 
 use json::Item;
 use sink::{Aux, Sink};
@@ -72,8 +75,10 @@ pub const DEFAULT_MAX_RECORDS: usize = 1_000_000;
 /// Bad lines kept with their reasons (all are counted).
 pub const MAX_BAD_KEPT: usize = 20;
 
-/// Largest file read as one JSON document (1 GiB); JSONL streams without a limit.
-pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+/// Largest JSON value held in memory at once (1 GiB): one item of a JSON document (array
+/// element, Langfuse observation, OTLP span) or a whole document that is one record. Parsed,
+/// a value takes about ten times its size. JSONL lines have their own bound (64 MiB).
+pub const MAX_VALUE_BYTES: u64 = 1 << 30;
 
 /// Lines examined to find a parsable record for format detection.
 const SNIFF_LINES: usize = 100;
@@ -83,17 +88,25 @@ const SNIFF_LINES: usize = 100;
 pub struct IngestOptions {
     /// Force a format (`--input-format`); `None` detects it per file.
     pub format: Option<Format>,
-    /// Column mapping for CSV/JSONL usage logs (`--map`); `None` recognises common column
-    /// names. Giving a map makes unrecognised JSONL files usage logs.
+    /// Column mapping for CSV/JSONL usage logs (`--map`): its keys replace the recognised
+    /// column names, the other keys are still recognised ([`ColumnMap::over`]). Giving a map
+    /// makes unrecognised JSONL files usage logs.
     pub map: Option<ColumnMap>,
     /// Stop at the first bad line with an error naming file and line.
     pub strict: bool,
     /// Tokenizer for sources without usage (messages-only conversations).
     pub tokenizer: Tokenizer,
-    /// Reservoir capacity: beyond this many records a uniform sample of this size is kept.
+    /// Bound on records kept: beyond it a seeded sample of whole sessions is kept whose
+    /// records fit in it (see [`Reservoir`]).
     pub max_records: usize,
-    /// Seed of the reservoir sample.
+    /// Seed of the session sample.
     pub seed: u64,
+    /// Whether reported input includes cached tokens (`--usage-convention`); `None` uses
+    /// each format's documented convention (cached inside input for OpenAI, Gemini, OTel,
+    /// LangSmith and usage logs; beside it for Anthropic). Langfuse's `usageDetails.input`
+    /// is net of its detail keys by construction and messages are counted, so neither is
+    /// affected.
+    pub usage_convention: Option<UsageConvention>,
 }
 
 impl Default for IngestOptions {
@@ -105,6 +118,7 @@ impl Default for IngestOptions {
             tokenizer: Tokenizer::O200kBase,
             max_records: DEFAULT_MAX_RECORDS,
             seed: 0,
+            usage_convention: None,
         }
     }
 }
@@ -152,13 +166,19 @@ pub struct BadLine {
     pub reason: String,
 }
 
-/// Reservoir sampling summary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Reservoir sampling summary: whole sessions are kept or dropped (`sink.rs` has the rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Reservoir {
-    /// Records kept.
+    /// The bound on records kept (`--max-records`).
     pub cap: usize,
     /// Records read.
     pub seen: u64,
+    /// Records kept (at most `cap`).
+    pub kept: usize,
+    /// Sessions kept, each with all its records.
+    pub sessions: usize,
+    /// Sessions left out because they alone have more than `cap` records.
+    pub oversized: u64,
 }
 
 /// Everything that can stop ingestion. Messages are one line and say how to fix the input.
@@ -267,13 +287,15 @@ pub enum IngestError {
         /// Why.
         reason: String,
     },
-    /// A JSON document too large to hold in memory.
+    /// One item of a JSON document too large to hold in memory.
     #[error(
-        "'{path}' is a single JSON document over {limit_mib} MiB; convert it to JSONL (one record per line) so it can be streamed"
+        "'{path}': item {item} of the JSON document is over {limit_mib} MiB, too large to hold in memory; split it into smaller records (JSONL, one per line)"
     )]
     TooLarge {
         /// File.
         path: PathBuf,
+        /// 1-based number of the item (see [`CallRecord::line`]).
+        item: u64,
         /// The limit.
         limit_mib: u64,
     },
@@ -281,10 +303,10 @@ pub enum IngestError {
 
 /// Read `paths` into call records.
 ///
-/// Files are read one after another, each streamed line by line (a file that is one
-/// pretty-printed JSON document is parsed whole, up to [`MAX_DOCUMENT_BYTES`]). `progress`
-/// receives the bytes read so far over all files, at least every MiB and at the end of each
-/// file.
+/// Files are read one after another, each streamed: line by line, or item by item for a file
+/// that is one JSON document (see `document.rs`; one item may be up to [`MAX_VALUE_BYTES`]).
+/// `progress` receives the bytes read so far over all files, at least every MiB and at the
+/// end of each file.
 ///
 /// # Errors
 ///
@@ -311,10 +333,7 @@ pub fn ingest(
         base += bytes;
         files.push(summary);
     }
-    let sampled = (sink.seen() > sink.cap() as u64).then(|| Reservoir {
-        cap: sink.cap(),
-        seen: sink.seen(),
-    });
+    let sampled = sink.sample();
     Ok(Ingested {
         records: sink.finish(),
         files,
@@ -340,10 +359,7 @@ pub fn ingest_bytes(
     let path = PathBuf::from(name);
     let open = || Ok(Box::new(bytes) as Box<dyn Read + '_>);
     let (summary, _) = ingest_file(0, &path, &open, opts, &mut sink, &mut bad, 0, &|_| {})?;
-    let sampled = (sink.seen() > sink.cap() as u64).then(|| Reservoir {
-        cap: sink.cap(),
-        seen: sink.seen(),
-    });
+    let sampled = sink.sample();
     Ok(Ingested {
         records: sink.finish(),
         files: vec![summary],
@@ -475,9 +491,7 @@ fn parser_for(format: Format, opts: &IngestOptions) -> Box<dyn Parser> {
         Format::Gemini => Box::new(gemini::GeminiParser::default()),
         Format::Otel => Box::new(otel::OtelParser),
         Format::Messages => Box::new(messages::MessagesParser::new(opts.tokenizer)),
-        Format::UsageCsv | Format::UsageJsonl => {
-            Box::new(usage_log::JsonlUsageParser::new(opts.map.clone()))
-        }
+        Format::UsageCsv | Format::UsageJsonl => Box::new(usage_log::JsonlUsageParser::default()),
         Format::Langfuse => Box::new(langfuse::LangfuseParser),
         Format::Langsmith => Box::new(langsmith::LangsmithParser),
     }
@@ -532,14 +546,13 @@ fn ingest_file<'a>(
             Some(x) => break x,
         }
     };
-    let first = std::mem::take(&mut buf);
-    // Lines read while sniffing, replayed to the parser.
-    let mut pending = vec![(first_no, first_kind, first.clone())];
+    // Lines read while sniffing, replayed to the parser (not copied: a line can be 64 MiB).
+    let mut pending = vec![(first_no, first_kind, std::mem::take(&mut buf))];
     let shape = match (first_kind, opts.format) {
         (LineKind::TooLong, _) => Shape::Document,
         (_, Some(Format::UsageCsv)) => Shape::Csv,
         _ => {
-            let t = source::trim(&first);
+            let t = source::trim(&pending[0].2);
             if t.starts_with(b"{") || t.starts_with(b"[") {
                 if serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok() {
                     Shape::Lines
@@ -578,31 +591,37 @@ fn ingest_file<'a>(
         }
         Shape::Document => {
             drop(lines);
+            drop(pending);
             // Re-read from the start: the document may have been cut at the line bound.
             let file = open().map_err(io_err(path))?;
             let mut hashing = HashingReader::new(file, base, progress);
-            let mut bytes = Vec::new();
-            (&mut hashing)
-                .take(MAX_DOCUMENT_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(io_err(path))?;
-            if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-                return Err(IngestError::TooLarge {
-                    path: path.to_path_buf(),
-                    limit_mib: MAX_DOCUMENT_BYTES >> 20,
-                });
-            }
-            let format = match serde_json::from_slice::<Value>(&bytes) {
-                Ok(doc) => run_document(doc, idx, path, opts, sink, bad, &mut st)?,
-                Err(_) => {
-                    // Not one document after all: JSONL with broken lines.
-                    let mut lines = Lines::new(Cursor::new(bytes));
-                    run_lines(&mut lines, idx, path, opts, sink, bad, &mut st)?
+            let streamed = document::run(
+                &mut hashing,
+                idx,
+                path,
+                opts,
+                sink,
+                bad,
+                &mut st,
+                MAX_VALUE_BYTES,
+            )?;
+            match streamed {
+                Some(format) => (format, hashing),
+                None => {
+                    // Not one document after all: JSONL whose first lines are broken.
+                    drop(hashing);
+                    let file = open().map_err(io_err(path))?;
+                    let mut lines = Lines::new(BufReader::with_capacity(
+                        1 << 18,
+                        HashingReader::new(file, base, progress),
+                    ));
+                    let format = run_lines(&mut lines, idx, path, opts, sink, bad, &mut st)?;
+                    (format, lines.into_inner().into_inner())
                 }
-            };
-            (format, hashing)
+            }
         }
         Shape::Csv => {
+            let first = std::mem::take(&mut pending[0].2);
             let t = source::trim(&first);
             if std::str::from_utf8(t).is_err() || t.contains(&0) {
                 return Err(undetectable(path, "binary data, not text".into()));
@@ -722,7 +741,7 @@ fn run_lines<R: BufRead>(
             let t = source::trim(&l);
             binary |= std::str::from_utf8(t).is_err() || t.contains(&0);
             let parsed = if k == LineKind::Text {
-                serde_json::from_slice::<Value>(t).ok()
+                document::sample(t)
             } else {
                 None
             };
@@ -766,56 +785,15 @@ fn run_lines<R: BufRead>(
             continue;
         }
         if t.starts_with(b"[") {
-            // A line holding an array: each element is an item.
-            match serde_json::from_slice::<Vec<Value>>(t) {
-                Ok(items) => {
-                    for v in items {
-                        cx.feed(parser.as_mut(), Item::Value(v))?;
-                    }
-                }
-                Err(e) => cx.bad(no, json::reason(&e))?,
+            // A line holding an array: each element is an item, parsed and fed one at a time
+            // (a 64 MiB line parsed whole would take ~10× that).
+            let p = parser.as_mut();
+            if let Err(e) = document::array_elements(t, &mut |v| cx.feed(p, Item::Value(v)))? {
+                cx.bad(no, json::reason(&e))?;
             }
             continue;
         }
         cx.feed(parser.as_mut(), Item::Bytes(t))?;
-    }
-    cx.end(parser.as_mut())?;
-    st.records = cx.records;
-    st.bad_lines = cx.bad_lines;
-    Ok(format)
-}
-
-/// Feed a whole JSON document (an object, or an array of items) to its parser.
-fn run_document(
-    doc: Value,
-    idx: u32,
-    path: &Path,
-    opts: &IngestOptions,
-    sink: &mut Sink,
-    bad: &mut BadState,
-    st: &mut FileState,
-) -> Result<Format, IngestError> {
-    let format = choose_format(Some(&doc), path, opts)?;
-    let mut parser = parser_for(format, opts);
-    let mut cx = Cx {
-        file: idx,
-        line: 1,
-        format,
-        path,
-        opts,
-        sink,
-        bad,
-        records: 0,
-        bad_lines: 0,
-    };
-    match doc {
-        Value::Array(items) => {
-            for (i, v) in items.into_iter().enumerate() {
-                cx.line = i as u64 + 1;
-                cx.feed(parser.as_mut(), Item::Value(v))?;
-            }
-        }
-        other => cx.feed(parser.as_mut(), Item::Value(other))?,
     }
     cx.end(parser.as_mut())?;
     st.records = cx.records;

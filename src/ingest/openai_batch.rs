@@ -20,6 +20,7 @@ use super::openai_responses::{self, ResponseObject};
 use super::record::{CallRecord, FailureClass, Finish, Format, Status};
 use super::sink::BatchRequest;
 use super::{Cx, Fail, Parser};
+use crate::usage::UsageConvention;
 
 #[derive(Deserialize)]
 struct BatchLine {
@@ -44,7 +45,11 @@ struct BatchResponse {
 
 pub(crate) struct BatchParser;
 
-fn result_record(status: u16, body: Option<&Value>) -> Result<CallRecord, Fail> {
+fn result_record(
+    status: u16,
+    body: Option<&Value>,
+    conv: Option<UsageConvention>,
+) -> Result<CallRecord, Fail> {
     if let Some(class) = FailureClass::from_http(status) {
         let err = body
             .and_then(|b| ErrorBody::deserialize(b).ok())
@@ -60,6 +65,7 @@ fn result_record(status: u16, body: Option<&Value>) -> Result<CallRecord, Fail> 
     let r = match body.get("object").and_then(Value::as_str) {
         Some("response") => openai_responses::record(
             &ResponseObject::deserialize(body).map_err(|e| json::reason(&e))?,
+            conv,
         )?,
         // Embeddings: input tokens only.
         Some("list") => {
@@ -69,12 +75,13 @@ fn result_record(status: u16, body: Option<&Value>) -> Result<CallRecord, Fail> 
                 .map(ChatUsage::deserialize)
                 .transpose()
                 .map_err(|e| json::reason(&e))?;
-            r.tokens = usage.map(|u| u.tokens()).transpose()?;
+            r.tokens = usage.map(|u| u.tokens(conv)).transpose()?;
             r
         }
-        _ => {
-            openai_chat::record(&ChatCompletion::deserialize(body).map_err(|e| json::reason(&e))?)?
-        }
+        _ => openai_chat::record(
+            &ChatCompletion::deserialize(body).map_err(|e| json::reason(&e))?,
+            conv,
+        )?,
     };
     Ok(r)
 }
@@ -97,7 +104,11 @@ impl Parser for BatchParser {
             return Ok(());
         }
         let mut r = match (&l.response, &l.error) {
-            (Some(resp), _) => result_record(resp.status_code.unwrap_or(200), resp.body.as_ref())?,
+            (Some(resp), _) => result_record(
+                resp.status_code.unwrap_or(200),
+                resp.body.as_ref(),
+                cx.opts.usage_convention,
+            )?,
             (None, Some(err)) => {
                 let mut r = CallRecord::new(Format::OpenaiBatch);
                 r.status = Status::Failed(err.class(None, FailureClass::Server));

@@ -128,8 +128,12 @@ impl ErrorBody {
 }
 
 impl ChatUsage {
-    /// Disjoint tokens under the OpenAI convention.
-    pub(crate) fn tokens(&self) -> Result<crate::usage::CallTokens, String> {
+    /// Disjoint tokens under the OpenAI convention (cached inside `prompt_tokens`), or
+    /// `conv` when the user forced one (`--usage-convention`).
+    pub(crate) fn tokens(
+        &self,
+        conv: Option<UsageConvention>,
+    ) -> Result<crate::usage::CallTokens, String> {
         let details = self.prompt_tokens_details.as_ref();
         split_reported(
             self.prompt_tokens.unwrap_or(0) as f64,
@@ -140,7 +144,7 @@ impl ChatUsage {
                 .as_ref()
                 .and_then(|d| d.reasoning_tokens)
                 .unwrap_or(0) as f64,
-            UsageConvention::InputIncludesCached,
+            conv.unwrap_or(UsageConvention::InputIncludesCached),
         )
         .map_err(|e| format!("usage does not add up: {e}"))
     }
@@ -163,8 +167,12 @@ pub(crate) fn finish_with_tools(reason: Option<&str>, tool_calls: u32) -> Finish
     }
 }
 
-/// A record from a non-streamed `chat.completion` or error envelope.
-pub(crate) fn record(c: &ChatCompletion) -> Result<CallRecord, String> {
+/// A record from a non-streamed `chat.completion` or error envelope; `conv` as in
+/// [`ChatUsage::tokens`].
+pub(crate) fn record(
+    c: &ChatCompletion,
+    conv: Option<UsageConvention>,
+) -> Result<CallRecord, String> {
     let mut r = CallRecord::new(Format::OpenaiChat);
     r.model.clone_from(&c.model);
     r.timestamp = c.created;
@@ -174,7 +182,7 @@ pub(crate) fn record(c: &ChatCompletion) -> Result<CallRecord, String> {
     {
         r.status = Status::Failed(err.class(None, FailureClass::Server));
         r.finish = Finish::Other;
-        r.tokens = c.usage.as_ref().map(ChatUsage::tokens).transpose()?;
+        r.tokens = c.usage.as_ref().map(|u| u.tokens(conv)).transpose()?;
         return Ok(r);
     }
     if choices.is_empty() && c.usage.is_none() {
@@ -190,7 +198,7 @@ pub(crate) fn record(c: &ChatCompletion) -> Result<CallRecord, String> {
         choices.first().and_then(|ch| ch.finish_reason.as_deref()),
         r.tool_calls,
     );
-    r.tokens = c.usage.as_ref().map(ChatUsage::tokens).transpose()?;
+    r.tokens = c.usage.as_ref().map(|u| u.tokens(conv)).transpose()?;
     Ok(r)
 }
 
@@ -246,7 +254,7 @@ impl ChatParser {
             }
         }
         if let Some(u) = &c.usage {
-            let tokens = u.tokens()?;
+            let tokens = u.tokens(cx.opts.usage_convention)?;
             if let Some(s) = self.stream.take() {
                 cx.emit(stream_record(&s, Some(tokens)));
             }
@@ -272,7 +280,7 @@ impl Parser for ChatParser {
             return self.chunk(c, cx);
         }
         self.flush(cx);
-        cx.emit(record(&c)?);
+        cx.emit(record(&c, cx.opts.usage_convention)?);
         Ok(())
     }
 

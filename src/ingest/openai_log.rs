@@ -61,10 +61,10 @@ impl Parser for LogParser {
             (Some(resp), None) if !resp.is_null() => {
                 if resp.get("object").and_then(Value::as_str) == Some("response") {
                     let resp = ResponseObject::deserialize(resp).map_err(|e| json::reason(&e))?;
-                    openai_responses::record(&resp)?
+                    openai_responses::record(&resp, cx.opts.usage_convention)?
                 } else {
                     let resp = ChatCompletion::deserialize(resp).map_err(|e| json::reason(&e))?;
-                    openai_chat::record(&resp)?
+                    openai_chat::record(&resp, cx.opts.usage_convention)?
                 }
             }
             _ => {

@@ -76,7 +76,8 @@ struct OutputDetails {
 }
 
 impl ResponsesUsage {
-    pub(crate) fn tokens(&self) -> Result<CallTokens, String> {
+    /// Disjoint tokens: cached inside `input_tokens`, or `conv` when forced.
+    pub(crate) fn tokens(&self, conv: Option<UsageConvention>) -> Result<CallTokens, String> {
         let d = self.input_tokens_details.as_ref();
         split_reported(
             self.input_tokens.unwrap_or(0) as f64,
@@ -87,7 +88,7 @@ impl ResponsesUsage {
                 .as_ref()
                 .and_then(|d| d.reasoning_tokens)
                 .unwrap_or(0) as f64,
-            UsageConvention::InputIncludesCached,
+            conv.unwrap_or(UsageConvention::InputIncludesCached),
         )
         .map_err(|e| format!("usage does not add up: {e}"))
     }
@@ -114,8 +115,11 @@ fn item_kind(kind: &str) -> ItemKind {
     }
 }
 
-/// A record from a `response` object.
-pub(crate) fn record(resp: &ResponseObject) -> Result<CallRecord, String> {
+/// A record from a `response` object; `conv` as in [`ResponsesUsage::tokens`].
+pub(crate) fn record(
+    resp: &ResponseObject,
+    conv: Option<UsageConvention>,
+) -> Result<CallRecord, String> {
     let mut r = CallRecord::new(Format::OpenaiResponses);
     r.model.clone_from(&resp.model);
     r.timestamp = resp.created_at;
@@ -167,11 +171,7 @@ pub(crate) fn record(resp: &ResponseObject) -> Result<CallRecord, String> {
             ));
         }
     }
-    r.tokens = resp
-        .usage
-        .as_ref()
-        .map(ResponsesUsage::tokens)
-        .transpose()?;
+    r.tokens = resp.usage.as_ref().map(|u| u.tokens(conv)).transpose()?;
     Ok(r)
 }
 
@@ -180,7 +180,7 @@ pub(crate) struct ResponsesParser;
 impl Parser for ResponsesParser {
     fn item(&mut self, item: Item<'_>, cx: &mut Cx<'_>) -> Result<(), Fail> {
         let resp: ResponseObject = json::parse(item)?;
-        cx.emit(record(&resp)?);
+        cx.emit(record(&resp, cx.opts.usage_convention)?);
         Ok(())
     }
 }

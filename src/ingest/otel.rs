@@ -316,10 +316,10 @@ fn span(s: &Span, cx: &mut Cx<'_>) -> Result<(), String> {
             || (semconv_read.is_none()
                 && openllmetry_read.is_some()
                 && provider.contains("anthropic"));
-        let convention = if beside {
-            UsageConvention::InputExcludesCached
-        } else {
-            UsageConvention::InputIncludesCached
+        let convention = match cx.opts.usage_convention {
+            Some(forced) => forced,
+            None if beside => UsageConvention::InputExcludesCached,
+            None => UsageConvention::InputIncludesCached,
         };
         let output_incl = if reasoning > output {
             output + reasoning

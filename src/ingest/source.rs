@@ -129,8 +129,9 @@ impl<R: BufRead> Lines<R> {
                 buf.pop();
             }
         } else if got as u64 > MAX_LINE_BYTES {
-            // Skip the rest of the over-long line without buffering it.
-            buf.clear();
+            // Skip the rest of the over-long line without buffering it, and give back the
+            // 64 MiB read so far.
+            *buf = Vec::new();
             self.reader.skip_until(b'\n')?;
             return Ok(Some((self.line, LineKind::TooLong)));
         }

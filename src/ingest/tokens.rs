@@ -9,6 +9,14 @@
 //!
 //! Tool definitions are not counted by tiktoken-rs; [`tools_tokens`] is the cookbook's
 //! `num_tokens_for_tools` approximation (an estimate, documented as such).
+//!
+//! Long texts are counted in pieces of at most [`COUNT_CHUNK_BYTES`]: tiktoken's BPE merge
+//! of one pre-tokenised piece allocates about 56 bytes per byte of the piece and is
+//! `O(n log n)`, so a 50 MB word without spaces took a minute and 2.7 GB. Cuts are made
+//! before a single space between two non-space characters, where no pre-tokeniser piece of
+//! `o200k_base` or `cl100k_base` crosses, so the count is exact; only a text with no such
+//! space in half a chunk is cut blindly (at a character boundary), which can move its count
+//! by a few tokens per cut.
 
 use std::fmt;
 use std::str::FromStr;
@@ -41,22 +49,22 @@ pub enum Tokenizer {
 }
 
 impl Tokenizer {
-    /// Number of tokens in `text`.
+    /// Number of tokens in `text`, counted in pieces of at most [`COUNT_CHUNK_BYTES`] (see
+    /// the module docs) so memory stays bounded and time linear in the text's length.
     pub fn count(self, text: &str) -> u64 {
         if text.is_empty() {
             return 0;
         }
-        match self {
-            // `count_with_special_tokens` is what `num_tokens_from_messages` uses, so counts
-            // agree with it even when text contains `<|endoftext|>`.
-            Tokenizer::O200kBase => {
-                tiktoken_rs::o200k_base_singleton().count_with_special_tokens(text) as u64
-            }
-            Tokenizer::Cl100kBase => {
-                tiktoken_rs::cl100k_base_singleton().count_with_special_tokens(text) as u64
-            }
-            Tokenizer::Whitespace => text.split_whitespace().count() as u64,
-        }
+        // `count_with_special_tokens` is what `num_tokens_from_messages` uses, so counts
+        // agree with it even when text contains `<|endoftext|>`.
+        let bpe = match self {
+            Tokenizer::O200kBase => tiktoken_rs::o200k_base_singleton(),
+            Tokenizer::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+            Tokenizer::Whitespace => return text.split_whitespace().count() as u64,
+        };
+        chunks(text, COUNT_CHUNK_BYTES)
+            .map(|c| bpe.count_with_special_tokens(c) as u64)
+            .sum()
     }
 
     /// Load the BPE tables now (90–250 ms on first use) rather than inside a parallel pass.
@@ -103,6 +111,49 @@ impl FromStr for Tokenizer {
     }
 }
 
+/// Largest piece of text handed to the BPE tokenizer at once (64 KiB): its merge then needs
+/// at most a few MB, whatever the length of the text.
+pub const COUNT_CHUNK_BYTES: usize = 64 << 10;
+
+/// Split `text` into pieces of at most `max` bytes (`max` ≥ 8), each cut placed just before a
+/// single ASCII space whose neighbours are not whitespace, searched in the second half of the
+/// window; without one, at the last character boundary of the window.
+fn chunks(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let max = max.max(8);
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() <= max {
+            return Some(std::mem::take(&mut rest));
+        }
+        let bytes = rest.as_bytes();
+        let safe = (max / 2..max).rev().find(|&i| {
+            bytes[i] == b' '
+                && rest[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| !c.is_whitespace())
+                && rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| !c.is_whitespace())
+        });
+        let cut = safe.unwrap_or_else(|| {
+            // No safe space: the last character boundary at or below `max` (a UTF-8
+            // character is at most 4 bytes, so one is within reach).
+            (1..=max)
+                .rev()
+                .find(|&i| rest.is_char_boundary(i))
+                .unwrap_or(max)
+        });
+        let (head, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(head)
+    })
+}
+
 /// One chat message, reduced to what token counting needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChatMessage {
@@ -122,65 +173,99 @@ impl ChatMessage {
     /// Read a message from its JSON form (OpenAI chat message, as in fine-tuning files).
     /// Content may be a string, null or an array of parts; only text parts are counted.
     pub fn from_json(v: &Value) -> Option<ChatMessage> {
-        let obj = v.as_object()?;
-        let role = obj.get("role")?.as_str()?.to_string();
-        let content = match obj.get("content") {
-            Some(Value::String(s)) => Some(s.clone()),
+        Self::from_value(v.clone())
+    }
+
+    /// [`ChatMessage::from_json`] taking the value, so long texts are moved, not copied.
+    pub fn from_value(v: Value) -> Option<ChatMessage> {
+        let Value::Object(mut obj) = v else {
+            return None;
+        };
+        let role = match obj.remove("role") {
+            Some(Value::String(s)) => s,
+            _ => return None,
+        };
+        let content = match obj.remove("content") {
+            Some(Value::String(s)) => Some(s),
             Some(Value::Array(parts)) => {
-                let texts: Vec<&str> = parts
-                    .iter()
-                    .filter_map(|p| match p {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Object(o) => o.get("text").and_then(Value::as_str),
-                        _ => None,
-                    })
-                    .collect();
-                Some(texts.join(""))
+                let mut text = String::new();
+                for p in parts {
+                    match p {
+                        Value::String(s) => text.push_str(&s),
+                        Value::Object(o) => {
+                            if let Some(Value::String(s)) = o.get("text") {
+                                text.push_str(s);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(text)
             }
             _ => None,
         };
         let mut tool_calls: Vec<(String, String)> = Vec::new();
-        if let Some(Value::Array(calls)) = obj.get("tool_calls") {
+        if let Some(Value::Array(calls)) = obj.remove("tool_calls") {
             for c in calls {
                 // `function` tools carry {name, arguments}; `custom` tools carry {name, input}.
-                let f = c.get("function").or_else(|| c.get("custom"));
-                let name = f
-                    .and_then(|f| f.get("name"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let args = f
-                    .and_then(|f| f.get("arguments").or_else(|| f.get("input")))
-                    .map(json_text)
-                    .unwrap_or_default();
-                tool_calls.push((name.to_string(), args));
+                let Value::Object(mut c) = c else {
+                    tool_calls.push((String::new(), String::new()));
+                    continue;
+                };
+                let f = c.remove("function").or_else(|| c.remove("custom"));
+                let (name, args) = match f {
+                    Some(Value::Object(mut f)) => (
+                        match f.remove("name") {
+                            Some(Value::String(s)) => s,
+                            _ => String::new(),
+                        },
+                        f.remove("arguments")
+                            .or_else(|| f.remove("input"))
+                            .map(json_text)
+                            .unwrap_or_default(),
+                    ),
+                    _ => (String::new(), String::new()),
+                };
+                tool_calls.push((name, args));
             }
         }
-        if let Some(fc) = obj.get("function_call").filter(|v| v.is_object()) {
-            let name = fc
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let args = fc.get("arguments").map(json_text).unwrap_or_default();
+        if let Some(Value::Object(mut fc)) = obj.remove("function_call") {
+            let name = match fc.remove("name") {
+                Some(Value::String(s)) => s,
+                _ => String::new(),
+            };
+            let args = fc.remove("arguments").map(json_text).unwrap_or_default();
             tool_calls.push((name, args));
         }
+        let string = |v: Option<Value>| match v {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
         Some(ChatMessage {
             role,
             content,
-            name: obj.get("name").and_then(Value::as_str).map(str::to_string),
+            name: string(obj.remove("name")),
             tool_calls,
-            refusal: obj
-                .get("refusal")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            refusal: string(obj.remove("refusal")),
         })
+    }
+
+    /// Bytes of text this message holds (content, refusal, tool-call names and arguments).
+    pub fn text_bytes(&self) -> usize {
+        self.content.as_ref().map_or(0, String::len)
+            + self.refusal.as_ref().map_or(0, String::len)
+            + self
+                .tool_calls
+                .iter()
+                .map(|(n, a)| n.len() + a.len())
+                .sum::<usize>()
     }
 }
 
 /// Arguments are a JSON string in OpenAI data; anything else is counted as its JSON text.
-fn json_text(v: &Value) -> String {
+fn json_text(v: Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s,
         Value::Null => String::new(),
         other => other.to_string(),
     }
@@ -277,7 +362,7 @@ pub fn tools_tokens(tok: Tokenizer, tools: &[Value]) -> u64 {
                 if let Some(items) = spec.get("enum").and_then(Value::as_array) {
                     n += ENUM_INIT;
                     for item in items {
-                        n += ENUM_ITEM + tok.count(&json_text(item)) as i64;
+                        n += ENUM_ITEM + tok.count(&json_text(item.clone())) as i64;
                     }
                 }
                 let ty = match spec.get("type") {
@@ -354,6 +439,112 @@ mod tests {
                 .map(|n| n as u64);
             assert_eq!(n, Some(messages_tokens(Tokenizer::O200kBase, msgs)));
         }
+    }
+
+    /// A text with words, digits, punctuation, contractions, newlines, runs of spaces, tabs,
+    /// non-ASCII letters and whitespace (U+3000), and a special token.
+    fn varied_text(n: usize) -> String {
+        const PARTS: [&str; 16] = [
+            "the ",
+            "Answer's ",
+            "12345 ",
+            "  ",
+            "cached\n",
+            "tokens, ",
+            "naïve ",
+            "東京 ",
+            "\u{3000}",
+            "x=y+1; ",
+            "\t",
+            "don't ",
+            "<|endoftext|>",
+            " ",
+            "HTTP/2 ",
+            "3.14",
+        ];
+        let mut s = String::new();
+        let mut x: u64 = 7;
+        while s.len() < n {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            s.push_str(PARTS[(x >> 60) as usize]);
+        }
+        s
+    }
+
+    #[test]
+    fn chunks_cover_the_text_and_stay_under_the_bound() {
+        let text = format!("{}{}", varied_text(20_000), "é".repeat(5_000));
+        for max in [8, 37, 64, 1000] {
+            let parts: Vec<&str> = chunks(&text, max).collect();
+            assert_eq!(parts.concat(), text);
+            assert!(
+                parts.iter().all(|p| !p.is_empty() && p.len() <= max),
+                "{max}"
+            );
+        }
+        assert_eq!(chunks("", 64).count(), 0);
+    }
+
+    /// A cut before a single space between two non-space characters.
+    fn safe_cut(left: &str, right: &str) -> bool {
+        let mut r = right.chars();
+        r.next() == Some(' ')
+            && r.next().is_some_and(|c| !c.is_whitespace())
+            && left.chars().next_back().is_some_and(|c| !c.is_whitespace())
+    }
+
+    #[test]
+    fn counting_in_chunks_cut_at_spaces_is_exact() {
+        // Cuts before a single space between non-space characters cross no pre-tokeniser
+        // piece: at every such cut, count(left) + count(right) = count(left + right), for
+        // both encodings. Cutting every ~60 bytes tests thousands of cuts.
+        let text = varied_text(200_000);
+        for (name, bpe) in [
+            ("o200k_base", tiktoken_rs::o200k_base_singleton()),
+            ("cl100k_base", tiktoken_rs::cl100k_base_singleton()),
+        ] {
+            let n = |t: &str| bpe.count_with_special_tokens(t);
+            let parts: Vec<&str> = chunks(&text, 64).collect();
+            let mut safe = 0;
+            for w in parts.windows(2) {
+                if safe_cut(w[0], w[1]) {
+                    safe += 1;
+                    assert_eq!(
+                        n(w[0]) + n(w[1]),
+                        n(&format!("{}{}", w[0], w[1])),
+                        "{name}: {w:?}"
+                    );
+                }
+            }
+            assert!(safe > 3_000, "{safe} safe cuts of {}", parts.len());
+            // With 1,000-byte chunks every cut finds a safe space, and the total is exact.
+            let parts: Vec<&str> = chunks(&text, 1000).collect();
+            assert!(parts.windows(2).all(|w| safe_cut(w[0], w[1])));
+            let pieces: usize = parts.iter().map(|p| n(p)).sum();
+            assert_eq!(pieces, n(&text), "{name}");
+        }
+        let long = varied_text(3 * COUNT_CHUNK_BYTES);
+        let whole = tiktoken_rs::o200k_base_singleton().count_with_special_tokens(&long) as u64;
+        assert_eq!(Tokenizer::O200kBase.count(&long), whole);
+    }
+
+    #[test]
+    fn text_without_spaces_is_cut_blindly_and_stays_close() {
+        // 300 KB of base64-like text: no safe cut, so five blind cuts at 64 KiB; each can
+        // move the count by a few tokens (here: a few in ~75,000).
+        let mut x: u64 = 1;
+        let text: String = (0..300_000)
+            .map(|_| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                    [(x >> 58) as usize] as char
+            })
+            .collect();
+        let whole = tiktoken_rs::o200k_base_singleton().count_with_special_tokens(&text) as f64;
+        let counted = Tokenizer::O200kBase.count(&text) as f64;
+        assert!((counted - whole).abs() <= 5.0 * 4.0, "{counted} vs {whole}");
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Usage logs: one call per CSV row or flat JSONL object, with a [`ColumnMap`] saying which
 //! column holds what (`--map input=ContextTokens,output=GeneratedTokens,time=TIMESTAMP`).
 //!
-//! Without a map, common column names are recognised ([`ColumnMap::auto`]): the Azure LLM
+//! Common column names are recognised ([`ColumnMap::auto`]); a map overrides only the keys
+//! it names ([`ColumnMap::over`]), and `KEY=-` turns a recognised key off. Recognised: the Azure LLM
 //! trace (`ContextTokens`, `GeneratedTokens`, `TIMESTAMP`), Mooncake (`input_length`,
 //! `output_length`, `timestamp` in milliseconds), tau2 `calls.csv` (`prompt_tokens`,
 //! `completion_tokens`, `sim_id`, `n_tool_calls`, …) and OpenAI-style names.
 //!
-//! Conventions: `cached` is a subset of `input` and `reasoning` a subset of `output` (the
-//! OpenAI convention; pass totals). A numeric `time` is in seconds unless the map says
+//! Conventions: `cached` is a subset of `input` (the OpenAI convention; pass totals, or
+//! `--usage-convention input_excludes_cached` for a log whose input excludes them) and
+//! `reasoning` a subset of `output`. A numeric `time` is in seconds unless the map says
 //! `time=COLUMN:ms` (or `:us`, `:ns`). A `status` column may hold HTTP statuses, words
 //! (`ok`, `error`), error codes (`rate_limit_exceeded`), or, for a column whose name says
 //! error (`format_error`, `is_error`), a 0/1 flag whose class comes from the column name.
@@ -94,6 +96,8 @@ pub struct ColumnMap {
     pub caller: Option<String>,
     /// Unit of a numeric `time` column.
     pub time_unit: TimeUnit,
+    /// Keys given as `KEY=-`: not read even when a column name is recognised for them.
+    pub unset: Vec<&'static str>,
 }
 
 /// Index of each map key in [`MAP_KEYS`].
@@ -174,6 +178,34 @@ impl ColumnMap {
     /// Recognise common column names (case-insensitive). `None` when neither an input nor an
     /// output column is recognised.
     pub fn auto<S: AsRef<str>>(columns: &[S]) -> Option<ColumnMap> {
+        let map = Self::recognise(columns, &[]);
+        (map.input.is_some() || map.output.is_some()).then_some(map)
+    }
+
+    /// This map over the columns recognised in `columns`: the keys it names (or turns off
+    /// with `KEY=-`) replace recognition, every other key is recognised as without a map.
+    /// A column this map uses is not recognised for another key. `None` when the result has
+    /// neither an input nor an output column.
+    pub fn over<S: AsRef<str>>(&self, columns: &[S]) -> Option<ColumnMap> {
+        let taken: Vec<&str> = KEYS.iter().filter_map(|k| self.get(*k)).collect();
+        let mut map = Self::recognise(columns, &taken);
+        for (i, k) in KEYS.iter().enumerate() {
+            if let Some(c) = self.get(*k) {
+                *map.slot(*k) = Some(c.to_string());
+            } else if self.unset.contains(&MAP_KEYS[i]) {
+                *map.slot(*k) = None;
+            }
+        }
+        if self.time.is_some() {
+            map.time_unit = self.time_unit;
+        } else if map.time.is_none() {
+            map.time_unit = TimeUnit::Seconds;
+        }
+        (map.input.is_some() || map.output.is_some()).then_some(map)
+    }
+
+    /// The recognised column names, skipping the columns in `taken`.
+    fn recognise<S: AsRef<str>>(columns: &[S], taken: &[&str]) -> ColumnMap {
         const NAMES: [(Key, &[&str]); 12] = [
             (
                 Key::Input,
@@ -261,6 +293,7 @@ impl ColumnMap {
                 columns
                     .iter()
                     .map(AsRef::as_ref)
+                    .filter(|c| !taken.iter().any(|t| c.trim().eq_ignore_ascii_case(t)))
                     .find(|c| c.trim().eq_ignore_ascii_case(n))
             });
             *map.slot(key) = found.map(|c| c.trim().to_string());
@@ -269,7 +302,7 @@ impl ColumnMap {
         if map.input.as_deref() == Some("input_length") && map.time.is_some() {
             map.time_unit = TimeUnit::Millis;
         }
-        (map.input.is_some() || map.output.is_some()).then_some(map)
+        map
     }
 }
 
@@ -291,6 +324,13 @@ impl fmt::Display for ColumnMap {
                 }
             }
         }
+        for k in &self.unset {
+            if !first {
+                f.write_str(",")?;
+            }
+            first = false;
+            write!(f, "{k}=-")?;
+        }
         Ok(())
     }
 }
@@ -298,7 +338,8 @@ impl fmt::Display for ColumnMap {
 impl FromStr for ColumnMap {
     type Err = IngestError;
 
-    /// Parse `key=COLUMN,key=COLUMN…`; `time=COLUMN:ms` sets the time unit.
+    /// Parse `key=COLUMN,key=COLUMN…`; `time=COLUMN:ms` sets the time unit and `key=-` turns a
+    /// recognised key off.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut map = ColumnMap::default();
         for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -336,18 +377,21 @@ impl FromStr for ColumnMap {
                 }
             }
             if column.is_empty() {
-                return Err(bad("has no column name"));
+                return Err(bad("has no column name (write KEY=- to ignore a key)"));
             }
-            let slot = map.slot(KEYS[i]);
-            if slot.is_some() {
+            if map.slot(KEYS[i]).is_some() || map.unset.contains(&MAP_KEYS[i]) {
                 return Err(bad("maps a key a second time"));
             }
-            *slot = Some(column.to_string());
+            if column == "-" {
+                map.unset.push(MAP_KEYS[i]);
+            } else {
+                *map.slot(KEYS[i]) = Some(column.to_string());
+            }
         }
-        if map.input.is_none() && map.output.is_none() {
+        if map.entries().is_empty() && map.unset.is_empty() {
             return Err(IngestError::BadMap {
                 entry: s.to_string(),
-                why: "maps neither input nor output".into(),
+                why: "maps no key".into(),
             });
         }
         Ok(map)
@@ -390,15 +434,17 @@ fn resolve(
     Ok(idx)
 }
 
-/// The map to use for a file: the given one, or the recognised column names.
+/// The map to use for a file: the recognised column names, with the given map's keys over
+/// them.
 fn map_for(cx: &Cx<'_>, columns: &[String]) -> Result<ColumnMap, IngestError> {
     match &cx.opts.map {
-        Some(m) => Ok(m.clone()),
-        None => ColumnMap::auto(columns).ok_or_else(|| IngestError::NoTokenColumns {
-            path: cx.path.to_path_buf(),
-            columns: columns.join(", "),
-        }),
+        Some(m) => m.over(columns),
+        None => ColumnMap::auto(columns),
     }
+    .ok_or_else(|| IngestError::NoTokenColumns {
+        path: cx.path.to_path_buf(),
+        columns: columns.join(", "),
+    })
 }
 
 /// One cell of a row.
@@ -415,6 +461,8 @@ enum Cell<'a> {
 struct Row<'m, F: Fn(Key) -> Cell<'m>> {
     cell: F,
     map: &'m ColumnMap,
+    /// Whether `input` includes `cached` (the default) or not (`--usage-convention`).
+    convention: UsageConvention,
 }
 
 impl<'m, F: Fn(Key) -> Cell<'m>> Row<'m, F> {
@@ -538,7 +586,7 @@ impl<'m, F: Fn(Key) -> Cell<'m>> Row<'m, F> {
             0.0,
             output.unwrap_or(0.0),
             self.num(Key::Reasoning)?.unwrap_or(0.0),
-            UsageConvention::InputIncludesCached,
+            self.convention,
         )
         .map_err(|e| format!("usage does not add up: {e}"))?;
         r.tokens = Some(tokens);
@@ -616,6 +664,10 @@ pub(crate) fn run_csv<R: Read>(
         .flexible(true)
         .from_reader(rest);
     let mut rec = csv::ByteRecord::new();
+    let convention = cx
+        .opts
+        .usage_convention
+        .unwrap_or(UsageConvention::InputIncludesCached);
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
@@ -634,7 +686,12 @@ pub(crate) fn run_csv<R: Read>(
                         Some(b) => std::str::from_utf8(b).map_or(Cell::Other, Cell::Text),
                     }
                 };
-                match (Row { cell, map: &map }).record() {
+                let row = Row {
+                    cell,
+                    map: &map,
+                    convention,
+                };
+                match row.record() {
                     Ok(r) => cx.emit(r),
                     Err(reason) => cx.bad(line, reason)?,
                 }
@@ -657,18 +714,9 @@ pub(crate) fn run_csv<R: Read>(
 }
 
 /// Parser for JSONL usage logs (flat objects); the first object's keys are the columns.
+#[derive(Default)]
 pub(crate) struct JsonlUsageParser {
-    given: Option<ColumnMap>,
     resolved: Option<ColumnMap>,
-}
-
-impl JsonlUsageParser {
-    pub(crate) fn new(given: Option<ColumnMap>) -> Self {
-        Self {
-            given,
-            resolved: None,
-        }
-    }
 }
 
 impl Parser for JsonlUsageParser {
@@ -682,10 +730,7 @@ impl Parser for JsonlUsageParser {
         };
         if self.resolved.is_none() {
             let columns: Vec<String> = obj.keys().cloned().collect();
-            let map = match &self.given {
-                Some(m) => m.clone(),
-                None => map_for(cx, &columns).map_err(Fail::Fatal)?,
-            };
+            let map = map_for(cx, &columns).map_err(Fail::Fatal)?;
             resolve(&map, &columns, cx.path).map_err(Fail::Fatal)?;
             self.resolved = Some(map);
         }
@@ -693,7 +738,18 @@ impl Parser for JsonlUsageParser {
             return Ok(());
         };
         let cell = |k: Key| -> Cell<'_> { json_cell(&obj, map.get(k)) };
-        cx.emit(Row { cell, map }.record()?);
+        let convention = cx
+            .opts
+            .usage_convention
+            .unwrap_or(UsageConvention::InputIncludesCached);
+        cx.emit(
+            Row {
+                cell,
+                map,
+                convention,
+            }
+            .record()?,
+        );
         Ok(())
     }
 }
@@ -749,13 +805,16 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("is not KEY=COLUMN"), "{e}");
-        let e = "model=m"
+        let e = ""
             .parse::<ColumnMap>()
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(e.contains("neither input nor output"), "{e}");
+        assert!(e.contains("maps no key"), "{e}");
         assert!("input=a,input=b".parse::<ColumnMap>().is_err());
+        assert!("status=-,status=s".parse::<ColumnMap>().is_err());
+        // A map without input or output is fine: recognition fills them in.
+        assert!("model=m".parse::<ColumnMap>().is_ok());
     }
 
     #[test]
@@ -769,5 +828,86 @@ mod tests {
             ColumnMap::auto(&["timestamp", "input_length", "output_length", "hash_ids"]).unwrap();
         assert_eq!(m.time_unit, TimeUnit::Millis);
         assert!(ColumnMap::auto(&["a", "b"]).is_none());
+    }
+
+    #[test]
+    fn a_map_overrides_only_the_keys_it_names() {
+        // tau2 calls.csv's header with the map `fit --help` shows for it.
+        let columns = [
+            "run",
+            "domain",
+            "mode",
+            "model",
+            "sim_id",
+            "task_id",
+            "trial",
+            "turn_idx",
+            "caller",
+            "timestamp",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "n_tool_calls",
+            "tool_names",
+            "finish_reason",
+            "format_error",
+            "implied_cached_tokens",
+        ];
+        let given: ColumnMap =
+            "input=prompt_tokens,output=completion_tokens,session=sim_id,tool_calls=n_tool_calls,caller=caller"
+                .parse()
+                .unwrap();
+        let m = given.over(&columns).unwrap();
+        assert_eq!(
+            m.to_string(),
+            "input=prompt_tokens,output=completion_tokens,cached=implied_cached_tokens,\
+             tool_calls=n_tool_calls,session=sim_id,turn=turn_idx,time=timestamp,model=model,\
+             status=format_error,finish=finish_reason,caller=caller"
+        );
+        // KEY=- turns a recognised key off; a column the map uses is not recognised again.
+        let given: ColumnMap = "status=-,cached=prompt_tokens,input=total".parse().unwrap();
+        let m = given
+            .over(&["total", "prompt_tokens", "completion_tokens", "status"])
+            .unwrap();
+        assert_eq!(
+            (
+                m.input.as_deref(),
+                m.cached.as_deref(),
+                m.output.as_deref(),
+                m.status.as_deref()
+            ),
+            (
+                Some("total"),
+                Some("prompt_tokens"),
+                Some("completion_tokens"),
+                None
+            )
+        );
+        assert_eq!(
+            given.to_string(),
+            "input=total,cached=prompt_tokens,status=-"
+        );
+        // Nothing to read tokens from.
+        assert!(
+            "model=m"
+                .parse::<ColumnMap>()
+                .unwrap()
+                .over(&["a", "m"])
+                .is_none()
+        );
+        // A time column named by the map keeps the map's unit; Mooncake's stays in ms.
+        let mooncake = ["timestamp", "input_length", "output_length"];
+        let m = "model=x"
+            .parse::<ColumnMap>()
+            .unwrap()
+            .over(&mooncake)
+            .unwrap();
+        assert_eq!(m.time_unit, TimeUnit::Millis);
+        let m = "time=timestamp"
+            .parse::<ColumnMap>()
+            .unwrap()
+            .over(&mooncake)
+            .unwrap();
+        assert_eq!(m.time_unit, TimeUnit::Seconds);
     }
 }

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use billcast::backtest::calibrate::{self, DEFAULT_SHIFT};
 use billcast::backtest::{self, BacktestOptions, FitWindow, Prices, ShiftSigma, VolumeRule};
-use billcast::ingest::{self, ColumnMap, Format, IngestOptions};
+use billcast::ingest::{self, ColumnMap, Format, IngestOptions, UsageConvention};
 use billcast::units::{format_count, format_pct};
 
+use crate::cli::cmd::fit::ConventionArg;
 use crate::cli::output::{self, ChartFile, Format as OutFormat, Progress};
 
 /// Arguments of `billcast backtest`.
@@ -43,6 +44,12 @@ pub struct Args {
     /// Force the input format.
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
+    /// Whether reported input includes cached tokens (as in `billcast fit`).
+    #[arg(long, value_enum, value_name = "CONVENTION")]
+    pub usage_convention: Option<ConventionArg>,
+    /// Stop at the first bad line instead of counting, reporting and skipping it.
+    #[arg(long)]
+    pub strict: bool,
     /// Keep only this caller's calls.
     #[arg(long)]
     pub caller: Option<String>,
@@ -205,10 +212,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = IngestOptions {
         format,
         map,
+        strict: a.strict,
+        usage_convention: a.usage_convention.map(UsageConvention::from),
         ..IngestOptions::default()
     };
     // A log that cannot be read is bad input too (exit 2).
     let ing = ingest::ingest(&a.files, &opts, &|_| {}).map_err(usage)?;
+    crate::cli::cmd::fit::report_ingest(&ing);
     let sessions = ingest::sessions(&ing.records);
     let shift = match a.shift_sigma {
         Some(s) if !(s.is_finite() && s >= 0.0) => {

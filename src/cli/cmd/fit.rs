@@ -8,7 +8,7 @@ use anyhow::Context;
 use billcast::fit::FitOptions;
 use billcast::fit::observe::observe;
 use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_workload};
-use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer};
+use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer, UsageConvention};
 use billcast::units::format_count;
 use serde::Serialize;
 
@@ -39,13 +39,20 @@ pub struct Args {
     /// Keep only calls of this caller (e.g. the agent in a trace that also logs a user simulator).
     #[arg(long)]
     pub caller: Option<String>,
-    /// Tokenizer for transcripts without usage: o200k_base (default), cl100k_base.
-    #[arg(long, default_value = "o200k_base")]
+    /// Tokenizer for transcripts without usage: o200k_base (default; alias o200k), cl100k_base
+    /// (alias cl100k), or whitespace (counts words: fast, deterministic, not a model's count).
+    #[arg(long, value_name = "NAME", default_value = "o200k_base")]
     pub tokenizer: String,
+    /// Whether reported input includes cached tokens. Default: each format's documented
+    /// convention (OpenAI, Gemini, OTel, LangSmith, usage logs: included; Anthropic: beside).
+    /// Use input_excludes_cached for a usage log whose input column leaves them out.
+    #[arg(long, value_enum, value_name = "CONVENTION")]
+    pub usage_convention: Option<ConventionArg>,
     /// Stop at the first bad line instead of counting and skipping it.
     #[arg(long)]
     pub strict: bool,
-    /// Keep at most N calls (a uniform sample beyond that; bounded memory for huge logs).
+    /// Keep at most N calls: beyond that, a seeded sample of whole sessions whose calls fit
+    /// in N (bounded memory for huge logs; sessions are never cut).
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub max_records: usize,
     /// Bootstrap replicates (whole sessions resampled) carried into the forecast.
@@ -71,6 +78,26 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// `--usage-convention` of `fit` and `backtest`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConventionArg {
+    /// Reported input includes cache reads and writes (OpenAI style).
+    #[value(name = "input_includes_cached", alias = "input-includes-cached")]
+    InputIncludesCached,
+    /// Reported input excludes them; they are reported beside it (Anthropic style).
+    #[value(name = "input_excludes_cached", alias = "input-excludes-cached")]
+    InputExcludesCached,
+}
+
+impl From<ConventionArg> for UsageConvention {
+    fn from(c: ConventionArg) -> Self {
+        match c {
+            ConventionArg::InputIncludesCached => UsageConvention::InputIncludesCached,
+            ConventionArg::InputExcludesCached => UsageConvention::InputExcludesCached,
+        }
+    }
+}
+
 /// `--format` of `fit`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FitFormat {
@@ -86,11 +113,13 @@ struct FitJson<'a> {
     sessions: usize,
     call_level: bool,
     bad_lines: u64,
-    sampled: Option<(usize, u64)>,
+    sampled: Option<ingest::Reservoir>,
     quantities: Vec<FitRow>,
     system_prompt_tokens: Option<f64>,
     max_output_tokens: Option<f64>,
     cache_hits: Option<(usize, usize)>,
+    cacheable: Option<&'a str>,
+    cacheable_reason: Option<&'a str>,
     retries: &'a [billcast::fit::workload::RetryFit],
     notes: &'a [String],
     warnings: &'a [String],
@@ -124,6 +153,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         tokenizer,
         max_records: a.max_records.max(1),
         seed: a.seed,
+        usage_convention: a.usage_convention.map(UsageConvention::from),
     };
     let total: u64 = a
         .files
@@ -136,23 +166,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // A log that cannot be read is bad input too (exit 2).
     let ing = ingest::ingest(&a.files, &opts, &cb).map_err(usage)?;
     progress.finish();
-    if ing.bad_count > 0 {
-        eprintln!(
-            "warning: {} bad lines skipped (first {} shown; --strict makes them errors):",
-            ing.bad_count,
-            ing.bad.len().min(5)
-        );
-        for b in ing.bad.iter().take(5) {
-            eprintln!("  {}:{}: {}", b.file.display(), b.line, b.reason);
-        }
-    }
-    if let Some(r) = &ing.sampled {
-        eprintln!(
-            "note: {} records read; a uniform sample of {} is fitted (--max-records)",
-            format_count(r.seen as f64),
-            format_count(r.cap as f64)
-        );
-    }
+    report_ingest(&ing);
     let sessions = ingest::sessions(&ing.records);
     let obs = observe(&ing.records, &sessions, a.caller.as_deref());
     if obs.n_calls == 0 {
@@ -206,11 +220,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 sessions: fitted.n_sessions,
                 call_level: fitted.call_level,
                 bad_lines: ing.bad_count,
-                sampled: ing.sampled.as_ref().map(|r| (r.cap, r.seen)),
+                sampled: ing.sampled,
                 quantities: rows,
                 system_prompt_tokens: fitted.system_prompt_tokens,
                 max_output_tokens: fitted.max_output_tokens,
                 cache_hits: fitted.cache_hits,
+                cacheable: fitted.cacheable,
+                cacheable_reason: fitted.cacheable_reason.as_deref(),
                 retries: &fitted.retries,
                 notes: &fitted.notes,
                 warnings: &fitted.warnings,
@@ -221,6 +237,43 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     output::write(None, &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tell the user (stderr) about bad lines skipped (the count and the first five) and about
+/// sampling: `fit` and `backtest` report what they read the same way.
+pub(crate) fn report_ingest(ing: &ingest::Ingested) {
+    if ing.bad_count > 0 {
+        eprintln!(
+            "warning: {} bad lines skipped (first {} shown; --strict makes them errors):",
+            format_count(ing.bad_count as f64),
+            ing.bad.len().min(5)
+        );
+        for b in ing.bad.iter().take(5) {
+            eprintln!("  {}:{}: {}", b.file.display(), b.line, b.reason);
+        }
+    }
+    if let Some(r) = &ing.sampled {
+        eprintln!("note: {}", sample_note(r));
+    }
+}
+
+/// What `--max-records` kept, one line.
+pub(crate) fn sample_note(r: &ingest::Reservoir) -> String {
+    let mut s = format!(
+        "{} records read; a seeded sample of {} whole sessions ({} records) is used (--max-records {}: sessions are kept or left out whole)",
+        format_count(r.seen as f64),
+        format_count(r.sessions as f64),
+        format_count(r.kept as f64),
+        format_count(r.cap as f64)
+    );
+    if r.oversized > 0 {
+        s.push_str(&format!(
+            "; {} sessions with more than {} records were left out, raise --max-records to keep them",
+            format_count(r.oversized as f64),
+            format_count(r.cap as f64)
+        ));
+    }
+    s
 }
 
 fn workload_file(a: &Args, ing: &ingest::Ingested, f: &FittedWorkload) -> String {
@@ -344,6 +397,9 @@ fn table(f: &FittedWorkload, rows: &[FitRow], out: Option<&PathBuf>) -> String {
             "cache: {h} of {n} calls read from the cache ({:.1}%)\n",
             100.0 * h as f64 / n as f64
         ));
+        if let (Some(c), Some(why)) = (f.cacheable, &f.cacheable_reason) {
+            s.push_str(&format!("cacheable = {c}: {why}\n"));
+        }
     }
     for r in &f.retries {
         s.push_str(&format!(
