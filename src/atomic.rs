@@ -5,6 +5,11 @@
 //! renamed over the target. A rename within one folder is atomic on POSIX file systems and
 //! replaces the target on Windows, so a failed write (a full disk, a killed process) leaves a
 //! good earlier file intact instead of a truncated one, and readers never see half a file.
+//!
+//! Only regular files are replaced that way. A target that is a device, pipe or socket
+//! (`-o /dev/null`, `-o /dev/stderr`, a named pipe) is written straight through: renaming over
+//! it would replace the device node itself with a plain file. A symbolic link is followed, so
+//! the link keeps pointing at the file that is replaced.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -28,6 +33,17 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    // A dangling link or a new file does not canonicalize: write at the path as given.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        let mut w = io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        fill(&mut w)?;
+        return w.flush();
+    }
     let tmp = temp_path(path)?;
     let result = (|| {
         let file = std::fs::OpenOptions::new()
@@ -119,6 +135,44 @@ mod tests {
         let p = dir.path().join("nope").join("x.csv");
         assert!(write(&p, b"a,b\n").is_err());
         assert!(!dir.path().join("nope").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_written_through_not_replaced() {
+        // `-o /dev/null` once renamed a plain file over the device node; a FIFO is the same
+        // kind of target that a test can own.
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write(&fifo, b"through the pipe").unwrap();
+        // Checked before joining: a replaced pipe never gets a writer, so the reader would wait.
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "the pipe was replaced by {kind:?}");
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_keeps_pointing_at_the_replaced_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.md");
+        let link = dir.path().join("link.md");
+        write(&real, b"v1").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write(&link, b"v2").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"v2");
     }
 
     #[cfg(unix)]
