@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::prepare::Prepared;
 use super::trial::{TrialVolume, month_sessions};
 use crate::dist::Domain;
+use crate::ingest::tokens::Tokenizer;
 use crate::scenario::{Scenario, Volume};
 use crate::units::TOKENS_PER_MTOK;
 
@@ -93,6 +94,9 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
     let mut requests = 0.0;
     let mut input = 0.0;
     let mut output = 0.0;
+    // Model tokens of the artifacts per route, and their o200k_base count shown, request-weighted.
+    let mut prefix = vec![0.0; p.routes.len()];
+    let mut prefix_shown = 0.0;
     for (i, seg) in s.segments.iter().enumerate() {
         let w = &seg.workload;
         let seg_sessions = month_sessions(s, &typical, i, m);
@@ -105,21 +109,40 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
         let seg_input = match &w.input_tokens {
             Some(u) => mean_of(u, "input_tokens"),
             None => {
-                median(
-                    &w.system_prompt_tokens,
-                    "system_prompt_tokens",
-                    Domain::NonNegative,
-                ) + mean_of(&w.user_message_tokens, "user_message_tokens")
+                // Artifacts are counted per route (added to the price below, and to the
+                // tokens shown at their o200k_base count).
+                let system = if w.system_prompt_file.is_some() {
+                    0.0
+                } else {
+                    median(
+                        &w.system_prompt_tokens,
+                        "system_prompt_tokens",
+                        Domain::NonNegative,
+                    )
+                };
+                if let Some(per_route) = p.prefix_tokens.get(i) {
+                    for (acc, x) in prefix.iter_mut().zip(per_route) {
+                        *acc += seg_requests * x;
+                    }
+                }
+                prefix_shown += seg_requests
+                    * w.artifacts()
+                        .map(|(_, a)| a.tokens(Tokenizer::O200kBase) as f64)
+                        .sum::<f64>();
+                system + mean_of(&w.user_message_tokens, "user_message_tokens")
             }
         };
         requests += seg_requests;
         input += seg_requests * seg_input;
         output += seg_requests * mean_of(&w.output_tokens, "output_tokens");
     }
-    let (input, output) = if requests > 0.0 {
-        (input / requests, output / requests)
+    let (input, output, prefix_shown) = if requests > 0.0 {
+        for x in &mut prefix {
+            *x /= requests;
+        }
+        (input / requests, output / requests, prefix_shown / requests)
     } else {
-        (0.0, 0.0)
+        (0.0, 0.0, 0.0)
     };
     let rates = p.rates.get(m).or(p.rates.last());
     let usd_per_request: f64 = p
@@ -130,14 +153,17 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
             let Some(card) = rates.map(|x| &x[r][0]) else {
                 return f64::NAN;
             };
+            // Artifacts are in model tokens already (no ratio).
+            let artifacts = prefix.get(r).copied().unwrap_or(0.0);
             route.share * (input * card.input + output * card.output) * route.tokenizer_ratio
                 / TOKENS_PER_MTOK
+                + route.share * artifacts * card.input / TOKENS_PER_MTOK
         })
         .sum();
     Naive {
         monthly_usd: requests * usd_per_request,
         requests_per_month: requests,
-        input_tokens_per_request: input,
+        input_tokens_per_request: input + prefix_shown,
         output_tokens_per_request: output,
         usd_per_request,
         month: s.start_month.plus(m as i32).to_string(),
