@@ -419,6 +419,37 @@ fn is_zero(x: &u64) -> bool {
 }
 
 impl RouteTokens {
+    /// The size of artifact `a` on route `route` of `model`, counted as `counting`; for tool
+    /// definitions plus the provider's tool-use system prompt `tool_overhead` (model tokens per
+    /// call that offers tools; `None` when no source gives one: none is counted, and the row
+    /// says so).
+    pub fn of(
+        a: &Artifact,
+        route: &str,
+        model: &str,
+        counting: Counting,
+        tool_overhead: Option<u64>,
+    ) -> RouteTokens {
+        let (tokens, method) = a.route_tokens(counting);
+        let (tool_overhead_tokens, tool_overhead) = match (a.is_tools(), tool_overhead) {
+            (false, _) => (0, None),
+            (true, Some(n)) => (n, Some(format!("price table of {model}"))),
+            (true, None) => (
+                0,
+                Some(format!("none counted: no source gives one for {model}")),
+            ),
+        };
+        RouteTokens {
+            route: route.to_string(),
+            model: model.to_string(),
+            tokens,
+            exact: counting.is_exact(),
+            method,
+            tool_overhead_tokens,
+            tool_overhead,
+        }
+    }
+
     /// Model tokens the artifact adds to every call's prefix on this route.
     pub fn total(&self) -> u64 {
         self.tokens + self.tool_overhead_tokens

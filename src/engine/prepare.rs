@@ -73,24 +73,7 @@ pub struct ArtifactTokens {
 /// The size of `a` on route `r`: its model tokens and, for tool definitions, the provider's
 /// tool-use system prompt.
 pub fn artifact_on_route(a: &Artifact, r: &PreparedRoute) -> RouteTokens {
-    let (tokens, method) = a.route_tokens(r.counting);
-    let (tool_overhead_tokens, tool_overhead) = match (a.is_tools(), r.tool_overhead_tokens) {
-        (false, _) => (0, None),
-        (true, Some(n)) => (n, Some(format!("price table of {}", r.model))),
-        (true, None) => (
-            0,
-            Some(format!("none counted: no source gives one for {}", r.model)),
-        ),
-    };
-    RouteTokens {
-        route: r.name.clone(),
-        model: r.model.clone(),
-        tokens,
-        exact: r.counting.is_exact(),
-        method,
-        tool_overhead_tokens,
-        tool_overhead,
-    }
+    RouteTokens::of(a, &r.name, &r.model, r.counting, r.tool_overhead_tokens)
 }
 
 /// A billable tool on a route.

@@ -7,6 +7,7 @@ pub mod html;
 pub mod markdown;
 pub mod rows;
 pub mod table;
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,6 +8,7 @@
 
 pub mod file;
 pub mod limits;
+pub mod template;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
