@@ -346,3 +346,343 @@ fn bad_artifacts_are_one_line_errors_naming_the_key_the_file_and_the_fix() {
     let e = err("system_prompt = { path = \"p.md\" }");
     assert!(e.contains("file"), "{e}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command line: `billcast tokens`, `billcast init`, and artifact keys through `forecast`.
+
+fn billcast() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("billcast").expect("binary built");
+    c.current_dir(repo());
+    c
+}
+
+/// Run and return (exit code, stdout, stderr).
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let o = billcast().args(args).output().expect("billcast runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A usage error: exit 2 and one `error:` line on stderr that contains `needle`.
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let (code, _, err) = cli(args);
+    assert_eq!(code, 2, "{args:?}: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+}
+
+#[test]
+fn tokens_counts_each_file_for_each_model_in_every_format() {
+    let prompt = std::fs::read_to_string(repo().join(PROMPT)).unwrap();
+    let (code, out, err) = cli(&["tokens", PROMPT, OPENAI_TOOLS, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["targets"],
+        serde_json::json!(["o200k_base", "cl100k_base"])
+    );
+    let f = &v["files"][0];
+    assert_eq!(f["path"], PROMPT);
+    assert_eq!(f["counts"][0]["tokens"], tiktoken_o200k(&prompt));
+    assert_eq!(f["counts"][0]["exact"], true);
+    assert_eq!(
+        f["sha256"].as_str().map(str::len),
+        Some(64),
+        "SHA-256 as hex"
+    );
+    assert_eq!(v["files"][1]["contents"], "3 OpenAI tool definitions");
+
+    // A model whose tokenizer billcast cannot run: o200k count × ratio, marked estimated, with
+    // the price table's tool-use prompt.
+    let (code, out, err) = cli(&[
+        "tokens",
+        PROMPT,
+        OPENAI_TOOLS,
+        "--pricing",
+        "tests/data/artifacts/prices.toml",
+        "-m",
+        "art/claude-like",
+        "-m",
+        "art/o200k",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 1 + 2 * 2, "{out}");
+    assert!(
+        rows[0].starts_with("path,sha256,kind,counted_for,tokens,exact"),
+        "{out}"
+    );
+    let est = (tiktoken_o200k(&prompt) as f64 * 1.4).round() as u64;
+    assert!(
+        rows[1].contains(&format!(",art/claude-like,{est},false,0,")),
+        "{}",
+        rows[1]
+    );
+    assert!(
+        rows[3].contains(",art/claude-like,") && rows[3].contains(",false,300,"),
+        "{}",
+        rows[3]
+    );
+    assert!(
+        rows[4].contains(",art/o200k,") && rows[4].contains(",true,0,"),
+        "{}",
+        rows[4]
+    );
+
+    let (code, out, _) = cli(&["tokens", PROMPT, "--format", "markdown"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("### billcast tokens\n"), "{out}");
+    let (code, out, _) = cli(&["tokens", PROMPT]);
+    assert_eq!(code, 0);
+    assert!(out.contains("exact (o200k_base)"), "{out}");
+
+    // -o writes the file and nothing to stdout.
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("t.json");
+    let (code, out, _) = cli(&[
+        "tokens",
+        PROMPT,
+        "--format",
+        "json",
+        "-o",
+        o.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert!(
+        std::fs::read_to_string(&o)
+            .unwrap()
+            .contains("\"kind\": \"tokens\"")
+    );
+}
+
+#[test]
+fn tokens_refuses_bad_files_and_models_with_one_line_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("folder")).unwrap();
+    std::fs::write(d.join("bin.md"), [0x89, b'P', b'N', b'G', 0, 1]).unwrap();
+    std::fs::write(
+        d.join("bad-tools.json"),
+        r#"[{"name":"f","input_schema":"object"}]"#,
+    )
+    .unwrap();
+    let p = |n: &str| d.join(n).display().to_string();
+    assert_usage_error(&["tokens", &p("nope.md")], "nope.md: no such file");
+    assert_usage_error(&["tokens", &p("folder")], "folder: is a folder");
+    assert_usage_error(&["tokens", &p("bin.md")], "bin.md: is a binary file");
+    assert_usage_error(&["tokens", &p("bad-tools.json")], "bad-tools.json: tool 1");
+    assert_usage_error(&["tokens", PROMPT, "-m", "nosuch/model"], "nosuch/model");
+    // A bad file among good ones fails the whole command: nothing is silently skipped.
+    let (code, out, _) = cli(&["tokens", PROMPT, &p("nope.md")]);
+    assert_eq!((code, out.as_str()), (2, ""));
+}
+
+/// Every `key = value` line of a starter scenario carries a comment.
+fn assert_every_key_commented(text: &str) {
+    for line in text.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') || l.starts_with('[') {
+            continue;
+        }
+        assert!(l.contains(" # "), "key without a comment: {line}");
+    }
+}
+
+#[test]
+fn init_writes_a_commented_scenario_of_each_kind_that_forecasts_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["chatbot", "rag", "agent", "batch"] {
+        let out = dir.path().join(format!("{kind}.toml"));
+        let out = out.to_str().unwrap();
+        let (code, _, err) = cli(&["init", "--kind", kind, "-o", out]);
+        assert_eq!(code, 0, "{kind}: {err}");
+        let text = std::fs::read_to_string(out).unwrap();
+        assert!(
+            text.starts_with(&format!("# Starter scenario for a")),
+            "{text}"
+        );
+        assert_every_key_commented(&text);
+        let (code, stdout, err) = cli(&["forecast", out, "-n", "100", "-q", "--format", "json"]);
+        assert_eq!(code, 0, "{kind} does not forecast: {err}\n{text}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert!(
+            v["months"][0]["p95"].as_f64().unwrap_or(0.0) > 0.0,
+            "{kind}: {stdout}"
+        );
+    }
+    // stdout when no -o; a batch job has no users.
+    let (code, out, _) = cli(&["init", "--kind", "batch"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("service_tier = \"batch\"") || out.contains("no batch tier"),
+        "{out}"
+    );
+    assert_usage_error(&["init", "--kind", "batch", "--users", "10"], "--users");
+    assert_usage_error(&["init", "--model", "nosuch/model"], "nosuch/model");
+}
+
+#[test]
+fn init_reads_the_team_files_writes_paths_relative_to_the_scenario_and_keeps_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("prompts")).unwrap();
+    std::fs::create_dir_all(d.join("billing")).unwrap();
+    std::fs::copy(repo().join(PROMPT), d.join("prompts/support.md")).unwrap();
+    std::fs::copy(repo().join(OPENAI_TOOLS), d.join("tools.json")).unwrap();
+    let out = d.join("billing/bot.toml");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "init",
+            "--users",
+            "3000",
+            "--prompt",
+            "prompts/support.md",
+            "--tools",
+            "tools.json",
+            "-o",
+            "billing/bot.toml",
+        ]
+        .map(String::from)
+        .to_vec();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run_in = |a: Vec<String>| {
+        let o = assert_cmd::Command::cargo_bin("billcast")
+            .unwrap()
+            .current_dir(d)
+            .args(&a)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run_in(args(&[]));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let prompt = std::fs::read_to_string(repo().join(PROMPT)).unwrap();
+    assert!(
+        text.contains("system_prompt = { file = \"../prompts/support.md\" }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tools = { file = \"../tools.json\" }"),
+        "{text}"
+    );
+    assert!(text.contains("monthly_active_users = 3000 "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} tokens on openai/gpt-5.4-mini (exact)",
+            tiktoken_o200k(&prompt)
+        )),
+        "{text}"
+    );
+    assert_every_key_commented(&text);
+    let (code, _, err) = cli(&["forecast", out.to_str().unwrap(), "-n", "100", "-q"]);
+    assert_eq!(code, 0, "{err}");
+
+    // An existing scenario is kept unless --force.
+    std::fs::write(&out, "edited").unwrap();
+    let (code, err) = run_in(args(&[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("billing/bot.toml: the file exists; pass --force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "edited");
+    let (code, err) = run_in(args(&["--force"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+
+    // Bad files: one line naming the file, nothing written.
+    let fresh = d.join("new.toml");
+    let f = fresh.to_str().unwrap();
+    std::fs::write(d.join("bin.md"), [0u8, 159, 146, 150]).unwrap();
+    let pd = |n: &str| d.join(n).display().to_string();
+    assert_usage_error(
+        &["init", "--prompt", &pd("nope.md"), "-o", f],
+        "nope.md: no such file",
+    );
+    assert_usage_error(
+        &["init", "--prompt", &pd("prompts"), "-o", f],
+        "prompts: is a folder",
+    );
+    assert_usage_error(
+        &["init", "--prompt", &pd("bin.md"), "-o", f],
+        "bin.md: is a binary file",
+    );
+    assert_usage_error(
+        &["init", "--tools", &pd("prompts/support.md"), "-o", f],
+        "not tool definitions",
+    );
+    assert_usage_error(
+        &["init", "--from", &pd("nope.toml"), "-o", f],
+        "nope.toml: no such file",
+    );
+    assert!(!fresh.exists());
+}
+
+#[test]
+fn init_from_a_fitted_workload_forecasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pilot.toml");
+    let (code, _, err) = cli(&[
+        "init",
+        "--from",
+        "examples/pilot/workload.toml",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("from = \""), "{text}");
+    assert_every_key_commented(&text);
+    let (code, _, err) = cli(&["forecast", out.to_str().unwrap(), "-n", "100", "-q"]);
+    assert_eq!(code, 0, "{err}\n{text}");
+}
+
+#[test]
+fn forecast_of_a_prompt_file_prints_the_same_bill_as_its_count_written_as_a_number() {
+    let prompt = std::fs::read_to_string(repo().join(PROMPT)).unwrap();
+    let n = tiktoken_o200k(&prompt);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, prefix: &str| {
+        let p = dir.path().join(name);
+        let abs = repo().join(PROMPT);
+        let prefix = prefix.replace("PROMPT", &abs.display().to_string());
+        std::fs::write(&p, text(&prefix, "art/o200k")).unwrap();
+        p.display().to_string()
+    };
+    let file = write("file.toml", "system_prompt = { file = \"PROMPT\" }");
+    let number = write("number.toml", &format!("system_prompt_tokens = {n}"));
+    let other = write("other.toml", &format!("system_prompt_tokens = {}", n + 1));
+    let csv = |s: &str| {
+        let (code, out, err) = cli(&[
+            "forecast",
+            s,
+            "--pricing",
+            "tests/data/artifacts/prices.toml",
+            "--pricing",
+            "tests/data/flat-prices.toml",
+            "--format",
+            "csv",
+            "-q",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let a = csv(&file);
+    assert_eq!(a, csv(&number), "byte-identical monthly rows");
+    assert_ne!(a, csv(&other), "one token more is another bill");
+}

@@ -94,8 +94,12 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
     let mut requests = 0.0;
     let mut input = 0.0;
     let mut output = 0.0;
-    // Model tokens of the artifacts per route, and their o200k_base count shown, request-weighted.
-    let mut prefix = vec![0.0; p.routes.len()];
+    // Input per request priced on each route, in reference tokens (× the route's ratio when
+    // priced). The artifacts are counted in model tokens per route, so they enter as
+    // count ÷ ratio: on a ratio-1 route a prompt file prices exactly like its count written as
+    // `system_prompt_tokens` (same operations in the same order).
+    let mut input_route = vec![0.0; p.routes.len()];
+    // Their o200k_base count, request-weighted, for the tokens shown.
     let mut prefix_shown = 0.0;
     for (i, seg) in s.segments.iter().enumerate() {
         let w = &seg.workload;
@@ -106,11 +110,9 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
             mean_of(&w.turns_per_session, "turns_per_session")
         };
         let seg_requests = seg_sessions * turns;
-        let seg_input = match &w.input_tokens {
-            Some(u) => mean_of(u, "input_tokens"),
+        let (seg_input, seg_prefix) = match &w.input_tokens {
+            Some(u) => (mean_of(u, "input_tokens"), None),
             None => {
-                // Artifacts are counted per route (added to the price below, and to the
-                // tokens shown at their o200k_base count).
                 let system = if w.system_prompt_file.is_some() {
                     0.0
                 } else {
@@ -120,24 +122,40 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
                         Domain::NonNegative,
                     )
                 };
-                if let Some(per_route) = p.prefix_tokens.get(i) {
-                    for (acc, x) in prefix.iter_mut().zip(per_route) {
-                        *acc += seg_requests * x;
-                    }
-                }
                 prefix_shown += seg_requests
                     * w.artifacts()
                         .map(|(_, a)| a.tokens(Tokenizer::O200kBase) as f64)
                         .sum::<f64>();
-                system + mean_of(&w.user_message_tokens, "user_message_tokens")
+                let user = mean_of(&w.user_message_tokens, "user_message_tokens");
+                (system + user, Some((system, user)))
             }
         };
+        for (r, (acc, route)) in input_route.iter_mut().zip(&p.routes).enumerate() {
+            let x = match seg_prefix {
+                None => seg_input,
+                Some((system, user)) => {
+                    let model_tokens = p
+                        .prefix_tokens
+                        .get(i)
+                        .and_then(|v| v.get(r))
+                        .copied()
+                        .unwrap_or(0.0);
+                    let artifacts = if route.tokenizer_ratio > 0.0 {
+                        model_tokens / route.tokenizer_ratio
+                    } else {
+                        0.0
+                    };
+                    system + artifacts + user
+                }
+            };
+            *acc += seg_requests * x;
+        }
         requests += seg_requests;
         input += seg_requests * seg_input;
         output += seg_requests * mean_of(&w.output_tokens, "output_tokens");
     }
     let (input, output, prefix_shown) = if requests > 0.0 {
-        for x in &mut prefix {
+        for x in &mut input_route {
             *x /= requests;
         }
         (input / requests, output / requests, prefix_shown / requests)
@@ -153,11 +171,9 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
             let Some(card) = rates.map(|x| &x[r][0]) else {
                 return f64::NAN;
             };
-            // Artifacts are in model tokens already (no ratio).
-            let artifacts = prefix.get(r).copied().unwrap_or(0.0);
+            let input = input_route.get(r).copied().unwrap_or(0.0);
             route.share * (input * card.input + output * card.output) * route.tokenizer_ratio
                 / TOKENS_PER_MTOK
-                + route.share * artifacts * card.input / TOKENS_PER_MTOK
         })
         .sum();
     Naive {

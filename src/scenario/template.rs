@@ -118,7 +118,11 @@ impl Template {
                 self.run
             ),
         );
-        kv(&mut o, "schema_version = 1", "");
+        kv(
+            &mut o,
+            "schema_version = 1",
+            "scenario file format; billcast refuses versions it does not know",
+        );
         kv(
             &mut o,
             &format!("name = {}", quoted(&self.name)),

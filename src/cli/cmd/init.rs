@@ -78,9 +78,12 @@ pub struct Args {
     /// Extra price table (file or folder) for --model; repeatable (pass it to `forecast` too).
     #[arg(long, value_name = "PATH")]
     pub pricing: Vec<PathBuf>,
-    /// Write to FILE instead of stdout ('-' = stdout).
+    /// Write to FILE instead of stdout ('-' = stdout); an existing FILE is kept unless --force.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace an existing -o FILE (a scenario someone edited is not overwritten by accident).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `p` made absolute and with `.` and `..` resolved lexically.
@@ -152,6 +155,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &inputs)?;
+    if let Some(o) = a.out.as_deref().filter(|_| !to_stdout)
+        && !a.force
+        && std::fs::symlink_metadata(o).is_ok()
+    {
+        return Err(usage(format!(
+            "-o {}: the file exists; pass --force to replace it, or write to another file",
+            o.display()
+        )));
+    }
 
     let book = PriceBook::load(&a.pricing)?;
     let model = book.model(&a.model)?;
