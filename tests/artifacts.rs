@@ -506,10 +506,7 @@ fn init_writes_a_commented_scenario_of_each_kind_that_forecasts_as_written() {
         let (code, _, err) = cli(&["init", "--kind", kind, "-o", out]);
         assert_eq!(code, 0, "{kind}: {err}");
         let text = std::fs::read_to_string(out).unwrap();
-        assert!(
-            text.starts_with(&format!("# Starter scenario for a")),
-            "{text}"
-        );
+        assert!(text.starts_with("# Starter scenario for a"), "{text}");
         assert_every_key_commented(&text);
         let (code, stdout, err) = cli(&["forecast", out, "-n", "100", "-q", "--format", "json"]);
         assert_eq!(code, 0, "{kind} does not forecast: {err}\n{text}");

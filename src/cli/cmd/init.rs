@@ -196,12 +196,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 format_count(rt.tokens as f64),
                 if rt.exact { "exact" } else { "estimated" }
             ),
-            Some(_) => format!(
+            Some(_) if rt.tool_overhead_tokens > 0 => format!(
                 "{}, {} tokens a call on {reference} ({}, incl. a {}-token tool-use prompt)",
                 art.describe(),
                 format_count(rt.total() as f64),
                 if rt.exact { "exact" } else { "estimated" },
                 format_count(rt.tool_overhead_tokens as f64)
+            ),
+            // Said, not silently zero: the price table gives no tool-use prompt for the model.
+            Some(_) => format!(
+                "{}, {} tokens a call on {reference} ({}; no tool-use system prompt documented for it, none counted)",
+                art.describe(),
+                format_count(rt.total() as f64),
+                if rt.exact { "exact" } else { "estimated" },
             ),
         };
         Ok(FileLine {
