@@ -84,7 +84,11 @@ if [ -f "$work/base/$scenario" ]; then
     exit "$code"
   fi
 else
-  # A scenario new in this pull request has no base to compare: show the head forecast.
+  # A scenario new in this pull request has no base to compare: show the head forecast, and
+  # say that the conditions were not checked.
+  if [ -n "${BILLCAST_FAIL_IF//[[:space:]]/}" ]; then
+    echo "billcast-action: warning: $scenario is not in the base $base; the fail-if conditions were not checked" >&2
+  fi
   (cd "$root" && "$bin" "${forecast[@]}" "$scenario" -o "$out/head.json")
   {
     echo "$marker"
