@@ -6,6 +6,7 @@
 //! bill as percentiles with the chance of exceeding a budget and what drives it.
 //!
 //! ```text
+//! artifacts (prompt, tool schemas) ──artifact──▶ read into the Scenario, counted per route
 //! transcripts ──ingest──▶ Sample ──fit──▶ Workload ─────────┐
 //! scenarios/*.toml ──scenario──▶ Scenario ──────────────────┼──▶ engine (rayon, seeded) ──▶ Simulation
 //! pricing/*.toml ──pricing──▶ PriceBook ────────────────────┘            │
@@ -23,6 +24,7 @@
 // hide that.
 #![allow(clippy::needless_range_loop)]
 
+pub mod artifact;
 pub mod atomic;
 pub mod backtest;
 pub mod charts;

@@ -1416,6 +1416,17 @@ fn every_format_of_every_command_is_honoured_or_refused_before_any_work() {
             with(&["--today", "2027-12-01"], &[]),
             vec![],
         ),
+        (
+            vec!["tokens"],
+            with(
+                &[
+                    "examples/artifacts/prompts/support.md",
+                    "examples/artifacts/tools.json",
+                ],
+                &[],
+            ),
+            vec![],
+        ),
     ];
     // Every command that lists --format has a case here (a new one must be added).
     let mut commands: Vec<Vec<String>> = listed_subcommands(&[])

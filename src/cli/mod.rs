@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand};
 /// monthly bill as percentiles with the chance of exceeding your budget.
 ///
 /// Start with:  billcast forecast scenarios/support-bot.toml
+/// Your own:    billcast init --prompt prompts/system.md -o scenario.toml
 #[derive(Parser, Debug)]
 #[command(
     name = "billcast",
@@ -63,6 +64,10 @@ enum Command {
     Sensitivity(cmd::sensitivity::Args),
     /// Compare two saved forecasts; --fail-if makes it a CI cost gate (exit 3).
     Diff(cmd::diff::Args),
+    /// Token counts of prompt, message and tool-definition files, per model.
+    Tokens(cmd::tokens::Args),
+    /// Write a commented starter scenario (chatbot, rag, agent or batch) that forecasts as is.
+    Init(cmd::init::Args),
 }
 
 /// Marks an error as the user's input being wrong (exit code 2).
@@ -79,6 +84,7 @@ impl std::error::Error for UsageError {}
 
 /// Treat errors in user-supplied inputs as usage errors.
 pub fn classify(e: anyhow::Error) -> anyhow::Error {
+    use billcast::artifact::ArtifactError;
     use billcast::engine::EngineError;
     use billcast::overhead::OverheadError;
     use billcast::pricing::PricingError;
@@ -89,6 +95,7 @@ pub fn classify(e: anyhow::Error) -> anyhow::Error {
         // Every scenario or price-table problem is the user's input, an unreadable file too.
         c.downcast_ref::<ScenarioError>().is_some()
             || c.downcast_ref::<PricingError>().is_some()
+            || c.downcast_ref::<ArtifactError>().is_some()
             || matches!(
                 c.downcast_ref::<EngineError>(),
                 Some(EngineError::Route { .. } | EngineError::Dist(_) | EngineError::Mode(_))
@@ -150,6 +157,8 @@ pub fn main() -> ExitCode {
         Command::Solve(a) => cmd::solve::run(a),
         Command::Sensitivity(a) => cmd::sensitivity::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Tokens(a) => cmd::tokens::run(a),
+        Command::Init(a) => cmd::init::run(a),
     };
     match result {
         Ok(code) => code,

@@ -20,18 +20,33 @@ fn costliest_month(sim: &Simulation) -> usize {
 }
 
 /// Median system prompt of the scenario's largest segment, in reference tokens (0 when it
-/// cannot be resolved: the caveats that need it are then skipped).
-fn system_prompt_median(s: &Scenario) -> f64 {
-    s.segments
+/// cannot be resolved: the caveats that need it are then skipped), and that segment's index.
+fn system_prompt_median(s: &Scenario) -> (f64, usize) {
+    let Some((i, seg)) = s
+        .segments
         .iter()
-        .max_by(|a, b| a.share.total_cmp(&b.share))
-        .and_then(|seg| {
-            seg.workload
-                .system_prompt_tokens
-                .resolve_median("workload.system_prompt_tokens", Domain::NonNegative)
-                .ok()
-        })
-        .map_or(0.0, |d| d.quantile(0.5))
+        .enumerate()
+        .max_by(|a, b| a.1.share.total_cmp(&b.1.share))
+    else {
+        return (0.0, 0);
+    };
+    let median = seg
+        .workload
+        .system_prompt_tokens
+        .resolve_median("workload.system_prompt_tokens", Domain::NonNegative)
+        .map_or(0.0, |d| d.quantile(0.5));
+    (median, i)
+}
+
+/// The static prefix of segment `seg` on route `r`, model tokens: the median drawn prompt ×
+/// the route's ratio, plus the artifacts counted on the route.
+fn prefix_on_route(p: &Prepared, system: f64, seg: usize, r: usize) -> f64 {
+    (system * p.routes[r].tokenizer_ratio).ceil()
+        + p.prefix_tokens
+            .get(seg)
+            .and_then(|v| v.get(r))
+            .copied()
+            .unwrap_or(0.0)
 }
 
 /// The caveats of `sim`, a simulation of `s` with routes `p`.
@@ -65,7 +80,7 @@ pub fn caveats(s: &Scenario, p: &Prepared, sim: &Simulation) -> Vec<String> {
     }
     let m = costliest_month(sim);
     let month = sim.months[m];
-    let system = system_prompt_median(s);
+    let (system, seg) = system_prompt_median(s);
     let calls = sim.volumes[m].calls;
     // Dollars per month that reading a `tokens`-token prefix from cache on a share `h` of a
     // route's calls saves: calls × share × h × tokens × (input − read rate).
@@ -76,7 +91,7 @@ pub fn caveats(s: &Scenario, p: &Prepared, sim: &Simulation) -> Vec<String> {
     };
     if !s.caching.enabled {
         for (r, route) in p.routes.iter().enumerate() {
-            let tokens = (system * route.tokenizer_ratio).ceil();
+            let tokens = prefix_on_route(p, system, seg, r);
             if !route.caches_automatically || tokens < route.min_cache_prefix.max(1.0) {
                 continue;
             }
@@ -107,7 +122,7 @@ pub fn caveats(s: &Scenario, p: &Prepared, sim: &Simulation) -> Vec<String> {
             ));
             continue;
         }
-        let tokens = (system * route.tokenizer_ratio).ceil();
+        let tokens = prefix_on_route(p, system, seg, r);
         if s.caching.cacheable == Cacheable::System
             && tokens > 0.0
             && tokens < route.min_cache_prefix

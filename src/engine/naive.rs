@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::prepare::Prepared;
 use super::trial::{TrialVolume, month_sessions};
 use crate::dist::Domain;
+use crate::ingest::tokens::Tokenizer;
 use crate::scenario::{Scenario, Volume};
 use crate::units::TOKENS_PER_MTOK;
 
@@ -93,6 +94,13 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
     let mut requests = 0.0;
     let mut input = 0.0;
     let mut output = 0.0;
+    // Input per request priced on each route, in reference tokens (× the route's ratio when
+    // priced). The artifacts are counted in model tokens per route, so they enter as
+    // count ÷ ratio: on a ratio-1 route a prompt file prices exactly like its count written as
+    // `system_prompt_tokens` (same operations in the same order).
+    let mut input_route = vec![0.0; p.routes.len()];
+    // Their o200k_base count, request-weighted, for the tokens shown.
+    let mut prefix_shown = 0.0;
     for (i, seg) in s.segments.iter().enumerate() {
         let w = &seg.workload;
         let seg_sessions = month_sessions(s, &typical, i, m);
@@ -102,24 +110,57 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
             mean_of(&w.turns_per_session, "turns_per_session")
         };
         let seg_requests = seg_sessions * turns;
-        let seg_input = match &w.input_tokens {
-            Some(u) => mean_of(u, "input_tokens"),
+        let (seg_input, seg_prefix) = match &w.input_tokens {
+            Some(u) => (mean_of(u, "input_tokens"), None),
             None => {
-                median(
-                    &w.system_prompt_tokens,
-                    "system_prompt_tokens",
-                    Domain::NonNegative,
-                ) + mean_of(&w.user_message_tokens, "user_message_tokens")
+                let system = if w.system_prompt_file.is_some() {
+                    0.0
+                } else {
+                    median(
+                        &w.system_prompt_tokens,
+                        "system_prompt_tokens",
+                        Domain::NonNegative,
+                    )
+                };
+                prefix_shown += seg_requests
+                    * w.artifacts()
+                        .map(|(_, a)| a.tokens(Tokenizer::O200kBase) as f64)
+                        .sum::<f64>();
+                let user = mean_of(&w.user_message_tokens, "user_message_tokens");
+                (system + user, Some((system, user)))
             }
         };
+        for (r, (acc, route)) in input_route.iter_mut().zip(&p.routes).enumerate() {
+            let x = match seg_prefix {
+                None => seg_input,
+                Some((system, user)) => {
+                    let model_tokens = p
+                        .prefix_tokens
+                        .get(i)
+                        .and_then(|v| v.get(r))
+                        .copied()
+                        .unwrap_or(0.0);
+                    let artifacts = if route.tokenizer_ratio > 0.0 {
+                        model_tokens / route.tokenizer_ratio
+                    } else {
+                        0.0
+                    };
+                    system + artifacts + user
+                }
+            };
+            *acc += seg_requests * x;
+        }
         requests += seg_requests;
         input += seg_requests * seg_input;
         output += seg_requests * mean_of(&w.output_tokens, "output_tokens");
     }
-    let (input, output) = if requests > 0.0 {
-        (input / requests, output / requests)
+    let (input, output, prefix_shown) = if requests > 0.0 {
+        for x in &mut input_route {
+            *x /= requests;
+        }
+        (input / requests, output / requests, prefix_shown / requests)
     } else {
-        (0.0, 0.0)
+        (0.0, 0.0, 0.0)
     };
     let rates = p.rates.get(m).or(p.rates.last());
     let usd_per_request: f64 = p
@@ -130,6 +171,7 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
             let Some(card) = rates.map(|x| &x[r][0]) else {
                 return f64::NAN;
             };
+            let input = input_route.get(r).copied().unwrap_or(0.0);
             route.share * (input * card.input + output * card.output) * route.tokenizer_ratio
                 / TOKENS_PER_MTOK
         })
@@ -137,7 +179,7 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
     Naive {
         monthly_usd: requests * usd_per_request,
         requests_per_month: requests,
-        input_tokens_per_request: input,
+        input_tokens_per_request: input + prefix_shown,
         output_tokens_per_request: output,
         usd_per_request,
         month: s.start_month.plus(m as i32).to_string(),

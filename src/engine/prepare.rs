@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::EngineError;
+use crate::artifact::{Artifact, Counting, RouteTokens};
 use crate::pricing::book::{TokenizerInfo, tool_fee};
 use crate::pricing::schema::ToolEntry;
 use crate::pricing::{PriceBook, RateCard, RateQuery};
@@ -49,6 +50,30 @@ pub struct PreparedRoute {
     pub region: Option<String>,
     /// Deprecation date of the model, if any.
     pub deprecation: Option<jiff::civil::Date>,
+    /// How the route's model tokens follow from an artifact (exact or estimated).
+    pub counting: Counting,
+    /// The provider's hidden tool-use system prompt, model tokens per call that offers tools
+    /// (the price table's `tool_overhead_tokens`; `None` when it gives none).
+    pub tool_overhead_tokens: Option<u64>,
+    /// The tokenizer family the price table names.
+    pub tokenizer_family: Option<String>,
+}
+
+/// One artifact of the scenario counted on every route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArtifactTokens {
+    /// Key that reads it (`workload.system_prompt`, …).
+    pub key: String,
+    /// The artifact.
+    pub artifact: Artifact,
+    /// Its size on each route, in route order.
+    pub routes: Vec<RouteTokens>,
+}
+
+/// The size of `a` on route `r`: its model tokens and, for tool definitions, the provider's
+/// tool-use system prompt.
+pub fn artifact_on_route(a: &Artifact, r: &PreparedRoute) -> RouteTokens {
+    RouteTokens::of(a, &r.name, &r.model, r.counting, r.tool_overhead_tokens)
 }
 
 /// A billable tool on a route.
@@ -83,6 +108,11 @@ pub struct Prepared {
     pub warnings: Vec<String>,
     /// Dates of the schedules used, per route: (month, rates effective from).
     pub price_dates: Vec<(String, String, Option<String>)>,
+    /// Model tokens the artifacts (system prompt, tool definitions and tool-use overhead) add
+    /// to every call's prefix: `[segment][route]`; 0 without artifacts.
+    pub prefix_tokens: Vec<Vec<f64>>,
+    /// Every artifact of the scenario counted on every route, for reports.
+    pub artifact_tokens: Vec<ArtifactTokens>,
 }
 
 impl Prepared {
@@ -177,6 +207,13 @@ impl Prepared {
                 service_tier: r.service_tier.clone(),
                 region: r.region.clone(),
                 deprecation: model.entry.deprecation_date.map(|d| d.0),
+                counting: Counting::for_route(
+                    model.entry.tokenizer.as_ref().map(|t| t.family.as_str()),
+                    ratio,
+                    r.tokenizer_ratio.is_some(),
+                ),
+                tool_overhead_tokens: model.entry.tool_overhead_tokens,
+                tokenizer_family: model.entry.tokenizer.as_ref().map(|t| t.family.clone()),
             });
         }
         let tiers = routes
@@ -253,6 +290,54 @@ impl Prepared {
                     ));
             }
         }
+        // Artifacts: counted once per route (each artifact caches its counts).
+        let artifact_tokens: Vec<ArtifactTokens> = scenario
+            .artifacts
+            .iter()
+            .map(|sa| ArtifactTokens {
+                key: sa.key.clone(),
+                artifact: sa.artifact.clone(),
+                routes: routes
+                    .iter()
+                    .map(|r| artifact_on_route(&sa.artifact, r))
+                    .collect(),
+            })
+            .collect();
+        let prefix_tokens = scenario
+            .segments
+            .iter()
+            .map(|seg| {
+                routes
+                    .iter()
+                    .map(|r| {
+                        seg.workload
+                            .artifacts()
+                            .map(|(_, a)| artifact_on_route(a, r).total())
+                            .sum::<u64>() as f64
+                    })
+                    .collect()
+            })
+            .collect();
+        // Anthropic documents a hidden tool-use system prompt per model; where the price table
+        // has no number for a route's model, say that none is counted.
+        if scenario
+            .segments
+            .iter()
+            .any(|seg| seg.workload.tools_file.is_some())
+        {
+            for r in &routes {
+                let claude = r
+                    .tokenizer_family
+                    .as_deref()
+                    .is_some_and(|f| f.starts_with("anthropic"));
+                if claude && r.tool_overhead_tokens.is_none() {
+                    warnings.push(format!(
+                        "route {} ({}): Anthropic adds a hidden tool-use system prompt to every call that offers tools, but no source gives its size for this model, so none is counted (Claude 4 models: 346 tokens with tool_choice auto or none, 313 with any or tool); set tool_overhead_tokens on the model in a --pricing table to count it",
+                        r.name, r.model
+                    ));
+                }
+            }
+        }
         Ok(Prepared {
             months,
             routes,
@@ -262,6 +347,8 @@ impl Prepared {
             tool_ids,
             warnings,
             price_dates,
+            prefix_tokens,
+            artifact_tokens,
         })
     }
 

@@ -34,6 +34,9 @@ pub const WINDOW_MAX: usize = 64;
 pub struct RouteSim {
     /// Cumulative share, for route choice.
     pub cum_share: f64,
+    /// Static prefix (system prompt, tool definitions), model tokens, for the trial: the drawn
+    /// `system_prompt_tokens` × `size_mult` rounded up, plus the artifacts counted on this route.
+    pub system: f64,
     /// Input-size multiplier: tokenizer ratio × pilot-to-production input shift.
     pub size_mult: f64,
     /// Output multiplier: tokenizer ratio × output shift × route output scale.
@@ -117,8 +120,6 @@ pub struct SessionSim {
     pub input_direct: Option<Sampler>,
     /// Recorded sessions to replay: per call `[input, output, tool_calls]`.
     pub replay: Option<std::sync::Arc<Vec<Vec<[f64; 3]>>>>,
-    /// System prompt tokens (reference tokens), drawn for the trial.
-    pub system: f64,
     /// Multiplier on counts (turns, tool rounds) from the pilot-to-production shift.
     pub count_mult: f64,
     /// Cache hit probability.
@@ -681,8 +682,7 @@ impl SessionSim {
         let r = self.route(rng);
         acc.sessions += 1.0;
         let route = &self.routes[r];
-        let m = route.size_mult;
-        let system = ceil_pos(self.system * m);
+        let system = route.system;
         let mut loc = Local::default();
         if let Some(replay) = &self.replay {
             self.replay_session(hot, rng, r, replay, system, acc, &mut loc);
@@ -1001,7 +1001,6 @@ mod tests {
             tool_result: c(0.0),
             input_direct: None,
             replay: None,
-            system: 100.0,
             count_mult: 1.0,
             hit,
             cache_history: history,
@@ -1017,6 +1016,7 @@ mod tests {
     fn route(min_prefix: f64, writes: bool) -> RouteSim {
         RouteSim {
             cum_share: 1.0,
+            system: 100.0,
             size_mult: 1.0,
             out_mult: 1.0,
             reasoning_mult: 1.0,
@@ -1186,11 +1186,13 @@ mod tests {
             s.user = law(50.0, 1.0);
             s.output = law(150.0, 0.8);
             s.tool_result = law(400.0, 1.2);
-            s.system = 1500.0;
             s.fail_cum = [0.2; 4];
             s.max_attempts = 2;
             s.tool_shares = vec![0.3, 0.7];
-            s.routes = vec![route(1024.0, writes)];
+            s.routes = vec![RouteSim {
+                system: 1500.0,
+                ..route(1024.0, writes)
+            }];
             let flat = session_stats(&s, true, 5);
             let nested = session_stats(&s, false, 6);
             // Sanity: E[turns] = 3 and E[calls + abandoned] = E[turns] + E[tool calls].

@@ -13,6 +13,7 @@ use super::EngineError;
 use super::prepare::Prepared;
 use super::session::{RouteSim, SessionSim};
 use crate::dist::rng::key_uniform;
+use crate::dist::sampler::ceil_pos;
 use crate::dist::{Domain, SamplerCache, Uncertain};
 use crate::scenario::{Cacheable, Scenario, Segment, Volume};
 
@@ -196,11 +197,17 @@ pub fn session_sim(
         Some(u) => Some(sampler("input_tokens", u)?),
         None => None,
     };
-    let system = d.draw(
-        &pick("system_prompt_tokens", &w.system_prompt_tokens),
-        &format!("{prefix}.system_prompt_tokens"),
-        Domain::NonNegative,
-    )?;
+    // A system prompt read from a file is counted per route (below), never drawn: a fitted
+    // replicate's `system_prompt_tokens` does not apply to it.
+    let system = if w.system_prompt_file.is_some() {
+        0.0
+    } else {
+        d.draw(
+            &pick("system_prompt_tokens", &w.system_prompt_tokens),
+            &format!("{prefix}.system_prompt_tokens"),
+            Domain::NonNegative,
+        )?
+    };
     // Inputs and outputs shift independently: a pilot can have longer answers and shorter
     // prompts than production (the Azure conversation trace's first 500 requests do).
     let size_in = d.draw(&s.shift.size, "shift.size.input", Domain::NonNegative)?;
@@ -225,15 +232,24 @@ pub fn session_sim(
     }
     let mut routes = Vec::new();
     let mut cum_share = 0.0;
-    for r in &p.routes {
+    for (ri, r) in p.routes.iter().enumerate() {
         cum_share += r.share;
         let size_mult = r.tokenizer_ratio * size_in;
+        // The drawn prompt scales like every sampled size; the artifacts are counted in model
+        // tokens already, so neither the ratio nor the pilot-to-production shift applies.
+        let artifacts = p
+            .prefix_tokens
+            .get(seg_idx)
+            .and_then(|v| v.get(ri))
+            .copied()
+            .unwrap_or(0.0);
         let cap = w
             .max_output_tokens
             .unwrap_or(f64::INFINITY)
             .min(r.model_max_output);
         routes.push(RouteSim {
             cum_share,
+            system: ceil_pos(system * size_mult) + artifacts,
             size_mult,
             out_mult: r.tokenizer_ratio * size_out * r.output_scale,
             reasoning_mult: r.tokenizer_ratio * size_out,
@@ -272,7 +288,6 @@ pub fn session_sim(
         tool_result,
         input_direct,
         replay: w.resample.clone(),
-        system,
         count_mult,
         hit,
         cache_history: s.caching.cacheable == Cacheable::History,

@@ -13,7 +13,7 @@ use super::spec::{HOURS_PER_MONTH, OverheadAssumption, OverheadSpec, Strategy};
 use crate::engine::Simulation;
 use crate::engine::summary::quantile_sorted;
 use crate::pricing::PriceBook;
-use crate::report::{InputFile, ReportError, ScenarioInfo};
+use crate::report::{ReportError, ScenarioInfo};
 use crate::scenario::Scenario;
 
 /// Version of the overhead report JSON.
@@ -521,17 +521,7 @@ pub(super) fn build(inp: Inputs<'_>) -> OverheadReport {
         schema_version: SCHEMA_VERSION,
         kind: "overhead".into(),
         billcast_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: ScenarioInfo {
-            name: s.name.clone(),
-            description: s.description.clone(),
-            path: s.path.as_ref().map(|p| p.display().to_string()),
-            sha256: s.sha256.clone(),
-            overrides: s.overrides.clone(),
-            fitted_from: s.fitted_from.as_ref().map(|(p, h)| InputFile {
-                path: p.display().to_string(),
-                sha256: h.clone(),
-            }),
-        },
+        scenario: ScenarioInfo::new(s, None),
         pricing_fingerprint: inp.book.fingerprint(),
         seed: sim.seed,
         trials: n as u64,

@@ -7,15 +7,18 @@ pub mod html;
 pub mod markdown;
 pub mod rows;
 pub mod table;
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::RouteTokens;
 use crate::engine::drivers::Drivers;
 use crate::engine::naive::{Naive, naive_month};
 use crate::engine::prepare::Prepared;
 use crate::engine::summary::{mean_sd, prob_over, quantile_se, quantile_sorted};
 use crate::engine::tokenizer::RatioEffect;
 use crate::engine::{COMPONENTS, Simulation, Volumes};
+use crate::ingest::tokens::Tokenizer;
 use crate::pricing::PriceBook;
 use crate::pricing::book::SourceFile;
 use crate::scenario::{Assumption, Scenario};
@@ -170,6 +173,60 @@ pub struct ScenarioInfo {
     /// Fitted workload file and its hash.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fitted_from: Option<InputFile>,
+    /// Files the workload read (system prompt, tool definitions), with their hashes and sizes
+    /// (absent in reports written before artifacts existed).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub artifacts: Vec<ArtifactInfo>,
+}
+
+impl ScenarioInfo {
+    /// The provenance of `s`; with `p`, each artifact's size on every route.
+    pub fn new(s: &Scenario, p: Option<&Prepared>) -> ScenarioInfo {
+        ScenarioInfo {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            path: s.path.as_ref().map(|p| p.display().to_string()),
+            sha256: s.sha256.clone(),
+            overrides: s.overrides.clone(),
+            fitted_from: s.fitted_from.as_ref().map(|(p, h)| InputFile {
+                path: p.display().to_string(),
+                sha256: h.clone(),
+            }),
+            artifacts: s
+                .artifacts
+                .iter()
+                .map(|sa| ArtifactInfo {
+                    key: sa.key.clone(),
+                    path: sa.artifact.label.clone(),
+                    sha256: sa.artifact.sha256.clone(),
+                    kind: sa.artifact.kind.name().to_string(),
+                    reference_tokens: sa.artifact.tokens(Tokenizer::O200kBase),
+                    routes: p
+                        .and_then(|p| p.artifact_tokens.iter().find(|a| a.key == sa.key))
+                        .map(|a| a.routes.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A file the scenario read and what it costs in tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ArtifactInfo {
+    /// Key that reads it (`workload.system_prompt`, `workload.tools`, or a cohort's).
+    pub key: String,
+    /// Path as written in the scenario (relative to it).
+    pub path: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// `text`, `messages`, `OpenAI tools` or `Anthropic tools`.
+    pub kind: String,
+    /// Its size in o200k_base (reference) tokens; tool definitions by OpenAI's cookbook count.
+    pub reference_tokens: u64,
+    /// Its size on each route, model tokens.
+    #[serde(default)]
+    pub routes: Vec<RouteTokens>,
 }
 
 /// A file and its hash.
@@ -482,17 +539,7 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             kind: "forecast".into(),
             billcast_version: env!("CARGO_PKG_VERSION").into(),
-            scenario: ScenarioInfo {
-                name: s.name.clone(),
-                description: s.description.clone(),
-                path: s.path.as_ref().map(|p| p.display().to_string()),
-                sha256: s.sha256.clone(),
-                overrides: s.overrides.clone(),
-                fitted_from: s.fitted_from.as_ref().map(|(p, h)| InputFile {
-                    path: p.display().to_string(),
-                    sha256: h.clone(),
-                }),
-            },
+            scenario: ScenarioInfo::new(s, Some(p)),
             pricing: PricingInfo {
                 fingerprint: book.fingerprint(),
                 files: book
@@ -550,6 +597,7 @@ impl Report {
                     level: a.level.to_string(),
                     non_neutral_default: a.non_neutral_default,
                 })
+                .chain(artifact_rows(p))
                 .collect(),
             warnings,
         }
@@ -613,6 +661,25 @@ impl Report {
         self.headline
             .sentence(self.naive_same_month(), &self.naive_estimate)
     }
+}
+
+/// The assumption rows of each artifact's size on each route: `routes[i].workload.system_prompt`
+/// = `2,994 tokens (estimated: …)`.
+fn artifact_rows(p: &Prepared) -> impl Iterator<Item = ReportAssumption> + '_ {
+    p.artifact_tokens.iter().flat_map(|a| {
+        a.routes.iter().enumerate().map(|(i, rt)| ReportAssumption {
+            key: artifact_row_key(i, &a.key),
+            value: rt.describe(),
+            origin: "scenario".into(),
+            level: "run".into(),
+            non_neutral_default: false,
+        })
+    })
+}
+
+/// Key of the assumption row of artifact `key` on route `i`.
+pub fn artifact_row_key(i: usize, key: &str) -> String {
+    format!("routes[{i}].{key}")
 }
 
 /// Index of the headline month: the one with the highest P95.

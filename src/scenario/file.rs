@@ -127,6 +127,14 @@ pub struct WorkloadSection {
     /// Static prefix (system prompt + tool schemas), tokens; cacheable (per trial).
     #[serde(default)]
     pub system_prompt_tokens: Option<U>,
+    /// The system prompt as a file (text, Markdown or messages JSON), counted per route;
+    /// instead of `system_prompt_tokens`.
+    #[serde(default)]
+    pub system_prompt: Option<Spanned<FileRef>>,
+    /// Tool definitions as a file (OpenAI or Anthropic JSON), counted per route and added to
+    /// the static prefix with the provider's tool-use overhead.
+    #[serde(default)]
+    pub tools: Option<Spanned<FileRef>>,
     /// Turns per session (per session).
     #[serde(default)]
     pub turns_per_session: Option<U>,
@@ -166,6 +174,14 @@ pub struct WorkloadSection {
     /// Recorded sessions for `mode = "resample"`: per session, per call `[input, output, tool_calls]`.
     #[serde(default)]
     pub sessions: Vec<Vec<[f64; 3]>>,
+}
+
+/// `{ file = "prompts/support.md" }`: a file, relative to the scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// Path relative to the scenario file.
+    pub file: String,
 }
 
 /// `context = { policy = ... }`.

@@ -8,6 +8,7 @@
 
 pub mod file;
 pub mod limits;
+pub mod template;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,10 +17,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use toml::Spanned;
 
+use crate::artifact::{Artifact, Expect};
 use crate::dist::{Domain, Uncertain};
+use crate::ingest::tokens::Tokenizer;
 use crate::toml_util::{self, OverrideError, TomlProblem};
-use crate::units::Month;
-use file::{FailureSection, ScenarioFile, ShiftSection, U, WorkloadSection};
+use crate::units::{Month, format_count};
+use file::{FailureSection, FileRef, ScenarioFile, ShiftSection, U, WorkloadSection};
 
 /// Everything that can be wrong with a scenario.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -147,6 +150,34 @@ pub struct Workload {
     pub replicates: Vec<BTreeMap<String, Uncertain>>,
     /// Recorded sessions to replay (`mode = "resample"`): per call `[input, output, tool_calls]`.
     pub resample: Option<Arc<Vec<Vec<[f64; 3]>>>>,
+    /// The system prompt read from a file (`system_prompt = { file = … }`), counted per route
+    /// instead of `system_prompt_tokens`.
+    pub system_prompt_file: Option<Artifact>,
+    /// Tool definitions read from a file (`tools = { file = … }`), counted per route and added
+    /// to the static prefix with the provider's tool-use overhead.
+    pub tools_file: Option<Artifact>,
+}
+
+impl Workload {
+    /// The artifacts of this workload with their keys (`system_prompt`, `tools`).
+    pub fn artifacts(&self) -> impl Iterator<Item = (&'static str, &Artifact)> {
+        [
+            ("system_prompt", self.system_prompt_file.as_ref()),
+            ("tools", self.tools_file.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, a)| a.map(|a| (k, a)))
+    }
+}
+
+/// An artifact of a scenario with the key that reads it (`workload.system_prompt`, or
+/// `traffic.cohorts[1].workload.tools` when a cohort reads its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioArtifact {
+    /// Dotted key.
+    pub key: String,
+    /// The file, read and recognised.
+    pub artifact: Artifact,
 }
 
 /// A user cohort (or the whole population).
@@ -292,6 +323,8 @@ pub struct Scenario {
     pub overrides: Vec<String>,
     /// Fitted workload file and its SHA-256.
     pub fitted_from: Option<(PathBuf, String)>,
+    /// Files the workload reads (system prompt, tool definitions), each once.
+    pub artifacts: Vec<ScenarioArtifact>,
     /// Months forecast.
     pub horizon_months: u32,
     /// First month.
@@ -408,6 +441,23 @@ fn merge(base: &mut toml::Table, over: &toml::Table) {
             _ => {
                 base.insert(k.clone(), v.clone());
             }
+        }
+    }
+}
+
+/// Keys that give one input two ways (a file, a number): a table that sets either replaces both
+/// below it, so a scenario's `system_prompt` file replaces a fitted `system_prompt_tokens` and a
+/// cohort's number replaces the workload's file. One table setting both is an error.
+const ALTERNATIVES: &[(&str, &str)] = &[("system_prompt", "system_prompt_tokens")];
+
+/// Remove from `base` the alternatives of the keys `over` sets.
+fn drop_replaced(base: &mut toml::Table, over: &toml::Table) {
+    for (a, b) in ALTERNATIVES {
+        if over.contains_key(*a) {
+            base.remove(*b);
+        }
+        if over.contains_key(*b) {
+            base.remove(*a);
         }
     }
 }
@@ -718,6 +768,7 @@ impl Scenario {
                 fitted_keys = merged.keys().cloned().collect();
                 let mut over = scenario_workload_table.clone();
                 over.remove("from");
+                drop_replaced(&mut merged, &over);
                 merge(&mut merged, &over);
                 fitted_from = Some((
                     p.clone(),
@@ -740,8 +791,12 @@ impl Scenario {
             text: &text,
             spans: wctx_spans,
         };
-        let workload = build_workload(&wctx, &merged_section, "workload")?;
+        let workload = build_workload(&wctx, &merged_section, "workload", &base_dir)?;
         for (k, level, _, default) in WORKLOAD_KEYS {
+            // A system prompt read from a file replaces the number (listed below).
+            if *k == "system_prompt_tokens" && workload.system_prompt_file.is_some() {
+                continue;
+            }
             let key = format!("workload.{k}");
             let present_in_scenario = scenario_workload_table.contains_key(*k);
             let from_fit = fitted_keys.iter().any(|f| f == k) && !present_in_scenario;
@@ -775,6 +830,21 @@ impl Scenario {
                 non_neutral_default: non_neutral,
             });
         }
+        for (k, a) in workload.artifacts() {
+            let key = format!("workload.{k}");
+            assumptions.push(Assumption {
+                value: format!(
+                    "{} ({}, {} o200k_base tokens; counted per route)",
+                    a.label,
+                    a.describe(),
+                    format_count(a.tokens(Tokenizer::O200kBase) as f64)
+                ),
+                origin: origin_of(&key, true),
+                key,
+                level: "run",
+                non_neutral_default: false,
+            });
+        }
         assumptions.push(Assumption {
             key: "workload.max_output_tokens".into(),
             value: workload
@@ -803,6 +873,13 @@ impl Scenario {
         });
 
         // Cohorts.
+        let mut artifacts: Vec<ScenarioArtifact> = workload
+            .artifacts()
+            .map(|(k, a)| ScenarioArtifact {
+                key: format!("workload.{k}"),
+                artifact: a.clone(),
+            })
+            .collect();
         let mut segments = Vec::new();
         if t.cohorts.is_empty() {
             segments.push(Segment {
@@ -838,6 +915,7 @@ impl Scenario {
                 };
                 let mut m = merged_table.clone();
                 m.remove("from");
+                drop_replaced(&mut m, &c.workload);
                 merge(&mut m, &c.workload);
                 let text =
                     toml::to_string(&m).map_err(|e| ctx.invalid(&key, None, e.to_string()))?;
@@ -848,7 +926,19 @@ impl Scenario {
                     text: &text,
                     spans: false,
                 };
-                let workload = build_workload(&cctx, &section, &format!("{key}.workload"))?;
+                let workload =
+                    build_workload(&cctx, &section, &format!("{key}.workload"), &base_dir)?;
+                for (k, a) in workload.artifacts() {
+                    let shared = artifacts
+                        .iter()
+                        .any(|x| x.key == format!("workload.{k}") && x.artifact == *a);
+                    if !shared {
+                        artifacts.push(ScenarioArtifact {
+                            key: format!("{key}.workload.{k}"),
+                            artifact: a.clone(),
+                        });
+                    }
+                }
                 for (k, v) in &c.workload {
                     assumptions.push(Assumption {
                         key: format!("cohort.{}.{k}", c.name),
@@ -1205,6 +1295,7 @@ impl Scenario {
             sha256: crate::pricing::book::sha256_hex(text.as_bytes()),
             overrides: overrides.to_vec(),
             fitted_from,
+            artifacts,
             horizon_months,
             start_month,
             trials,
@@ -1271,11 +1362,60 @@ struct WorkloadOnly {
     rest: toml::Table,
 }
 
+/// Read the artifact a `{ file = … }` key names, relative to `base_dir`.
+fn read_artifact(
+    ctx: &Ctx<'_>,
+    f: &Option<Spanned<FileRef>>,
+    key: &str,
+    base_dir: &Path,
+    expect: Expect,
+) -> Result<Option<Artifact>, ScenarioError> {
+    let Some(f) = f else { return Ok(None) };
+    let rel = &f.get_ref().file;
+    let path = base_dir.join(rel);
+    Artifact::read(&path, rel, expect).map(Some).map_err(|e| {
+        let hint = if e.message.starts_with("no such file") && path.as_os_str() != rel.as_str() {
+            format!(
+                " (paths are relative to the scenario file: looked for {})",
+                path.display()
+            )
+        } else {
+            String::new()
+        };
+        ctx.invalid(key, ctx.line(f), format!("{e}{hint}"))
+    })
+}
+
 fn build_workload(
     ctx: &Ctx<'_>,
     w: &WorkloadSection,
     prefix: &str,
+    base_dir: &Path,
 ) -> Result<Workload, ScenarioError> {
+    if let (Some(f), Some(_)) = (&w.system_prompt, &w.system_prompt_tokens) {
+        return Err(ctx.invalid(
+            &format!("{prefix}.system_prompt"),
+            ctx.line(f),
+            format!(
+                "the system prompt is given twice, as {prefix}.system_prompt = {{ file = \"{}\" }} and as {prefix}.system_prompt_tokens; keep one (the file is counted with each route's tokenizer, the number is in o200k_base tokens)",
+                f.get_ref().file
+            ),
+        ));
+    }
+    let system_prompt_file = read_artifact(
+        ctx,
+        &w.system_prompt,
+        &format!("{prefix}.system_prompt"),
+        base_dir,
+        Expect::SystemPrompt,
+    )?;
+    let tools_file = read_artifact(
+        ctx,
+        &w.tools,
+        &format!("{prefix}.tools"),
+        base_dir,
+        Expect::Tools,
+    )?;
     let get = |u: &Option<U>,
                k: &str,
                domain: Domain,
@@ -1451,5 +1591,7 @@ fn build_workload(
         priced_tools,
         replicates,
         resample,
+        system_prompt_file,
+        tools_file,
     })
 }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::{self, GateResult, Variables};
 use super::{Delta, Stats, WhatifError};
-use crate::report::Report;
-use crate::units::{Month, format_pct, format_usd, format_usd_delta};
+use crate::report::{ArtifactInfo, Report};
+use crate::units::{Month, format_count, format_pct, format_usd, format_usd_delta};
 
 /// One side of a diff.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,12 +91,19 @@ pub struct AssumptionChange {
     /// Value in the head.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub head: Option<String>,
+    /// The change in words, when a plain `old → new` would not say it (an artifact file whose
+    /// content changed: `prompts/support.md changed (2,111 → 2,480 tokens)`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub summary: Option<String>,
 }
 
 impl AssumptionChange {
-    /// `+ key = value`, `- key = value`, `~ key: old → new`.
+    /// `+ key = value`, `- key = value`, `~ key: old → new` (or `~ key: summary`).
     pub fn line(&self) -> String {
         let v = |x: &Option<String>| x.clone().unwrap_or_default();
+        if let Some(summary) = &self.summary {
+            return format!("{} {}: {summary}", self.change.symbol(), self.key);
+        }
         match self.change {
             Change::Added => format!("+ {} = {}", self.key, v(&self.head)),
             Change::Removed => format!("- {} = {}", self.key, v(&self.base)),
@@ -191,11 +198,24 @@ fn route_value(r: &crate::report::RouteInfo) -> String {
     v
 }
 
+/// Whether assumption `key` is an artifact's own row or its size on a route (those are
+/// diffed by file, [`artifact_diff`]).
+fn is_artifact_row(r: &Report, key: &str) -> bool {
+    r.scenario.artifacts.iter().any(|a| {
+        key == a.key
+            || key
+                .strip_suffix(a.key.as_str())
+                .and_then(|k| k.strip_suffix('.'))
+                .is_some_and(|k| k.starts_with("routes[") && k.ends_with(']'))
+    })
+}
+
 /// Inputs of a report as `key → value`: its assumptions, routes, budget and price tables.
 fn inputs(r: &Report) -> BTreeMap<String, String> {
     let mut m: BTreeMap<String, String> = r
         .assumptions
         .iter()
+        .filter(|a| !is_artifact_row(r, &a.key))
         .map(|a| (a.key.clone(), a.value.clone()))
         .collect();
     // Routes by position, as `--set routes.0.model=…` addresses them, so swapping a model
@@ -217,8 +237,90 @@ fn inputs(r: &Report) -> BTreeMap<String, String> {
     m
 }
 
+/// The artifact files of two reports, by key: added, removed, or changed (a different path or
+/// content hash), with their o200k_base token counts.
+fn artifact_diff(base: &Report, head: &Report) -> Vec<AssumptionChange> {
+    let b: BTreeMap<&str, &ArtifactInfo> = base
+        .scenario
+        .artifacts
+        .iter()
+        .map(|a| (a.key.as_str(), a))
+        .collect();
+    let h: BTreeMap<&str, &ArtifactInfo> = head
+        .scenario
+        .artifacts
+        .iter()
+        .map(|a| (a.key.as_str(), a))
+        .collect();
+    let tokens = |a: &ArtifactInfo| format_count(a.reference_tokens as f64);
+    let value = |a: &ArtifactInfo| {
+        format!(
+            "{} ({} tokens, sha256 {})",
+            a.path,
+            tokens(a),
+            &a.sha256[..12.min(a.sha256.len())]
+        )
+    };
+    let mut keys: Vec<&str> = b.keys().chain(h.keys()).copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let short = |a: &ArtifactInfo| format!("{} ({} tokens)", a.path, tokens(a));
+            let summary = match (b.get(k), h.get(k)) {
+                (None, Some(_)) | (Some(_), None) => None,
+                (Some(x), Some(y)) if x.path == y.path && x.sha256 != y.sha256 => Some(format!(
+                    "{} changed ({} → {} tokens)",
+                    y.path,
+                    tokens(x),
+                    tokens(y)
+                )),
+                (Some(x), Some(y)) if x.path != y.path && x.sha256 == y.sha256 => Some(format!(
+                    "{} → {} (same content, {} tokens)",
+                    x.path,
+                    y.path,
+                    tokens(y)
+                )),
+                (Some(x), Some(y)) if x.path != y.path => {
+                    Some(format!("{} → {}", short(x), short(y)))
+                }
+                _ => return None,
+            };
+            let change = match (b.get(k), h.get(k)) {
+                (None, _) => Change::Added,
+                (_, None) => Change::Removed,
+                _ => Change::Changed,
+            };
+            // `+ key = path (N tokens)` reads like every other added input; a changed file
+            // keeps both hashes in the JSON and says what changed in `summary`.
+            let shown = |a: &&ArtifactInfo| {
+                if summary.is_some() {
+                    value(a)
+                } else {
+                    short(a)
+                }
+            };
+            Some(AssumptionChange {
+                change,
+                key: k.to_string(),
+                base: b.get(k).map(shown),
+                head: h.get(k).map(shown),
+                summary,
+            })
+        })
+        .collect()
+}
+
 /// The assumption diff of two reports, in key order.
 pub fn assumption_diff(base: &Report, head: &Report) -> Vec<AssumptionChange> {
+    let mut out = plain_diff(base, head);
+    out.extend(artifact_diff(base, head));
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// The diff of every input but the artifact files.
+fn plain_diff(base: &Report, head: &Report) -> Vec<AssumptionChange> {
     let b = inputs(base);
     let h = inputs(head);
     let mut keys: Vec<&String> = b.keys().chain(h.keys()).collect();
@@ -231,18 +333,21 @@ pub fn assumption_diff(base: &Report, head: &Report) -> Vec<AssumptionChange> {
                 key: k.clone(),
                 base: None,
                 head: Some(v.clone()),
+                summary: None,
             }),
             (Some(v), None) => Some(AssumptionChange {
                 change: Change::Removed,
                 key: k.clone(),
                 base: Some(v.clone()),
                 head: None,
+                summary: None,
             }),
             (Some(x), Some(y)) if x != y => Some(AssumptionChange {
                 change: Change::Changed,
                 key: k.clone(),
                 base: Some(x.clone()),
                 head: Some(y.clone()),
+                summary: None,
             }),
             _ => None,
         })

@@ -92,7 +92,8 @@ impl EngineArgs {
     }
 
     /// The files a run reads, named for [`output::refuse_overwriting_inputs`]: the scenario
-    /// files, the fitted workloads of the loaded scenarios and the `--pricing` tables.
+    /// files, the fitted workloads and artifacts of the loaded scenarios and the `--pricing`
+    /// tables.
     pub fn inputs<'a>(
         &self,
         paths: &[&'a std::path::Path],
@@ -104,6 +105,9 @@ impl EngineArgs {
         for s in scenarios {
             if let Some((p, _)) = &s.fitted_from {
                 v.push(("fitted workload ([workload] from)".to_string(), p.as_path()));
+            }
+            for a in &s.artifacts {
+                v.push((format!("file of {}", a.key), a.artifact.path.as_path()));
             }
         }
         for f in book.files().iter().filter(|f| !f.bundled) {
