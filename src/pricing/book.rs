@@ -1409,8 +1409,8 @@ rates = { input = 1.0, output = 1.0 }
             ("mistral/house-model", true),
             ("mistral/only-here", true),
             ("openai/gpt-t", false),
-            ("openai/house-model", false),
             ("openai/gpt-x", true),
+            ("openai/house-model", false),
         ];
         assert_eq!(all, expected.map(|(r, l)| (r.to_string(), l)).to_vec());
         assert_eq!(book.models().count(), 2, "models() is the tables only");
