@@ -642,10 +642,9 @@ impl PriceBook {
     fn merged(&self) -> Result<Option<&Merged>, PricingError> {
         self.merged
             .get_or_init(|| {
-                Ok(match self.litellm_layer()? {
-                    Some(layer) => Some(Merged::new(&self.providers, &self.files, layer)),
-                    None => None,
-                })
+                Ok(self
+                    .litellm_layer()?
+                    .map(|layer| Merged::new(&self.providers, &self.files, layer)))
             })
             .as_ref()
             .map(Option::as_ref)
