@@ -2,7 +2,9 @@
 //!
 //! Loading order: the bundled tables, then each `--pricing PATH` (a file, or a folder of
 //! `*.toml` read in name order). A later file replaces an earlier file's provider metadata and
-//! any model with the same id, and adds new models.
+//! any model with the same id, and adds new models. A `--pricing` folder that holds a LiteLLM
+//! layer's `manifest.json` (written by `billcast pricing update --out-dir`) is not a set of
+//! tables: it replaces the built-in LiteLLM layer beneath them.
 //!
 //! Beneath those tables lies the LiteLLM layer ([`super::layer`]): every chat, responses and
 //! completion model of LiteLLM's price JSON, embedded in the binary and parsed only when a
@@ -475,10 +477,19 @@ impl PriceBook {
         for (name, text) in bundled_tables() {
             book.add_text(name, text, true)?;
         }
+        // A folder holding a LiteLLM layer's manifest (`pricing update --out-dir`) replaces
+        // the built-in layer beneath the tables instead of adding tables over them.
+        let mut layer = None;
         for p in extra {
-            book.add_path(p)?;
+            match super::layer::LiteLlmLayer::read_dir(p)? {
+                Some(l) => layer = Some(l),
+                None => book.add_path(p)?,
+            }
         }
-        Ok(book.with_litellm(true))
+        Ok(match layer {
+            Some(l) => book.with_litellm_layer(std::sync::Arc::new(l)),
+            None => book.with_litellm(true),
+        })
     }
 
     /// Turn the bundled LiteLLM layer beneath the tables on or off (an empty book starts
@@ -804,9 +815,9 @@ impl Merged {
         }
         let mut files = files.to_vec();
         files.push(SourceFile {
-            path: super::layer::MANIFEST_PATH.to_string(),
+            path: layer.manifest_path.clone(),
             sha256: layer.manifest_sha256.clone(),
-            bundled: true,
+            bundled: layer.manifest_path == super::layer::MANIFEST_PATH,
         });
         Merged {
             providers,

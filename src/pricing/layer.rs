@@ -59,6 +59,9 @@ pub struct LiteLlmLayer {
     pub manifest: Manifest,
     /// SHA-256 of the manifest text (which pins every table).
     pub manifest_sha256: String,
+    /// Where the manifest was read: [`MANIFEST_PATH`] for the built-in layer, else the
+    /// `manifest.json` of the folder given to [`LiteLlmLayer::read_dir`].
+    pub manifest_path: String,
     /// Providers by id, every model marked [`Layer::LiteLlm`].
     pub providers: BTreeMap<String, Provider>,
 }
@@ -110,6 +113,7 @@ impl LiteLlmLayer {
         }
         Ok(LiteLlmLayer {
             manifest_sha256: sha256_hex(manifest.as_bytes()),
+            manifest_path: MANIFEST_PATH.to_string(),
             manifest: m,
             providers,
         })
@@ -127,6 +131,79 @@ impl LiteLlmLayer {
             .as_ref()
             .map(Option::as_ref)
             .map_err(Clone::clone)
+    }
+
+    /// The layer in `dir` (a folder `billcast pricing update --out-dir` wrote), when it holds a
+    /// [`MANIFEST`]; `None` when it does not. The manifest's tables are read from `dir`
+    /// (missing or unlisted `*.toml` files are an error naming the manifest).
+    pub fn read_dir(dir: &std::path::Path) -> Result<Option<LiteLlmLayer>, PricingError> {
+        let manifest_path = dir.join(MANIFEST);
+        if !manifest_path.is_file() {
+            return Ok(None);
+        }
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).map_err(|e| PricingError::Io {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })
+        };
+        let shown = manifest_path.display().to_string();
+        let rename = |e: PricingError| match e {
+            PricingError::Json {
+                line,
+                column,
+                message,
+                ..
+            } => PricingError::Json {
+                file: shown.clone(),
+                line,
+                column,
+                message,
+            },
+            PricingError::Invalid { line, message, .. } => PricingError::Invalid {
+                file: shown.clone(),
+                line,
+                message,
+            },
+            other => other,
+        };
+        let manifest = read(&manifest_path)?;
+        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| PricingError::Io {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        names.sort();
+        let texts: Vec<(String, String)> = names
+            .iter()
+            .map(|p| Ok((p.display().to_string(), read(p)?)))
+            .collect::<Result<_, PricingError>>()?;
+        let refs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let mut layer = LiteLlmLayer::parse(&manifest, &refs).map_err(rename)?;
+        // The manifest pins every table: a table edited by hand is refused.
+        for (name, text) in &refs {
+            let file = std::path::Path::new(name)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(name);
+            if layer.manifest.tables.get(file) != Some(&sha256_hex(text.as_bytes())) {
+                return Err(PricingError::Invalid {
+                    file: name.to_string(),
+                    line: None,
+                    message: format!(
+                        "its SHA-256 is not the one {shown} records; regenerate the layer with `billcast pricing update` (put hand-made prices in a separate --pricing table)"
+                    ),
+                });
+            }
+        }
+        layer.manifest_path = shown;
+        Ok(Some(layer))
     }
 
     /// The LiteLLM release.
@@ -171,6 +248,17 @@ pub fn generate(lite: &LiteLlm, retrieved: jiff::civil::Date) -> Result<Generate
         message: "the LiteLLM release is not recorded; give it (the JSON does not say)".to_string(),
     })?;
     let import = import_litellm(lite, &ImportOptions::new(retrieved))?;
+    // A file that yields no model would silently empty the layer.
+    if import.models == 0 {
+        return Err(PricingError::Invalid {
+            file: lite.name().to_string(),
+            line: None,
+            message: format!(
+                "no chat, responses or completion model with prices among its {} keys; pass LiteLLM's model_prices_and_context_window.json",
+                lite.keys().count()
+            ),
+        });
+    }
     let mut files = BTreeMap::new();
     for (provider, text) in &import.files {
         files.insert(

@@ -34,7 +34,7 @@ pub enum PricingCommand {
 /// `pricing update`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Run it in a billcast checkout, then rebuild: the layer is compiled into the binary.\n\nExamples:\n  billcast pricing update model_prices_and_context_window.json --litellm-version 1.111.0\n  billcast pricing update prices.json --litellm-version 1.111.0 --dry-run --format markdown -o changes.md"
+    after_help = "The layer is compiled into the binary. Run it at the root of a billcast checkout (it writes pricing/litellm/), then rebuild; or write the layer elsewhere with --out-dir DIR and use it at once with --pricing DIR (a folder holding the layer's manifest.json replaces the built-in layer, beneath the first-party tables).\n\nExamples:\n  billcast pricing update model_prices_and_context_window.json --litellm-version 1.111.0\n  billcast pricing update prices.json --litellm-version 1.111.0 --dry-run --format markdown -o changes.md"
 )]
 pub struct UpdateArgs {
     /// LiteLLM's model_prices_and_context_window.json.
@@ -46,7 +46,7 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub retrieved: Option<String>,
     /// Folder to write the layer into (default pricing/litellm, the folder build.rs embeds;
-    /// run from the repository root).
+    /// run from the repository root). Any other folder works with --pricing DIR.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Only list what would change; write nothing.
@@ -1164,7 +1164,16 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
     };
     let lite = LiteLlm::load(&a.file)?.with_version(version);
     let generated = generate(&lite, retrieved)?;
-    let current = LiteLlmLayer::bundled()?;
+    // Compared with the layer already in the folder (what this update replaces), else the
+    // one built into this binary.
+    let in_dir = LiteLlmLayer::read_dir(&dir)?;
+    let (current, against) = match &in_dir {
+        Some(l) => (Some(l), format!("the LiteLLM layer in {}", dir.display())),
+        None => (
+            LiteLlmLayer::bundled()?,
+            "the LiteLLM layer built into this billcast".to_string(),
+        ),
+    };
     let changes = current.map(|old| diff(old, &generated.layer));
     if !a.dry_run {
         let paths: Vec<PathBuf> = generated.files.keys().map(|f| dir.join(f)).collect();
@@ -1209,7 +1218,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
     );
     let summary = match &changes {
         Some(d) => format!(
-            "compared with the LiteLLM {} layer built into this billcast: {} added, {} removed, {} repriced, {} with other changes only",
+            "compared with {against} ({}): {} added, {} removed, {} repriced, {} with other changes only",
             d.from,
             count(d.count(ChangeKind::Added)),
             count(d.count(ChangeKind::Removed)),
@@ -1222,9 +1231,14 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
         "dry run: nothing written".to_string()
     } else {
         format!(
-            "wrote {} files to {} (rebuild billcast to use them)",
+            "wrote {} files to {dir} (use them now with --pricing {dir}; {})",
             generated.files.len(),
-            dir.display()
+            if a.out_dir.is_none() {
+                "rebuild billcast to build them in"
+            } else {
+                "copy them to pricing/litellm/ of a checkout and rebuild to build them in"
+            },
+            dir = dir.display(),
         )
     };
     let rows = changes.as_ref().map_or(&[][..], |d| &d.changes[..]);
