@@ -664,7 +664,8 @@ impl PriceBook {
 
     /// Look up `provider/model` (an alias works too). Without a provider prefix, the id must
     /// be unique across providers. The tables are searched first; a miss falls through to the
-    /// LiteLLM layer (see [`Merged::find`]). Unknown models are an error listing the closest
+    /// LiteLLM layer, where LiteLLM keys (`gpt-4o`, `gemini/…`) and LiteLLM's provider prefixes
+    /// (`vertex_ai/…`) also resolve. Unknown models are an error listing the closest
     /// ids.
     pub fn model(&self, reference: &str) -> Result<&Model, PricingError> {
         let reference = reference.trim();
