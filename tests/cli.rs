@@ -1511,6 +1511,38 @@ fn pricing_update_regenerates_the_layer_and_lists_the_changes() {
         .assert()
         .success()
         .stderr(predicate::str::contains("LiteLLM").not());
+    // A report's reproduce command gives the folder back as --pricing (not its manifest), and
+    // never the built-in layer.
+    let s = write_temp(&dir, "s.toml", &small_on("openai/gpt-4o"));
+    for (extra, expected) in [
+        (vec![], None),
+        (
+            vec!["--pricing", layer.to_str().unwrap()],
+            Some(layer.to_str().unwrap()),
+        ),
+    ] {
+        let pack = dir.path().join("pack");
+        billcast()
+            .arg("report")
+            .arg(&s)
+            .args(["-q", "-n", "50"])
+            .args(&extra)
+            .arg("-o")
+            .arg(&pack)
+            .assert()
+            .success();
+        let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
+        let repro = html
+            .lines()
+            .find(|l| l.contains("billcast report "))
+            .unwrap_or_else(|| panic!("no reproduce command"));
+        assert!(!repro.contains("manifest.json"), "{repro}");
+        match expected {
+            Some(l) => assert!(repro.contains(&format!("--pricing {l}")), "{repro}"),
+            None => assert!(!repro.contains("--pricing"), "{repro}"),
+        }
+        std::fs::remove_dir_all(&pack).unwrap();
+    }
     // Updating again from the same file compares with that folder: nothing changed.
     billcast()
         .args(["pricing", "update"])
