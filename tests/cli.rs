@@ -1316,6 +1316,7 @@ fn every_format_of_every_command_is_honoured_or_refused_before_any_work() {
         saved.to_str().unwrap().to_string(),
         actuals.to_str().unwrap().to_string(),
     );
+    let newer = newer_litellm(&dir).to_str().unwrap().to_string();
     let flat = ["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"];
     let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
         head.iter().chain(tail).map(|x| x.to_string()).collect()
@@ -1424,6 +1425,14 @@ fn every_format_of_every_command_is_honoured_or_refused_before_any_work() {
                     "examples/artifacts/tools.json",
                 ],
                 &[],
+            ),
+            vec![],
+        ),
+        (
+            vec!["pricing", "update"],
+            with(
+                &[&newer, "--litellm-version", "1.111.0", "--dry-run"],
+                &["--retrieved", "2026-11-26"],
             ),
             vec![],
         ),
@@ -1551,4 +1560,372 @@ fn pricing_show_writes_markdown_to_a_file_and_cost_writes_csv() {
         text,
         "item,quantity,usd_rate,rate_unit,usd\ninput,1000000,2,per 1M tokens,2\noutput,100000,10,per 1M tokens,1\ntotal,,,,3\n"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The LiteLLM layer beneath the first-party tables.
+
+/// The repository's LiteLLM snapshot, parsed.
+fn litellm_json() -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(LITELLM).unwrap();
+    match serde_json::from_str(&text).unwrap() {
+        serde_json::Value::Object(m) => m,
+        other => panic!("the snapshot is not an object: {other}"),
+    }
+}
+
+/// The snapshot with gpt-4o's input repriced to $3/MTok, gpt-4o-mini removed and
+/// `openai/brand-new` added, written into `dir`.
+fn newer_litellm(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let mut m = litellm_json();
+    m["gpt-4o"]["input_cost_per_token"] = serde_json::json!(3e-6);
+    assert!(m.remove("gpt-4o-mini").is_some());
+    m.insert(
+        "brand-new".into(),
+        serde_json::json!({ "litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6 }),
+    );
+    let text = serde_json::to_string(&serde_json::Value::Object(m)).unwrap();
+    write_temp(dir, "newer.json", &text)
+}
+
+#[test]
+fn pricing_list_covers_the_litellm_layer_beneath_the_tables() {
+    let out = billcast()
+        .args(["pricing", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let providers: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["model"].as_str().unwrap().split('/').next().unwrap())
+        .collect();
+    assert!(rows.len() >= 3000, "{} models", rows.len());
+    assert!(providers.len() >= 80, "{} providers", providers.len());
+    let layer = |model: &str| {
+        rows.iter()
+            .filter(|r| r["model"] == model)
+            .map(|r| r["layer"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // Each model once, marked with where its price comes from; the first-party table wins.
+    assert_eq!(layer("openai/gpt-6.1-sol"), ["first-party"]);
+    assert_eq!(layer("openai/gpt-4o"), ["LiteLLM 1.110.2"]);
+    let first_party = rows.iter().filter(|r| r["layer"] == "first-party").count();
+    let tables = billcast()
+        .args([
+            "pricing",
+            "list",
+            "--layer",
+            "first-party",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let tables: Vec<serde_json::Value> = serde_json::from_slice(&tables.stdout).unwrap();
+    assert_eq!(first_party, tables.len());
+    billcast()
+        .args(["pricing", "list", "--provider", "openai"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("first-party")
+                .and(predicate::str::contains("LiteLLM 1.110.2")),
+        );
+}
+
+#[test]
+fn pricing_cost_of_a_litellm_model_is_litellms_rates() {
+    let m = litellm_json();
+    let e = &m["gpt-4o"];
+    let per_m = |k: &str| e[k].as_f64().unwrap() * 1e6;
+    // 1M input of which 400k cached, 1M output: one line per class at LiteLLM's rates.
+    for reference in ["openai/gpt-4o", "gpt-4o"] {
+        let out = billcast()
+            .args(["pricing", "cost", reference, "--format", "csv"])
+            .args([
+                "--input", "1000000", "--cached", "400000", "--output", "1000000",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let rate = |class: &str| -> f64 {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("{class},")))
+                .unwrap_or_else(|| panic!("no {class} line in {text}"));
+            line.split(',').nth(2).unwrap().parse().unwrap()
+        };
+        assert!(
+            (rate("input") - per_m("input_cost_per_token")).abs() < 1e-9,
+            "{text}"
+        );
+        assert!(
+            (rate("output") - per_m("output_cost_per_token")).abs() < 1e-9,
+            "{text}"
+        );
+        assert!(
+            (rate("cache_read") - per_m("cache_read_input_token_cost")).abs() < 1e-9,
+            "{text}"
+        );
+        // The warning says where the price comes from.
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("priced from LiteLLM 1.110.2"),
+            "{reference}"
+        );
+    }
+    billcast()
+        .args(["pricing", "show", "openai/gpt-4o", "--format", "json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(r#""layer": "LiteLLM 1.110.2""#));
+    billcast()
+        .args(["pricing", "show", "openai/gpt-4o"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "layer              LiteLLM 1.110.2",
+        ));
+    // A bare id two layer providers share (and LiteLLM keys under neither) stays an error
+    // that lists them; a typo lists the closest.
+    billcast()
+        .args(["pricing", "cost", "glm-5v-turbo", "--input", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "write one of: aihubmix/glm-5v-turbo, zai/glm-5v-turbo",
+        ));
+    billcast()
+        .args(["pricing", "cost", "openai/gpt-4oo", "--input", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("closest: openai/gpt-4o"));
+}
+
+#[test]
+fn a_forecast_priced_from_the_litellm_layer_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_temp(&dir, "s.toml", &small_on("openai/gpt-4o"));
+    let out = billcast()
+        .arg("forecast")
+        .arg(&s)
+        .args(["-q", "-n", "50", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("priced from LiteLLM 1.110.2's table"),
+        "{warnings}"
+    );
+    // A first-party route does not carry the warning.
+    let s = write_temp(&dir, "t.toml", &small_on("openai/gpt-6.1-sol"));
+    let out = billcast()
+        .arg("forecast")
+        .arg(&s)
+        .args(["-q", "-n", "50", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("priced from LiteLLM"));
+}
+
+#[test]
+fn pricing_update_regenerates_the_layer_and_lists_the_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let newer = newer_litellm(&dir);
+    let layer = dir.path().join("layer");
+    let out = billcast()
+        .args(["pricing", "update"])
+        .arg(&newer)
+        .args(["--litellm-version", "1.111.0", "--retrieved", "2026-12-01"])
+        .args(["--format", "csv", "--out-dir"])
+        .arg(&layer)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(
+        rows[0].starts_with("added,openai/brand-new,,1,,2,"),
+        "{text}"
+    );
+    assert!(rows[1].starts_with("removed,openai/gpt-4o-mini,"), "{text}");
+    assert!(
+        rows[2].starts_with("repriced,openai/gpt-4o,2.5,3,10,10,input 2.5 → 3.0 (+20.0%)"),
+        "{text}"
+    );
+    assert!(layer.join("manifest.json").is_file());
+    // The folder, given to --pricing, replaces the built-in layer beneath the tables.
+    billcast()
+        .args([
+            "pricing",
+            "cost",
+            "gpt-4o",
+            "--input",
+            "1000000",
+            "--pricing",
+        ])
+        .arg(&layer)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("$3.00"))
+        .stderr(predicate::str::contains("LiteLLM 1.111.0"));
+    billcast()
+        .args([
+            "pricing",
+            "cost",
+            "openai/gpt-6.1-sol",
+            "--input",
+            "1000000",
+            "--pricing",
+        ])
+        .arg(&layer)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("LiteLLM").not());
+    // A report's reproduce command gives the folder back as --pricing (not its manifest), and
+    // never the built-in layer.
+    let s = write_temp(&dir, "s.toml", &small_on("openai/gpt-4o"));
+    for (extra, expected) in [
+        (vec![], None),
+        (
+            vec!["--pricing", layer.to_str().unwrap()],
+            Some(layer.to_str().unwrap()),
+        ),
+    ] {
+        let pack = dir.path().join("pack");
+        billcast()
+            .arg("report")
+            .arg(&s)
+            .args(["-q", "-n", "50"])
+            .args(&extra)
+            .arg("-o")
+            .arg(&pack)
+            .assert()
+            .success();
+        let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
+        let repro = html
+            .lines()
+            .find(|l| l.contains("billcast report "))
+            .unwrap_or_else(|| panic!("no reproduce command"));
+        assert!(!repro.contains("manifest.json"), "{repro}");
+        match expected {
+            Some(l) => assert!(repro.contains(&format!("--pricing {l}")), "{repro}"),
+            None => assert!(!repro.contains("--pricing"), "{repro}"),
+        }
+        std::fs::remove_dir_all(&pack).unwrap();
+    }
+    // Updating again from the same file compares with that folder: nothing changed.
+    billcast()
+        .args(["pricing", "update"])
+        .arg(&newer)
+        .args([
+            "--litellm-version",
+            "1.111.0",
+            "--retrieved",
+            "2026-12-01",
+            "--out-dir",
+        ])
+        .arg(&layer)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 added, 0 removed, 0 repriced"));
+    // A table edited by hand is refused, naming it.
+    let mut t = std::fs::read_to_string(layer.join("openai.toml")).unwrap();
+    t.push_str("\n# edited\n");
+    std::fs::write(layer.join("openai.toml"), t).unwrap();
+    billcast()
+        .args(["pricing", "list", "--pricing"])
+        .arg(&layer)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "openai.toml: its SHA-256 is not the one",
+        ));
+    // -o writes the list of changes and nothing to stdout.
+    let md = dir.path().join("changes.md");
+    billcast()
+        .args(["pricing", "update"])
+        .arg(&newer)
+        .args([
+            "--litellm-version",
+            "1.111.0",
+            "--dry-run",
+            "--format",
+            "markdown",
+            "-o",
+        ])
+        .arg(&md)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("| repriced | openai/gpt-4o |"), "{text}");
+}
+
+#[test]
+fn pricing_update_refuses_bad_files_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_json = write_temp(&dir, "notjson.json", "{ \"a\": ");
+    let array = write_temp(&dir, "array.json", "[1, 2]");
+    let empty = write_temp(
+        &dir,
+        "nomodels.json",
+        r#"{ "x": 3, "y": { "mode": "embedding" } }"#,
+    );
+    let missing = dir.path().join("missing.json");
+    for (file, says) in [
+        (&missing, "missing.json"),
+        (&not_json, "notjson.json: line 1"),
+        (&array, "array.json: line 1: expected a JSON object"),
+        (
+            &empty,
+            "nomodels.json: no chat, responses or completion model",
+        ),
+    ] {
+        let out = billcast()
+            .args(["pricing", "update"])
+            .arg(file)
+            .args(["--litellm-version", "1.0.0", "--out-dir"])
+            .arg(dir.path().join("layer"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{says}: {err}");
+        assert!(err.contains(says), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert!(!dir.path().join("layer").exists(), "nothing written");
+}
+
+#[test]
+fn pricing_check_compares_the_tables_with_the_litellm_layer() {
+    billcast()
+        .args(["pricing", "check", "--today", "2026-11-26"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("against the LiteLLM 1.110.2 layer").and(
+            predicate::str::contains(
+                "claude-sonnet-5-5: cache_read is 0.2 USD/MTok here but 0.1 in the LiteLLM 1.110.2 layer",
+            ),
+        ));
 }

@@ -135,6 +135,9 @@ impl Prepared {
                 route: i,
                 problem: e,
             })?;
+            if let Some(w) = model.layer_warning(&format!("route {}", r.name)) {
+                warnings.push(w);
+            }
             let ratio = r.tokenizer_ratio.unwrap_or_else(|| model.tokenizer_ratio());
             let thresholds = model
                 .context_tiers()

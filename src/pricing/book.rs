@@ -2,10 +2,20 @@
 //!
 //! Loading order: the bundled tables, then each `--pricing PATH` (a file, or a folder of
 //! `*.toml` read in name order). A later file replaces an earlier file's provider metadata and
-//! any model with the same id, and adds new models.
+//! any model with the same id, and adds new models. A `--pricing` folder that holds a LiteLLM
+//! layer's `manifest.json` (written by `billcast pricing update --out-dir`) is not a set of
+//! tables: it replaces the built-in LiteLLM layer beneath them.
+//!
+//! Beneath those tables lies the LiteLLM layer ([`super::layer`]): every chat, responses and
+//! completion model of LiteLLM's price JSON, embedded in the binary and parsed only when a
+//! lookup misses the tables. The tables always win: a layer model that is the same model as a
+//! table's (same `provider/id` or alias, or the LiteLLM key the table names in `litellm`) is
+//! hidden, and a provider's tool prices and usage convention come from its table when it has
+//! one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -20,6 +30,30 @@ mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_pricing.rs"));
 }
 
+/// Which set of price tables a model comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Layer {
+    /// billcast's bundled tables (`pricing/*.toml`), sourced and checked by hand.
+    #[default]
+    FirstParty,
+    /// A table added after the bundled ones (`--pricing`).
+    Added,
+    /// The LiteLLM layer generated from LiteLLM's price JSON of this release (a secondary
+    /// source, never checked against the provider's page).
+    LiteLlm(String),
+}
+
+impl Layer {
+    /// `first-party`, `--pricing` or `LiteLLM <release>`.
+    pub fn label(&self) -> String {
+        match self {
+            Layer::FirstParty => "first-party".to_string(),
+            Layer::Added => "--pricing".to_string(),
+            Layer::LiteLlm(release) => format!("LiteLLM {release}"),
+        }
+    }
+}
+
 /// A loaded model with the provider it belongs to.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -29,6 +63,8 @@ pub struct Model {
     pub entry: ModelEntry,
     /// The file it came from.
     pub file: String,
+    /// The set of tables it comes from.
+    pub layer: Layer,
 }
 
 impl Model {
@@ -86,6 +122,31 @@ impl Model {
             format!(
                 "{what}: before the earliest price billcast knows for {} ({field} {first}); priced at the rates known from {first}, which may not have applied then",
                 self.reference()
+            )
+        })
+    }
+
+    /// The LiteLLM release whose table prices this model, when it comes from the LiteLLM
+    /// layer.
+    pub fn litellm_release(&self) -> Option<&str> {
+        match &self.layer {
+            Layer::LiteLlm(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The warning for `what` (e.g. `"route chat"`) priced from the LiteLLM layer, naming the
+    /// model unless `what` ends with it; `None` for the other layers.
+    pub fn layer_warning(&self, what: &str) -> Option<String> {
+        let reference = self.reference();
+        self.litellm_release().map(|r| {
+            format!(
+                "{what}{}: priced from LiteLLM {r}'s table (secondary source, not checked against the provider's page)",
+                if what.ends_with(&reference) {
+                    String::new()
+                } else {
+                    format!(" ({reference})")
+                }
             )
         })
     }
@@ -243,6 +304,36 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// A provider and its models from one parsed table file named `file`.
+    pub fn from_file(file: &str, table: PricingFile, layer: &Layer) -> Provider {
+        let pid = table.provider.id.get_ref().clone();
+        let models = table
+            .models
+            .into_iter()
+            .map(|m| {
+                let model = Model {
+                    provider: pid.clone(),
+                    entry: m,
+                    file: file.to_string(),
+                    layer: layer.clone(),
+                };
+                (model.entry.id.get_ref().clone(), model)
+            })
+            .collect();
+        Provider {
+            entry: table.provider,
+            file: file.to_string(),
+            models,
+        }
+    }
+
+    /// The model `id` (or the model with that alias).
+    fn find(&self, id: &str) -> Option<&Model> {
+        self.models
+            .get(id)
+            .or_else(|| self.models.values().find(|m| m.matches(id)))
+    }
+
     /// The tool price that applies to `tool` on `model_id`, if any.
     pub fn tool(&self, tool: &str, model_id: &str) -> Option<&ToolEntry> {
         self.entry
@@ -269,6 +360,37 @@ pub struct SourceFile {
 pub struct PriceBook {
     providers: BTreeMap<String, Provider>,
     files: Vec<SourceFile>,
+    /// The LiteLLM layer lookups fall through to when they miss the tables.
+    litellm: LayerSource,
+    /// The tables merged with the LiteLLM layer, built on the first lookup that needs it
+    /// (`None` when the layer is off or was not built into this binary).
+    merged: OnceLock<Result<Option<Merged>, PricingError>>,
+}
+
+/// Where the LiteLLM layer beneath the tables comes from.
+#[derive(Clone, Debug, Default)]
+enum LayerSource {
+    /// No layer.
+    #[default]
+    Off,
+    /// The layer built into the binary.
+    Bundled,
+    /// A layer given by the caller (tests, or a layer read from a folder).
+    Given(std::sync::Arc<super::layer::LiteLlmLayer>),
+}
+
+/// The tables over the LiteLLM layer: one view of every model billcast can price.
+#[derive(Clone, Debug)]
+struct Merged {
+    /// Providers of both layers. A provider with a table keeps that table's metadata, usage
+    /// convention and tools (applying to its table's models only) and gains the layer's tools
+    /// for the layer's models.
+    providers: BTreeMap<String, Provider>,
+    /// LiteLLM key → (provider, model id) of the model that prices it: the layer's model, or
+    /// the table's model that shadows it.
+    keys: BTreeMap<String, (String, String)>,
+    /// The book's files plus the layer's manifest.
+    files: Vec<SourceFile>,
 }
 
 /// SHA-256 of bytes as lowercase hex.
@@ -277,9 +399,32 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bundled tables as (name, text).
+/// Every file embedded in the binary that a report's provenance can name, as (name, text):
+/// the bundled price tables and the LiteLLM layer's manifest (which pins the layer's tables
+/// by their SHA-256).
 pub fn bundled_files() -> &'static [(&'static str, &'static str)] {
+    static ALL: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = bundled::BUNDLED.to_vec();
+        if let Some(m) = bundled::LITELLM_MANIFEST {
+            all.push((super::layer::MANIFEST_PATH, m));
+        }
+        all
+    })
+}
+
+/// The bundled first-party price tables as (name, text).
+pub fn bundled_tables() -> &'static [(&'static str, &'static str)] {
     bundled::BUNDLED
+}
+
+/// The LiteLLM layer built into the binary: its manifest (`None` when it was never
+/// generated) and its tables as (name, text).
+pub fn bundled_litellm_layer() -> (
+    Option<&'static str>,
+    &'static [(&'static str, &'static str)],
+) {
+    (bundled::LITELLM_MANIFEST, bundled::LITELLM_TABLES)
 }
 
 /// Parse and validate one price-table file.
@@ -420,21 +565,53 @@ impl PriceBook {
         PriceBook::default()
     }
 
-    /// The bundled tables only.
+    /// The bundled tables over the LiteLLM layer.
     pub fn bundled() -> Result<PriceBook, PricingError> {
         PriceBook::load(&[])
     }
 
-    /// The bundled tables followed by each extra path (file or folder).
+    /// The bundled tables followed by each extra path (file or folder), over the LiteLLM
+    /// layer.
     pub fn load(extra: &[PathBuf]) -> Result<PriceBook, PricingError> {
         let mut book = PriceBook::empty();
-        for (name, text) in bundled_files() {
+        for (name, text) in bundled_tables() {
             book.add_text(name, text, true)?;
         }
+        // A folder holding a LiteLLM layer's manifest (`pricing update --out-dir`) replaces
+        // the built-in layer beneath the tables instead of adding tables over them.
+        let mut layer = None;
         for p in extra {
-            book.add_path(p)?;
+            match super::layer::LiteLlmLayer::read_dir(p)? {
+                Some(l) => layer = Some(l),
+                None => book.add_path(p)?,
+            }
         }
-        Ok(book)
+        Ok(match layer {
+            Some(l) => book.with_litellm_layer(std::sync::Arc::new(l)),
+            None => book.with_litellm(true),
+        })
+    }
+
+    /// Turn the bundled LiteLLM layer beneath the tables on or off (an empty book starts
+    /// without it).
+    pub fn with_litellm(mut self, on: bool) -> PriceBook {
+        self.litellm = if on {
+            LayerSource::Bundled
+        } else {
+            LayerSource::Off
+        };
+        self.merged = OnceLock::new();
+        self
+    }
+
+    /// Put `layer` beneath the tables instead of the bundled one.
+    pub fn with_litellm_layer(
+        mut self,
+        layer: std::sync::Arc<super::layer::LiteLlmLayer>,
+    ) -> PriceBook {
+        self.litellm = LayerSource::Given(layer);
+        self.merged = OnceLock::new();
+        self
     }
 
     /// Read a file, or every `*.toml` in a folder (sorted by name).
@@ -465,7 +642,7 @@ impl PriceBook {
         self.add_text(&path.display().to_string(), &text, false)
     }
 
-    /// Add one table from its text.
+    /// Add one table from its text (`bundled`: one of billcast's own tables).
     pub fn add_text(&mut self, name: &str, text: &str, bundled: bool) -> Result<(), PricingError> {
         let file = parse_file(name, text)?;
         self.files.push(SourceFile {
@@ -473,55 +650,97 @@ impl PriceBook {
             sha256: sha256_hex(text.as_bytes()),
             bundled,
         });
-        let pid = file.provider.id.get_ref().clone();
-        let provider = self
-            .providers
-            .entry(pid.clone())
-            .or_insert_with(|| Provider {
-                entry: file.provider.clone(),
-                file: name.to_string(),
-                models: BTreeMap::new(),
-            });
-        provider.entry = file.provider.clone();
-        provider.file = name.to_string();
-        for m in file.models {
-            let id = m.id.get_ref().clone();
-            provider.models.insert(
-                id,
-                Model {
-                    provider: pid.clone(),
-                    entry: m,
-                    file: name.to_string(),
-                },
-            );
+        let layer = if bundled {
+            Layer::FirstParty
+        } else {
+            Layer::Added
+        };
+        let incoming = Provider::from_file(name, file, &layer);
+        match self.providers.entry(incoming.entry.id.get_ref().clone()) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(incoming);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let p = o.get_mut();
+                p.entry = incoming.entry;
+                p.file = incoming.file;
+                p.models.extend(incoming.models);
+            }
         }
+        // The merged view is rebuilt with the new table on the next lookup that needs it.
+        self.merged = OnceLock::new();
         Ok(())
     }
 
-    /// Providers by id.
+    /// Providers of the tables (bundled and `--pricing`), by id; never the LiteLLM layer
+    /// (see [`PriceBook::all_providers`]).
     pub fn providers(&self) -> impl Iterator<Item = &Provider> {
         self.providers.values()
     }
 
-    /// A provider by id.
+    /// A provider by id, with the tools and usage convention that apply to its models: its
+    /// table's, merged with the LiteLLM layer's once a lookup used the layer; a provider only
+    /// the layer knows loads the layer.
     pub fn provider(&self, id: &str) -> Option<&Provider> {
-        self.providers.get(id)
+        if let Some(Ok(Some(m))) = self.merged.get() {
+            return m.providers.get(id);
+        }
+        if let Some(p) = self.providers.get(id) {
+            return Some(p);
+        }
+        match self.merged() {
+            Ok(Some(m)) => m.providers.get(id),
+            _ => None,
+        }
     }
 
-    /// Every model, by provider then id.
+    /// Every model of the tables (bundled and `--pricing`), by provider then id; never the
+    /// LiteLLM layer (see [`PriceBook::all_models`]).
     pub fn models(&self) -> impl Iterator<Item = &Model> {
         self.providers.values().flat_map(|p| p.models.values())
     }
 
-    /// Files read, in order, with hashes.
+    /// Every provider of the tables and of the LiteLLM layer (when on), by id.
+    pub fn all_providers(&self) -> Result<Vec<&Provider>, PricingError> {
+        Ok(match self.merged()? {
+            Some(m) => m.providers.values().collect(),
+            None => self.providers.values().collect(),
+        })
+    }
+
+    /// Every model the book can price: the tables' and the LiteLLM layer's (when on) that no
+    /// table shadows, by provider then id.
+    pub fn all_models(&self) -> Result<Vec<&Model>, PricingError> {
+        Ok(self
+            .all_providers()?
+            .into_iter()
+            .flat_map(|p| p.models.values())
+            .collect())
+    }
+
+    /// The LiteLLM layer beneath the tables (`None` when off, or not built into this binary);
+    /// the bundled one is parsed on the first call.
+    pub fn litellm_layer(&self) -> Result<Option<&super::layer::LiteLlmLayer>, PricingError> {
+        match &self.litellm {
+            LayerSource::Off => Ok(None),
+            LayerSource::Bundled => super::layer::LiteLlmLayer::bundled(),
+            LayerSource::Given(l) => Ok(Some(l)),
+        }
+    }
+
+    /// Files read, in order, with hashes; once a lookup used the LiteLLM layer, its manifest
+    /// too.
     pub fn files(&self) -> &[SourceFile] {
-        &self.files
+        match self.merged.get() {
+            Some(Ok(Some(m))) => &m.files,
+            _ => &self.files,
+        }
     }
 
     /// Combined SHA-256 over the hashes of every file read, in order.
     pub fn fingerprint(&self) -> String {
         let joined: String = self
-            .files
+            .files()
             .iter()
             .map(|f| f.sha256.as_str())
             .collect::<Vec<_>>()
@@ -529,43 +748,229 @@ impl PriceBook {
         sha256_hex(joined.as_bytes())
     }
 
+    /// The tables merged with the LiteLLM layer, built once (`None` when the layer is off or
+    /// absent).
+    fn merged(&self) -> Result<Option<&Merged>, PricingError> {
+        self.merged
+            .get_or_init(|| {
+                Ok(self
+                    .litellm_layer()?
+                    .map(|layer| Merged::new(&self.providers, &self.files, layer)))
+            })
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
+    }
+
     /// Look up `provider/model` (an alias works too). Without a provider prefix, the id must
-    /// be unique across providers. Unknown models are an error listing the closest ids.
+    /// be unique across providers. The tables are searched first; a miss falls through to the
+    /// LiteLLM layer, where LiteLLM keys (`gpt-4o`, `gemini/…`) and LiteLLM's provider prefixes
+    /// (`vertex_ai/…`) also resolve. Unknown models are an error listing the closest
+    /// ids.
     pub fn model(&self, reference: &str) -> Result<&Model, PricingError> {
         let reference = reference.trim();
-        let matches_id = |m: &Model, id: &str| {
-            m.entry.id.get_ref() == id || m.entry.aliases.iter().any(|a| a == id)
-        };
-        if let Some((pid, mid)) = reference.split_once('/') {
-            if let Some(p) = self.providers.get(pid) {
-                if let Some(m) = p.models.get(mid) {
-                    return Ok(m);
-                }
-                if let Some(m) = p.models.values().find(|m| matches_id(m, mid)) {
-                    return Ok(m);
-                }
-            }
-        } else {
-            let found: Vec<&Model> = self.models().filter(|m| matches_id(m, reference)).collect();
-            if found.len() == 1 {
-                return Ok(found[0]);
-            }
-            if found.len() > 1 {
-                return Err(PricingError::AmbiguousModel {
-                    reference: reference.to_string(),
-                    candidates: found.iter().map(|m| m.reference()).collect(),
-                });
+        if let Some(m) = find_in(&self.providers, reference)? {
+            return Ok(m);
+        }
+        match self.merged()? {
+            Some(merged) => merged.find(reference),
+            None => Err(unknown(reference, self.models())),
+        }
+    }
+}
+
+/// `reference` in `providers`: `provider/model` (id or alias), or a bare id or alias that
+/// only one provider has (several are an error).
+fn find_in<'a>(
+    providers: &'a BTreeMap<String, Provider>,
+    reference: &str,
+) -> Result<Option<&'a Model>, PricingError> {
+    if let Some((pid, mid)) = reference.split_once('/') {
+        return Ok(providers.get(pid).and_then(|p| p.find(mid)));
+    }
+    let found: Vec<&Model> = providers
+        .values()
+        .flat_map(|p| p.models.values())
+        .filter(|m| m.matches(reference))
+        .collect();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(Some(found[0])),
+        _ => Err(PricingError::AmbiguousModel {
+            reference: reference.to_string(),
+            candidates: found.iter().map(|m| m.reference()).collect(),
+        }),
+    }
+}
+
+/// The unknown-model error for `reference`, with the closest of `models`.
+fn unknown<'a>(reference: &str, models: impl Iterator<Item = &'a Model>) -> PricingError {
+    let all: Vec<String> = models.map(|m| m.reference()).collect();
+    let suggestions = toml_util::closest_n(reference, all.iter().map(|s| s.as_str()), 3)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    PricingError::UnknownModel {
+        reference: reference.to_string(),
+        suggestions,
+    }
+}
+
+impl Model {
+    /// Whether `id` is this model's id or one of its aliases.
+    fn matches(&self, id: &str) -> bool {
+        self.entry.id.get_ref() == id || self.entry.aliases.iter().any(|a| a == id)
+    }
+}
+
+impl Merged {
+    /// Merge `tables` (with their `files`) over `layer`.
+    fn new(
+        tables: &BTreeMap<String, Provider>,
+        files: &[SourceFile],
+        layer: &super::layer::LiteLlmLayer,
+    ) -> Merged {
+        // LiteLLM keys the tables name, and the table model naming each.
+        let mut keys: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for m in tables.values().flat_map(|p| p.models.values()) {
+            if let Some(k) = &m.entry.litellm {
+                keys.entry(k.clone())
+                    .or_insert_with(|| (m.provider.clone(), m.entry.id.get_ref().clone()));
             }
         }
-        let all: Vec<String> = self.models().map(|m| m.reference()).collect();
-        let suggestions = toml_util::closest_n(reference, all.iter().map(|s| s.as_str()), 3)
-            .into_iter()
-            .map(String::from)
-            .collect();
-        Err(PricingError::UnknownModel {
-            reference: reference.to_string(),
-            suggestions,
-        })
+        let named = keys.clone();
+        let mut providers = tables.clone();
+        for (pid, lp) in &layer.providers {
+            let table = tables.get(pid);
+            let mut visible: Vec<&Model> = Vec::new();
+            for m in lp.models.values() {
+                let id = m.entry.id.get_ref();
+                // The same model as a table's: that table's model prices it.
+                let shadow = m
+                    .entry
+                    .litellm
+                    .as_ref()
+                    .and_then(|k| named.get(k).cloned())
+                    .or_else(|| {
+                        table
+                            .and_then(|p| p.find(id))
+                            .map(|t| (pid.clone(), t.entry.id.get_ref().clone()))
+                    });
+                let target = match shadow {
+                    Some(t) => t,
+                    None => {
+                        visible.push(m);
+                        (pid.clone(), id.clone())
+                    }
+                };
+                if let Some(k) = &m.entry.litellm {
+                    keys.entry(k.clone()).or_insert(target);
+                }
+            }
+            let ids: Vec<String> = visible
+                .iter()
+                .map(|m| m.entry.id.get_ref().clone())
+                .collect();
+            let merged = providers.entry(pid.clone()).or_insert_with(|| Provider {
+                entry: ProviderEntry {
+                    tools: Vec::new(),
+                    ..lp.entry.clone()
+                },
+                file: lp.file.clone(),
+                models: BTreeMap::new(),
+            });
+            if let Some(t) = table {
+                // A table's tool listed for every model covers that table's models only.
+                let own: Vec<String> = t.models.keys().cloned().collect();
+                for tool in merged
+                    .entry
+                    .tools
+                    .iter_mut()
+                    .filter(|x| x.models.is_empty())
+                {
+                    tool.models = own.clone();
+                }
+            }
+            for tool in &lp.entry.tools {
+                let models: Vec<String> = if tool.models.is_empty() {
+                    ids.clone()
+                } else {
+                    tool.models
+                        .iter()
+                        .filter(|m| ids.contains(m))
+                        .cloned()
+                        .collect()
+                };
+                if !models.is_empty() {
+                    merged.entry.tools.push(ToolEntry {
+                        models,
+                        ..tool.clone()
+                    });
+                }
+            }
+            for m in visible {
+                merged
+                    .models
+                    .insert(m.entry.id.get_ref().clone(), m.clone());
+            }
+        }
+        let mut files = files.to_vec();
+        files.push(SourceFile {
+            path: layer.manifest_path.clone(),
+            sha256: layer.manifest_sha256.clone(),
+            bundled: layer.manifest_path == super::layer::MANIFEST_PATH,
+        });
+        Merged {
+            providers,
+            keys,
+            files,
+        }
+    }
+
+    fn get(&self, provider: &str, id: &str) -> Option<&Model> {
+        self.providers.get(provider).and_then(|p| p.find(id))
+    }
+
+    /// Resolve `reference` (already missed in the tables), in this order: `provider/model`;
+    /// a LiteLLM key (`gpt-4o`, `gemini/gemini-3.1-pro-preview`, `together_ai/…`); LiteLLM's
+    /// provider prefix with the model id (`vertex_ai/…`, `bedrock_converse/…`); a bare id or
+    /// alias only one provider has (several are an error listing them). A region-qualified
+    /// id (`bedrock/us.anthropic.…`, `azure/eu/gpt-4o`) of a model with that region is an
+    /// error naming the model and the region to write, so the regional price is never lost.
+    fn find(&self, reference: &str) -> Result<&Model, PricingError> {
+        let split = reference.split_once('/');
+        if let Some((pid, mid)) = split
+            && let Some(m) = self.get(pid, mid)
+        {
+            return Ok(m);
+        }
+        if let Some(m) = self.keys.get(reference).and_then(|(p, id)| self.get(p, id)) {
+            return Ok(m);
+        }
+        if let Some((prefix, mid)) = split {
+            let pid = super::litellm::provider_id(prefix);
+            if pid != prefix
+                && let Some(m) = self.get(&pid, mid)
+            {
+                return Ok(m);
+            }
+        } else if let Some(m) = find_in(&self.providers, reference)? {
+            return Ok(m);
+        }
+        if let Some((pid, base, region)) = super::litellm::region_qualified(reference)
+            && let Some(m) = self.get(&pid, &base)
+            && m.entry.regions.contains_key(&region)
+        {
+            return Err(PricingError::RegionQualified {
+                reference: reference.to_string(),
+                model: m.reference(),
+                region,
+            });
+        }
+        Err(unknown(
+            reference,
+            self.providers.values().flat_map(|p| p.models.values()),
+        ))
     }
 }
 
@@ -970,6 +1375,273 @@ mod tests {
             }
         }
         assert!(checked > 500, "only {checked} cards checked");
+    }
+
+    /// A first-party `openai` table (gpt-t, and web_search at $10/1k for every model) over a
+    /// layer generated from a small LiteLLM file.
+    fn layered() -> PriceBook {
+        let lite = crate::pricing::litellm::LiteLlm::parse(
+            "prices.json",
+            r#"{
+              "gpt-t": { "litellm_provider": "openai", "mode": "chat",
+                "input_cost_per_token": 9e-06, "output_cost_per_token": 9e-05 },
+              "gpt-x": { "litellm_provider": "openai", "mode": "chat",
+                "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+                "search_context_cost_per_query": { "search_context_size_medium": 0.03 } },
+              "azure/gpt-x": { "litellm_provider": "azure", "mode": "chat",
+                "input_cost_per_token": 3e-06, "output_cost_per_token": 1.2e-05 },
+              "azure/only-here": { "litellm_provider": "azure", "mode": "chat",
+                "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06 },
+              "mistral/only-here": { "litellm_provider": "mistral", "mode": "chat",
+                "input_cost_per_token": 1e-06, "output_cost_per_token": 3e-06 },
+              "mistral/house-model": { "litellm_provider": "mistral", "mode": "chat",
+                "input_cost_per_token": 1e-06, "output_cost_per_token": 3e-06 },
+              "gemini/gem-1": { "litellm_provider": "gemini", "mode": "chat",
+                "input_cost_per_token": 1e-07, "output_cost_per_token": 4e-07 },
+              "anthropic.claude-q": { "litellm_provider": "bedrock", "mode": "chat",
+                "input_cost_per_token": 1e-06, "output_cost_per_token": 5e-06 },
+              "us.anthropic.claude-q": { "litellm_provider": "bedrock", "mode": "chat",
+                "input_cost_per_token": 1.1e-06, "output_cost_per_token": 5.5e-06 }
+            }"#,
+        )
+        .expect("test JSON parses")
+        .with_version("9.9.9");
+        let layer = crate::pricing::layer::generate(&lite, jiff::civil::date(2026, 11, 26))
+            .expect("layer generates")
+            .layer;
+        let mut book = PriceBook::empty();
+        book.add_text(
+            "pricing/openai.toml",
+            r#"
+schema_version = 1
+[provider]
+id = "openai"
+name = "OpenAI"
+[[provider.tools]]
+id = "web_search"
+price_per_1k = 10.0
+[[models]]
+id = "gpt-t"
+litellm = "gpt-t"
+rates = { input = 2.0, output = 8.0 }
+[[models]]
+id = "house-model"
+rates = { input = 1.0, output = 1.0 }
+"#,
+            true,
+        )
+        .expect("table loads");
+        book.with_litellm_layer(std::sync::Arc::new(layer))
+    }
+
+    #[test]
+    fn ids_resolve_across_both_layers_and_the_tables_win() {
+        let book = layered();
+        let get = |r: &str| book.model(r).map(|m| (m.reference(), m.layer.label()));
+        let layer = "LiteLLM 9.9.9".to_string();
+        // The table's model, whatever the spelling; LiteLLM's gpt-t ($9/$90) is hidden.
+        for r in ["gpt-t", "openai/gpt-t"] {
+            assert_eq!(get(r), Ok(("openai/gpt-t".into(), "first-party".into())));
+        }
+        assert_eq!(
+            book.model("gpt-t").expect("resolves").entry.rates.input.0,
+            2.0
+        );
+        // A bare id the tables have once stays theirs, though the layer has it elsewhere.
+        assert_eq!(
+            get("house-model"),
+            Ok(("openai/house-model".into(), "first-party".into()))
+        );
+        assert_eq!(
+            get("mistral/house-model"),
+            Ok(("mistral/house-model".into(), layer.clone()))
+        );
+        // Layer models: provider/model, LiteLLM keys, LiteLLM's provider prefix.
+        assert_eq!(
+            get("openai/gpt-x"),
+            Ok(("openai/gpt-x".into(), layer.clone()))
+        );
+        assert_eq!(get("gpt-x"), Ok(("openai/gpt-x".into(), layer.clone())));
+        assert_eq!(
+            get("azure/gpt-x"),
+            Ok(("azure/gpt-x".into(), layer.clone()))
+        );
+        assert_eq!(
+            get("gemini/gem-1"),
+            Ok(("google/gem-1".into(), layer.clone()))
+        );
+        assert_eq!(
+            get("google/gem-1"),
+            Ok(("google/gem-1".into(), layer.clone()))
+        );
+        assert_eq!(get("gem-1"), Ok(("google/gem-1".into(), layer.clone())));
+        // A bare id two providers have and LiteLLM keys under neither: ambiguous.
+        match book.model("only-here") {
+            Err(PricingError::AmbiguousModel { candidates, .. }) => assert_eq!(
+                candidates,
+                vec![
+                    "azure/only-here".to_string(),
+                    "mistral/only-here".to_string()
+                ]
+            ),
+            other => panic!("expected ambiguity, got {other:?}"),
+        }
+        // A region written into the id names the model and the region to write instead.
+        for r in ["bedrock/us.anthropic.claude-q", "us.anthropic.claude-q"] {
+            match book.model(r) {
+                Err(PricingError::RegionQualified { model, region, .. }) => {
+                    assert_eq!(
+                        (model.as_str(), region.as_str()),
+                        ("bedrock/anthropic.claude-q", "us")
+                    )
+                }
+                other => panic!("{r}: expected the region error, got {other:?}"),
+            }
+        }
+        // Unknown: suggestions come from both layers.
+        match book.model("openai/gpt-xx") {
+            Err(PricingError::UnknownModel { suggestions, .. }) => {
+                assert_eq!(suggestions[0], "openai/gpt-x", "{suggestions:?}")
+            }
+            other => panic!("expected unknown, got {other:?}"),
+        }
+        // Listing: the table's model once, every unshadowed layer model once.
+        let all: Vec<(String, bool)> = book
+            .all_models()
+            .expect("layer loads")
+            .iter()
+            .map(|m| (m.reference(), m.litellm_release().is_some()))
+            .collect();
+        let expected = [
+            ("azure/gpt-x", true),
+            ("azure/only-here", true),
+            ("bedrock/anthropic.claude-q", true),
+            ("google/gem-1", true),
+            ("mistral/house-model", true),
+            ("mistral/only-here", true),
+            ("openai/gpt-t", false),
+            ("openai/gpt-x", true),
+            ("openai/house-model", false),
+        ];
+        assert_eq!(all, expected.map(|(r, l)| (r.to_string(), l)).to_vec());
+        assert_eq!(book.models().count(), 2, "models() is the tables only");
+    }
+
+    #[test]
+    fn tools_and_provenance_follow_each_models_layer() {
+        let book = PriceBook::bundled().expect("loads").with_litellm(false);
+        let fingerprint = book.fingerprint();
+        let book = layered();
+        let openai = book.provider("openai").expect("table provider");
+        // Before the layer is used: the table's provider as written; the tables' own models
+        // never load the layer (nor join its manifest to the provenance).
+        assert!(openai.entry.tools[0].models.is_empty());
+        for r in ["gpt-t", "openai/gpt-t", "house-model"] {
+            book.model(r).expect("table model");
+        }
+        assert_eq!(book.files().len(), 1);
+        book.model("gpt-x").expect("layer model");
+        let openai = book.provider("openai").expect("merged provider");
+        // The table's $10 web search covers its own model; LiteLLM's $30 covers gpt-x.
+        let fee = |id: &str| openai.tool("web_search", id).map(|t| t.price_per_1k.0);
+        assert_eq!(fee("gpt-t"), Some(10.0));
+        assert_eq!(fee("gpt-x"), Some(30.0));
+        // The layer's manifest joins the provenance once a model came from it.
+        let paths: Vec<&str> = book.files().iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["pricing/openai.toml", crate::pricing::layer::MANIFEST_PATH]
+        );
+        assert_ne!(book.fingerprint(), fingerprint);
+        let m = book.model("azure/gpt-x").expect("layer model");
+        assert_eq!(
+            m.layer_warning("route chat").as_deref(),
+            Some(
+                "route chat (azure/gpt-x): priced from LiteLLM 9.9.9's table (secondary source, not checked against the provider's page)"
+            )
+        );
+        assert_eq!(
+            book.model("gpt-t")
+                .expect("table")
+                .layer_warning("route chat"),
+            None
+        );
+    }
+
+    #[test]
+    fn first_party_prices_are_unchanged_by_the_litellm_layer() {
+        // Every bundled model, looked up by reference, alias or its LiteLLM key through the
+        // book with the layer, is the first-party model with the same rate card on every
+        // date, tier, region and TTL as in the book without the layer; and its provider's
+        // tools price it the same.
+        let without = PriceBook::bundled().expect("loads").with_litellm(false);
+        let with = PriceBook::bundled().expect("loads");
+        assert!(
+            with.litellm_layer().expect("parses").is_some(),
+            "layer built in"
+        );
+        with.all_models().expect("layer loads"); // merge now: every lookup below sees it
+        let mut compared = 0;
+        for m in without.models() {
+            let mut names = vec![m.reference()];
+            // The bare id, where the tables alone resolve it (the layer's other providers
+            // of the same id must not make it ambiguous).
+            let id = m.entry.id.get_ref();
+            if without
+                .model(id)
+                .is_ok_and(|x| x.reference() == m.reference())
+            {
+                names.push(id.clone());
+            }
+            names.extend(
+                m.entry
+                    .aliases
+                    .iter()
+                    .map(|a| format!("{}/{a}", m.provider)),
+            );
+            names.extend(m.entry.litellm.clone());
+            for name in names {
+                let Ok(w) = with.model(&name) else {
+                    // A LiteLLM key of a region (`global.…`) resolves through the alias.
+                    assert!(
+                        crate::pricing::litellm::region_qualified(&name).is_some(),
+                        "{name} does not resolve"
+                    );
+                    continue;
+                };
+                assert_eq!(w.reference(), m.reference(), "{name}");
+                assert_eq!(w.layer, Layer::FirstParty, "{name}");
+                let mut dates = vec![None];
+                dates.extend(m.entry.schedule.iter().map(|e| Some(e.effective_from.0)));
+                for date in dates {
+                    for mut q in queries(m) {
+                        q.date = date;
+                        for tier in 0..=m.context_tiers().len() {
+                            assert_eq!(
+                                w.rate_card(&q, tier),
+                                m.rate_card(&q, tier),
+                                "{name} {q:?}"
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+            let (a, b) = (
+                without.provider(&m.provider).expect("provider"),
+                with.provider(&m.provider).expect("provider"),
+            );
+            assert_eq!(a.entry.usage_convention, b.entry.usage_convention);
+            for t in &a.entry.tools {
+                let id = m.entry.id.get_ref();
+                let fee = |p: &Provider| {
+                    p.tool(&t.id, id)
+                        .map(|x| (x.price_per_1k.0, x.free_per_month, x.free_group.clone()))
+                };
+                assert_eq!(fee(a), fee(b), "{} {}", m.reference(), t.id);
+            }
+        }
+        assert!(compared > 1000, "only {compared} cards compared");
     }
 
     #[test]

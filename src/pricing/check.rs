@@ -1,14 +1,16 @@
 //! `billcast pricing check`: find prices that are stale, unsourced, past their model's
-//! deprecation, suspicious (output/input ratio), unresolvable, or that disagree with LiteLLM.
+//! deprecation, suspicious (output/input ratio), unresolvable, or that disagree with LiteLLM
+//! (a price JSON, or the LiteLLM layer beneath the tables).
 //!
 //! All rates compared are USD per 1M tokens. The check never changes a table; it returns
 //! [`Finding`]s sorted by severity, file and model.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::book::{Model, PriceBook, RateQuery};
+use super::book::{Model, PriceBook, RateCard, RateQuery};
+use super::layer::LiteLlmLayer;
 use super::litellm::{EntryRates, LiteLlm, fmt_decimal};
 use super::schema::{CacheWrite, Date};
 
@@ -57,9 +59,30 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Check every provider, tool, model and schedule entry of `book` as of `today`; with `lite`,
-/// also compare each model that names a `litellm` key with that LiteLLM entry.
-pub fn check(book: &PriceBook, lite: Option<&LiteLlm>, today: jiff::civil::Date) -> Vec<Finding> {
+/// What the tables' prices are compared with.
+#[derive(Clone, Copy, Debug)]
+pub enum Against<'a> {
+    /// Nothing: only the tables' own problems.
+    Nothing,
+    /// A LiteLLM price JSON: each model that names a `litellm` key, with that entry's base
+    /// rates.
+    File(&'a LiteLlm),
+    /// The LiteLLM layer: each model with the layer's model of the same `litellm` key (else
+    /// the same `provider/model`), over every service tier, region, cache-write TTL and
+    /// long-context tier both price.
+    Layer(&'a LiteLlmLayer),
+}
+
+/// Check every provider, tool, model and schedule entry of the tables in `book` (never the
+/// LiteLLM layer's own models) as of `today`, and compare their prices with `against`.
+pub fn check(book: &PriceBook, against: Against<'_>, today: jiff::civil::Date) -> Vec<Finding> {
+    let by_key: BTreeMap<&str, &Model> = match against {
+        Against::Layer(l) => l
+            .models()
+            .filter_map(|m| m.entry.litellm.as_deref().map(|k| (k, m)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     let mut out = Vec::new();
     for p in book.providers() {
         let pid = p.entry.id.get_ref();
@@ -85,7 +108,7 @@ pub fn check(book: &PriceBook, lite: Option<&LiteLlm>, today: jiff::civil::Date)
             );
         }
         for m in p.models.values() {
-            check_model(&mut out, m, lite, today);
+            check_model(&mut out, m, against, &by_key, today);
         }
     }
     out.sort_by(|a, b| {
@@ -151,7 +174,8 @@ fn dated(
 fn check_model(
     out: &mut Vec<Finding>,
     m: &Model,
-    lite: Option<&LiteLlm>,
+    against: Against<'_>,
+    layer_by_key: &BTreeMap<&str, &Model>,
     today: jiff::civil::Date,
 ) {
     let mut f = Sink {
@@ -202,7 +226,15 @@ fn check_model(
     for message in resolution_errors(m) {
         f.push(Severity::Error, message);
     }
-    let (Some(lite), Some(key)) = (lite, e.litellm.as_deref()) else {
+    let lite = match against {
+        Against::Nothing => return,
+        Against::Layer(layer) => {
+            compare_with_layer(&mut f, m, layer, layer_by_key, today);
+            return;
+        }
+        Against::File(lite) => lite,
+    };
+    let Some(key) = e.litellm.as_deref() else {
         return;
     };
     let Some(entry) = lite.entry(key) else {
@@ -222,27 +254,12 @@ fn check_model(
         return;
     };
     let theirs = entry.rates();
+    let there = format!("in LiteLLM ({key})");
     let mut compare = |class: &str, ours: f64, theirs: Option<f64>, note: &str| {
-        let Some(t) = theirs else { return };
-        let differs = if t == 0.0 {
-            ours != 0.0
-        } else {
-            ((ours - t) / t).abs() > LITELLM_TOLERANCE
-        };
-        if differs {
-            let pct = if t == 0.0 {
-                "LiteLLM has it free".to_string()
-            } else {
-                format!("{:+.1}%", (ours - t) / t * 100.0)
-            };
-            f.push(
-                Severity::Warning,
-                format!(
-                    "{class} is {}{note} USD/MTok here but {} in LiteLLM ({key}): {pct}; check the source and fix one of them",
-                    fmt_decimal(ours),
-                    fmt_decimal(t)
-                ),
-            );
+        if let Some(t) = theirs
+            && let Some(message) = disagreement(class, ours, note, t, &there)
+        {
+            f.push(Severity::Warning, message);
         }
     };
     compare("input", input, theirs.input, "");
@@ -272,6 +289,291 @@ fn check_model(
                     litellm_write(&theirs, label),
                     "",
                 );
+            }
+        }
+    }
+}
+
+/// The message for `class` priced `ours` here (with `note`) and `theirs` `there`, when they
+/// differ by more than [`LITELLM_TOLERANCE`]; `None` when they agree.
+fn disagreement(class: &str, ours: f64, note: &str, theirs: f64, there: &str) -> Option<String> {
+    let differs = if theirs == 0.0 {
+        ours != 0.0
+    } else {
+        ((ours - theirs) / theirs).abs() > LITELLM_TOLERANCE
+    };
+    differs.then(|| {
+        let pct = if theirs == 0.0 {
+            "LiteLLM has it free".to_string()
+        } else {
+            format!("{:+.1}%", (ours - theirs) / theirs * 100.0)
+        };
+        format!(
+            "{class} is {}{note} USD/MTok here but {} {there}: {pct}; check the source and fix one of them",
+            fmt_decimal(ours),
+            fmt_decimal(theirs)
+        )
+    })
+}
+
+/// One combination of options both models price: service tier, region and cache-write TTL
+/// (`None` = standard, global, the default TTL), and the long-context tier index of each.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Combo {
+    tier: Option<String>,
+    region: Option<String>,
+    ttl: Option<String>,
+    ours: usize,
+    theirs: usize,
+}
+
+impl Combo {
+    /// `service tier batch, region us, cache TTL 1h, input > 200000: ` (empty for the base).
+    fn label(&self, m: &Model) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = &self.tier {
+            parts.push(format!("service tier {t}"));
+        }
+        if let Some(r) = &self.region {
+            parts.push(format!("region {r}"));
+        }
+        if let Some(t) = &self.ttl {
+            parts.push(format!("cache TTL {t}"));
+        }
+        if self.ours > 0
+            && let Some(t) = m.context_tiers().get(self.ours - 1)
+        {
+            parts.push(format!(
+                "input {} {}",
+                if t.inclusive { "≥" } else { ">" },
+                t.above_input_tokens
+            ));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", parts.join(", "))
+        }
+    }
+
+    /// The combinations one option closer to the base rates, whose disagreement would explain
+    /// this one's.
+    fn parents(&self) -> Vec<Combo> {
+        let mut v = Vec::new();
+        if self.tier.is_some() {
+            v.push(Combo {
+                tier: None,
+                ..self.clone()
+            });
+        }
+        if self.region.is_some() {
+            v.push(Combo {
+                region: None,
+                ..self.clone()
+            });
+        }
+        if self.ttl.is_some() {
+            v.push(Combo {
+                ttl: None,
+                ..self.clone()
+            });
+        }
+        if self.ours > 0 {
+            v.push(Combo {
+                ours: 0,
+                theirs: 0,
+                ..self.clone()
+            });
+        }
+        v
+    }
+}
+
+/// Compare `m` with the LiteLLM layer's model for the same LiteLLM key (else the same
+/// `provider/model`) on every combination both price, as of `today`. A class that disagrees
+/// is reported once, at the simplest combination where it does (a wrong cache-read rate is not
+/// repeated for every region); options only one side prices are noted.
+fn compare_with_layer(
+    f: &mut Sink<'_>,
+    m: &Model,
+    layer: &LiteLlmLayer,
+    by_key: &BTreeMap<&str, &Model>,
+    today: jiff::civil::Date,
+) {
+    let key = m.entry.litellm.as_deref();
+    let in_layer =
+        |provider: &str, id: &str| layer.providers.get(provider).and_then(|p| p.models.get(id));
+    // The layer's model for our key; for a region-qualified key (Bedrock `global.…`), the
+    // region-free model in that region, so our base rates meet the same profile's.
+    let found = key
+        .and_then(|k| by_key.get(k).map(|m| (*m, None)))
+        .or_else(|| {
+            let (p, base, region) = super::litellm::region_qualified(key?)?;
+            let t = in_layer(&p, &base)?;
+            t.entry
+                .regions
+                .contains_key(&region)
+                .then_some((t, Some(region)))
+        })
+        .or_else(|| in_layer(&m.provider, m.entry.id.get_ref()).map(|t| (t, None)));
+    let release = layer.release();
+    let Some((theirs, their_region)) = found else {
+        if let Some(k) = key {
+            let closest = crate::toml_util::closest_n(k, by_key.keys().copied(), 3);
+            f.push(
+                Severity::Warning,
+                format!(
+                    "litellm key '{k}' is not in the LiteLLM {release} layer{}; fix the key or remove it",
+                    if closest.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (closest: {})", closest.join(", "))
+                    }
+                ),
+            );
+        }
+        return;
+    };
+    let there = format!("in the LiteLLM {release} layer ({})", theirs.reference());
+    let e = &m.entry;
+    let t = &theirs.entry;
+    let only = |ours: Vec<&String>, other: Vec<&String>| -> (Vec<String>, Vec<String>) {
+        let a: BTreeSet<&String> = ours.into_iter().collect();
+        let b: BTreeSet<&String> = other.into_iter().collect();
+        (
+            a.difference(&b).map(|s| s.to_string()).collect(),
+            b.difference(&a).map(|s| s.to_string()).collect(),
+        )
+    };
+    let (tiers_here, tiers_there) = only(
+        e.service_tiers.keys().collect(),
+        t.service_tiers.keys().collect(),
+    );
+    let (regions_here, regions_there) = only(
+        e.regions.keys().collect(),
+        t.regions
+            .keys()
+            .filter(|r| Some(*r) != their_region.as_ref())
+            .collect(),
+    );
+    for (what, names, side) in [
+        (
+            "service tiers",
+            &tiers_there,
+            "the layer prices but this table does not",
+        ),
+        (
+            "service tiers",
+            &tiers_here,
+            "this table prices but the layer does not",
+        ),
+        (
+            "regions",
+            &regions_there,
+            "the layer prices but this table does not",
+        ),
+        (
+            "regions",
+            &regions_here,
+            "this table prices but the layer does not",
+        ),
+    ] {
+        if !names.is_empty() {
+            f.push(
+                Severity::Info,
+                format!(
+                    "{what} {side} ({}): {}",
+                    theirs.reference(),
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    let tiers: Vec<Option<String>> = std::iter::once(None)
+        .chain(
+            e.service_tiers
+                .keys()
+                .filter(|k| t.service_tiers.contains_key(*k))
+                .map(|k| Some(k.clone())),
+        )
+        .collect();
+    let regions: Vec<Option<String>> = std::iter::once(None)
+        .chain(
+            e.regions
+                .keys()
+                .filter(|k| t.regions.contains_key(*k))
+                .map(|k| Some(k.clone())),
+        )
+        .collect();
+    let their_ttls = theirs.cache_ttls();
+    let ttls: Vec<Option<String>> = std::iter::once(None)
+        .chain(
+            m.cache_ttls()
+                .into_iter()
+                .filter(|k| their_ttls.contains(k))
+                .map(Some),
+        )
+        .collect();
+    // Long-context tiers both have at the same threshold.
+    let mut ctx = vec![(0, 0)];
+    for (i, a) in m.context_tiers().iter().enumerate() {
+        if let Some(j) = theirs.context_tiers().iter().position(|b| {
+            b.above_input_tokens == a.above_input_tokens && b.inclusive == a.inclusive
+        }) {
+            ctx.push((i + 1, j + 1));
+        }
+    }
+    let classes = ["input", "cache_read", "cache_write", "output", "reasoning"];
+    let mut cards: BTreeMap<Combo, ([f64; 5], [f64; 5])> = BTreeMap::new();
+    for tier in &tiers {
+        for region in &regions {
+            for ttl in &ttls {
+                for &(ours, their) in &ctx {
+                    let q = RateQuery {
+                        date: Some(today),
+                        service_tier: tier.clone(),
+                        region: region.clone(),
+                        cache_ttl: ttl.clone(),
+                    };
+                    let q_theirs = RateQuery {
+                        region: region.clone().or_else(|| their_region.clone()),
+                        ..q.clone()
+                    };
+                    // Combinations either side cannot resolve are reported elsewhere.
+                    let (Ok(a), Ok(b)) =
+                        (m.rate_card(&q, ours), theirs.rate_card(&q_theirs, their))
+                    else {
+                        continue;
+                    };
+                    let combo = Combo {
+                        tier: tier.clone(),
+                        region: region.clone(),
+                        ttl: ttl.clone(),
+                        ours,
+                        theirs: their,
+                    };
+                    cards.insert(combo, (RateCard::as_array(&a), RateCard::as_array(&b)));
+                }
+            }
+        }
+    }
+    let differs = |combo: &Combo, c: usize| -> bool {
+        cards
+            .get(combo)
+            .is_some_and(|(a, b)| disagreement(classes[c], a[c], "", b[c], "").is_some())
+    };
+    // A class that follows another on both sides (cache classes without a rate bill as
+    // input, reasoning as output) repeats that class's finding: skip it.
+    let follows = [None, Some(0), Some(0), None, Some(3)];
+    for (combo, (a, b)) in &cards {
+        for (c, class) in classes.iter().enumerate() {
+            if follows[c].is_some_and(|o| a[c] == a[o] && b[c] == b[o])
+                || combo.parents().iter().any(|p| differs(p, c))
+            {
+                continue;
+            }
+            if let Some(message) = disagreement(class, a[c], "", b[c], &there) {
+                f.push(Severity::Warning, format!("{}{message}", combo.label(m)));
             }
         }
     }
@@ -389,7 +691,7 @@ rates = { input = 10.0, output = 5.0 }
 
     #[test]
     fn flags_wrong_prices_stale_dates_and_typos() {
-        let f = check(&book(TABLE), Some(&lite()), today());
+        let f = check(&book(TABLE), Against::File(&lite()), today());
         // A matching model has nothing to say.
         assert!(about(&f, "acme/right").is_empty(), "{f:#?}");
         // input 2.5 vs 2.0 = +25.0% → warning; output 10.05 vs 10.0 = +0.5% → within 1%.
@@ -438,7 +740,7 @@ rates = { input = 10.0, output = 5.0 }
         sorted.sort();
         assert_eq!(sev, sorted);
         // Without LiteLLM, only the book's own problems remain.
-        let g = check(&book(TABLE), None, today());
+        let g = check(&book(TABLE), Against::Nothing, today());
         assert!(about(&g, "acme/wrong").is_empty());
         assert_eq!(about(&g, "acme/typo").len(), 3);
     }
@@ -478,7 +780,7 @@ rates = { input = 3.0, output = 15.0, cache_write = { "5m" = 3.75, "1h" = 6.0 } 
 above_input_tokens = 200000
 rates = { input = 6.0, output = 22.5, cache_write = { "5m" = 7.5 } }
 "#;
-        let f = check(&book(table), None, today());
+        let f = check(&book(table), Against::Nothing, today());
         let provider: Vec<&str> = f
             .iter()
             .filter(|x| x.model.is_none())
@@ -537,7 +839,7 @@ source = "https://developers.openai.com/api/docs/pricing"
 checked = 2026-05-01
 rates = { input = 2.0, output = 12.0, cache_read = 0.1 }
 "#;
-        let f = check(&book(table), Some(&lite), today());
+        let f = check(&book(table), Against::File(&lite), today());
         assert!(about(&f, "openai/gpt-6.1-sol").is_empty(), "{f:#?}");
         let typo: Vec<&str> = about(&f, "openai/gpt-6.1-sol-typo")
             .iter()
@@ -574,7 +876,7 @@ rates = { input = 2.0, output = 12.0, cache_read = 0.1 }
         for (p, t) in &imp.files {
             b.add_text(&format!("{p}.toml"), t, false).expect("loads");
         }
-        let f = check(&b, Some(&lite), today());
+        let f = check(&b, Against::File(&lite), today());
         let serious: Vec<&Finding> = f.iter().filter(|x| x.severity != Severity::Info).collect();
         assert!(
             serious.is_empty(),

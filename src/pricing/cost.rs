@@ -160,8 +160,9 @@ pub fn cost_call(
         total_usd,
         source: source.map(String::from),
         warnings: model
-            .early_date_warning(&format!("the date {date}"), date)
+            .layer_warning("this call")
             .into_iter()
+            .chain(model.early_date_warning(&format!("the date {date}"), date))
             .collect(),
     })
 }

@@ -965,6 +965,17 @@ fn model_id(key: &str, litellm_provider: &str, provider: &str) -> (String, Optio
     (full.clone(), None, full)
 }
 
+/// A region-qualified LiteLLM key or id, as `(billcast provider, region-free model id,
+/// region)`: Bedrock geographic profiles (`us.anthropic.claude-…`, bare or after `bedrock/`),
+/// Bedrock AWS regions (`bedrock/us-gov-west-1/…`) and Azure regions (`azure/eu/gpt-4o`), as
+/// the importer folds them into `regions`. `None` for anything else.
+pub fn region_qualified(reference: &str) -> Option<(String, String, String)> {
+    let lp = reference.split_once('/').map_or("bedrock", |(seg, _)| seg);
+    let provider = provider_id(lp);
+    let (mid, region, _) = model_id(reference, lp, &provider);
+    region.map(|r| (provider, mid, r))
+}
+
 /// A provider-side tool fee found on an entry.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct ToolDraft {
@@ -1290,6 +1301,11 @@ pub fn import_litellm(lite: &LiteLlm, opts: &ImportOptions) -> Result<Import, Pr
                 provider: provider.clone(),
                 entry,
                 file: String::new(),
+                layer: super::book::Layer::LiteLlm(
+                    lite.version()
+                        .unwrap_or("(release not recorded)")
+                        .to_string(),
+                ),
             };
             for (field, reason) in f.draft.problems {
                 unmap(&mut unmapped, &f.draft.key, &field, reason);

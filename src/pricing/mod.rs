@@ -3,7 +3,11 @@
 //! - [`schema`]: the `pricing/<provider>.toml` format (USD per 1M tokens, dated and sourced);
 //! - [`book`]: the [`PriceBook`] (bundled tables + `--pricing` overrides) and rate resolution:
 //!   schedule → long-context tier (whole call) → service tier → region;
-//! - [`cost`]: one call priced line by line.
+//! - [`cost`]: one call priced line by line;
+//! - [`layer`]: the LiteLLM layer beneath the bundled tables (every model of LiteLLM's price
+//!   JSON, embedded, parsed on first use);
+//! - [`litellm`]: reading LiteLLM's price JSON and importing it as tables;
+//! - [`check`]: `pricing check`.
 //!
 //! Unknown models are errors that list the closest ids; nothing is ever priced at $0 by
 //! accident.
@@ -11,10 +15,11 @@
 pub mod book;
 pub mod check;
 pub mod cost;
+pub mod layer;
 pub mod litellm;
 pub mod schema;
 
-pub use book::{Model, PriceBook, RateCard, RateQuery};
+pub use book::{Layer, Model, PriceBook, RateCard, RateQuery};
 pub use cost::{CallCost, CallOptions, cost_call};
 
 use crate::toml_util::TomlProblem;
@@ -80,6 +85,19 @@ pub enum PricingError {
         reference: String,
         /// Matching references.
         candidates: Vec<String>,
+    },
+    /// A region-qualified id (LiteLLM writes some regions into the key) of a model that
+    /// prices that region: asking for it without the region would lose the regional price.
+    #[error(
+        "model '{reference}' is {model} in region '{region}'; write model = \"{model}\" with region = \"{region}\" on the route (pricing cost: {model} --region {region})"
+    )]
+    RegionQualified {
+        /// What was asked for.
+        reference: String,
+        /// `provider/model` without the region.
+        model: String,
+        /// The region the reference names.
+        region: String,
     },
     /// A service tier, region, TTL or tool the model does not price.
     #[error("{model} has no {what} '{name}'; known: {}", if known.is_empty() { "none".to_string() } else { known.join(", ") })]

@@ -362,8 +362,16 @@ fn provenance(r: &Report) -> String {
                 *name == f.path && crate::pricing::book::sha256_hex(text.as_bytes()) == f.sha256
             });
             if !is_bundled {
+                // A LiteLLM layer is given as its folder, and recorded by its manifest.
+                let path = std::path::Path::new(&f.path);
+                let given = match path.parent() {
+                    Some(dir) if path.ends_with(crate::pricing::layer::MANIFEST) => {
+                        dir.display().to_string()
+                    }
+                    _ => f.path.clone(),
+                };
                 cmd.push("--pricing".into());
-                cmd.push(shell_word(&f.path));
+                cmd.push(shell_word(&given));
             }
         }
         for o in &r.scenario.overrides {

@@ -1,4 +1,5 @@
-//! `billcast pricing …`: browse the price book, price one call, import and check tables.
+//! `billcast pricing …`: browse the price book, price one call, import and check tables,
+//! regenerate the LiteLLM layer.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,38 @@ pub enum PricingCommand {
     ImportLitellm(ImportArgs),
     /// Validate every table: cross-check against LiteLLM, flag stale or suspicious prices.
     Check(CheckArgs),
+    /// Regenerate the LiteLLM layer (pricing/litellm/) from a newer LiteLLM price JSON and list
+    /// the models added, removed and repriced.
+    Update(UpdateArgs),
+}
+
+/// `pricing update`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The layer is compiled into the binary. Run it at the root of a billcast checkout (it writes pricing/litellm/), then rebuild; or write the layer elsewhere with --out-dir DIR and use it at once with --pricing DIR (a folder holding the layer's manifest.json replaces the built-in layer, beneath the first-party tables).\n\nExamples:\n  billcast pricing update model_prices_and_context_window.json --litellm-version 1.111.0\n  billcast pricing update prices.json --litellm-version 1.111.0 --dry-run --format markdown -o changes.md"
+)]
+pub struct UpdateArgs {
+    /// LiteLLM's model_prices_and_context_window.json.
+    pub file: PathBuf,
+    /// LiteLLM release the file comes from (the JSON does not say; every layer entry shows it).
+    #[arg(long, value_name = "VERSION")]
+    pub litellm_version: String,
+    /// Date recorded as every model's `checked` (default today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub retrieved: Option<String>,
+    /// Folder to write the layer into (default pricing/litellm, the folder build.rs embeds;
+    /// run from the repository root). Any other folder works with --pricing DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Only list what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the list of changes (csv and markdown: one row per model).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write the list of changes to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `pricing import-litellm`.
@@ -58,7 +91,8 @@ pub struct ImportArgs {
 /// `pricing check`.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// LiteLLM price JSON to cross-check against (differences over 1% are flagged).
+    /// LiteLLM price JSON to cross-check against instead of the bundled LiteLLM layer
+    /// (differences over 1% are flagged either way).
     #[arg(long, value_name = "FILE")]
     pub litellm: Option<PathBuf>,
     /// Date to measure staleness from (default today); prices older than 90 days are flagged.
@@ -85,12 +119,24 @@ pub struct BookArgs {
     pub pricing: Vec<PathBuf>,
 }
 
+/// `pricing list --layer`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerArg {
+    /// The tables: billcast's bundled first-party tables and --pricing files.
+    FirstParty,
+    /// The LiteLLM layer beneath them.
+    Litellm,
+}
+
 /// `pricing list`.
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
     /// Only this provider (e.g. openai).
     #[arg(long)]
     pub provider: Option<String>,
+    /// Only this layer (default both: the tables and the LiteLLM layer beneath them).
+    #[arg(long, value_enum)]
+    pub layer: Option<LayerArg>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -201,6 +247,7 @@ pub fn run(c: PricingCommand) -> anyhow::Result<ExitCode> {
         PricingCommand::Cost(a) => cost(a),
         PricingCommand::ImportLitellm(a) => import(a),
         PricingCommand::Check(a) => check(a),
+        PricingCommand::Update(a) => update(a),
     }
 }
 
@@ -219,6 +266,7 @@ struct ListRow {
     source: Option<String>,
     tokenizer_ratio: f64,
     tokenizer_confidence: String,
+    layer: String,
 }
 
 fn list_row(m: &Model) -> ListRow {
@@ -247,6 +295,7 @@ fn list_row(m: &Model) -> ListRow {
         source: m.entry.source.clone(),
         tokenizer_ratio: m.tokenizer_info().ratio,
         tokenizer_confidence: m.tokenizer_info().confidence,
+        layer: m.layer.label(),
     }
 }
 
@@ -266,11 +315,17 @@ fn ratio_cell(r: &ListRow) -> String {
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
     refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    // The tables alone never parse the LiteLLM layer.
+    let models: Vec<&Model> = match a.layer {
+        Some(LayerArg::FirstParty) => book.models().collect(),
+        _ => book.all_models()?,
+    };
     if let Some(p) = &a.provider
         && book.provider(p).is_none()
     {
         let ids: Vec<String> = book
-            .providers()
+            .all_providers()?
+            .iter()
             .map(|p| p.entry.id.get_ref().clone())
             .collect();
         anyhow::bail!(crate::cli::UsageError(anyhow::anyhow!(
@@ -278,9 +333,13 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             ids.join(", ")
         )));
     }
-    let rows: Vec<ListRow> = book
-        .models()
+    let rows: Vec<ListRow> = models
+        .into_iter()
         .filter(|m| a.provider.as_ref().is_none_or(|p| &m.provider == p))
+        .filter(|m| match a.layer {
+            Some(LayerArg::Litellm) => m.litellm_release().is_some(),
+            _ => true,
+        })
         .map(list_row)
         .collect();
     let text = match a.format {
@@ -304,6 +363,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                     "Tokens ×",
                     "Tiers",
                     "Checked",
+                    "Layer",
                 ]
                 .iter()
                 .map(|s| s.to_string())
@@ -322,10 +382,13 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                             ratio_cell(r),
                             r.service_tiers.clone(),
                             r.checked.clone().unwrap_or_else(|| "-".into()),
+                            r.layer.clone(),
                         ]
                     })
                     .collect(),
-                right: vec![false, true, true, true, true, true, true, false, false],
+                right: vec![
+                    false, true, true, true, true, true, true, false, false, false,
+                ],
             };
             let body = if a.format == Format::Markdown {
                 billcast::report::markdown::grid(&grid)
@@ -333,13 +396,42 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                 billcast::report::table::grid(&grid)
             };
             format!(
-                "USD per 1M tokens · {} models\n{body}\nTokens × = the model's tokens per o200k_base token for the same text; ? = not verified (an assumption: see pricing show).\n",
-                rows.len()
+                "USD per 1M tokens · {}\n{body}\nTokens × = the model's tokens per o200k_base token for the same text; ? = not verified (an assumption: see pricing show).\n",
+                list_summary(&rows)
             )
         }
     };
     output::write(a.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `3,226 models from 95 providers (54 first-party, 3,172 LiteLLM 1.110.2)`.
+fn list_summary(rows: &[ListRow]) -> String {
+    let count = |n: usize| billcast::units::format_count(n as f64);
+    let providers: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r.model.split('/').next().unwrap_or_default())
+        .collect();
+    // First-party, then --pricing, then the LiteLLM layer.
+    let mut layers: std::collections::BTreeMap<(u8, &str), usize> = Default::default();
+    for r in rows {
+        let rank = match r.layer.as_str() {
+            "first-party" => 0,
+            "--pricing" => 1,
+            _ => 2,
+        };
+        *layers.entry((rank, &r.layer)).or_default() += 1;
+    }
+    format!(
+        "{} models from {} providers ({})",
+        count(rows.len()),
+        count(providers.len()),
+        layers
+            .iter()
+            .map(|((_, l), n)| format!("{} {l}", count(*n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// One block of `pricing show`: an optional title and `(label, value)` rows; `columns` name
@@ -357,6 +449,7 @@ fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
     let mut facts = Vec::new();
     let mut kv = |k: &str, v: String| facts.push((k.to_string(), v));
     kv("file", m.file.clone());
+    kv("layer", layer_line(m));
     if !e.aliases.is_empty() {
         kv("aliases", e.aliases.join(", "));
     }
@@ -569,6 +662,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
                 "tokenizer_resolved".into(),
                 serde_json::to_value(m.tokenizer_info())?,
             );
+            o.insert("layer".into(), m.layer.label().into());
         }
         output::write(
             a.out.as_deref(),
@@ -625,6 +719,17 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     }
     output::write(a.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `pricing show`'s layer row: the layer, and for the LiteLLM layer what that means.
+fn layer_line(m: &Model) -> String {
+    match m.litellm_release() {
+        Some(_) => format!(
+            "{} (secondary source, not checked against the provider's page; billcast's own tables win for the same model)",
+            m.layer.label()
+        ),
+        None => m.layer.label(),
+    }
 }
 
 /// Refuse an `-o` that is one of the `--pricing` tables loaded into `book`.
@@ -963,18 +1068,30 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
-    use billcast::pricing::check::{Severity, check as run_check};
+    use billcast::pricing::check::{Against, Severity, check as run_check};
     use billcast::pricing::litellm::LiteLlm;
     let book = PriceBook::load(&a.book.pricing)?;
     let lite = match &a.litellm {
         Some(p) => Some(LiteLlm::load(p)?),
         None => None,
     };
+    let layer = match &lite {
+        Some(_) => None,
+        None => book.litellm_layer()?,
+    };
+    let (against, against_name) = match (&lite, layer) {
+        (Some(l), _) => (Against::File(l), format!(" against {}", l.name())),
+        (None, Some(l)) => (
+            Against::Layer(l),
+            format!(" against the LiteLLM {} layer", l.release()),
+        ),
+        (None, None) => (Against::Nothing, String::new()),
+    };
     let today = match &a.today {
         Some(d) => parse_date("--today", d)?,
         None => billcast::units::today_utc(),
     };
-    let findings = run_check(&book, lite.as_ref(), today);
+    let findings = run_check(&book, against, today);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -1019,24 +1136,18 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
                 right: vec![false; 4],
             };
             format!(
-                "Checked {} models in {} tables{}: {errors} errors, {warnings} warnings, {} notes.\n\n{}",
+                "Checked {} models in {} tables{against_name}: {errors} errors, {warnings} warnings, {} notes.\n\n{}",
                 book.models().count(),
                 book.files().len(),
-                lite.as_ref()
-                    .map(|l| format!(" against {}", l.name()))
-                    .unwrap_or_default(),
                 findings.len() - errors - warnings,
                 billcast::report::markdown::grid(&grid)
             )
         }
         Format::Table => {
             let mut out = format!(
-                "checked {} models in {} tables{}: {errors} errors, {warnings} warnings, {} notes\n",
+                "checked {} models in {} tables{against_name}: {errors} errors, {warnings} warnings, {} notes\n",
                 book.models().count(),
                 book.files().len(),
-                lite.as_ref()
-                    .map(|l| format!(" against {}", l.name()))
-                    .unwrap_or_default(),
                 findings.len() - errors - warnings
             );
             for f in &findings {
@@ -1060,6 +1171,208 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
+    use billcast::pricing::layer::{
+        ChangeKind, DIR, LiteLlmLayer, MANIFEST, Manifest, diff, generate,
+    };
+    use billcast::pricing::litellm::LiteLlm;
+    let usage = |m: String| anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!(m)));
+    let dir = match &a.out_dir {
+        Some(d) => d.clone(),
+        None => {
+            let d = PathBuf::from(DIR);
+            if !d.is_dir() && !a.dry_run {
+                return Err(usage(format!(
+                    "no {DIR}/ folder here: run `billcast pricing update` from the root of a billcast checkout (the layer is compiled in, so rebuild afterwards), or pass --out-dir DIR"
+                )));
+            }
+            d
+        }
+    };
+    let version = a.litellm_version.trim();
+    if version.is_empty() || version.contains(char::is_whitespace) {
+        return Err(usage(format!(
+            "--litellm-version '{}': give the LiteLLM release the file comes from, e.g. 1.110.2",
+            a.litellm_version
+        )));
+    }
+    let input = [("LiteLLM price file".to_string(), a.file.as_path())];
+    output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &input)?;
+    let retrieved = match &a.retrieved {
+        Some(d) => parse_date("--retrieved", d)?,
+        None => billcast::units::today_utc(),
+    };
+    let lite = LiteLlm::load(&a.file)?.with_version(version);
+    let generated = generate(&lite, retrieved)?;
+    // Compared with the layer already in the folder (what this update replaces), else the
+    // one built into this binary.
+    let in_dir = LiteLlmLayer::read_dir(&dir)?;
+    let (current, against) = match &in_dir {
+        Some(l) => (Some(l), format!("the LiteLLM layer in {}", dir.display())),
+        None => (
+            LiteLlmLayer::bundled()?,
+            "the LiteLLM layer built into this billcast".to_string(),
+        ),
+    };
+    let changes = current.map(|old| diff(old, &generated.layer));
+    if !a.dry_run {
+        let paths: Vec<PathBuf> = generated.files.keys().map(|f| dir.join(f)).collect();
+        let outputs: Vec<(&str, &std::path::Path)> =
+            paths.iter().map(|p| ("--out-dir", p.as_path())).collect();
+        output::refuse_overwriting_inputs(&outputs, &input)?;
+        let layer_files: Vec<(String, &std::path::Path)> = paths
+            .iter()
+            .map(|p| ("LiteLLM layer file".to_string(), p.as_path()))
+            .collect();
+        output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &layer_files)?;
+        // Tables of providers the new file no longer has, as the old manifest there lists
+        // them (nothing else in the folder is touched).
+        let stale: Vec<PathBuf> = std::fs::read_to_string(dir.join(MANIFEST))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Manifest>(&t).ok())
+            .map(|old| {
+                old.tables
+                    .keys()
+                    .filter(|f| !generated.files.contains_key(*f))
+                    .map(|f| dir.join(f))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (p, text) in paths.iter().zip(generated.files.values()) {
+            output::write_file(p, text.as_bytes())?;
+        }
+        for p in &stale {
+            std::fs::remove_file(p).map_err(|e| {
+                anyhow::anyhow!("cannot remove the stale table {}: {e}", p.display())
+            })?;
+        }
+    }
+    let m = &generated.layer.manifest;
+    let count = |n: usize| billcast::units::format_count(n as f64);
+    let what = format!(
+        "LiteLLM {version} layer: {} models from {} providers ({} fields not mapped, {} keys skipped; `pricing import-litellm --report` lists them)",
+        count(m.models),
+        count(m.providers),
+        count(m.unmapped_fields),
+        count(m.skipped_keys)
+    );
+    let summary = match &changes {
+        Some(d) => format!(
+            "compared with {against} ({}): {} added, {} removed, {} repriced, {} with other changes only",
+            d.from,
+            count(d.count(ChangeKind::Added)),
+            count(d.count(ChangeKind::Removed)),
+            count(d.count(ChangeKind::Repriced)),
+            count(d.other_changes)
+        ),
+        None => "this billcast was built without a LiteLLM layer; every model is new".to_string(),
+    };
+    let written = if a.dry_run {
+        "dry run: nothing written".to_string()
+    } else {
+        format!(
+            "wrote {} files to {dir} (use them now with --pricing {dir}; {})",
+            generated.files.len(),
+            if a.out_dir.is_none() {
+                "rebuild billcast to build them in"
+            } else {
+                "copy them to pricing/litellm/ of a checkout and rebuild to build them in"
+            },
+            dir = dir.display(),
+        )
+    };
+    let rows = changes.as_ref().map_or(&[][..], |d| &d.changes[..]);
+    let rate = |x: Option<f64>| x.map_or("-".to_string(), format_rate);
+    let cells = |c: &billcast::pricing::layer::Change| {
+        vec![
+            c.change.name().to_string(),
+            c.model.clone(),
+            rate(c.input_before),
+            rate(c.input_after),
+            rate(c.output_before),
+            rate(c.output_after),
+            c.detail.clone(),
+        ]
+    };
+    let header = [
+        "Change",
+        "Model",
+        "Input before",
+        "Input after",
+        "Output before",
+        "Output after",
+        "What changed",
+    ];
+    let text = match a.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "layer": m,
+                "written_to": (!a.dry_run).then(|| dir.display().to_string()),
+                "compared_with": changes.as_ref().map(|d| d.from.clone()),
+                "other_changes": changes.as_ref().map(|d| d.other_changes),
+                "changes": rows,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(vec![]);
+            w.write_record([
+                "change",
+                "model",
+                "input_before",
+                "input_after",
+                "output_before",
+                "output_after",
+                "detail",
+            ])?;
+            for c in rows {
+                let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+                w.write_record([
+                    c.change.name().to_string(),
+                    c.model.clone(),
+                    num(c.input_before),
+                    num(c.input_after),
+                    num(c.output_before),
+                    num(c.output_after),
+                    c.detail.clone(),
+                ])?;
+            }
+            String::from_utf8(w.into_inner()?)?
+        }
+        Format::Table | Format::Markdown => {
+            let grid = billcast::report::rows::Grid {
+                header: header.iter().map(|s| s.to_string()).collect(),
+                rows: rows.iter().map(cells).collect(),
+                right: vec![false, false, true, true, true, true, false],
+            };
+            if a.format == Format::Markdown {
+                format!(
+                    "**{what}**\n\n{summary}; {written}.\n\n{}",
+                    if rows.is_empty() {
+                        "No model added, removed or repriced.\n".to_string()
+                    } else {
+                        billcast::report::markdown::grid(&grid)
+                    }
+                )
+            } else {
+                format!(
+                    "{what}\n{summary}; {written}\n{}",
+                    if rows.is_empty() {
+                        "no model added, removed or repriced\n".to_string()
+                    } else {
+                        format!(
+                            "USD per 1M tokens\n{}\n",
+                            billcast::report::table::grid(&grid)
+                        )
+                    }
+                )
+            }
+        }
+    };
+    output::write(a.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// English plural of a unit name: call → calls, query → queries.
