@@ -129,8 +129,11 @@ pub struct Observed {
     pub n_sessions: usize,
     /// Successful calls with token counts.
     pub n_calls: usize,
-    /// The data is call-level (no session re-sends its history): input is sampled directly.
+    /// Input per call is sampled directly (`input_tokens`): no session re-sends its history in
+    /// full, or no session has more than one call.
     pub call_level: bool,
+    /// No session has more than one call: one request per session, no session structure.
+    pub one_call: bool,
     /// Visible output tokens per call.
     pub output: Series,
     /// Reasoning tokens per call (empty when none is reported).
@@ -282,9 +285,10 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
     let multi_call = deltas_total > 0;
     let shrinking = deltas_total > 0 && deltas_negative as f64 > 0.2 * deltas_total as f64;
     o.call_level = !multi_call || shrinking;
+    o.one_call = !multi_call;
     if shrinking {
         o.notes.push(format!(
-            "{deltas_negative} of {deltas_total} consecutive calls had less input than the previous call plus its output: the history is not re-sent in full, so input per call is sampled directly (input_tokens)"
+            "{deltas_negative} of {deltas_total} consecutive calls had less input than the previous call plus its output: the history is not re-sent in full, so input per call is sampled directly (input_tokens); turns, tool rounds and calls per session are kept"
         ));
     } else if !multi_call {
         o.notes.push("no session has more than one call: a call-level workload (input_tokens sampled per call, one turn per session)".into());
