@@ -11,8 +11,9 @@
 //! which is the user message for the first call of a turn and the previous round's tool
 //! results otherwise (split evenly over that round's tool calls). The system prompt is the
 //! median first-call input less the median user message. When many deltas are negative the
-//! sessions do not re-send their history (a window, summaries, or independent requests): the
-//! fit then falls back to sampling each call's input directly (`input_tokens`) and says so.
+//! sessions do not re-send their history (a window, summaries, dropped reasoning, or independent
+//! requests): the fit then samples each call's input directly (`input_tokens`) and says so,
+//! keeping the turns, tool rounds and tool calls of sessions that have several calls.
 //!
 //! Outputs that stopped at the length limit are right-censored. Usage logs without finish
 //! reasons show the cap as a pile of outputs at the same maximum; three or more at the

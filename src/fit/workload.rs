@@ -6,6 +6,9 @@
 //! `offset = 1`. Parameter uncertainty travels with the file: `B` bootstrap replicates resample
 //! whole sessions, refit the chosen families and are stored as `[[workload.replicates]]`; the
 //! engine draws one replicate per trial, so 50 sessions give wider bands than 5,000.
+//! Logs whose sessions have several calls also store the recorded sessions and write
+//! `mode = "resample"` ([`WorkloadFitOptions::resample`]): replaying whole sessions reproduces the
+//! log's own totals, which independent draws of the fitted laws do not (issue 18).
 //! Cache hit rate and failure probabilities are written as Beta posteriors under Jeffreys'
 //! prior, `Beta(k + ½, n − k + ½)`, which carries their sampling uncertainty the same way.
 
