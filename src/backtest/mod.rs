@@ -282,6 +282,16 @@ impl Totals {
     }
 }
 
+/// The scored quantities, in report order.
+pub const QUANTITIES: [&str; 6] = [
+    "input_tokens",
+    "output_tokens",
+    "calls",
+    "tool_calls",
+    "failures",
+    "dollars",
+];
+
 /// Continuous ranked probability score of a sample forecast for the value `y`:
 /// `E|X − y| − ½ E|X − X'|`, the second term from the sorted sample in O(n log n).
 pub fn crps(samples: &[f64], y: f64) -> f64 {
@@ -450,16 +460,8 @@ pub fn backtest(
             )
         })
         .collect::<Result<_, _>>()?;
-    let names = [
-        "input_tokens",
-        "output_tokens",
-        "calls",
-        "tool_calls",
-        "failures",
-        "dollars",
-    ];
     let mut summary = Vec::new();
-    for name in names {
+    for name in QUANTITIES {
         let rows: Vec<&Scored> = results
             .iter()
             .flat_map(|r| r.quantities.iter())
@@ -521,7 +523,6 @@ fn run_split(
         sessions: fit.len(),
         message: e.to_string(),
     })?;
-    let workload_text = fitted.to_toml(&[], &toml::Table::new());
     let actual = Totals::of(records, test, caller);
     let fit_totals = Totals::of(records, fit, caller);
     let n_test = test.len() as f64;
@@ -547,104 +548,41 @@ fn run_split(
             (fit.len() as f64 / (t1 - t0) * (t2 - t1), opts.shift.volume)
         }
     };
-    let lognormal = |sigma: f64| {
-        if sigma > 0.0 {
-            format!("{{ dist = \"lognormal\", median = 1, sigma = {sigma} }}")
-        } else {
-            "1".to_string()
-        }
-    };
     let volume = if volume_sigma > 0.0 {
         format!("{{ dist = \"lognormal\", median = {median_sessions}, sigma = {volume_sigma} }}")
     } else {
         format!("{median_sessions}")
     };
-    let key = if fitted.call_level {
-        "requests_per_month"
-    } else {
-        "sessions_per_month"
-    };
-    let scenario = format!(
-        "schema_version = 1\nname = \"backtest split {index}\"\nstart_month = \"2027-01\"\n[simulation]\ntrials = {}\nseed = {}\nmode = \"exact\"\n[traffic]\n{key} = {volume}\n[workload]\nfrom = \"fitted\"\n[shift]\nsize = {}\ncount = {}\n[[routes]]\nmodel = \"backtest/reference\"\n",
+    let sim = forecast_fitted(
+        &fitted,
+        &volume,
+        opts.shift,
         opts.trials,
         opts.seed.wrapping_add(index as u64),
-        lognormal(opts.shift.size),
-        lognormal(opts.shift.count),
-    );
-    let s =
-        Scenario::from_text_with_workload("backtest", &scenario, None, &[], Some(&workload_text))
-            .map_err(|e| BacktestError::Forecast {
-            split: index,
-            message: e.to_string(),
-        })?;
-    let mut book = PriceBook::empty();
-    let table = format!(
-        "schema_version = 1\n[provider]\nid = \"backtest\"\nname = \"Backtest reference prices\"\n[[models]]\nid = \"reference\"\n[models.rates]\ninput = {}\ncache_read = {}\noutput = {}\n",
-        opts.prices.input, opts.prices.cache_read, opts.prices.output
-    );
-    book.add_text("backtest prices", &table, false)
-        .map_err(|e| BacktestError::Forecast {
-            split: index,
-            message: e.to_string(),
-        })?;
-    let sim = engine::simulate(
-        &s,
-        &book,
-        &SimOptions {
-            mode: Some(Mode::Exact),
-            ..SimOptions::default()
-        },
-    )
-    .map_err(|e| BacktestError::Forecast {
-        split: index,
-        message: e.to_string(),
-    })?;
-    let vols = &sim.trial_volumes[0];
-    let pick =
-        |f: &dyn Fn(&crate::engine::Volumes) -> f64| vols.iter().map(f).collect::<Vec<f64>>();
+        &opts.prices,
+        index,
+    )?;
+    let samples = quantity_samples(&sim);
     // Naive, the spreadsheet method: the fit window's mean per session (per request for
     // call-level logs) × the volume the forecast was given (the real count, or the arrival-rate
     // extrapolation), so both start from the same information.
     let naive = |x: f64| x / fit.len() as f64 * median_sessions;
     let mut quantities = Vec::new();
-    let candidates: [(&'static str, Vec<f64>, f64, f64); 6] = [
+    let reals = [
+        (actual.input, fit_totals.input),
+        (actual.output, fit_totals.output),
+        (actual.calls, fit_totals.calls),
+        (actual.tool_calls, fit_totals.tool_calls),
+        (actual.failures, fit_totals.failures),
         (
-            "input_tokens",
-            pick(&|v| v.tokens[0] + v.tokens[1] + v.tokens[2]),
-            actual.input,
-            naive(fit_totals.input),
-        ),
-        (
-            "output_tokens",
-            pick(&|v| v.tokens[3] + v.tokens[4]),
-            actual.output,
-            naive(fit_totals.output),
-        ),
-        (
-            "calls",
-            pick(&|v| v.attempts),
-            actual.calls,
-            naive(fit_totals.calls),
-        ),
-        (
-            "tool_calls",
-            pick(&|v| v.tool_calls),
-            actual.tool_calls,
-            naive(fit_totals.tool_calls),
-        ),
-        (
-            "failures",
-            pick(&|v| v.attempts - v.calls),
-            actual.failures,
-            naive(fit_totals.failures),
-        ),
-        (
-            "dollars",
-            sim.totals[0].clone(),
             actual.dollars(&opts.prices),
-            naive(fit_totals.dollars(&opts.prices)),
+            fit_totals.dollars(&opts.prices),
         ),
     ];
+    let candidates = samples
+        .into_iter()
+        .zip(reals)
+        .map(|((name, samples), (real, fitted))| (name, samples, real, naive(fitted)));
     for (name, samples, real, naive) in candidates {
         // Quantities the log does not record (no tool calls, no failures) are not scored.
         if real == 0.0 && samples.iter().all(|v| *v == 0.0) {
@@ -662,6 +600,151 @@ fn run_split(
         forecast_sessions: median_sessions,
         quantities,
     })
+}
+
+/// The scored quantities of a simulation, per trial, in [`QUANTITIES`] order: input tokens
+/// (all classes), output tokens (visible and reasoning), attempts, tool calls, failed attempts
+/// and dollars.
+fn quantity_samples(sim: &engine::Simulation) -> [(&'static str, Vec<f64>); 6] {
+    let vols = &sim.trial_volumes[0];
+    let pick =
+        |f: &dyn Fn(&crate::engine::Volumes) -> f64| vols.iter().map(f).collect::<Vec<f64>>();
+    [
+        (
+            QUANTITIES[0],
+            pick(&|v| v.tokens[0] + v.tokens[1] + v.tokens[2]),
+        ),
+        (QUANTITIES[1], pick(&|v| v.tokens[3] + v.tokens[4])),
+        (QUANTITIES[2], pick(&|v| v.attempts)),
+        (QUANTITIES[3], pick(&|v| v.tool_calls)),
+        (QUANTITIES[4], pick(&|v| v.attempts - v.calls)),
+        (QUANTITIES[5], sim.totals[0].clone()),
+    ]
+}
+
+/// Forecast a fitted workload for one month of `volume` sessions (a TOML value: a number or a
+/// lognormal) at reference prices, in exact mode, with the given shift.
+fn forecast_fitted(
+    fitted: &crate::fit::workload::FittedWorkload,
+    volume: &str,
+    shift: ShiftSigma,
+    trials: u64,
+    seed: u64,
+    prices: &Prices,
+    index: usize,
+) -> Result<engine::Simulation, BacktestError> {
+    let workload_text = fitted.to_toml(&[], &toml::Table::new());
+    let lognormal = |sigma: f64| {
+        if sigma > 0.0 {
+            format!("{{ dist = \"lognormal\", median = 1, sigma = {sigma} }}")
+        } else {
+            "1".to_string()
+        }
+    };
+    let key = if fitted.one_call {
+        "requests_per_month"
+    } else {
+        "sessions_per_month"
+    };
+    let scenario = format!(
+        "schema_version = 1\nname = \"backtest split {index}\"\nstart_month = \"2027-01\"\n[simulation]\ntrials = {trials}\nseed = {seed}\nmode = \"exact\"\n[traffic]\n{key} = {volume}\n[workload]\nfrom = \"fitted\"\n[shift]\nsize = {}\ncount = {}\n[[routes]]\nmodel = \"backtest/reference\"\n",
+        lognormal(shift.size),
+        lognormal(shift.count),
+    );
+    let err = |e: String| BacktestError::Forecast {
+        split: index,
+        message: e,
+    };
+    let s =
+        Scenario::from_text_with_workload("backtest", &scenario, None, &[], Some(&workload_text))
+            .map_err(|e| err(e.to_string()))?;
+    let mut book = PriceBook::empty();
+    let table = format!(
+        "schema_version = 1\n[provider]\nid = \"backtest\"\nname = \"Backtest reference prices\"\n[[models]]\nid = \"reference\"\n[models.rates]\ninput = {}\ncache_read = {}\noutput = {}\n",
+        prices.input, prices.cache_read, prices.output
+    );
+    book.add_text("backtest prices", &table, false)
+        .map_err(|e| err(e.to_string()))?;
+    engine::simulate(
+        &s,
+        &book,
+        &SimOptions {
+            mode: Some(Mode::Exact),
+            ..SimOptions::default()
+        },
+    )
+    .map_err(|e| err(e.to_string()))
+}
+
+/// One quantity of an in-sample reproduction: the log's total against the forecast's mean.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reproduced {
+    /// `input_tokens`, `output_tokens`, `calls`, `tool_calls`, `failures`, `dollars`.
+    pub quantity: &'static str,
+    /// The log's total.
+    pub actual: f64,
+    /// Mean of the forecast's trials.
+    pub mean: f64,
+    /// Monte Carlo standard error of that mean: trial SD / √trials.
+    pub se: f64,
+    /// `mean / actual − 1`.
+    pub error: f64,
+}
+
+/// In-sample reproduction: fit the workload on every session of the log and forecast as many
+/// sessions with no shift. A session model that describes its own sample lands each total on
+/// the log's, up to Monte Carlo error (`se`). `bootstrap` replicates add parameter
+/// uncertainty, which widens the trials but leaves their mean in place.
+pub fn in_sample(
+    records: &[CallRecord],
+    sessions: &[Session],
+    caller: Option<&str>,
+    wopts: &WorkloadFitOptions,
+    trials: u64,
+    seed: u64,
+) -> Result<Vec<Reproduced>, BacktestError> {
+    let kept: Vec<Session> = sessions
+        .iter()
+        .filter(|s| {
+            s.turns
+                .iter()
+                .flat_map(|t| t.calls.iter())
+                .any(|&i| caller.is_none_or(|c| records[i].caller.as_deref() == Some(c)))
+        })
+        .cloned()
+        .collect();
+    let obs = observe(records, &kept, caller);
+    let fitted = fit_workload(&obs, wopts).map_err(|e| BacktestError::Fit {
+        sessions: kept.len(),
+        message: e.to_string(),
+    })?;
+    let prices = Prices::default();
+    let refs: Vec<&Session> = kept.iter().collect();
+    let actual = Totals::of(records, &refs, caller);
+    let reals = [
+        actual.input,
+        actual.output,
+        actual.calls,
+        actual.tool_calls,
+        actual.failures,
+        actual.dollars(&prices),
+    ];
+    let volume = format!("{}", kept.len());
+    let sim = forecast_fitted(&fitted, &volume, ShiftSigma::NONE, trials, seed, &prices, 0)?;
+    Ok(quantity_samples(&sim)
+        .into_iter()
+        .zip(reals)
+        .map(|((quantity, x), actual)| {
+            let (mean, sd) = engine::summary::mean_sd(&x);
+            Reproduced {
+                quantity,
+                actual,
+                mean,
+                se: sd / (x.len() as f64).sqrt(),
+                error: mean / actual - 1.0,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

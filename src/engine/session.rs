@@ -120,6 +120,15 @@ pub struct SessionSim {
     pub input_direct: Option<Sampler>,
     /// Recorded sessions to replay: per call `[input, output, tool_calls]`.
     pub replay: Option<std::sync::Arc<Vec<Vec<[f64; 3]>>>>,
+    /// The sessions of `replay` this trial draws from (a bootstrap resample of their indices,
+    /// carrying the sample's uncertainty like the fitted laws' replicates); empty = all.
+    pub replay_pool: Vec<u32>,
+    /// How parametric what-ifs apply to replayed sessions: recorded outputs are multiplied by
+    /// `[0]` (the ratio of the scenario's mean output to the fitted one) and recorded inputs
+    /// shifted by `[1]` tokens (the scenario's system prompt less the fitted one).
+    pub replay_adjust: [f64; 2],
+    /// System prompt tokens (reference tokens), drawn for the trial.
+    pub system: f64,
     /// Multiplier on counts (turns, tool rounds) from the pilot-to-production shift.
     pub count_mult: f64,
     /// Cache hit probability.
@@ -937,6 +946,14 @@ impl SessionSim {
         }
     }
 
+    /// Replay one recorded session: its calls' inputs, outputs and tool calls, in order.
+    ///
+    /// The count shift scales the session's calls: `n' = scale_count(n, count_mult)` (mean
+    /// `n·count_mult`, as the modelled turns and rounds scale). A shorter session stops early;
+    /// a longer one continues past its last call with that call's input growing by the
+    /// session's mean growth per call (`(input_last − input_first)/(n − 1)`, at least 0; the
+    /// first output for a one-call session), outputs and tool calls taken in turn from the
+    /// recorded calls — the history keeps growing as in the recorded session.
     #[allow(clippy::too_many_arguments)]
     fn replay_session<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
@@ -948,20 +965,45 @@ impl SessionSim {
         acc: &mut Acc,
         loc: &mut Local,
     ) {
-        if replay.is_empty() {
+        let pool = self.replay_pool.len();
+        let n_pool = if pool > 0 { pool } else { replay.len() };
+        if n_pool == 0 {
             return;
         }
-        let i = ((rng.uniform() * replay.len() as f64) as usize).min(replay.len() - 1);
+        let k = ((rng.uniform() * n_pool as f64) as usize).min(n_pool - 1);
+        let i = if pool > 0 {
+            self.replay_pool[k] as usize
+        } else {
+            k
+        };
+        let Some(calls) = replay.get(i).filter(|c| !c.is_empty()) else {
+            return;
+        };
         let route = &self.routes[r];
         let m = route.size_mult;
+        let [out_scale, input_add] = self.replay_adjust;
+        let n = calls.len();
+        let n_scaled = scale_count(n as f64, self.count_mult, rng) as usize;
+        let (first, last) = (calls[0], calls[n - 1]);
+        let growth = if n > 1 {
+            ((last[0] - first[0]) / (n - 1) as f64).max(0.0)
+        } else {
+            first[1]
+        };
         loc.turns += 1.0;
         // The previous recorded prompt: the cache holds it while it is a prefix of the next
         // (a recorded history that shrank was rewritten, leaving the system prompt).
         let mut prev = 0.0f64;
-        for call in &replay[i] {
-            let input = ceil_pos(call[0] * m);
+        for j in 0..n_scaled {
+            let call = calls[j % n];
+            let recorded = if j < n {
+                call[0]
+            } else {
+                last[0] + (j + 1 - n) as f64 * growth
+            };
+            let input = ceil_pos((recorded + input_add).max(0.0) * m);
             let prefix = system.min(input);
-            let out = ceil_pos(call[1] * route.out_mult).min(route.cap);
+            let out = ceil_pos(call[1] * out_scale * route.out_mult).min(route.cap);
             let input = if self.cache_history {
                 let held = if prev <= input {
                     prev.max(prefix)
@@ -1001,6 +1043,9 @@ mod tests {
             tool_result: c(0.0),
             input_direct: None,
             replay: None,
+            replay_pool: Vec::new(),
+            replay_adjust: [1.0, 0.0],
+            system: 100.0,
             count_mult: 1.0,
             hit,
             cache_history: history,

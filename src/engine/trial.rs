@@ -169,6 +169,19 @@ pub fn session_sim(
             .min(w.replicates.len() - 1);
         Some(&w.replicates[i])
     };
+    // Replayed sessions carry the sample's uncertainty the same way: with bootstrap
+    // replicates in the workload, each trial replays a bootstrap resample of the recorded
+    // sessions, drawn from the same uniform that picks the replicate.
+    let replay_pool = match (&w.resample, w.replicates.is_empty()) {
+        (Some(rec), false) if rec.len() > 1 => {
+            let mut rng = crate::dist::FastRng::from_seed(d.u("workload.replicate").to_bits());
+            let n = rec.len();
+            (0..n)
+                .map(|_| ((rng.uniform() * n as f64) as usize).min(n - 1) as u32)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let pick = |key: &str, u: &Uncertain| -> Uncertain {
         replicate
             .and_then(|r| r.get(key))
@@ -288,6 +301,9 @@ pub fn session_sim(
         tool_result,
         input_direct,
         replay: w.resample.clone(),
+        replay_pool,
+        replay_adjust: w.replay_adjust,
+        system,
         count_mult,
         hit,
         cache_history: s.caching.cacheable == Cacheable::History,

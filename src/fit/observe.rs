@@ -11,8 +11,9 @@
 //! which is the user message for the first call of a turn and the previous round's tool
 //! results otherwise (split evenly over that round's tool calls). The system prompt is the
 //! median first-call input less the median user message. When many deltas are negative the
-//! sessions do not re-send their history (a window, summaries, or independent requests): the
-//! fit then falls back to sampling each call's input directly (`input_tokens`) and says so.
+//! sessions do not re-send their history (a window, summaries, dropped reasoning, or independent
+//! requests): the fit then samples each call's input directly (`input_tokens`) and says so,
+//! keeping the turns, tool rounds and tool calls of sessions that have several calls.
 //!
 //! Outputs that stopped at the length limit are right-censored. Usage logs without finish
 //! reasons show the cap as a pile of outputs at the same maximum; three or more at the
@@ -129,8 +130,11 @@ pub struct Observed {
     pub n_sessions: usize,
     /// Successful calls with token counts.
     pub n_calls: usize,
-    /// The data is call-level (no session re-sends its history): input is sampled directly.
+    /// Input per call is sampled directly (`input_tokens`): no session re-sends its history in
+    /// full, or no session has more than one call.
     pub call_level: bool,
+    /// No session has more than one call: one request per session, no session structure.
+    pub one_call: bool,
     /// Visible output tokens per call.
     pub output: Series,
     /// Reasoning tokens per call (empty when none is reported).
@@ -282,9 +286,10 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
     let multi_call = deltas_total > 0;
     let shrinking = deltas_total > 0 && deltas_negative as f64 > 0.2 * deltas_total as f64;
     o.call_level = !multi_call || shrinking;
+    o.one_call = !multi_call;
     if shrinking {
         o.notes.push(format!(
-            "{deltas_negative} of {deltas_total} consecutive calls had less input than the previous call plus its output: the history is not re-sent in full, so input per call is sampled directly (input_tokens)"
+            "{deltas_negative} of {deltas_total} consecutive calls had less input than the previous call plus its output: the history is not re-sent in full, so input per call is sampled directly (input_tokens); turns, tool rounds and calls per session are kept"
         ));
     } else if !multi_call {
         o.notes.push("no session has more than one call: a call-level workload (input_tokens sampled per call, one turn per session)".into());

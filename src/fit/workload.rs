@@ -6,6 +6,9 @@
 //! `offset = 1`. Parameter uncertainty travels with the file: `B` bootstrap replicates resample
 //! whole sessions, refit the chosen families and are stored as `[[workload.replicates]]`; the
 //! engine draws one replicate per trial, so 50 sessions give wider bands than 5,000.
+//! Logs whose sessions have several calls also store the recorded sessions and write
+//! `mode = "resample"` ([`WorkloadFitOptions::resample`]): replaying whole sessions reproduces the
+//! log's own totals, which independent draws of the fitted laws do not (issue 18).
 //! Cache hit rate and failure probabilities are written as Beta posteriors under Jeffreys'
 //! prior, `Beta(k + ½, n − k + ½)`, which carries their sampling uncertainty the same way.
 
@@ -28,8 +31,12 @@ pub struct WorkloadFitOptions {
     pub seed: u64,
     /// Options passed to each fit (families, minimum sample size).
     pub fit: FitOptions,
-    /// Also store recorded sessions for `mode = "resample"`.
-    pub resample: bool,
+    /// Store recorded sessions and write `mode = "resample"`: `Some(true)` always,
+    /// `Some(false)` never, `None` when sessions have more than one call ([`Observed::one_call`]
+    /// is false), where replaying whole sessions keeps what independent draws lose — how a
+    /// session's turns, tool rounds and sizes move together, on which input cost depends
+    /// quadratically (issue 18: in-sample input +26% on tau2 with independent draws).
+    pub resample: Option<bool>,
     /// Largest number of sessions stored for resampling.
     pub max_resample_sessions: usize,
 }
@@ -40,7 +47,7 @@ impl Default for WorkloadFitOptions {
             bootstrap: 50,
             seed: 42,
             fit: FitOptions::default(),
-            resample: false,
+            resample: None,
             max_resample_sessions: 5_000,
         }
     }
@@ -110,6 +117,8 @@ pub struct FittedWorkload {
     pub sessions: Option<Vec<Vec<[f64; 3]>>>,
     /// Input per call is sampled directly.
     pub call_level: bool,
+    /// One call per session (a request log): volumes are requests.
+    pub one_call: bool,
     /// Calls and sessions used.
     pub n_calls: usize,
     /// Sessions used.
@@ -169,19 +178,24 @@ fn plans(o: &Observed) -> Vec<Plan> {
             offset: 0.0,
             series: positive(&o.input),
         });
-    } else {
+    }
+    // Sessions of several calls keep their structure whichever input model the data calls for
+    // (order as in the workload file: turns, user messages, tool rounds, tool results).
+    if !o.one_call {
         v.push(Plan {
             key: "turns_per_session",
             kind: Kind::Count,
             offset: 1.0,
             series: shifted(&o.turns),
         });
-        v.push(Plan {
-            key: "user_message_tokens",
-            kind: Kind::Continuous,
-            offset: 0.0,
-            series: positive(&o.user_message),
-        });
+        if !o.call_level {
+            v.push(Plan {
+                key: "user_message_tokens",
+                kind: Kind::Continuous,
+                offset: 0.0,
+                series: positive(&o.user_message),
+            });
+        }
         v.push(Plan {
             key: "tool_rounds_per_turn",
             kind: Kind::Count,
@@ -196,14 +210,14 @@ fn plans(o: &Observed) -> Vec<Plan> {
                 series: shifted(&o.tool_calls_per_round),
             });
         }
-        if !o.tool_result.is_empty() {
-            v.push(Plan {
-                key: "tool_result_tokens",
-                kind: Kind::Continuous,
-                offset: 0.0,
-                series: positive(&o.tool_result),
-            });
-        }
+    }
+    if !o.call_level && !o.tool_result.is_empty() {
+        v.push(Plan {
+            key: "tool_result_tokens",
+            kind: Kind::Continuous,
+            offset: 0.0,
+            series: positive(&o.tool_result),
+        });
     }
     v
 }
@@ -441,7 +455,7 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
         } else {
             2
         }));
-    let sessions = opts.resample.then(|| {
+    let sessions = opts.resample.unwrap_or(!o.one_call).then(|| {
         let mut s: Vec<Vec<[f64; 3]>> = o
             .recorded
             .iter()
@@ -469,6 +483,7 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
         max_attempts,
         sessions,
         call_level: o.call_level,
+        one_call: o.one_call,
         n_calls: o.n_calls,
         n_sessions: o.n_sessions,
         notes,
@@ -585,7 +600,7 @@ impl FittedWorkload {
                 "max_output_tokens = {c:.0}    # output cap seen in the data\n"
             ));
         }
-        if self.call_level {
+        if self.one_call {
             out.push_str("turns_per_session = 1    # call-level data: one request per session\n");
         }
         for q in &self.quantities {

@@ -156,6 +156,9 @@ pub struct Workload {
     /// Tool definitions read from a file (`tools = { file = … }`), counted per route and added
     /// to the static prefix with the provider's tool-use overhead.
     pub tools_file: Option<Artifact>,
+    /// What-ifs on replayed sessions: `[output multiplier, input tokens added]` (see
+    /// `SessionSim::replay_adjust` in the engine); `[1, 0]` replays the sessions as recorded.
+    pub replay_adjust: [f64; 2],
 }
 
 impl Workload {
@@ -739,6 +742,8 @@ impl Scenario {
         // (label, text) of the fitted file: its [caching] and [retries] fill in what the
         // scenario leaves out.
         let mut fitted_text: Option<(String, String)> = None;
+        // The fitted file's own [workload], before the scenario's keys are merged in.
+        let mut fitted_wtable = toml::Table::new();
         let (merged_table, merged_section) = match &raw.workload.from {
             None => (scenario_workload_table.clone(), raw.workload.clone()),
             Some(rel) => {
@@ -766,6 +771,7 @@ impl Scenario {
                 // Check the fitted file's own keys with its own line numbers.
                 let _: WorkloadOnly = parse_toml(&p.display().to_string(), &ftext, true)?;
                 fitted_keys = merged.keys().cloned().collect();
+                fitted_wtable = merged.clone();
                 let mut over = scenario_workload_table.clone();
                 over.remove("from");
                 drop_replaced(&mut merged, &over);
@@ -791,7 +797,27 @@ impl Scenario {
             text: &text,
             spans: wctx_spans,
         };
-        let workload = build_workload(&wctx, &merged_section, "workload", &base_dir)?;
+        let mut workload = build_workload(&wctx, &merged_section, "workload", &base_dir)?;
+        if let Some(rec) = &workload.resample {
+            let n = rec.len();
+            let mode = replay_what_ifs(&mut workload, &scenario_workload_table, &fitted_wtable)
+                .map_err(|(key, m)| ctx.invalid(&key, None, m))?;
+            let value = match mode {
+                None => format!("resample: replay {n} recorded sessions"),
+                Some(why) => format!("parametric: {why}"),
+            };
+            assumptions.push(Assumption {
+                key: "workload.mode".into(),
+                value,
+                origin: if scenario_workload_table.contains_key("mode") {
+                    origin_of("workload.mode", true)
+                } else {
+                    Origin::Fitted
+                },
+                level: "session",
+                non_neutral_default: false,
+            });
+        }
         for (k, level, _, default) in WORKLOAD_KEYS {
             // A system prompt read from a file replaces the number (listed below).
             if *k == "system_prompt_tokens" && workload.system_prompt_file.is_some() {
@@ -1386,6 +1412,72 @@ fn read_artifact(
     })
 }
 
+/// Workload keys that change a session's structure or new content: set by a scenario over a
+/// fitted workload that replays recorded sessions, they switch it to its fitted laws.
+const STRUCTURE_KEYS: [&str; 7] = [
+    "turns_per_session",
+    "user_message_tokens",
+    "tool_rounds_per_turn",
+    "tool_calls_per_round",
+    "tool_result_tokens",
+    "input_tokens",
+    "context",
+];
+
+/// How parametric what-ifs apply to a fitted workload that replays recorded sessions
+/// (`mode = "resample"`), given the scenario's own `[workload]` keys (overrides included)
+/// and the fitted file's:
+/// - `output_tokens` scales every replayed output by the ratio of the scenario's mean to the
+///   fitted mean (each law at its median parameters);
+/// - `system_prompt_tokens` adds the difference to the scenario's value to every replayed input;
+/// - a key of [`STRUCTURE_KEYS`] switches to the fitted laws (replay cannot follow a changed
+///   session structure) unless the scenario sets `mode` itself. Returns why, when it does.
+fn replay_what_ifs(
+    w: &mut Workload,
+    scenario: &toml::Table,
+    fitted: &toml::Table,
+) -> Result<Option<String>, (String, String)> {
+    let changed: Vec<&str> = STRUCTURE_KEYS
+        .iter()
+        .copied()
+        .filter(|k| scenario.contains_key(*k))
+        .collect();
+    if !changed.is_empty() && !scenario.contains_key("mode") {
+        w.resample = None;
+        return Ok(Some(format!(
+            "{} set by the scenario, so the fitted laws are used instead of replaying the recorded sessions",
+            changed.join(", ")
+        )));
+    }
+    let mean = |t: &toml::Table, k: &str| -> Result<Option<f64>, (String, String)> {
+        let Some(v) = t.get(k) else { return Ok(None) };
+        let key = format!("workload.{k}");
+        let u = Uncertain::from_toml(v).map_err(|e| (key.clone(), e))?;
+        let d = u
+            .resolve_median(&key, Domain::NonNegative)
+            .map_err(|e| (key.clone(), e.message))?;
+        Ok(Some(d.mean()))
+    };
+    if scenario.contains_key("output_tokens")
+        && let (Some(new), Some(old)) = (
+            mean(scenario, "output_tokens")?,
+            mean(fitted, "output_tokens")?,
+        )
+        && old > 0.0
+    {
+        w.replay_adjust[0] = new / old;
+    }
+    if scenario.contains_key("system_prompt_tokens")
+        && let (Some(new), Some(old)) = (
+            mean(scenario, "system_prompt_tokens")?,
+            mean(fitted, "system_prompt_tokens")?,
+        )
+    {
+        w.replay_adjust[1] = new - old;
+    }
+    Ok(None)
+}
+
 fn build_workload(
     ctx: &Ctx<'_>,
     w: &WorkloadSection,
@@ -1593,5 +1685,6 @@ fn build_workload(
         resample,
         system_prompt_file,
         tools_file,
+        replay_adjust: [1.0, 0.0],
     })
 }

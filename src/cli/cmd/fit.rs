@@ -64,9 +64,15 @@ pub struct Args {
     /// Candidate families (comma-separated), e.g. lognormal,gamma; default all.
     #[arg(long, value_delimiter = ',')]
     pub families: Vec<String>,
-    /// Also store recorded sessions so a scenario can replay them (mode = "resample").
-    #[arg(long)]
+    /// Store recorded sessions so a scenario replays them (mode = "resample"). The default
+    /// for logs whose sessions have several calls; request logs (one call per session) use
+    /// the fitted laws.
+    #[arg(long, conflicts_with = "parametric")]
     pub resample: bool,
+    /// Write the fitted laws only (mode = "parametric"), also for logs of multi-call sessions:
+    /// turns, tool rounds and sizes are then drawn independently of each other.
+    #[arg(long)]
+    pub parametric: bool,
     /// Output format of the fit table.
     #[arg(long, value_enum, default_value = "table")]
     pub format: FitFormat,
@@ -192,7 +198,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             seed: a.seed,
             ..FitOptions::default()
         },
-        resample: a.resample,
+        resample: match (a.resample, a.parametric) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         ..WorkloadFitOptions::default()
     };
     let fitted = fit_workload(&obs, &wopts).map_err(usage)?;
