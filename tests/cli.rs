@@ -346,6 +346,8 @@ fn pricing_show_and_list_give_the_tokenizer_ratio_its_own_confidence() {
             "list",
             "--provider",
             "google",
+            "--layer",
+            "first-party",
             "--format",
             "json",
         ])
