@@ -36,6 +36,7 @@ pub mod overhead;
 pub mod pricing;
 pub mod report;
 pub mod scenario;
+pub mod stats;
 pub mod toml_util;
 pub mod units;
 pub mod usage;

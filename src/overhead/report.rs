@@ -11,10 +11,10 @@ use super::Chunk;
 use super::model::{Ledger, PeopleHours};
 use super::spec::{HOURS_PER_MONTH, OverheadAssumption, OverheadSpec, Strategy};
 use crate::engine::Simulation;
-use crate::engine::summary::quantile_sorted;
 use crate::pricing::PriceBook;
 use crate::report::{ReportError, ScenarioInfo};
 use crate::scenario::Scenario;
+use crate::stats::quantile_sorted;
 
 /// Version of the overhead report JSON.
 pub const SCHEMA_VERSION: u32 = 1;

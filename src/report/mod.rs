@@ -15,13 +15,13 @@ use crate::artifact::RouteTokens;
 use crate::engine::drivers::Drivers;
 use crate::engine::naive::{Naive, naive_month};
 use crate::engine::prepare::Prepared;
-use crate::engine::summary::{mean_sd, prob_over, quantile_se, quantile_sorted};
 use crate::engine::tokenizer::RatioEffect;
 use crate::engine::{COMPONENTS, Simulation, Volumes};
 use crate::ingest::tokens::Tokenizer;
 use crate::pricing::PriceBook;
 use crate::pricing::book::SourceFile;
 use crate::scenario::{Assumption, Scenario};
+use crate::stats::{mean_sd, prob_over, quantile_se, quantile_sorted};
 
 /// Version of the report JSON.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -32,10 +32,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alignment, OnProgress, WhatifError, mode_name, pick_month, run_scenario};
 use crate::dist::{Domain, Uncertain};
-use crate::engine::summary::quantile_sorted;
 use crate::engine::{self, SimOptions};
 use crate::pricing::PriceBook;
 use crate::scenario::{Mode, Scenario};
+use crate::stats::quantile_sorted;
 use crate::toml_util;
 use crate::units::Month;
 
