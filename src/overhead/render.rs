@@ -4,8 +4,8 @@
 //! (`billcast report`) reuses these grids and [`markdown_body`].
 
 use super::report::{BreakEven, OverheadReport, StrategyReport};
-use super::spec::Strategy;
 use crate::report::rows::Grid;
+use crate::scenario::overhead::Strategy;
 use crate::units::{format_count, format_usd};
 
 /// Heading of the overhead section in a design-review pack (`billcast report`).
