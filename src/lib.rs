@@ -37,6 +37,7 @@ pub mod pricing;
 pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod table;
 pub mod toml_util;
 pub mod units;
 pub mod usage;

@@ -9,10 +9,11 @@
 //! phone home. Every piece of text from the scenario or report is HTML-escaped. A `@media print`
 //! block makes it print on A4/Letter with charts and tables kept whole.
 
-use super::rows::{self, Grid};
+use super::rows;
 use super::{MonthSummary, Report, ReportError};
 use crate::charts::{ChartFormat, ChartKind};
 use crate::overhead::{OverheadReport, render as overhead_render};
+use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd, format_usd_compact};
 
 /// Escape text for HTML element content and double-quoted attribute values.
