@@ -29,6 +29,7 @@ pub mod atomic;
 pub mod backtest;
 pub mod charts;
 pub mod dist;
+pub mod document;
 pub mod engine;
 pub mod fit;
 pub mod ingest;

@@ -2,9 +2,8 @@
 //! breakdown and assumptions folded in `<details>`; in a design-review pack, followed by the
 //! operational overhead of a second provider when the scenario has an `[overhead]` section.
 
-use super::Report;
-use super::rows;
 use crate::overhead::{OverheadReport, render as overhead_render};
+use crate::report::{Report, rows};
 use crate::table::markdown as grid;
 use crate::units::format_usd;
 
