@@ -22,19 +22,22 @@ import sys
 # Bottom to top. A module may use modules of its own layer or of any layer below it; cycles are
 # refused separately, so two modules of one layer may not use each other.
 LAYERS = [
-    # leaf utilities: no billcast imports beyond this layer
+    # leaf utilities: units and formatting, statistics, tables, TOML helpers, atomic writes
     ["atomic", "toml_util", "units", "stats", "table"],
     ["dist"],
-    # inputs: logs, price tables, token usage
-    ["ingest", "pricing", "usage", "artifact"],
+    # inputs: token-usage accounting, logs, price tables, prompt and tool files
+    ["usage"],
+    ["ingest", "pricing"],
+    ["artifact"],
     ["fit"],
     ["scenario"],
     ["engine"],
-    ["overhead", "backtest"],
-    # results and their exporters
+    # results: the forecast model, then what is computed from runs of the engine
     ["report"],
+    ["overhead", "backtest", "whatif"],
+    # exporters: charts of any result, then the Markdown/HTML documents that embed them
     ["charts"],
-    ["whatif"],
+    ["document"],
     ["cli"],
 ]
 
