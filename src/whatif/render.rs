@@ -9,10 +9,11 @@ use super::diff::ReportDiff;
 use super::sensitivity::Sensitivity;
 use super::solve::{Direction, Solution, Status};
 use super::sweep::Sweep;
-use super::{Alignment, Delta, Stats, format_value};
+use super::{Alignment, Delta, Stats};
 use crate::report::ReportError;
 use crate::table;
 use crate::table::Grid;
+use crate::units::format_value;
 use crate::units::{format_count, format_pct, format_usd, format_usd_delta};
 
 /// Pretty JSON with a final newline (deterministic: same result ⇒ same bytes).
