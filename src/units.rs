@@ -25,6 +25,27 @@ fn group_thousands(int_part: &str) -> String {
     out
 }
 
+/// Format a number of an input for tables: counts with separators, small values with three
+/// significant digits (`12,345`, `0.0812`, `3.5`).
+pub fn format_value(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
+    if x.abs() >= 1000.0 {
+        return format_count(x);
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = (3 - (x.abs().log10().floor() as i32) - 1).clamp(0, 6) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Format a count with thousands separators: `1234567.4` → `1,234,567`.
 pub fn format_count(x: f64) -> String {
     if !x.is_finite() {
@@ -202,6 +223,14 @@ impl<'de> Deserialize<'de> for Month {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_values_have_three_significant_digits() {
+        assert_eq!(format_value(12345.6), "12,346");
+        assert_eq!(format_value(0.08123), "0.0812");
+        assert_eq!(format_value(3.5), "3.5");
+        assert_eq!(format_value(150.0), "150");
+    }
 
     #[test]
     fn formats_money_like_infracost() {

@@ -5,7 +5,19 @@
 //! them *beside* input. Output always includes reasoning for OpenAI and Anthropic; Gemini
 //! reports thoughts beside candidates (the ingest parsers add them before calling here).
 
-pub use crate::pricing::schema::UsageConvention;
+use serde::{Deserialize, Serialize};
+
+/// How a provider reports input tokens in its usage objects (a price table's
+/// `usage_convention`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageConvention {
+    /// Reported input includes cache reads and writes (OpenAI, Gemini, DeepSeek, most hosts).
+    #[default]
+    InputIncludesCached,
+    /// Reported input excludes them; they are reported separately (Anthropic, Bedrock Claude).
+    InputExcludesCached,
+}
 
 /// Token quantities of one call, split the way prices are: every field is disjoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

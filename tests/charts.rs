@@ -7,10 +7,11 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use billcast::charts::{self, ChartError, ChartFormat, ChartKind};
+use billcast::document::markdown::{self, ChartLink};
+use billcast::document::{DocumentError, html};
 use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
-use billcast::report::markdown::{self, ChartLink};
-use billcast::report::{Report, ReportError, html};
+use billcast::report::Report;
 use billcast::scenario::Scenario;
 use predicates::prelude::*;
 
@@ -241,7 +242,7 @@ fn a_report_without_months_is_a_typed_error_not_a_panic() {
             Err(ChartError::NoData { .. })
         ));
     }
-    assert!(matches!(html::render(&r), Err(ReportError::NoMonths)));
+    assert!(matches!(html::render(&r), Err(DocumentError::NoMonths)));
     let dir = tempfile::tempdir().unwrap();
     assert!(charts::render_all(&r, dir.path(), ChartFormat::Svg).is_err());
 }

@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 
 use billcast::dist::{Domain, Uncertain};
-use billcast::engine::{self, SimOptions, Simulation, prepare::Prepared, summary};
+use billcast::engine::{self, SimOptions, Simulation, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
+use billcast::stats;
 
 fn book() -> PriceBook {
     PriceBook::load(&[PathBuf::from("tests/data/flat-prices.toml")]).expect("test prices load")
@@ -225,7 +226,7 @@ model = "test/plain"
     let per_session = (3.0 * (300.0 + eu) + 4.0 * (eu + eo)) * 2e-6 + 3.0 * eo * 10e-6;
     let expect = 2000.0 * per_session;
     let sim = run(text);
-    let (mean, sd) = summary::mean_sd(&sim.totals[0]);
+    let (mean, sd) = stats::mean_sd(&sim.totals[0]);
     let se = sd / (400f64).sqrt();
     assert!(
         (mean - expect).abs() < 3.0 * se,
@@ -947,7 +948,7 @@ fn unverified_tokenizer_ratio_effect_equals_a_rerun_where_scaling_is_exact() {
     // every size is a whole number of tokens too) gives the rescaled P95s.
     for (ratio, expect) in [("1.0", e.p95_at_reference), ("1.75", e.p95_range[1])] {
         let (_, rerun) = tok_report(TOK, &[&format!("routes.0.tokenizer_ratio={ratio}")]);
-        let p95 = summary::quantile_sorted(&rerun, 0.95);
+        let p95 = stats::quantile_sorted(&rerun, 0.95);
         assert!(
             (expect - p95).abs() <= 1e-9 * p95,
             "ratio {ratio}: rescaled {expect} vs rerun {p95}"
@@ -990,7 +991,7 @@ fn rescaled_tokenizer_effect_is_within_rounding_of_a_rerun_with_random_sizes() {
     let (r, _) = tok_report(&text, &[]);
     let e = &r.tokenizer[0];
     let (_, rerun) = tok_report(&text, &["routes.0.tokenizer_ratio=1.0"]);
-    let p95 = summary::quantile_sorted(&rerun, 0.95);
+    let p95 = stats::quantile_sorted(&rerun, 0.95);
     assert!(
         (e.p95_at_reference / p95 - 1.0).abs() < 0.01,
         "rescaled {} vs rerun {p95}",

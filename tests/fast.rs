@@ -12,17 +12,18 @@
 
 use std::path::Path;
 
-use billcast::engine::{self, SimOptions, summary};
+use billcast::engine::{self, SimOptions};
 use billcast::pricing::PriceBook;
 use billcast::scenario::{Mode, Scenario};
+use billcast::stats;
 
 fn quantiles(v: &[f64]) -> (f64, f64, f64) {
     let mut x = v.to_vec();
     x.sort_by(|a, b| a.total_cmp(b));
     (
-        summary::mean_sd(&x).0,
-        summary::quantile_sorted(&x, 0.5),
-        summary::quantile_sorted(&x, 0.95),
+        stats::mean_sd(&x).0,
+        stats::quantile_sorted(&x, 0.5),
+        stats::quantile_sorted(&x, 0.95),
     )
 }
 

@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use billcast::engine::{self, SimOptions, summary};
+use billcast::engine::{self, SimOptions};
 use billcast::fit::observe::observe;
 use billcast::fit::workload::{FittedWorkload, WorkloadFitOptions, fit_workload};
 use billcast::ingest::{self, ColumnMap, IngestOptions};
 use billcast::pricing::PriceBook;
 use billcast::scenario::{Origin, Scenario};
+use billcast::stats;
 use predicates::prelude::*;
 
 const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
@@ -258,7 +259,7 @@ fn forecast_from_a_fitted_workload_reproduces_the_data_bill() {
     );
     let book = PriceBook::load(&[PathBuf::from("tests/data/flat-prices.toml")]).unwrap();
     let sim = engine::simulate(&s, &book, &SimOptions::default()).unwrap();
-    let (mean, _) = summary::mean_sd(&sim.totals[0]);
+    let (mean, _) = stats::mean_sd(&sim.totals[0]);
     assert!(
         (mean / 96.79 - 1.0).abs() < 0.01,
         "forecast mean {mean} vs the data's $96.79"

@@ -10,10 +10,9 @@
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use billcast::overhead::{
-    self, BreakEven, OverheadOptions, OverheadRun, OverheadSpec, Strategy, TrialDraws, outage,
-};
+use billcast::overhead::{self, BreakEven, OverheadOptions, OverheadRun, TrialDraws, outage};
 use billcast::pricing::PriceBook;
+use billcast::scenario::overhead::{OverheadSpec, Strategy};
 use billcast::scenario::{Scenario, ScenarioError};
 use predicates::prelude::*;
 

@@ -412,7 +412,7 @@ pub fn calibrate_bills(
         coverage_90: rows.iter().filter(|r| r.covered_90).count() as f64 / n,
         coverage_50: rows.iter().filter(|r| r.covered_50).count() as f64 / n,
         mean_bias: biases.iter().sum::<f64>() / biases.len().max(1) as f64,
-        median_bias: crate::engine::summary::quantile_sorted(&biases, 0.5),
+        median_bias: crate::stats::quantile_sorted(&biases, 0.5),
         rows,
         unmatched,
     }

@@ -315,7 +315,7 @@ pub fn crps(samples: &[f64], y: f64) -> f64 {
 fn score(quantity: &'static str, samples: &[f64], actual: f64, naive: f64) -> Option<Scored> {
     let mut x = samples.to_vec();
     x.sort_by(|a, b| a.total_cmp(b));
-    let q = |p| crate::engine::summary::quantile_sorted(&x, p);
+    let q = |p| crate::stats::quantile_sorted(&x, p);
     let (p5, p50, p95) = (q(0.05), q(0.5), q(0.95));
     // Deterministic forecasts of a known count (calls of a call-level log) say nothing.
     if p95 - p5 <= 1e-9 * p50.abs().max(1.0) && (p50 - actual).abs() <= 1e-9 * actual.abs().max(1.0)
@@ -735,7 +735,7 @@ pub fn in_sample(
         .into_iter()
         .zip(reals)
         .map(|((quantity, x), actual)| {
-            let (mean, sd) = engine::summary::mean_sd(&x);
+            let (mean, sd) = crate::stats::mean_sd(&x);
             Reproduced {
                 quantity,
                 actual,

@@ -39,7 +39,7 @@ struct FitChart {
 }
 
 fn quantile(sorted: &[f64], p: f64) -> f64 {
-    crate::engine::summary::quantile_sorted(sorted, p)
+    crate::stats::quantile_sorted(sorted, p)
 }
 
 impl FitChart {

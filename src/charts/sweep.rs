@@ -20,7 +20,7 @@ use super::{
     draw_legend, ellipsize, encode, frame, usable_budget, whatif_note,
 };
 use crate::units::format_usd_compact;
-use crate::whatif::format_value;
+use crate::units::format_value;
 use crate::whatif::sweep::Sweep;
 
 /// Longest tick label of a non-numeric value, characters.

@@ -20,7 +20,7 @@ use super::{
     frame, whatif_note,
 };
 use crate::units::format_usd_compact;
-use crate::whatif::format_value;
+use crate::units::format_value;
 use crate::whatif::sensitivity::Sensitivity;
 
 /// Most inputs one chart shows (the largest swings); more would not leave room for labels.

@@ -155,7 +155,7 @@ pub fn write_charts(
     markdown_file: Option<&Path>,
 ) -> anyhow::Result<(
     Vec<std::path::PathBuf>,
-    Vec<billcast::report::markdown::ChartLink>,
+    Vec<billcast::document::markdown::ChartLink>,
 )> {
     use billcast::charts::{self, ChartKind};
     let paths = charts::render_all(r, dir, format.into())
@@ -177,12 +177,12 @@ pub fn chart_link(
     title: &str,
     path: &Path,
     markdown_file: Option<&Path>,
-) -> billcast::report::markdown::ChartLink {
+) -> billcast::document::markdown::ChartLink {
     let base = markdown_file
         .filter(|p| *p != Path::new("-"))
         .map(|p| p.parent().unwrap_or(Path::new("")));
     let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
-    billcast::report::markdown::ChartLink {
+    billcast::document::markdown::ChartLink {
         title: title.to_string(),
         // Markdown links use '/', whatever the platform.
         path: rel

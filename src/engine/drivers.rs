@@ -309,7 +309,7 @@ mod tests {
         let mut out = [(0.0, 0.0); 2];
         for (k, o) in out.iter_mut().enumerate() {
             let xs: Vec<f64> = est.iter().map(|e| e[k]).collect();
-            *o = crate::engine::summary::mean_sd(&xs);
+            *o = crate::stats::mean_sd(&xs);
         }
         out
     }
@@ -430,7 +430,7 @@ mod tests {
         close("S2", est[0], reps, 16.0 / 18.0, 16.0 / 18.0 / 196.0);
         close("S3", est[1], reps, 0.0, 0.0);
         // Without the grouping, the idle input would be credited with a large share.
-        let (naive_mean, _) = crate::engine::summary::mean_sd(&naive_null);
+        let (naive_mean, _) = crate::stats::mean_sd(&naive_null);
         assert!(naive_mean > 0.2, "trial-level estimate {naive_mean}");
     }
 

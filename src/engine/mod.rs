@@ -16,7 +16,6 @@ pub mod fast;
 pub mod naive;
 pub mod prepare;
 pub mod session;
-pub mod summary;
 pub mod tokenizer;
 pub mod trial;
 

@@ -21,13 +21,12 @@ use crate::dist::sampler::{Draw, PlainTable};
 use crate::dist::sampler::{ceil_pos, floor_pos, round_pos};
 use crate::dist::{FastRng, Sampler};
 use crate::scenario::Context;
+use crate::scenario::limits::WINDOW_MAX;
 
 /// Token classes in accumulator order.
 pub const CLASSES: usize = 5;
 /// Origins: 0 = successful attempt, 1 = billed failed attempt (the `retries` component).
 pub const ORIGINS: usize = 2;
-/// Largest window (turns) the window policy keeps; scenarios are validated against it.
-pub const WINDOW_MAX: usize = 64;
 
 /// Per-route constants of the inner loop.
 #[derive(Clone, Debug)]

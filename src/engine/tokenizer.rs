@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Simulation;
 use super::prepare::Prepared;
-use super::summary::quantile_sorted;
 use crate::pricing::book::TokenizerInfo;
 use crate::scenario::Scenario;
+use crate::stats::quantile_sorted;
 use crate::units::{format_count, format_usd};
 
 /// A ratio as printed: two decimals (`1.40`).

@@ -170,7 +170,7 @@ fn median(v: &mut [f64]) -> Option<f64> {
         return None;
     }
     v.sort_by(|a, b| a.total_cmp(b));
-    Some(crate::engine::summary::quantile_sorted(v, 0.5))
+    Some(crate::stats::quantile_sorted(v, 0.5))
 }
 
 /// Derive observations from records grouped into sessions. `caller` keeps only the calls of

@@ -43,14 +43,13 @@ pub mod model;
 pub mod outage;
 pub mod render;
 pub mod report;
-pub mod spec;
 
+use crate::scenario::overhead::{self as spec, OverheadSpec, Strategy};
 pub use model::{Ledger, PeopleHours, TrialDraws};
 pub use report::{
     AvailabilitySteps, BreakEven, OverheadReport, Stat, StrategyMonth, StrategyReport, TcoBar,
     TcoParts,
 };
-pub use spec::{DegradedKind, OverheadAssumption, OverheadSpec, Strategy};
 
 use rayon::prelude::*;
 

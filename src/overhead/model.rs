@@ -27,11 +27,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::outage::{MonthOutage, OutageParams, Process};
-use super::spec::{
-    HOURS_PER_MONTH, OutageRate, OutageSpec, OverheadSpec, Strategy, WEEKS_PER_MONTH,
-};
 use crate::dist::rng::{hash_key, key_uniform};
 use crate::dist::{Dist, DistError, Domain, FastRng, Uncertain};
+use crate::scenario::overhead::{
+    HOURS_PER_MONTH, OutageRate, OutageSpec, OverheadSpec, Strategy, WEEKS_PER_MONTH,
+};
 
 /// Human hours per month by activity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -20,9 +20,9 @@
 //! is down, both are down, the detection windows at the start of each outage, and the window
 //! a degraded mode can serve.
 
-use super::spec::HOURS_PER_MONTH;
 use crate::dist::family::sample_poisson;
 use crate::dist::{Dist, FastRng};
+use crate::scenario::overhead::HOURS_PER_MONTH;
 
 /// A set of disjoint, sorted, half-open intervals `[a, b)` in hours from the start of the
 /// horizon.

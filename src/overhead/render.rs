@@ -4,8 +4,8 @@
 //! (`billcast report`) reuses these grids and [`markdown_body`].
 
 use super::report::{BreakEven, OverheadReport, StrategyReport};
-use super::spec::Strategy;
-use crate::report::rows::Grid;
+use crate::scenario::overhead::Strategy;
+use crate::table::Grid;
 use crate::units::{format_count, format_usd};
 
 /// Heading of the overhead section in a design-review pack (`billcast report`).
@@ -263,7 +263,7 @@ pub fn period(r: &OverheadReport) -> String {
 
 /// The terminal report.
 pub fn table(r: &OverheadReport) -> String {
-    let grid = crate::report::table::grid;
+    let grid = crate::table::text;
     let path = r
         .scenario
         .path
@@ -338,7 +338,7 @@ pub fn markdown(r: &OverheadReport) -> String {
 /// (the design-review pack's report.md): headline, strategy table, availability, details
 /// and provenance line.
 pub fn markdown_body(r: &OverheadReport) -> String {
-    let grid = crate::report::markdown::grid;
+    let grid = crate::table::markdown;
     let mut out = String::new();
     for line in headline(r).lines() {
         out.push_str(&format!("**{line}**\n"));

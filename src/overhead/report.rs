@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::Chunk;
 use super::model::{Ledger, PeopleHours};
-use super::spec::{HOURS_PER_MONTH, OverheadAssumption, OverheadSpec, Strategy};
 use crate::engine::Simulation;
-use crate::engine::summary::quantile_sorted;
 use crate::pricing::PriceBook;
 use crate::report::{ReportError, ScenarioInfo};
 use crate::scenario::Scenario;
+use crate::scenario::overhead::{HOURS_PER_MONTH, OverheadAssumption, OverheadSpec, Strategy};
+use crate::stats::quantile_sorted;
 
 /// Version of the overhead report JSON.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -493,7 +493,7 @@ pub(super) fn build(inp: Inputs<'_>) -> OverheadReport {
     }
     let g = &inp.spec.degraded;
     if inp.strategies.contains(&Strategy::Degraded)
-        && g.kind == super::spec::DegradedKind::SmallerModel
+        && g.kind == crate::scenario::overhead::DegradedKind::SmallerModel
         && g.shares_primary_outages.as_fixed() == Some(1.0)
     {
         warnings.push(

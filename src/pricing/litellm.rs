@@ -39,9 +39,9 @@ use super::book::{Model, RateQuery, parse_file, sha256_hex};
 use super::schema::{
     CacheWrite, Caching, ClassMultipliers, ContextTier, Date, ModelEntry, Multiplier, Price,
     ProviderEntry, ReasoningRate, Region, ScheduleEntry, ServiceTier, TokenClass, ToolEntry,
-    UsageConvention,
 };
 use crate::toml_util;
+use crate::usage::UsageConvention;
 
 /// `source` stamped on imported rows whose LiteLLM entry names no primary source.
 pub const DEFAULT_SOURCE: &str =

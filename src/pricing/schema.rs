@@ -10,6 +10,8 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::usage::UsageConvention;
+
 /// A calendar date in a price table (`2026-11-26`, TOML's local date, or a string).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub jiff::civil::Date);
@@ -131,17 +133,6 @@ pub struct PricingFile {
     /// Models offered.
     #[serde(default)]
     pub models: Vec<ModelEntry>,
-}
-
-/// How a provider reports input tokens in its usage objects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum UsageConvention {
-    /// Reported input includes cache reads and writes (OpenAI, Gemini, DeepSeek, most hosts).
-    #[default]
-    InputIncludesCached,
-    /// Reported input excludes them; they are reported separately (Anthropic, Bedrock Claude).
-    InputExcludesCached,
 }
 
 /// The `[provider]` table.

@@ -1,10 +1,8 @@
 //! The forecast report: one versioned, serialisable model of everything a forecast says, and
-//! the exporters that render it (table, JSON, CSV, Markdown). Everything that renders takes a
+//! the exporters that render it (table, JSON, CSV; Markdown and HTML in [`crate::document`]). Everything that renders takes a
 //! `&Report`, so a saved `forecast.json` re-renders without re-simulating.
 
 pub mod csv;
-pub mod html;
-pub mod markdown;
 pub mod rows;
 pub mod table;
 pub mod tokens;
@@ -15,13 +13,13 @@ use crate::artifact::RouteTokens;
 use crate::engine::drivers::Drivers;
 use crate::engine::naive::{Naive, naive_month};
 use crate::engine::prepare::Prepared;
-use crate::engine::summary::{mean_sd, prob_over, quantile_se, quantile_sorted};
 use crate::engine::tokenizer::RatioEffect;
 use crate::engine::{COMPONENTS, Simulation, Volumes};
 use crate::ingest::tokens::Tokenizer;
 use crate::pricing::PriceBook;
 use crate::pricing::book::SourceFile;
 use crate::scenario::{Assumption, Scenario};
+use crate::stats::{mean_sd, prob_over, quantile_se, quantile_sorted};
 
 /// Version of the report JSON.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -45,12 +43,6 @@ pub enum ReportError {
         /// Version found.
         found: u32,
     },
-    /// The report has no months to show.
-    #[error("the report has no months; re-run the forecast with horizon_months ≥ 1")]
-    NoMonths,
-    /// A chart of the HTML report could not be drawn.
-    #[error("cannot draw the report's charts")]
-    Chart(#[from] crate::charts::ChartError),
 }
 
 /// USD by cost component; the fields sum to the month's mean.

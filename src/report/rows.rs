@@ -3,17 +3,8 @@
 
 use super::{MonthSummary, Report};
 use crate::engine::drivers::Drivers;
+use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd};
-
-/// A table: header cells and rows of cells.
-pub struct Grid {
-    /// Column titles.
-    pub header: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<String>>,
-    /// Columns to right-align (numbers).
-    pub right: Vec<bool>,
-}
 
 /// Percentiles per month.
 pub fn months(r: &Report) -> Grid {

@@ -1,38 +1,9 @@
 //! The terminal view: what a person reads after `billcast forecast`.
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
-
-/// House table style: one rule under the header, nothing else (infracost-like).
-pub const STYLE: TableStyle =
-    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
-
 use super::Report;
-use super::rows::{self, Grid};
+use super::rows;
+use crate::table::text as grid;
 use crate::units::{format_pct, format_usd};
-
-/// Render a grid as a terminal table.
-pub fn grid(g: &Grid) -> String {
-    let mut t = Table::new();
-    t.load_style(STYLE);
-    t.set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(g.header.iter().map(Cell::new));
-    for row in &g.rows {
-        t.add_row(row.iter().enumerate().map(|(i, c)| {
-            let cell = Cell::new(c);
-            if g.right.get(i).copied().unwrap_or(false) {
-                cell.set_alignment(CellAlignment::Right)
-            } else {
-                cell
-            }
-        }));
-    }
-    for (i, right) in g.right.iter().enumerate() {
-        if *right && let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    t.to_string()
-}
 
 /// The full terminal report.
 pub fn render(r: &Report) -> String {

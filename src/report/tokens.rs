@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ReportError;
-use super::rows::Grid;
 use crate::artifact::{Artifact, Counting, RouteTokens};
 use crate::ingest::tokens::Tokenizer;
 use crate::pricing::{PriceBook, PricingError};
+use crate::table::Grid;
 use crate::units::format_count;
 
 /// What a file is counted for: a tokenizer by name, or a model of the price book.
@@ -216,7 +216,7 @@ impl TokensReport {
             self.files.len(),
             if self.files.len() == 1 { "" } else { "s" }
         );
-        out.push_str(&super::table::grid(&self.grid()));
+        out.push_str(&crate::table::text(&self.grid()));
         out.push('\n');
         for n in self.notes() {
             out.push_str(&format!("\n{n}\n"));
@@ -227,7 +227,7 @@ impl TokensReport {
     /// Markdown table with the notes.
     pub fn markdown(&self) -> String {
         let mut out = String::from("### billcast tokens\n\n");
-        out.push_str(&super::markdown::grid(&self.grid()));
+        out.push_str(&crate::table::markdown(&self.grid()));
         for n in self.notes() {
             out.push_str(&format!("\n- {n}"));
         }

@@ -12,6 +12,10 @@ use crate::units::{Month, format_count};
 
 use super::{Scenario, Volume};
 
+/// Largest window (turns) the `window` context policy keeps: the engine's session loop holds
+/// the last turns in a fixed array of this length.
+pub const WINDOW_MAX: usize = 64;
+
 /// Fewest trials: percentiles of fewer worlds mean nothing.
 pub const MIN_TRIALS: u64 = 10;
 

@@ -8,6 +8,7 @@
 
 pub mod file;
 pub mod limits;
+pub mod overhead;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -359,7 +360,7 @@ pub struct Scenario {
     /// Raw `[overhead]` table for the overhead model.
     pub overhead: Option<toml::Table>,
     /// The `[overhead]` section validated (`None` without one): see [`crate::overhead`].
-    pub overhead_spec: Option<crate::overhead::OverheadSpec>,
+    pub overhead_spec: Option<overhead::OverheadSpec>,
     /// Every input with its origin.
     pub assumptions: Vec<Assumption>,
 }
@@ -1249,7 +1250,7 @@ impl Scenario {
 
         // [overhead]: validated here, with its lines, so every command rejects a bad section.
         let overhead_spec =
-            crate::overhead::OverheadSpec::from_scenario_text(&file_label, &text, &set_keys)?;
+            overhead::OverheadSpec::from_scenario_text(&file_label, &text, &set_keys)?;
 
         // [budget]
         let budget_usd = match &raw.budget {
@@ -1554,7 +1555,7 @@ fn build_workload(
             match c.policy.as_str() {
                 "full" => Context::Full,
                 "window" => match c.turns {
-                    Some(n) if (1..=crate::engine::session::WINDOW_MAX as u32).contains(&n) => {
+                    Some(n) if (1..=limits::WINDOW_MAX as u32).contains(&n) => {
                         Context::Window { turns: n }
                     }
                     _ => {

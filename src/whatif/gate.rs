@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Delta, Stats, format_value, parse_number};
+use super::{Delta, Stats, parse_number};
+use crate::units::format_value;
 
 /// Every variable and what it means.
 pub const VARIABLES: &[(&str, &str)] = &[

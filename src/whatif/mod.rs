@@ -492,27 +492,6 @@ pub fn parse_number(text: &str) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
-/// Format a number of an input for tables: counts with separators, small values with three
-/// significant digits (`12,345`, `0.0812`, `3.5`).
-pub fn format_value(x: f64) -> String {
-    if !x.is_finite() {
-        return "-".into();
-    }
-    if x.abs() >= 1000.0 {
-        return crate::units::format_count(x);
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let digits = (3 - (x.abs().log10().floor() as i32) - 1).clamp(0, 6) as usize;
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 /// Variants of `path` for every combination of the `--vary` lists (the first value of each
 /// list first, so the first variant is the baseline of the deltas). Labels are the value
 /// with one `--vary`, `key=value, key=value` with several.
@@ -742,10 +721,6 @@ mod tests {
         assert_eq!(parse_number("1.5M"), Some(1.5e6));
         assert_eq!(parse_number("1e4"), Some(1e4));
         assert_eq!(parse_number("abc"), None);
-        assert_eq!(format_value(12345.6), "12,346");
-        assert_eq!(format_value(0.08123), "0.0812");
-        assert_eq!(format_value(3.5), "3.5");
-        assert_eq!(format_value(150.0), "150");
     }
 
     #[test]

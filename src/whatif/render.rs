@@ -9,9 +9,11 @@ use super::diff::ReportDiff;
 use super::sensitivity::Sensitivity;
 use super::solve::{Direction, Solution, Status};
 use super::sweep::Sweep;
-use super::{Alignment, Delta, Stats, format_value};
-use crate::report::rows::Grid;
-use crate::report::{ReportError, markdown, table};
+use super::{Alignment, Delta, Stats};
+use crate::report::ReportError;
+use crate::table;
+use crate::table::Grid;
+use crate::units::format_value;
 use crate::units::{format_count, format_pct, format_usd, format_usd_delta};
 
 /// Pretty JSON with a final newline (deterministic: same result ⇒ same bytes).
@@ -214,9 +216,9 @@ pub fn compare_table(c: &Comparison) -> String {
         c.month,
         meta(&c.alignment)
     );
-    out.push_str(&table::grid(&compare_grid(c)));
+    out.push_str(&table::text(&compare_grid(c)));
     out.push_str(&format!("\n\nWhere the money goes in {}:\n", c.month));
-    out.push_str(&table::grid(&compare_components_grid(c)));
+    out.push_str(&table::text(&compare_components_grid(c)));
     out.push_str(&format!("\n\n{}\n", compare_sentence(c)));
     if let Some(t) = &c.tokenizer_check {
         out.push_str(&format!("{}\n", t.sentence()));
@@ -252,12 +254,12 @@ pub fn compare_markdown(c: &Comparison) -> String {
         c.month,
         compare_sentence(c).trim()
     ));
-    out.push_str(&markdown::grid(&compare_grid(c)));
+    out.push_str(&table::markdown(&compare_grid(c)));
     out.push_str(&format!(
         "\n<details><summary>Where the money goes in {}</summary>\n\n",
         c.month
     ));
-    out.push_str(&markdown::grid(&compare_components_grid(c)));
+    out.push_str(&table::markdown(&compare_components_grid(c)));
     out.push_str("\n</details>\n");
     let mut notes = c.alignment.notes.clone();
     if let Some(t) = &c.tokenizer_check {
@@ -424,7 +426,7 @@ pub fn sweep_table(s: &Sweep) -> String {
         s.month,
         meta(&s.alignment)
     );
-    out.push_str(&table::grid(&sweep_grid(s)));
+    out.push_str(&table::text(&sweep_grid(s)));
     out.push('\n');
     if let Some(t) = sweep_sentence(s) {
         out.push_str(&format!("\n{t}\n"));
@@ -446,7 +448,7 @@ pub fn sweep_markdown(s: &Sweep) -> String {
     if let Some(t) = sweep_sentence(s) {
         out.push_str(&format!("**{t}**\n\n"));
     }
-    out.push_str(&markdown::grid(&sweep_grid(s)));
+    out.push_str(&table::markdown(&sweep_grid(s)));
     out.push_str(&format!("\n<sub>{}</sub>\n", meta(&s.alignment)));
     out
 }
@@ -656,7 +658,7 @@ pub fn solve_table(s: &Solution) -> String {
         out.push_str(&format!("  {k}: {v}\n"));
     }
     out.push_str("\nEvaluations:\n");
-    out.push_str(&table::grid(&solve_grid(s)));
+    out.push_str(&table::text(&solve_grid(s)));
     out.push('\n');
     if !s.notes.is_empty() {
         out.push_str("\nNotes:\n");
@@ -677,7 +679,7 @@ pub fn solve_markdown(s: &Solution) -> String {
         out.push_str(&format!("- {k}: {v}\n"));
     }
     out.push_str("\n<details><summary>Evaluations</summary>\n\n");
-    out.push_str(&markdown::grid(&solve_grid(s)));
+    out.push_str(&table::markdown(&solve_grid(s)));
     out.push_str("\n</details>\n");
     out.push_str(&format!("\n<sub>{}</sub>\n", meta(&s.alignment)));
     out
@@ -835,14 +837,14 @@ pub fn sensitivity_table(s: &Sensitivity) -> String {
         format_usd(s.median_world_mean),
         format_usd(s.median_world_p95)
     ));
-    out.push_str(&table::grid(&tornado_grid(s)));
+    out.push_str(&table::text(&tornado_grid(s)));
     out.push_str(&format!(
         "\n\nSobol indices of the monthly bill (mean {}, sd {}; {} bootstrap resamples):\n",
         format_usd(s.bill_mean),
         format_usd(s.bill_sd),
         s.bootstrap
     ));
-    out.push_str(&table::grid(&sobol_grid(s)));
+    out.push_str(&table::text(&sobol_grid(s)));
     out.push('\n');
     if !s.notes.is_empty() {
         out.push_str("\nNotes:\n");
@@ -861,9 +863,9 @@ pub fn sensitivity_markdown(s: &Sensitivity) -> String {
         sensitivity_sentence(s)
     ));
     out.push_str("#### Sobol indices of the monthly bill\n\n");
-    out.push_str(&markdown::grid(&sobol_grid(s)));
+    out.push_str(&table::markdown(&sobol_grid(s)));
     out.push_str("\n#### Tornado (each input at P10 / P90, others at their median)\n\n");
-    out.push_str(&markdown::grid(&tornado_grid(s)));
+    out.push_str(&table::markdown(&tornado_grid(s)));
     if !s.notes.is_empty() {
         out.push('\n');
         out.push_str(&notes_block(&s.notes, "- "));
@@ -1037,10 +1039,10 @@ pub fn diff_table(d: &ReportDiff) -> String {
         "billcast diff — {} → {} ({})\n\n{}.\n\n",
         d.base.label, d.head.label, d.head.scenario, d.headline
     );
-    out.push_str(&table::grid(&diff_grid(d)));
+    out.push_str(&table::text(&diff_grid(d)));
     if d.months.len() > 1 {
         out.push_str("\n\nBy month:\n");
-        out.push_str(&table::grid(&diff_months_grid(d)));
+        out.push_str(&table::text(&diff_months_grid(d)));
     }
     out.push_str("\n\n");
     if d.assumptions.is_empty() {
@@ -1088,7 +1090,7 @@ pub fn diff_markdown(d: &ReportDiff) -> String {
         )),
         d.headline
     ));
-    out.push_str(&markdown::grid(&diff_grid(d)));
+    out.push_str(&table::markdown(&diff_grid(d)));
     if !d.gate.is_empty() {
         out.push('\n');
         if d.gate_failed() {
@@ -1118,7 +1120,7 @@ pub fn diff_markdown(d: &ReportDiff) -> String {
     }
     if d.months.len() > 1 {
         out.push_str("\n<details><summary>By month</summary>\n\n");
-        out.push_str(&markdown::grid(&diff_months_grid(d)));
+        out.push_str(&table::markdown(&diff_months_grid(d)));
         out.push_str("\n</details>\n");
     }
     out.push_str(&format!(

@@ -44,10 +44,10 @@ use super::{Job, OnProgress, WhatifError, mode_name, pick_month, run_jobs};
 use crate::dist::rng::{hash_key, mix64};
 use crate::dist::{Domain, FastRng, Uncertain};
 use crate::engine;
-use crate::engine::summary::{mean_sd, quantile_sorted};
 use crate::engine::trial::{Pins, Redraw};
 use crate::pricing::PriceBook;
 use crate::scenario::{Mode, Scenario, Volume};
+use crate::stats::{mean_sd, quantile_sorted};
 use crate::units::Month;
 
 /// Key of the fitted-workload replicate drawn per trial (see `engine::trial::session_sim`).

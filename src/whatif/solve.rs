@@ -32,10 +32,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alignment, OnProgress, WhatifError, mode_name, pick_month, run_scenario};
 use crate::dist::{Domain, Uncertain};
-use crate::engine::summary::quantile_sorted;
 use crate::engine::{self, SimOptions};
 use crate::pricing::PriceBook;
 use crate::scenario::{Mode, Scenario};
+use crate::stats::quantile_sorted;
 use crate::toml_util;
 use crate::units::Month;
 
@@ -446,7 +446,7 @@ pub fn solve(
                 format!(
                     "widening the search to {}={} failed ({}); give the upper end with --hi",
                     spec.param,
-                    super::format_value(hi),
+                    crate::units::format_value(hi),
                     error_chain(&e)
                 ),
             )
@@ -456,11 +456,11 @@ pub fn solve(
         notes.push(format!(
             "no --hi: doubled the upper end {expansions} time{} to {} to bracket the budget",
             if expansions == 1 { "" } else { "s" },
-            super::format_value(hi)
+            crate::units::format_value(hi)
         ));
     }
     let e_lo = search.eval(lo)?;
-    let quantile_name = format!("P{}", super::format_value(spec.quantile * 100.0));
+    let quantile_name = format!("P{}", crate::units::format_value(spec.quantile * 100.0));
     let month = search
         .month
         .and_then(|i| base.months().get(i).copied())
@@ -470,7 +470,7 @@ pub fn solve(
         format!(
             "at {}={} the {quantile_name} of {month} is {} (budget {})",
             spec.param,
-            super::format_value(e.value),
+            crate::units::format_value(e.value),
             crate::units::format_usd(e.quantile_usd),
             crate::units::format_usd(budget)
         )
@@ -497,8 +497,8 @@ pub fn solve(
         (_, true, true) => {
             notes.push(format!(
                 "every value from {} to {} fits; the answer is at least as far as the search went (widen --lo/--hi to search further)",
-                super::format_value(lo),
-                super::format_value(hi)
+                crate::units::format_value(lo),
+                crate::units::format_value(hi)
             ));
             Status::WholeRangeFits
         }
@@ -507,8 +507,8 @@ pub fn solve(
             return Err(WhatifError::NoAnswer(format!(
                 "no value of {} in [{}, {}] keeps the {quantile_name} under {}: even {}; {} or raise --budget",
                 spec.param,
-                super::format_value(lo0),
-                super::format_value(hi),
+                crate::units::format_value(lo0),
+                crate::units::format_value(hi),
                 crate::units::format_usd(budget),
                 at_lo(e),
                 if max { "lower --lo" } else { "raise --hi" }

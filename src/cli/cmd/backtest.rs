@@ -298,7 +298,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn table(bt: &backtest::Backtest, markdown: bool) -> String {
-    use billcast::report::rows::Grid;
+    use billcast::table::Grid;
     let mut out = String::new();
     if bt.splits.len() == 1 {
         let s = &bt.splits[0];
@@ -550,7 +550,7 @@ fn coverage_grid<'a>(
     }
     let n = header.len();
     grid_text(
-        &billcast::report::rows::Grid {
+        &billcast::table::Grid {
             header,
             rows: body,
             right: (0..n).map(|i| i > 0).collect(),
@@ -560,11 +560,11 @@ fn coverage_grid<'a>(
 }
 
 /// A grid as a terminal table or Markdown.
-fn grid_text(g: &billcast::report::rows::Grid, markdown: bool) -> String {
+fn grid_text(g: &billcast::table::Grid, markdown: bool) -> String {
     if markdown {
-        billcast::report::markdown::grid(g)
+        billcast::table::markdown(g)
     } else {
-        billcast::report::table::grid(g)
+        billcast::table::text(g)
     }
 }
 

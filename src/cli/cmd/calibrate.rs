@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use billcast::backtest::calibrate::{self, BillCalibration};
-use billcast::report::rows::Grid;
+use billcast::table::Grid;
 use billcast::units::{format_pct, format_usd};
 
 use crate::cli::output::{self, Format};
@@ -141,9 +141,9 @@ fn table(cal: &BillCalibration, markdown: bool) -> String {
         right: vec![false, false, true, true, true, true, true, false, true],
     };
     let mut out = if markdown {
-        billcast::report::markdown::grid(&g)
+        billcast::table::markdown(&g)
     } else {
-        billcast::report::table::grid(&g)
+        billcast::table::text(&g)
     };
     let n = cal.rows.len();
     out.push_str(&format!(

@@ -322,7 +322,7 @@ fn workload_file(a: &Args, ing: &ingest::Ingested, f: &FittedWorkload) -> String
 }
 
 fn table(f: &FittedWorkload, rows: &[FitRow], out: Option<&PathBuf>) -> String {
-    let grid = billcast::report::rows::Grid {
+    let grid = billcast::table::Grid {
         header: [
             "Quantity",
             "n",
@@ -392,7 +392,7 @@ fn table(f: &FittedWorkload, rows: &[FitRow], out: Option<&PathBuf>) -> String {
             ""
         }
     );
-    s.push_str(&billcast::report::table::grid(&grid));
+    s.push_str(&billcast::table::text(&grid));
     s.push('\n');
     if let Some(sp) = f.system_prompt_tokens {
         s.push_str(&format!("system prompt ≈ {sp:.0} tokens\n"));

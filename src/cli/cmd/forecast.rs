@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use billcast::document;
 use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::{self, Report};
@@ -211,14 +212,14 @@ pub struct Args {
 pub fn render(
     r: &Report,
     format: ReportFormat,
-    charts: &[report::markdown::ChartLink],
+    charts: &[document::markdown::ChartLink],
 ) -> anyhow::Result<String> {
     Ok(match format {
         ReportFormat::Table => report::table::render(r),
         ReportFormat::Json => r.to_json()?,
         ReportFormat::Csv => report::csv::render(r)?,
-        ReportFormat::Markdown => report::markdown::render_with_charts(r, charts),
-        ReportFormat::Html => report::html::render(r)?,
+        ReportFormat::Markdown => document::markdown::render_with_charts(r, charts),
+        ReportFormat::Html => document::html::render(r)?,
     })
 }
 

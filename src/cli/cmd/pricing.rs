@@ -352,7 +352,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             String::from_utf8(w.into_inner()?)?
         }
         Format::Table | Format::Markdown => {
-            let grid = billcast::report::rows::Grid {
+            let grid = billcast::table::Grid {
                 header: [
                     "Model",
                     "Input",
@@ -391,9 +391,9 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                 ],
             };
             let body = if a.format == Format::Markdown {
-                billcast::report::markdown::grid(&grid)
+                billcast::table::markdown(&grid)
             } else {
-                billcast::report::table::grid(&grid)
+                billcast::table::text(&grid)
             };
             format!(
                 "USD per 1M tokens · {}\n{body}\nTokens × = the model's tokens per o200k_base token for the same text; ? = not verified (an assumption: see pricing show).\n",
@@ -688,17 +688,15 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
                 out.push_str(&format!("\n### {t}\n"));
             }
             out.push('\n');
-            out.push_str(&billcast::report::markdown::grid(
-                &billcast::report::rows::Grid {
-                    header: s.columns.iter().map(|c| c.to_string()).collect(),
-                    rows: s
-                        .rows
-                        .iter()
-                        .map(|(k, v)| vec![k.clone(), v.clone()])
-                        .collect(),
-                    right: vec![false, false],
-                },
-            ));
+            out.push_str(&billcast::table::markdown(&billcast::table::Grid {
+                header: s.columns.iter().map(|c| c.to_string()).collect(),
+                rows: s
+                    .rows
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), v.clone()])
+                    .collect(),
+                right: vec![false, false],
+            }));
         }
         if let Some(n) = &e.notes {
             out.push_str(&format!("\n**Notes:** {n}\n"));
@@ -841,7 +839,7 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
-    t.load_style(billcast::report::table::STYLE);
+    t.load_style(billcast::table::STYLE);
     t.set_header(vec!["Class", "Tokens", "USD / 1M", "USD"]);
     for l in &c.lines {
         t.add_row(vec![
@@ -953,7 +951,7 @@ fn cost_markdown(c: &billcast::pricing::CallCost) -> String {
             format!("{:.6}", tl.usd),
         ]);
     }
-    let grid = billcast::report::rows::Grid {
+    let grid = billcast::table::Grid {
         header: ["Class", "Tokens", "USD / 1M", "USD"]
             .iter()
             .map(|s| s.to_string())
@@ -964,7 +962,7 @@ fn cost_markdown(c: &billcast::pricing::CallCost) -> String {
     let mut out = format!(
         "**{}**\n\n{}\n**Total: {} (${:.6})**\n",
         cost_heading(c),
-        billcast::report::markdown::grid(&grid),
+        billcast::table::markdown(&grid),
         format_usd_cents(c.total_usd),
         c.total_usd
     );
@@ -1117,7 +1115,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             String::from_utf8(w.into_inner()?)?
         }
         Format::Markdown => {
-            let grid = billcast::report::rows::Grid {
+            let grid = billcast::table::Grid {
                 header: ["Severity", "File", "Model", "Finding"]
                     .iter()
                     .map(|s| s.to_string())
@@ -1140,7 +1138,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
                 book.models().count(),
                 book.files().len(),
                 findings.len() - errors - warnings,
-                billcast::report::markdown::grid(&grid)
+                billcast::table::markdown(&grid)
             )
         }
         Format::Table => {
@@ -1342,7 +1340,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
             String::from_utf8(w.into_inner()?)?
         }
         Format::Table | Format::Markdown => {
-            let grid = billcast::report::rows::Grid {
+            let grid = billcast::table::Grid {
                 header: header.iter().map(|s| s.to_string()).collect(),
                 rows: rows.iter().map(cells).collect(),
                 right: vec![false, false, true, true, true, true, false],
@@ -1353,7 +1351,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
                     if rows.is_empty() {
                         "No model added, removed or repriced.\n".to_string()
                     } else {
-                        billcast::report::markdown::grid(&grid)
+                        billcast::table::markdown(&grid)
                     }
                 )
             } else {
@@ -1362,10 +1360,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
                     if rows.is_empty() {
                         "no model added, removed or repriced\n".to_string()
                     } else {
-                        format!(
-                            "USD per 1M tokens\n{}\n",
-                            billcast::report::table::grid(&grid)
-                        )
+                        format!("USD per 1M tokens\n{}\n", billcast::table::text(&grid))
                     }
                 )
             }

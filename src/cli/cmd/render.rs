@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use billcast::document;
+use billcast::document::markdown::OverheadSection;
 use billcast::overhead::OverheadReport;
-use billcast::report::markdown::OverheadSection;
-use billcast::report::{self, Report, ReportError};
+use billcast::report::{Report, ReportError};
 
 use crate::cli::UsageError;
 use crate::cli::output::{self, ChartFormatArg, ReportFormat};
@@ -134,8 +135,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => (Vec::new(), None),
     };
     let text = match (&overhead, a.format) {
-        (Some(o), ReportFormat::Html) => report::html::render_with_overhead(&r, Some(o))?,
-        (Some(o), ReportFormat::Markdown) => report::markdown::render_pack(
+        (Some(o), ReportFormat::Html) => document::html::render_with_overhead(&r, Some(o))?,
+        (Some(o), ReportFormat::Markdown) => document::markdown::render_pack(
             &r,
             &links,
             Some(OverheadSection {

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use billcast::charts::overhead as overhead_chart;
+use billcast::document;
+use billcast::document::markdown::OverheadSection;
 use billcast::overhead::OverheadReport;
-use billcast::report::markdown::OverheadSection;
-use billcast::report::{self, Report};
+use billcast::report::Report;
 
 use super::forecast::{EngineArgs, forecast_of};
 use super::overhead::overhead_report_of;
@@ -67,7 +68,7 @@ pub fn write_pack(
     };
     output::write(
         Some(&html_path),
-        &report::html::render_with_overhead(r, overhead)?,
+        &document::html::render_with_overhead(r, overhead)?,
     )?;
     let section = overhead.map(|report| OverheadSection {
         report,
@@ -75,7 +76,7 @@ pub fn write_pack(
     });
     output::write(
         Some(&md_path),
-        &report::markdown::render_pack(r, &links, section),
+        &document::markdown::render_pack(r, &links, section),
     )?;
     output::write(Some(&json_path), &r.to_json()?)?;
     files.extend(charts);
@@ -89,7 +90,7 @@ pub fn write_overhead_chart(
     dir: &std::path::Path,
     format: ChartFormatArg,
     markdown_file: Option<&std::path::Path>,
-) -> anyhow::Result<(PathBuf, report::markdown::ChartLink)> {
+) -> anyhow::Result<(PathBuf, document::markdown::ChartLink)> {
     let format: billcast::charts::ChartFormat = format.into();
     let bytes = overhead_chart::tco(o, format).context("cannot draw the overhead chart")?;
     let path = dir.join(format!(

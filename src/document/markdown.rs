@@ -2,38 +2,10 @@
 //! breakdown and assumptions folded in `<details>`; in a design-review pack, followed by the
 //! operational overhead of a second provider when the scenario has an `[overhead]` section.
 
-use super::Report;
-use super::rows::{self, Grid};
 use crate::overhead::{OverheadReport, render as overhead_render};
+use crate::report::{Report, rows};
+use crate::table::markdown as grid;
 use crate::units::format_usd;
-
-/// Render a grid as a GitHub-flavoured Markdown table.
-pub fn grid(g: &Grid) -> String {
-    let esc = |s: &str| s.replace('|', "\\|");
-    let mut out = format!(
-        "| {} |\n|",
-        g.header
-            .iter()
-            .map(|h| esc(h))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    for i in 0..g.header.len() {
-        out.push_str(if g.right.get(i).copied().unwrap_or(false) {
-            " ---: |"
-        } else {
-            " --- |"
-        });
-    }
-    out.push('\n');
-    for row in &g.rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
-        ));
-    }
-    out
-}
 
 /// A chart file the Markdown links to as an image.
 #[derive(Debug, Clone, PartialEq, Eq)]

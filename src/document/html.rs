@@ -1,5 +1,5 @@
 //! The design-review page: one self-contained `report.html` with the headline, the charts
-//! (inline SVG), every table of the terminal and Markdown views (built by [`super::rows`]), the
+//! (inline SVG), every table of the terminal and Markdown views (built by [`crate::report::rows`]), the
 //! assumptions, warnings and provenance — and, for a scenario with an `[overhead]` section,
 //! the operational overhead of a second provider ([`render_with_overhead`]), from the tables
 //! of [`crate::overhead::render`].
@@ -9,10 +9,12 @@
 //! phone home. Every piece of text from the scenario or report is HTML-escaped. A `@media print`
 //! block makes it print on A4/Letter with charts and tables kept whole.
 
-use super::rows::{self, Grid};
-use super::{MonthSummary, Report, ReportError};
+use super::DocumentError;
 use crate::charts::{ChartFormat, ChartKind};
 use crate::overhead::{OverheadReport, render as overhead_render};
+use crate::report::rows;
+use crate::report::{MonthSummary, Report};
+use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd, format_usd_compact};
 
 /// Escape text for HTML element content and double-quoted attribute values.
@@ -126,7 +128,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 "#;
 
 /// An inline chart of the forecast: the SVG with an accessible name, in a figure with a caption.
-fn figure(r: &Report, kind: ChartKind, caption: &str) -> Result<String, ReportError> {
+fn figure(r: &Report, kind: ChartKind, caption: &str) -> Result<String, DocumentError> {
     let bytes = kind.render(r, ChartFormat::Svg)?;
     Ok(svg_figure(kind.name(), kind.title(), &bytes, caption))
 }
@@ -415,7 +417,7 @@ fn assumptions(r: &Report) -> String {
     out
 }
 
-fn breakdown(r: &Report, m: &MonthSummary) -> Result<String, ReportError> {
+fn breakdown(r: &Report, m: &MonthSummary) -> Result<String, DocumentError> {
     let mut out = String::from("<section id=\"breakdown\">\n<h2>Where the money goes</h2>\n");
     out.push_str(&figure(
         r,
@@ -470,7 +472,7 @@ fn drivers(r: &Report) -> String {
     out
 }
 
-fn naive(r: &Report) -> Result<String, ReportError> {
+fn naive(r: &Report) -> Result<String, DocumentError> {
     let mut out = String::from("<section id=\"naive\">\n<h2>Naive estimate vs simulation</h2>\n");
     out.push_str(&figure(
         r,
@@ -521,7 +523,7 @@ fn naive_month(r: &Report, n: &crate::engine::naive::Naive) -> String {
 
 /// The overhead section: headline, chart, strategy table, availability, people hours, TCO by
 /// month, assumptions and warnings of `o`.
-fn overhead(o: &OverheadReport) -> Result<String, ReportError> {
+fn overhead(o: &OverheadReport) -> Result<String, DocumentError> {
     use crate::charts::overhead as chart;
     let mut out = format!(
         "<section id=\"overhead\">\n<h2>{}</h2>\n",
@@ -604,9 +606,9 @@ fn overhead(o: &OverheadReport) -> Result<String, ReportError> {
 /// The HTML report of `r`.
 ///
 /// # Errors
-/// [`ReportError::NoMonths`] for a report without months; [`ReportError::Chart`] if a chart
+/// [`DocumentError::NoMonths`] for a report without months; [`DocumentError::Chart`] if a chart
 /// cannot be drawn.
-pub fn render(r: &Report) -> Result<String, ReportError> {
+pub fn render(r: &Report) -> Result<String, DocumentError> {
     render_with_overhead(r, None)
 }
 
@@ -615,15 +617,15 @@ pub fn render(r: &Report) -> Result<String, ReportError> {
 /// estimate and the assumptions. Without it, exactly [`render`].
 ///
 /// # Errors
-/// As [`render`]; [`ReportError::Chart`] also when the overhead chart cannot be drawn.
+/// As [`render`]; [`DocumentError::Chart`] also when the overhead chart cannot be drawn.
 pub fn render_with_overhead(
     r: &Report,
     overhead_report: Option<&OverheadReport>,
-) -> Result<String, ReportError> {
+) -> Result<String, DocumentError> {
     let m = r
         .headline_month()
         .or_else(|| r.months.last())
-        .ok_or(ReportError::NoMonths)?;
+        .ok_or(DocumentError::NoMonths)?;
     let first = r.months.first().map_or("", |x| x.month.as_str());
     let last = r.months.last().map_or("", |x| x.month.as_str());
     let mut out = String::with_capacity(256 * 1024);
