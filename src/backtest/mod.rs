@@ -140,8 +140,11 @@ pub struct BacktestOptions {
     pub bootstrap: usize,
     /// Prices for dollars.
     pub prices: Prices,
-    /// The shift the forecasts carry.
+    /// The prior shift the forecasts carry: combined with each fit's own between-window drift
+    /// (`fit::drift`) when `data_drift` is set, as `fit` writes it.
     pub shift: ShiftSigma,
+    /// Widen the prior by the fit window's own drift (default); off, the prior alone.
+    pub data_drift: bool,
 }
 
 impl Default for BacktestOptions {
@@ -157,6 +160,7 @@ impl Default for BacktestOptions {
             bootstrap: 20,
             prices: Prices::default(),
             shift: calibrate::DEFAULT_SHIFT,
+            data_drift: true,
         }
     }
 }
@@ -199,6 +203,8 @@ pub struct SplitResult {
     pub test_sessions: usize,
     /// Sessions the forecast assumed (differs from `test_sessions` with arrival rates).
     pub forecast_sessions: f64,
+    /// The shift this split's forecast carried: the prior combined with the fit window's drift.
+    pub shift: ShiftSigma,
     /// Scored quantities (deterministic ones are left out).
     pub quantities: Vec<Scored>,
 }
@@ -553,10 +559,20 @@ fn run_split(
     } else {
         format!("{median_sessions}")
     };
+    let shift = if opts.data_drift {
+        let (size, count) = fitted.drift.shift_sigma(opts.shift.size, opts.shift.count);
+        ShiftSigma {
+            size,
+            count,
+            volume: opts.shift.volume,
+        }
+    } else {
+        opts.shift
+    };
     let sim = forecast_fitted(
         &fitted,
         &volume,
-        opts.shift,
+        shift,
         opts.trials,
         opts.seed.wrapping_add(index as u64),
         &opts.prices,
@@ -598,6 +614,7 @@ fn run_split(
         fit_calls: fit_totals.calls as usize,
         test_sessions: test.len(),
         forecast_sessions: median_sessions,
+        shift,
         quantities,
     })
 }

@@ -1267,8 +1267,10 @@ impl Scenario {
             None => None,
         };
 
-        // [shift]: neutral unless the workload was fitted from a sample, where the calibrated
-        // default applies (a pilot is not production; see `backtest::calibrate`).
+        // [shift]: neutral unless the workload was fitted from a sample. Then the fitted file's
+        // `[shift]` (the data's between-window drift combined with the calibrated prior,
+        // `fit::drift`) applies, else the calibrated prior alone (a pilot is not production;
+        // see `backtest::calibrate`).
         let fitted_workload = raw.workload.from.is_some();
         let shift_default = |k: &str| -> Uncertain {
             if fitted_workload && k != "shift.volume" {
@@ -1282,20 +1284,31 @@ impl Scenario {
             count: None,
             volume: None,
         });
+        let fitted_shift = extras.shift.clone().unwrap_or(ShiftSection {
+            size: None,
+            count: None,
+            volume: None,
+        });
         let mut shift_defaulted: Vec<&str> = Vec::new();
-        let mut shift_get = |u: &Option<U>, k: &'static str| -> Result<Uncertain, ScenarioError> {
-            match u {
-                Some(u) => ctx.check(u, k, Domain::NonNegative),
-                None => {
-                    shift_defaulted.push(k);
-                    Ok(shift_default(k))
+        let mut shift_fitted: Vec<&str> = Vec::new();
+        let mut shift_get =
+            |u: &Option<U>, f: &Option<U>, k: &'static str| -> Result<Uncertain, ScenarioError> {
+                match (u, f, &fctx) {
+                    (Some(u), _, _) => ctx.check(u, k, Domain::NonNegative),
+                    (None, Some(f), Some(fc)) => {
+                        shift_fitted.push(k);
+                        fc.check(f, k, Domain::NonNegative)
+                    }
+                    _ => {
+                        shift_defaulted.push(k);
+                        Ok(shift_default(k))
+                    }
                 }
-            }
-        };
+            };
         let shift = Shift {
-            size: shift_get(&shift_section.size, "shift.size")?,
-            count: shift_get(&shift_section.count, "shift.count")?,
-            volume: shift_get(&shift_section.volume, "shift.volume")?,
+            size: shift_get(&shift_section.size, &fitted_shift.size, "shift.size")?,
+            count: shift_get(&shift_section.count, &fitted_shift.count, "shift.count")?,
+            volume: shift_get(&shift_section.volume, &fitted_shift.volume, "shift.volume")?,
         };
         for (k, u) in [
             ("shift.size", &shift.size),
@@ -1307,7 +1320,11 @@ impl Scenario {
                 assumptions.push(Assumption {
                     key: k.into(),
                     value: u.to_string(),
-                    origin: origin_of(k, !defaulted),
+                    origin: if shift_fitted.contains(&k) {
+                        Origin::Fitted
+                    } else {
+                        origin_of(k, !defaulted)
+                    },
                     level: "trial",
                     non_neutral_default: defaulted,
                 });
@@ -1377,6 +1394,9 @@ struct FittedExtras {
     caching: file::CachingSection,
     #[serde(default)]
     retries: file::RetriesSection,
+    /// Written by `fit` from the data's drift (`fit::drift`).
+    #[serde(default)]
+    shift: Option<ShiftSection>,
 }
 
 #[derive(serde::Deserialize)]

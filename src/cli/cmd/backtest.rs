@@ -69,10 +69,15 @@ pub struct Args {
         default_value = "input=2.5,cache_read=0.25,output=10"
     )]
     pub price: String,
-    /// σ of the pilot-to-production size and count shift (default: the calibrated value);
-    /// 0 forecasts as if the fit window were production.
+    /// σ of the prior pilot-to-production size and count shift (default: the calibrated
+    /// value). Each fit window's own between-window drift is added to it in quadrature unless
+    /// `--no-data-drift`; `--shift-sigma 0 --no-data-drift` forecasts as if the fit window were
+    /// production.
     #[arg(long, value_name = "SIGMA")]
     pub shift_sigma: Option<f64>,
+    /// Use the prior shift alone, without each fit window's own between-window drift.
+    #[arg(long)]
+    pub no_data_drift: bool,
     /// Rerun the shift calibration on the real traces in DIR (azure-llm-2023/, tau2-bench-traces/);
     /// without DIR, the copy bundled in the repository (data/real, run from its root).
     #[arg(
@@ -245,6 +250,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         bootstrap: a.bootstrap,
         prices: parse_prices(&a.price)?,
         shift,
+        data_drift: !a.no_data_drift,
     };
     let progress = Progress::new(a.splits as u64, "backtesting", a.quiet);
     let bt = backtest::backtest(&ing.records, &sessions, &bopts).map_err(usage)?;
