@@ -298,6 +298,41 @@ pub const QUANTITIES: [&str; 6] = [
     "dollars",
 ];
 
+/// The quantities the size and count shift moves (token sizes and counts); dollars also depend
+/// on cache hits and prices, failures on failure rates.
+pub const SHIFTED: [&str; 4] = ["input_tokens", "output_tokens", "calls", "tool_calls"];
+
+/// CRPS of a lognormal forecast with median `m` and log-σ `s` for the value `y > 0`, closed
+/// form (Baran & Lerch 2015): with `z = (ln y − ln m)/s`,
+/// `y(2Φ(z) − 1) − 2 m e^{s²/2} (Φ(z − s) + Φ(s/√2) − 1)`; `|m − y|` when `s = 0`.
+pub fn lognormal_crps(m: f64, s: f64, y: f64) -> f64 {
+    use crate::dist::family::norm_cdf;
+    if s <= 0.0 || y <= 0.0 || m <= 0.0 {
+        return (m - y).abs();
+    }
+    let z = (y / m).ln() / s;
+    y * (2.0 * norm_cdf(z) - 1.0)
+        - 2.0 * m * (s * s / 2.0).exp() * (norm_cdf(z - s) + norm_cdf(s / 2f64.sqrt()) - 1.0)
+}
+
+/// σ of the naive baseline band: a lognormal with median the naive estimate and a fixed log-σ,
+/// the smallest that covers 90% of `(naive, actual)` pairs with its P5–P95 band — the 90th
+/// percentile (nearest rank) of `|ln(actual / naive)|` over `z₀.₉₅ = 1.6449`. Pairs with a
+/// non-positive value are left out; `None` when none is left.
+pub fn naive_band_sigma(pairs: &[(f64, f64)]) -> Option<f64> {
+    let mut d: Vec<f64> = pairs
+        .iter()
+        .filter(|(n, a)| *n > 0.0 && *a > 0.0)
+        .map(|(n, a)| (a / n).ln().abs())
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_by(|a, b| a.total_cmp(b));
+    let k = ((0.9 * d.len() as f64).ceil() as usize).clamp(1, d.len());
+    Some(d[k - 1] / 1.644_853_626_951_472_2)
+}
+
 /// Continuous ranked probability score of a sample forecast for the value `y`:
 /// `E|X − y| − ½ E|X − X'|`, the second term from the sorted sample in O(n log n).
 pub fn crps(samples: &[f64], y: f64) -> f64 {
@@ -779,5 +814,34 @@ mod tests {
             .map(|i| crate::dist::family::norm_quantile((i as f64 + 0.5) / 20000.0))
             .collect();
         assert!((crps(&xs, 0.0) - 0.2337).abs() < 1e-3, "{}", crps(&xs, 0.0));
+    }
+
+    #[test]
+    fn lognormal_crps_matches_the_sample_crps() {
+        // A stratified lognormal sample of 20,000 draws: the sample CRPS converges to the closed
+        // form with O(1/n) error from the pair term.
+        let (m, s) = (100.0, 0.4);
+        let xs: Vec<f64> = (0..20000)
+            .map(|i| m * (s * crate::dist::family::norm_quantile((i as f64 + 0.5) / 20000.0)).exp())
+            .collect();
+        for y in [40.0, 100.0, 180.0] {
+            let (a, b) = (lognormal_crps(m, s, y), crps(&xs, y));
+            assert!((a - b).abs() < 1e-3 * m, "y {y}: closed {a} sample {b}");
+        }
+        assert_eq!(lognormal_crps(100.0, 0.0, 70.0), 30.0);
+    }
+
+    #[test]
+    fn naive_band_covers_ninety_percent() {
+        // Ten ratios e^{0.1·k}, k = 1..10: the 9th smallest |ln| is 0.9, σ = 0.9 / 1.6449.
+        let pairs: Vec<(f64, f64)> = (1..=10).map(|k| (1.0, (0.1 * k as f64).exp())).collect();
+        let s = naive_band_sigma(&pairs).expect("pairs");
+        assert!((s - 0.9 / 1.644_853_626_951_472_2).abs() < 1e-12);
+        let covered = pairs
+            .iter()
+            .filter(|(n, a)| (a / n).ln().abs() <= 1.644_853_626_951_472_2 * s + 1e-12)
+            .count();
+        assert_eq!(covered, 9);
+        assert_eq!(naive_band_sigma(&[(0.0, 1.0)]), None);
     }
 }

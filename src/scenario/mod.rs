@@ -260,11 +260,13 @@ pub struct Shift {
     pub volume: Uncertain,
 }
 
-/// σ of ln(multiplier) of the default pilot-to-production shift on the sizes and counts of a
-/// fitted workload (`[workload] from`): the smallest σ whose nominal 90% bands cover 90% of real
-/// outcomes over rolling splits of the shared Azure and tau2 traces
-/// (`billcast backtest --calibrate-shift`, README "Calibration").
-pub const FITTED_SHIFT_SIGMA: f64 = 0.2;
+/// σ of ln(multiplier) of the prior pilot-to-production shift on the sizes and counts of a
+/// fitted workload (`[workload] from`), combined by `fit` with the data's own between-window
+/// drift (`fit::drift`): the smallest prior whose nominal 90% bands cover 90% of the real token
+/// and count outcomes over rolling splits of the shared Azure and tau2 traces, each fit's drift
+/// added (`billcast backtest --calibrate-shift`, README "Calibration"; 0.2 before the drift was
+/// estimated from the data).
+pub const FITTED_SHIFT_SIGMA: f64 = 0.1;
 
 /// The default shift of a fitted workload's sizes and counts: lognormal(median 1,
 /// σ [`FITTED_SHIFT_SIGMA`]), drawn once per trial.
