@@ -51,7 +51,7 @@ pub fn between_windows(values: &[f64], k: usize) -> Option<WindowSpread> {
         return None;
     }
     let (mu, _) = mean_sd(values);
-    if !(mu > 0.0) {
+    if mu <= 0.0 {
         return None;
     }
     let mut means = Vec::with_capacity(k);
