@@ -237,8 +237,10 @@ pub struct Backtest {
     pub coverage: f64,
     /// Scored pairs.
     pub scored: usize,
-    /// The shift the forecasts carried.
+    /// The prior shift the forecasts carried.
     pub shift: ShiftSigma,
+    /// Whether each split's fit-window drift was added to the prior (each split's `shift`).
+    pub data_drift: bool,
     /// Volume rule.
     pub volume: VolumeRule,
 }
@@ -541,6 +543,7 @@ pub fn backtest(
         coverage,
         scored,
         shift: opts.shift,
+        data_drift: opts.data_drift,
         volume: opts.volume,
     })
 }

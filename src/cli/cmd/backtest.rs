@@ -393,9 +393,23 @@ fn table(bt: &backtest::Backtest, markdown: bool) -> String {
         };
         out.push_str(&grid_text(&g, markdown));
     }
+    // Each split's shift: the prior combined with its fit window's drift.
+    let range = |f: &dyn Fn(&ShiftSigma) -> f64| {
+        let v: Vec<f64> = bt.splits.iter().map(|s| f(&s.shift)).collect();
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if v.is_empty() || (hi - lo).abs() < 5e-4 {
+            format!("{:.3}", if v.is_empty() { 0.0 } else { lo })
+        } else {
+            format!("{lo:.3}–{hi:.3}")
+        }
+    };
     out.push_str(&format!(
-        "\nShift carried by the forecasts: size and count multipliers lognormal(median 1, σ {}){}; the naive estimate is the fit window's mean per session (per request for call logs) × the same volume.\n",
+        "\nShift carried by the forecasts: size and count multipliers lognormal(median 1), the prior σ {}{}: size σ {}, count σ {}{}; the naive estimate is the fit window's mean per session (per request for call logs) × the same volume.\n",
         bt.shift.size,
+        if bt.data_drift { " combined with each fit window's own drift" } else { " alone (--no-data-drift)" },
+        range(&|s| s.size),
+        range(&|s| s.count),
         if bt.volume == VolumeRule::ArrivalRate { format!(", volume σ {}", bt.shift.volume) } else { String::new() }
     ));
     out
