@@ -108,7 +108,8 @@ fn fitted_workloads_carry_the_calibrated_shift_by_default() {
             .unwrap_or_else(|| panic!("{key} missing from the assumptions"));
         assert_eq!(a.origin, Origin::Default, "{key}");
         assert!(a.non_neutral_default, "{key} must be flagged as a default");
-        assert!(a.value.contains("0.2"), "{key}: {}", a.value);
+        let prior = billcast::scenario::FITTED_SHIFT_SIGMA.to_string();
+        assert!(a.value.contains(&prior), "{key}: {}", a.value);
     }
     assert!(
         !s.assumptions.iter().any(|a| a.key == "shift.volume"),
@@ -124,6 +125,54 @@ fn fitted_workloads_carry_the_calibrated_shift_by_default() {
     )
     .unwrap();
     assert!(!s.assumptions.iter().any(|a| a.key.starts_with("shift.")));
+}
+
+#[test]
+fn fit_writes_the_data_drift_into_the_shift_and_scenarios_use_it() {
+    // tau2 agent sessions drift (runs of different models and domains follow each other in the
+    // log): `fit` writes a [shift] wider than the prior, its source in a comment, and a scenario
+    // on the file carries it as a fitted input rather than the default.
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.toml");
+    billcast()
+        .args([
+            "fit",
+            &format!("{REAL}/tau2-bench-traces/calls.csv"),
+            "--caller",
+            "agent",
+            "-q",
+            "-o",
+        ])
+        .arg(&w)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&w).unwrap();
+    assert!(
+        text.contains("[shift]    # fit: between-window variance of per-session means"),
+        "{text}"
+    );
+    let table: toml::Table = text.parse().unwrap();
+    let prior = billcast::scenario::FITTED_SHIFT_SIGMA;
+    for key in ["size", "count"] {
+        let sigma = table["shift"][key]["sigma"].as_float().unwrap();
+        assert!(sigma > prior && sigma < 1.0, "shift.{key} σ {sigma}");
+    }
+    let scen = write(
+        &dir,
+        "s.toml",
+        "schema_version = 1\nname = \"t\"\nstart_month = \"2027-01\"\n[traffic]\nsessions_per_month = 100\n[workload]\nfrom = \"w.toml\"\n[[routes]]\nmodel = \"openai/gpt-4o\"\n",
+    );
+    let s = Scenario::load(&scen, &[]).unwrap();
+    let a = s
+        .assumptions
+        .iter()
+        .find(|a| a.key == "shift.size")
+        .unwrap();
+    assert_eq!(a.origin, Origin::Fitted);
+    assert!(!a.non_neutral_default);
+    // The scenario's own [shift] still wins.
+    let s = Scenario::load(&scen, &["shift.size=1".to_string()]).unwrap();
+    assert!(!s.assumptions.iter().any(|a| a.key == "shift.size"));
 }
 
 /// The agent calls of the pilot log by session, sessions in order of their first call:

@@ -266,8 +266,10 @@ fn a_report_saved_before_the_same_month_fields_still_renders_and_diffs() {
 
 #[test]
 fn forecast_and_report_show_what_drives_the_spread_and_flag_defaults() {
-    // A fitted workload gets the default pilot-to-production shift; its count shift drives
-    // much of the spread.
+    // A fitted workload gets the default pilot-to-production shift (this bundled workload file
+    // predates the fitted [shift], so the prior alone applies); its count shift is among the
+    // drivers of the spread and flagged as a default. At the prior σ 0.1 the session volume,
+    // not the count shift, is the top driver.
     let out = billcast()
         .args([
             "forecast",
@@ -317,9 +319,12 @@ fn forecast_and_report_show_what_drives_the_spread_and_flag_defaults() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("forecast.json")).unwrap())
             .unwrap();
-    let top = &json["drivers"]["inputs"][0];
-    assert_eq!(top["key"], "shift.count");
-    assert_eq!(top["default_assumption"], true);
+    let inputs = json["drivers"]["inputs"].as_array().expect("driver inputs");
+    let count = inputs
+        .iter()
+        .find(|i| i["key"] == "shift.count")
+        .expect("shift.count among the drivers");
+    assert_eq!(count["default_assumption"], true);
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //!
 //! **The shift default.** A workload fitted from a sample describes that sample; the next
 //! window of the same service already differs (load and mix drift within the hour in every
-//! trace of `data/real/`). [`DEFAULT_SHIFT`] is the lognormal spread of the size and count
-//! multipliers that makes nominal 90% bands cover about 90% of the real outcomes over rolling
+//! trace of `data/real/`). Part of that drift shows within the fit data itself: `fit` measures
+//! it (`fit::drift`) and adds it to a prior. [`DEFAULT_SHIFT`] is that prior: the lognormal
+//! spread of the size and count multipliers which, each fit's own drift added in quadrature,
+//! makes nominal 90% bands cover about 90% of the real token and count outcomes over rolling
 //! prefix/remainder splits of the Azure code and conversation traces and the tau2 agent
 //! traces; [`calibration_traces`] defines those splits and [`calibrate_shift`] reruns the
 //! search. It applies to scenarios whose workload comes from `billcast fit` unless they set
@@ -179,11 +181,50 @@ pub struct ShiftRow {
     pub median_abs_error: f64,
     /// Mean |naive error| over all scored pairs.
     pub naive_abs_error: f64,
+    /// Pooled coverage of the quantities the shift moves ([`SHIFTED`](super::SHIFTED)): the
+    /// calibration target.
+    pub shifted: f64,
+    /// σ of the naive baseline band ([`naive_band_sigma`](super::naive_band_sigma)) over all
+    /// scored pairs of all traces.
+    pub naive_sigma: f64,
+    /// Mean relative CRPS of that naive band over all scored pairs.
+    pub naive_crps_rel: f64,
+    /// Per trace.
+    pub scores: Vec<TraceScore>,
 }
 
-/// Coverage for each σ in `grid` (size and count shift equal; the volume shift is not used by
-/// these known-volume splits). The calibrated value is the smallest σ whose pooled coverage
-/// reaches 90%.
+/// Scores of one trace at one σ.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceScore {
+    /// Trace.
+    pub trace: &'static str,
+    /// Scored pairs.
+    pub scored: usize,
+    /// Coverage of all scored pairs.
+    pub coverage: f64,
+    /// Coverage of the quantities the shift moves.
+    pub shifted: f64,
+    /// Mean relative CRPS of the forecast.
+    pub crps_rel: f64,
+    /// Mean relative CRPS of the naive band.
+    pub naive_crps_rel: f64,
+    /// Mean |median error|.
+    pub median_abs_error: f64,
+    /// Mean |naive error|.
+    pub naive_abs_error: f64,
+}
+
+/// The calibrated σ of a grid: the smallest whose pooled coverage of the quantities the shift
+/// moves (tokens, calls, tool calls) reaches 90%. Dollars and failures are scored but not
+/// targeted: they also move with cache hits and failure rates, which a size and count shift
+/// should not be widened to cover (on tau2 they miss at any σ in the grid).
+pub fn chosen_sigma(rows: &[ShiftRow]) -> Option<f64> {
+    rows.iter().find(|r| r.shifted >= 0.9).map(|r| r.sigma)
+}
+
+/// Coverage for each σ in `grid` (the prior σ of size and count shift, equal, each fit's own
+/// drift added as `fit` writes it; the volume shift is not used by these known-volume splits),
+/// with CRPS per trace and that of the naive baseline band. See [`chosen_sigma`].
 pub fn calibrate_shift(
     traces: &[LoadedTrace],
     grid: &[f64],
@@ -196,36 +237,67 @@ pub fn calibrate_shift(
             volume: 0.0,
         };
         let runs = backtest_traces(traces, shift, VolumeRule::Known)?;
-        let mut covered = 0usize;
-        let mut n = 0usize;
-        let mut crps = 0.0;
-        let mut naive = 0.0;
-        let mut median = 0.0;
-        let mut per = Vec::new();
-        for (name, bt) in &runs {
-            let c = bt
-                .splits
+        let all = |bt: &'_ Backtest| -> Vec<super::Scored> {
+            bt.splits
                 .iter()
-                .flat_map(|s| s.quantities.iter())
-                .filter(|q| q.covered)
-                .count();
-            per.push((*name, c as f64 / bt.scored.max(1) as f64, bt.scored));
-            covered += c;
-            n += bt.scored;
-            for q in bt.splits.iter().flat_map(|s| s.quantities.iter()) {
-                crps += q.crps_rel;
-                naive += q.naive_error.abs();
-                median += q.median_error.abs();
-            }
+                .flat_map(|s| s.quantities.iter().cloned())
+                .collect()
+        };
+        let pairs: Vec<(f64, f64)> = runs
+            .iter()
+            .flat_map(|(_, bt)| all(bt))
+            .map(|q| (q.naive, q.actual))
+            .collect();
+        let naive_sigma = super::naive_band_sigma(&pairs).unwrap_or(0.0);
+        let naive_crps = |q: &super::Scored| {
+            super::lognormal_crps(q.naive, naive_sigma, q.actual) / q.actual.abs().max(1e-300)
+        };
+        let mean = |v: &[super::Scored], f: &dyn Fn(&super::Scored) -> f64| {
+            v.iter().map(f).sum::<f64>() / v.len().max(1) as f64
+        };
+        let share = |v: &[&super::Scored]| {
+            v.iter().filter(|q| q.covered).count() as f64 / v.len().max(1) as f64
+        };
+        let mut scores = Vec::new();
+        let mut pooled_all = Vec::new();
+        for (name, bt) in &runs {
+            let v = all(bt);
+            let refs: Vec<&super::Scored> = v.iter().collect();
+            let shifted: Vec<&super::Scored> = v
+                .iter()
+                .filter(|q| super::SHIFTED.contains(&q.quantity))
+                .collect();
+            scores.push(TraceScore {
+                trace: name,
+                scored: v.len(),
+                coverage: share(&refs),
+                shifted: share(&shifted),
+                crps_rel: mean(&v, &|q| q.crps_rel),
+                naive_crps_rel: mean(&v, &naive_crps),
+                median_abs_error: mean(&v, &|q| q.median_error.abs()),
+                naive_abs_error: mean(&v, &|q| q.naive_error.abs()),
+            });
+            pooled_all.extend(v);
         }
-        let nf = n.max(1) as f64;
+        let refs: Vec<&super::Scored> = pooled_all.iter().collect();
+        let shifted: Vec<&super::Scored> = pooled_all
+            .iter()
+            .filter(|q| super::SHIFTED.contains(&q.quantity))
+            .collect();
         rows.push(ShiftRow {
             sigma,
-            traces: per,
-            pooled: covered as f64 / nf,
-            crps_rel: crps / nf,
-            median_abs_error: median / nf,
-            naive_abs_error: naive / nf,
+            traces: scores
+                .iter()
+                .map(|t| (t.trace, t.coverage, t.scored))
+                .collect(),
+            pooled: share(&refs),
+            crps_rel: mean(&pooled_all, &|q| q.crps_rel),
+            median_abs_error: mean(&pooled_all, &|q| q.median_error.abs()),
+            naive_abs_error: mean(&pooled_all, &|q| q.naive_error.abs()),
+            shifted: share(&shifted),
+            naive_sigma,
+            naive_crps_rel: mean(&pooled_all, &naive_crps),
+            scores,
         });
     }
     Ok(rows)

@@ -140,8 +140,11 @@ pub struct BacktestOptions {
     pub bootstrap: usize,
     /// Prices for dollars.
     pub prices: Prices,
-    /// The shift the forecasts carry.
+    /// The prior shift the forecasts carry: combined with each fit's own between-window drift
+    /// (`fit::drift`) when `data_drift` is set, as `fit` writes it.
     pub shift: ShiftSigma,
+    /// Widen the prior by the fit window's own drift (default); off, the prior alone.
+    pub data_drift: bool,
 }
 
 impl Default for BacktestOptions {
@@ -157,6 +160,7 @@ impl Default for BacktestOptions {
             bootstrap: 20,
             prices: Prices::default(),
             shift: calibrate::DEFAULT_SHIFT,
+            data_drift: true,
         }
     }
 }
@@ -199,6 +203,8 @@ pub struct SplitResult {
     pub test_sessions: usize,
     /// Sessions the forecast assumed (differs from `test_sessions` with arrival rates).
     pub forecast_sessions: f64,
+    /// The shift this split's forecast carried: the prior combined with the fit window's drift.
+    pub shift: ShiftSigma,
     /// Scored quantities (deterministic ones are left out).
     pub quantities: Vec<Scored>,
 }
@@ -231,8 +237,10 @@ pub struct Backtest {
     pub coverage: f64,
     /// Scored pairs.
     pub scored: usize,
-    /// The shift the forecasts carried.
+    /// The prior shift the forecasts carried.
     pub shift: ShiftSigma,
+    /// Whether each split's fit-window drift was added to the prior (each split's `shift`).
+    pub data_drift: bool,
     /// Volume rule.
     pub volume: VolumeRule,
 }
@@ -291,6 +299,41 @@ pub const QUANTITIES: [&str; 6] = [
     "failures",
     "dollars",
 ];
+
+/// The quantities the size and count shift moves (token sizes and counts); dollars also depend
+/// on cache hits and prices, failures on failure rates.
+pub const SHIFTED: [&str; 4] = ["input_tokens", "output_tokens", "calls", "tool_calls"];
+
+/// CRPS of a lognormal forecast with median `m` and log-σ `s` for the value `y > 0`, closed
+/// form (Baran & Lerch 2015): with `z = (ln y − ln m)/s`,
+/// `y(2Φ(z) − 1) − 2 m e^{s²/2} (Φ(z − s) + Φ(s/√2) − 1)`; `|m − y|` when `s = 0`.
+pub fn lognormal_crps(m: f64, s: f64, y: f64) -> f64 {
+    use crate::dist::family::norm_cdf;
+    if s <= 0.0 || y <= 0.0 || m <= 0.0 {
+        return (m - y).abs();
+    }
+    let z = (y / m).ln() / s;
+    y * (2.0 * norm_cdf(z) - 1.0)
+        - 2.0 * m * (s * s / 2.0).exp() * (norm_cdf(z - s) + norm_cdf(s / 2f64.sqrt()) - 1.0)
+}
+
+/// σ of the naive baseline band: a lognormal with median the naive estimate and a fixed log-σ,
+/// the smallest that covers 90% of `(naive, actual)` pairs with its P5–P95 band — the 90th
+/// percentile (nearest rank) of `|ln(actual / naive)|` over `z₀.₉₅ = 1.6449`. Pairs with a
+/// non-positive value are left out; `None` when none is left.
+pub fn naive_band_sigma(pairs: &[(f64, f64)]) -> Option<f64> {
+    let mut d: Vec<f64> = pairs
+        .iter()
+        .filter(|(n, a)| *n > 0.0 && *a > 0.0)
+        .map(|(n, a)| (a / n).ln().abs())
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_by(|a, b| a.total_cmp(b));
+    let k = ((0.9 * d.len() as f64).ceil() as usize).clamp(1, d.len());
+    Some(d[k - 1] / 1.644_853_626_951_472_2)
+}
 
 /// Continuous ranked probability score of a sample forecast for the value `y`:
 /// `E|X − y| − ½ E|X − X'|`, the second term from the sorted sample in O(n log n).
@@ -500,6 +543,7 @@ pub fn backtest(
         coverage,
         scored,
         shift: opts.shift,
+        data_drift: opts.data_drift,
         volume: opts.volume,
     })
 }
@@ -553,10 +597,20 @@ fn run_split(
     } else {
         format!("{median_sessions}")
     };
+    let shift = if opts.data_drift {
+        let (size, count) = fitted.drift.shift_sigma(opts.shift.size, opts.shift.count);
+        ShiftSigma {
+            size,
+            count,
+            volume: opts.shift.volume,
+        }
+    } else {
+        opts.shift
+    };
     let sim = forecast_fitted(
         &fitted,
         &volume,
-        opts.shift,
+        shift,
         opts.trials,
         opts.seed.wrapping_add(index as u64),
         &opts.prices,
@@ -598,6 +652,7 @@ fn run_split(
         fit_calls: fit_totals.calls as usize,
         test_sessions: test.len(),
         forecast_sessions: median_sessions,
+        shift,
         quantities,
     })
 }
@@ -762,5 +817,34 @@ mod tests {
             .map(|i| crate::dist::family::norm_quantile((i as f64 + 0.5) / 20000.0))
             .collect();
         assert!((crps(&xs, 0.0) - 0.2337).abs() < 1e-3, "{}", crps(&xs, 0.0));
+    }
+
+    #[test]
+    fn lognormal_crps_matches_the_sample_crps() {
+        // A stratified lognormal sample of 20,000 draws: the sample CRPS converges to the closed
+        // form with O(1/n) error from the pair term.
+        let (m, s) = (100.0, 0.4);
+        let xs: Vec<f64> = (0..20000)
+            .map(|i| m * (s * crate::dist::family::norm_quantile((i as f64 + 0.5) / 20000.0)).exp())
+            .collect();
+        for y in [40.0, 100.0, 180.0] {
+            let (a, b) = (lognormal_crps(m, s, y), crps(&xs, y));
+            assert!((a - b).abs() < 1e-3 * m, "y {y}: closed {a} sample {b}");
+        }
+        assert_eq!(lognormal_crps(100.0, 0.0, 70.0), 30.0);
+    }
+
+    #[test]
+    fn naive_band_covers_ninety_percent() {
+        // Ten ratios e^{0.1·k}, k = 1..10: the 9th smallest |ln| is 0.9, σ = 0.9 / 1.6449.
+        let pairs: Vec<(f64, f64)> = (1..=10).map(|k| (1.0, (0.1 * k as f64).exp())).collect();
+        let s = naive_band_sigma(&pairs).expect("pairs");
+        assert!((s - 0.9 / 1.644_853_626_951_472_2).abs() < 1e-12);
+        let covered = pairs
+            .iter()
+            .filter(|(n, a)| (a / n).ln().abs() <= 1.644_853_626_951_472_2 * s + 1e-12)
+            .count();
+        assert_eq!(covered, 9);
+        assert_eq!(naive_band_sigma(&[(0.0, 1.0)]), None);
     }
 }

@@ -31,6 +31,7 @@
 pub mod bootstrap;
 pub mod continuous;
 pub mod count;
+pub mod drift;
 pub mod gof;
 pub mod gpd;
 pub mod observe;

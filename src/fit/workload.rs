@@ -115,6 +115,9 @@ pub struct FittedWorkload {
     pub max_attempts: Option<u32>,
     /// Recorded sessions for `resample`.
     pub sessions: Option<Vec<Vec<[f64; 3]>>>,
+    /// Between-window drift of sizes and counts in the fit data, the data's part of the
+    /// `[shift]` written with the file.
+    pub drift: super::drift::Drift,
     /// Input per call is sampled directly.
     pub call_level: bool,
     /// One call per session (a request log): volumes are requests.
@@ -482,6 +485,7 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
         retries,
         max_attempts,
         sessions,
+        drift: super::drift::Drift::of_sessions(&o.recorded),
         call_level: o.call_level,
         one_call: o.one_call,
         n_calls: o.n_calls,
@@ -578,6 +582,40 @@ fn fmt_float(f: f64) -> String {
 }
 
 impl FittedWorkload {
+    /// `[shift]` from the data's drift combined with the calibrated prior
+    /// ([`FITTED_SHIFT_SIGMA`](crate::scenario::FITTED_SHIFT_SIGMA)); nothing when the log has
+    /// too few sessions to tell (the scenario's default, the prior alone, applies).
+    fn shift_toml(&self, out: &mut String) {
+        let d = &self.drift;
+        let (Some(size), Some(count)) = (d.size, d.count) else {
+            return;
+        };
+        let prior = crate::scenario::FITTED_SHIFT_SIGMA;
+        let (s, c) = d.shift_sigma(prior, prior);
+        out.push_str(&format!(
+            "\n[shift]    # fit: between-window variance of per-session means over {} consecutive windows of the log (random effects, method of moments) as σ_data, combined with the calibrated prior σ {prior} as √(σ_data² + σ_prior²)\n",
+            size.windows
+        ));
+        let lognormal = |sigma: f64| {
+            format!(
+                "{{ dist = \"lognormal\", median = 1.0, sigma = {} }}",
+                fmt_float((sigma * 1e4).round() / 1e4)
+            )
+        };
+        out.push_str(&format!(
+            "size = {}    # σ_data {:.3} of tokens per call (mean {})\n",
+            lognormal(s),
+            size.sigma,
+            format_count(size.mean)
+        ));
+        out.push_str(&format!(
+            "count = {}    # σ_data {:.3} of calls per session (mean {:.2})\n",
+            lognormal(c),
+            count.sigma,
+            count.mean
+        ));
+    }
+
     /// The workload file. `header` lines are written as comments at the top; `source` is a
     /// table of provenance (files, hashes).
     pub fn to_toml(&self, header: &[String], source: &toml::Table) -> String {
@@ -650,6 +688,7 @@ impl FittedWorkload {
                 out.push_str(&format!("{k} = {}\n", inline(v)));
             }
         }
+        self.shift_toml(&mut out);
         if let Some((hits, calls)) = self.cache_hits {
             out.push_str(&format!(
                 "\n[caching]\nhit_rate = {{ dist = \"beta\", alpha = {}, beta = {} }}    # {hits} of {calls} calls read from the cache\n",

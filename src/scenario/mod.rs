@@ -261,11 +261,13 @@ pub struct Shift {
     pub volume: Uncertain,
 }
 
-/// σ of ln(multiplier) of the default pilot-to-production shift on the sizes and counts of a
-/// fitted workload (`[workload] from`): the smallest σ whose nominal 90% bands cover 90% of real
-/// outcomes over rolling splits of the shared Azure and tau2 traces
-/// (`billcast backtest --calibrate-shift`, README "Calibration").
-pub const FITTED_SHIFT_SIGMA: f64 = 0.2;
+/// σ of ln(multiplier) of the prior pilot-to-production shift on the sizes and counts of a
+/// fitted workload (`[workload] from`), combined by `fit` with the data's own between-window
+/// drift (`fit::drift`): the smallest prior whose nominal 90% bands cover 90% of the real token
+/// and count outcomes over rolling splits of the shared Azure and tau2 traces, each fit's drift
+/// added (`billcast backtest --calibrate-shift`, README "Calibration"; 0.2 before the drift was
+/// estimated from the data).
+pub const FITTED_SHIFT_SIGMA: f64 = 0.1;
 
 /// The default shift of a fitted workload's sizes and counts: lognormal(median 1,
 /// σ [`FITTED_SHIFT_SIGMA`]), drawn once per trial.
@@ -1268,8 +1270,10 @@ impl Scenario {
             None => None,
         };
 
-        // [shift]: neutral unless the workload was fitted from a sample, where the calibrated
-        // default applies (a pilot is not production; see `backtest::calibrate`).
+        // [shift]: neutral unless the workload was fitted from a sample. Then the fitted file's
+        // `[shift]` (the data's between-window drift combined with the calibrated prior,
+        // `fit::drift`) applies, else the calibrated prior alone (a pilot is not production;
+        // see `backtest::calibrate`).
         let fitted_workload = raw.workload.from.is_some();
         let shift_default = |k: &str| -> Uncertain {
             if fitted_workload && k != "shift.volume" {
@@ -1283,20 +1287,31 @@ impl Scenario {
             count: None,
             volume: None,
         });
+        let fitted_shift = extras.shift.clone().unwrap_or(ShiftSection {
+            size: None,
+            count: None,
+            volume: None,
+        });
         let mut shift_defaulted: Vec<&str> = Vec::new();
-        let mut shift_get = |u: &Option<U>, k: &'static str| -> Result<Uncertain, ScenarioError> {
-            match u {
-                Some(u) => ctx.check(u, k, Domain::NonNegative),
-                None => {
-                    shift_defaulted.push(k);
-                    Ok(shift_default(k))
+        let mut shift_fitted: Vec<&str> = Vec::new();
+        let mut shift_get =
+            |u: &Option<U>, f: &Option<U>, k: &'static str| -> Result<Uncertain, ScenarioError> {
+                match (u, f, &fctx) {
+                    (Some(u), _, _) => ctx.check(u, k, Domain::NonNegative),
+                    (None, Some(f), Some(fc)) => {
+                        shift_fitted.push(k);
+                        fc.check(f, k, Domain::NonNegative)
+                    }
+                    _ => {
+                        shift_defaulted.push(k);
+                        Ok(shift_default(k))
+                    }
                 }
-            }
-        };
+            };
         let shift = Shift {
-            size: shift_get(&shift_section.size, "shift.size")?,
-            count: shift_get(&shift_section.count, "shift.count")?,
-            volume: shift_get(&shift_section.volume, "shift.volume")?,
+            size: shift_get(&shift_section.size, &fitted_shift.size, "shift.size")?,
+            count: shift_get(&shift_section.count, &fitted_shift.count, "shift.count")?,
+            volume: shift_get(&shift_section.volume, &fitted_shift.volume, "shift.volume")?,
         };
         for (k, u) in [
             ("shift.size", &shift.size),
@@ -1308,7 +1323,11 @@ impl Scenario {
                 assumptions.push(Assumption {
                     key: k.into(),
                     value: u.to_string(),
-                    origin: origin_of(k, !defaulted),
+                    origin: if shift_fitted.contains(&k) {
+                        Origin::Fitted
+                    } else {
+                        origin_of(k, !defaulted)
+                    },
                     level: "trial",
                     non_neutral_default: defaulted,
                 });
@@ -1378,6 +1397,9 @@ struct FittedExtras {
     caching: file::CachingSection,
     #[serde(default)]
     retries: file::RetriesSection,
+    /// Written by `fit` from the data's drift (`fit::drift`).
+    #[serde(default)]
+    shift: Option<ShiftSection>,
 }
 
 #[derive(serde::Deserialize)]

@@ -69,10 +69,15 @@ pub struct Args {
         default_value = "input=2.5,cache_read=0.25,output=10"
     )]
     pub price: String,
-    /// σ of the pilot-to-production size and count shift (default: the calibrated value);
-    /// 0 forecasts as if the fit window were production.
+    /// σ of the prior pilot-to-production size and count shift (default: the calibrated
+    /// value). Each fit window's own between-window drift is added to it in quadrature unless
+    /// `--no-data-drift`; `--shift-sigma 0 --no-data-drift` forecasts as if the fit window were
+    /// production.
     #[arg(long, value_name = "SIGMA")]
     pub shift_sigma: Option<f64>,
+    /// Use the prior shift alone, without each fit window's own between-window drift.
+    #[arg(long)]
+    pub no_data_drift: bool,
     /// Rerun the shift calibration on the real traces in DIR (azure-llm-2023/, tau2-bench-traces/);
     /// without DIR, the copy bundled in the repository (data/real, run from its root).
     #[arg(
@@ -87,7 +92,7 @@ pub struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "0,0.04,0.08,0.12,0.16,0.2,0.3"
+        default_value = "0,0.04,0.08,0.1,0.12,0.16,0.2,0.3"
     )]
     pub grid: Vec<f64>,
     /// Also draw the forecast bands against the actual values into FILE (SVG; PNG when FILE
@@ -245,6 +250,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         bootstrap: a.bootstrap,
         prices: parse_prices(&a.price)?,
         shift,
+        data_drift: !a.no_data_drift,
     };
     let progress = Progress::new(a.splits as u64, "backtesting", a.quiet);
     let bt = backtest::backtest(&ing.records, &sessions, &bopts).map_err(usage)?;
@@ -387,9 +393,23 @@ fn table(bt: &backtest::Backtest, markdown: bool) -> String {
         };
         out.push_str(&grid_text(&g, markdown));
     }
+    // Each split's shift: the prior combined with its fit window's drift.
+    let range = |f: &dyn Fn(&ShiftSigma) -> f64| {
+        let v: Vec<f64> = bt.splits.iter().map(|s| f(&s.shift)).collect();
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if v.is_empty() || (hi - lo).abs() < 5e-4 {
+            format!("{:.3}", if v.is_empty() { 0.0 } else { lo })
+        } else {
+            format!("{lo:.3}–{hi:.3}")
+        }
+    };
     out.push_str(&format!(
-        "\nShift carried by the forecasts: size and count multipliers lognormal(median 1, σ {}){}; the naive estimate is the fit window's mean per session (per request for call logs) × the same volume.\n",
+        "\nShift carried by the forecasts: size and count multipliers lognormal(median 1), the prior σ {}{}: size σ {}, count σ {}{}; the naive estimate is the fit window's mean per session (per request for call logs) × the same volume.\n",
         bt.shift.size,
+        if bt.data_drift { " combined with each fit window's own drift" } else { " alone (--no-data-drift)" },
+        range(&|s| s.size),
+        range(&|s| s.count),
         if bt.volume == VolumeRule::ArrivalRate { format!(", volume σ {}", bt.shift.volume) } else { String::new() }
     ));
     out
@@ -423,14 +443,23 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     let markdown = a.format == OutFormat::Markdown;
     let body = coverage_grid(
         "Shift σ",
-        &["Pooled", "CRPS / actual", "|Median error|", "|Naive error|"],
+        &[
+            "Pooled",
+            "Tokens & counts",
+            "CRPS / actual",
+            "Naive band CRPS",
+            "|Median error|",
+            "|Naive error|",
+        ],
         rows.iter().map(|r| {
             (
                 r.sigma,
                 r.traces.as_slice(),
                 vec![
                     format_pct(r.pooled),
+                    format_pct(r.shifted),
                     format!("{:.3}", r.crps_rel),
+                    format!("{:.3}", r.naive_crps_rel),
                     format_pct(r.median_abs_error),
                     format_pct(r.naive_abs_error),
                 ],
@@ -438,7 +467,54 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
         }),
         markdown,
     );
-    let chosen = rows.iter().find(|r| r.pooled >= 0.9).map(|r| r.sigma);
+    let chosen = calibrate::chosen_sigma(&rows);
+    // Per trace at the default σ (or the grid's closest to it).
+    let at_default = rows.iter().min_by(|a, b| {
+        (a.sigma - DEFAULT_SHIFT.size)
+            .abs()
+            .total_cmp(&(b.sigma - DEFAULT_SHIFT.size).abs())
+    });
+    let per_trace = at_default.map_or(String::new(), |r| {
+        let g = billcast::report::rows::Grid {
+            header: [
+                "Trace",
+                "Scored",
+                "Coverage",
+                "Tokens & counts",
+                "CRPS / actual",
+                "Naive band CRPS",
+                "|Median error|",
+                "|Naive error|",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows: r
+                .scores
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.trace.to_string(),
+                        t.scored.to_string(),
+                        format_pct(t.coverage),
+                        format_pct(t.shifted),
+                        format!("{:.3}", t.crps_rel),
+                        format!("{:.3}", t.naive_crps_rel),
+                        format_pct(t.median_abs_error),
+                        format_pct(t.naive_abs_error),
+                    ]
+                })
+                .collect(),
+            right: (0..8).map(|i| i > 0).collect(),
+        };
+        format!(
+            "\nPer trace at shift σ {} (naive band: lognormal around the naive estimate, σ {:.3}, the smallest covering 90% of all scored outcomes):\n{}{}",
+            r.sigma,
+            r.naive_sigma,
+            if markdown { "\n" } else { "" },
+            grid_text(&g, markdown)
+        )
+    });
     let vbody = coverage_grid(
         "Volume σ",
         &["Pooled"],
@@ -451,7 +527,7 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     // Markdown renderers need a blank line between a caption and the table under it.
     let gap = if markdown { "\n" } else { "" };
     let text = format!(
-        "Coverage of nominal 90% bands over rolling splits, volume known (scored outcomes per trace in brackets):\n{gap}{body}\nSmallest size/count σ reaching 90%: {}; the default is {}.\n\nCoverage of the call volume forecast from the fit window's arrival rate (size/count σ {}):\n{gap}{vbody}\nSmallest volume σ reaching 90%: {}; the default is {}.\n",
+        "Coverage of nominal 90% bands over rolling splits, volume known (scored outcomes per trace in brackets); each fit's own between-window drift is added to the prior σ:\n{gap}{body}\nSmallest prior size/count σ whose tokens-and-counts coverage reaches 90%: {}; the default is {}.\n{per_trace}\nCoverage of the call volume forecast from the fit window's arrival rate (size/count σ {}):\n{gap}{vbody}\nSmallest volume σ reaching 90%: {}; the default is {}.\n",
         chosen.map_or("none in the grid".to_string(), |s| s.to_string()),
         DEFAULT_SHIFT.size,
         DEFAULT_SHIFT.size,
