@@ -12,7 +12,15 @@
 //! with median 1 whose coefficient of variation is `τ / μ` (`μ` the overall mean):
 //! `σ = √ln(1 + τ²/μ²)`.
 
-use crate::engine::summary::mean_sd;
+use crate::stats::mean_sd;
+
+/// σ of ln(multiplier) of the prior pilot-to-production shift on the sizes and counts of a
+/// fitted workload (`[workload] from`), combined by `fit` with the data's own between-window
+/// drift (this module): the smallest prior whose nominal 90% bands cover 90% of the real token
+/// and count outcomes over rolling splits of the shared Azure and tau2 traces, each fit's drift
+/// added (`billcast backtest --calibrate-shift`, README "Calibration"; 0.2 before the drift was
+/// estimated from the data).
+pub const FITTED_SHIFT_SIGMA: f64 = 0.1;
 
 /// Fewest sessions per window: below this the within-window variance is too noisy to subtract.
 pub const MIN_PER_WINDOW: usize = 5;

@@ -583,14 +583,14 @@ fn fmt_float(f: f64) -> String {
 
 impl FittedWorkload {
     /// `[shift]` from the data's drift combined with the calibrated prior
-    /// ([`FITTED_SHIFT_SIGMA`](crate::scenario::FITTED_SHIFT_SIGMA)); nothing when the log has
+    /// ([`FITTED_SHIFT_SIGMA`](crate::fit::drift::FITTED_SHIFT_SIGMA)); nothing when the log has
     /// too few sessions to tell (the scenario's default, the prior alone, applies).
     fn shift_toml(&self, out: &mut String) {
         let d = &self.drift;
         let (Some(size), Some(count)) = (d.size, d.count) else {
             return;
         };
-        let prior = crate::scenario::FITTED_SHIFT_SIGMA;
+        let prior = crate::fit::drift::FITTED_SHIFT_SIGMA;
         let (s, c) = d.shift_sigma(prior, prior);
         out.push_str(&format!(
             "\n[shift]    # fit: between-window variance of per-session means over {} consecutive windows of the log (random effects, method of moments) as σ_data, combined with the calibrated prior σ {prior} as √(σ_data² + σ_prior²)\n",

@@ -261,13 +261,9 @@ pub struct Shift {
     pub volume: Uncertain,
 }
 
-/// σ of ln(multiplier) of the prior pilot-to-production shift on the sizes and counts of a
-/// fitted workload (`[workload] from`), combined by `fit` with the data's own between-window
-/// drift (`fit::drift`): the smallest prior whose nominal 90% bands cover 90% of the real token
-/// and count outcomes over rolling splits of the shared Azure and tau2 traces, each fit's drift
-/// added (`billcast backtest --calibrate-shift`, README "Calibration"; 0.2 before the drift was
-/// estimated from the data).
-pub const FITTED_SHIFT_SIGMA: f64 = 0.1;
+/// The prior shift σ of fitted workloads; defined where `fit` combines it with the data's
+/// drift (a lower layer), re-exported here for scenarios.
+pub use crate::fit::drift::FITTED_SHIFT_SIGMA;
 
 /// The default shift of a fitted workload's sizes and counts: lognormal(median 1,
 /// σ [`FITTED_SHIFT_SIGMA`]), drawn once per trial.

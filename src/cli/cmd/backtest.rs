@@ -475,7 +475,7 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
             .total_cmp(&(b.sigma - DEFAULT_SHIFT.size).abs())
     });
     let per_trace = at_default.map_or(String::new(), |r| {
-        let g = billcast::report::rows::Grid {
+        let g = billcast::table::Grid {
             header: [
                 "Trace",
                 "Scored",
