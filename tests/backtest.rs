@@ -33,8 +33,12 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Per calibration trace: (name, covered, scored, mean over quantities of |median error| −
+/// |naive error|).
+type PerTrace = Vec<(&'static str, usize, usize, f64)>;
+
 /// (covered, scored) pooled over the calibration traces, and per trace.
-fn coverage(shift: ShiftSigma) -> (usize, usize, Vec<(&'static str, usize, usize)>) {
+fn coverage(shift: ShiftSigma) -> (usize, usize, PerTrace) {
     let traces = load_traces(&calibration_traces(Path::new(REAL))).expect("traces read");
     let runs = backtest_traces(&traces, shift, VolumeRule::Known).expect("traces run");
     let mut per = Vec::new();
@@ -55,7 +59,17 @@ fn coverage(shift: ShiftSigma) -> (usize, usize, Vec<(&'static str, usize, usize
             assert!(q.p5 <= q.p50 && q.p50 <= q.p95, "{name}: {q:?}");
         }
         assert_eq!(bt.splits.len(), 10, "{name}: ten rolling splits");
-        per.push((*name, covered, bt.scored));
+        let d: Vec<f64> = bt
+            .summary
+            .iter()
+            .map(|q| q.median_abs_error - q.naive_abs_error)
+            .collect();
+        per.push((
+            *name,
+            covered,
+            bt.scored,
+            d.iter().sum::<f64>() / d.len() as f64,
+        ));
         c += covered;
         n += bt.scored;
     }
@@ -73,7 +87,23 @@ fn calibrated_default_shift_covers_close_to_nominal_90_percent() {
     );
     // Every trace contributes: production request traces and agent sessions.
     assert_eq!(per.len(), 3);
-    assert!(per.iter().all(|(_, _, k)| *k >= 25), "{per:?}");
+    assert!(per.iter().all(|(_, _, k, _)| *k >= 25), "{per:?}");
+    // Issue 18: each calibration trace on its own, not only the pool, covers within 80–97%
+    // (per trace n is 30–55, a binomial SE of 4–5.5 points around 90%: the range is the
+    // issue's acceptance range, not a statistical bound), and its median is no more than 2
+    // points further from the truth than the naive per-session mean.
+    for (name, c, n, vs_naive) in &per {
+        let cov = *c as f64 / *n as f64;
+        assert!(
+            (0.80..=0.97).contains(&cov),
+            "{name}: coverage {cov:.3} ({c}/{n}) outside 80–97%"
+        );
+        assert!(
+            *vs_naive <= 0.02,
+            "{name}: median vs naive {:+.1} pt",
+            100.0 * vs_naive
+        );
+    }
 }
 
 #[test]

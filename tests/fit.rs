@@ -233,6 +233,48 @@ fn tau2_calls_cache_their_history() {
 }
 
 #[test]
+fn tau2_mix_of_cached_and_uncached_runs_carries_an_uncertain_hit_rate() {
+    // Issue 18 item 4: the gpt-4.1 runs read ~90% of their prompts from the cache, the
+    // fine-tuned runs report none, and the runs follow each other in the log. The fitted hit
+    // rate keeps the pooled mean (hits + ½)/(calls + 1) but is wide enough to reach both kinds
+    // of run, where a Beta(k + ½, n − k + ½) alone would be ±1 point wide.
+    let w = fit_file(
+        &format!("{REAL}/tau2-bench-traces/calls.csv"),
+        None,
+        Some("agent"),
+    );
+    let (hits, calls) = w.cache_hits.expect("tau2 calls read from the cache");
+    let spread = w.drift.cache_hit.expect("enough sessions for windows");
+    assert!(spread.tau2 > 0.0 && spread.p_value <= 0.05, "{spread:?}");
+    assert!(spread.range.0 < 0.05 && spread.range.1 > 0.85, "{spread:?}");
+    let text = w.to_toml(&[], &toml::Table::new());
+    let table: toml::Table = text.parse().expect("workload TOML");
+    let hr = &table["caching"]["hit_rate"];
+    let (a, b) = (
+        hr["alpha"].as_float().unwrap(),
+        hr["beta"].as_float().unwrap(),
+    );
+    let m = (hits as f64 + 0.5) / (calls as f64 + 1.0);
+    assert!(
+        (a / (a + b) - m).abs() < 1e-3,
+        "mean {} vs {m}",
+        a / (a + b)
+    );
+    let law = billcast::dist::Family::Beta { a, b };
+    assert!(
+        law.quantile(0.05) < 0.1 && law.quantile(0.95) > 0.85,
+        "Beta({a}, {b})"
+    );
+    assert!(
+        w.notes
+            .iter()
+            .any(|n| n.starts_with("cache hits per call:") && n.contains("consecutive windows")),
+        "{:?}",
+        w.notes
+    );
+}
+
+#[test]
 fn forecast_from_a_fitted_workload_reproduces_the_data_bill() {
     // Azure conversation hour at $2.50/$10 per 1M: 22,361,870 × 2.5e-6 + 4,088,665 × 1e-5
     // = $55.90 + $40.89 = $96.79 for 19,366 requests. Forecasting 19,366 requests a month

@@ -123,6 +123,20 @@ pub struct FailureStats {
     pub max_attempt: u32,
 }
 
+/// One session's cache reads and failures: the units whose between-window spread says
+/// whether the log mixes, e.g., runs with a warm cache and runs without one.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SessionRates {
+    /// Successful calls with token counts.
+    pub calls: usize,
+    /// Of those, calls that read from the cache.
+    pub cache_hits: usize,
+    /// Attempts.
+    pub attempts: usize,
+    /// Failed attempts by retry class, in [`FailureStats::by_class`] order.
+    pub failures: [usize; 4],
+}
+
 /// Everything the data says about the workload.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Observed {
@@ -161,6 +175,9 @@ pub struct Observed {
     pub failures: FailureStats,
     /// Per session, per successful call: `[input, output, tool calls]` (for `resample`).
     pub recorded: Vec<Vec<[f64; 3]>>,
+    /// Per session, in log order: its cache hits and failures, for the between-window spread
+    /// of those rates ([`super::drift::Drift::of_rates`]).
+    pub session_rates: Vec<SessionRates>,
     /// What the derivation decided, for the report.
     pub notes: Vec<String>,
 }
@@ -195,6 +212,7 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
         let mut prev: Option<(f64, f64, u32)> = None; // (input, output, tool calls) of the last successful call
         let mut session_first = 0.0;
         let mut recorded = Vec::new();
+        let mut rates = SessionRates::default();
         for (ti, t) in s.turns.iter().enumerate() {
             let calls: Vec<&CallRecord> = t
                 .calls
@@ -210,18 +228,24 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
             let mut first_ok = true;
             for r in calls {
                 o.failures.attempts += 1;
+                rates.attempts += 1;
                 o.failures.max_attempt = o.failures.max_attempt.max(r.attempt.unwrap_or(1));
                 if let Status::Failed(class) = r.status {
-                    match class {
-                        FailureClass::RateLimit => o.failures.by_class[0] += 1,
-                        FailureClass::Overload | FailureClass::Server => {
-                            o.failures.by_class[1] += 1
-                        }
-                        FailureClass::Timeout => o.failures.by_class[2] += 1,
-                        FailureClass::InvalidOutput => o.failures.by_class[3] += 1,
+                    let index = match class {
+                        FailureClass::RateLimit => Some(0),
+                        FailureClass::Overload | FailureClass::Server => Some(1),
+                        FailureClass::Timeout => Some(2),
+                        FailureClass::InvalidOutput => Some(3),
                         FailureClass::Client | FailureClass::Expired | FailureClass::Cancelled => {
-                            o.failures.other += 1
+                            None
                         }
+                    };
+                    match index {
+                        Some(i) => {
+                            o.failures.by_class[i] += 1;
+                            rates.failures[i] += 1;
+                        }
+                        None => o.failures.other += 1,
                     }
                     // Billed invalid outputs (tau2 format errors) still carry usage and still
                     // extend the conversation; other failures do not.
@@ -238,8 +262,10 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
                 o.cache.calls += 1;
                 o.cache.input_tokens += input;
                 o.cache.read_tokens += tk.cache_read;
+                rates.calls += 1;
                 if tk.cache_read > 0.0 {
                     o.cache.calls_with_reads += 1;
+                    rates.cache_hits += 1;
                 }
                 if r.tool_calls > 0 {
                     o.tool_calls_per_round.push(r.tool_calls as f64, false, si);
@@ -276,6 +302,7 @@ pub fn observe(records: &[CallRecord], sessions: &[Session], caller: Option<&str
             o.turns.push(turns_in_session as f64, false, si);
         }
         o.recorded.push(recorded);
+        o.session_rates.push(rates);
     }
     o.n_sessions = sessions.len();
     if o.reasoning.values.iter().all(|&x| x == 0.0) {

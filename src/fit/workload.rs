@@ -420,8 +420,14 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
             replicates.len()
         ));
     }
+    let drift = super::drift::Drift::of_sessions(&o.recorded).of_rates(&o.session_rates);
     let cache_hits = (o.cache.calls > 0 && o.cache.calls_with_reads > 0)
         .then_some((o.cache.calls_with_reads, o.cache.calls));
+    if let (Some((hits, calls)), Some(spread)) = (cache_hits, drift.cache_hit) {
+        if let Some(line) = rate_spread_note("cache hits per call", hits, calls, &spread) {
+            notes.push(line);
+        }
+    }
     let (cacheable, cacheable_reason) = match cache_hits {
         Some(_) => {
             let (c, why) = cacheable(o);
@@ -434,18 +440,28 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
     let retries: Vec<RetryFit> = (0..4)
         .filter(|&i| o.failures.by_class[i] > 0)
         .map(|i| {
-            let k = o.failures.by_class[i] as f64;
-            let n = o.failures.attempts as f64;
+            let (k, n) = (o.failures.by_class[i], o.failures.attempts);
+            let tau2 = drift.failures[i].map_or(0.0, |d| d.tau2);
+            let (alpha, beta) = super::drift::widened_beta(k, n, tau2);
             RetryFit {
                 class: names[i],
-                failures: o.failures.by_class[i],
-                attempts: o.failures.attempts,
+                failures: k,
+                attempts: n,
                 billed: billed[i],
-                alpha: k + 0.5,
-                beta: (n - k) + 0.5,
+                alpha,
+                beta,
             }
         })
         .collect();
+    for (i, spread) in drift.failures.iter().enumerate() {
+        let (k, n) = (o.failures.by_class[i], o.failures.attempts);
+        if let Some(spread) = spread.filter(|_| k > 0) {
+            let what = format!("{} failures per attempt", names[i]);
+            if let Some(line) = rate_spread_note(&what, k, n, &spread) {
+                notes.push(line);
+            }
+        }
+    }
     if o.failures.other > 0 {
         notes.push(format!(
             "{} failures are not retried by clients (4xx, expired, cancelled) and are not modelled as retries",
@@ -485,7 +501,7 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
         retries,
         max_attempts,
         sessions,
-        drift: super::drift::Drift::of_sessions(&o.recorded),
+        drift,
         call_level: o.call_level,
         one_call: o.one_call,
         n_calls: o.n_calls,
@@ -581,6 +597,38 @@ fn fmt_float(f: f64) -> String {
     }
 }
 
+/// Rounded to 4 decimals: the precision a written law parameter carries.
+fn round4(f: f64) -> f64 {
+    (f * 1e4).round() / 1e4
+}
+
+/// The note `fit` prints when a rate moves between windows of the log beyond sampling noise:
+/// the window range and the widened law's P5–P95. `None` when it does not move.
+fn rate_spread_note(
+    what: &str,
+    k: usize,
+    n: usize,
+    spread: &super::drift::RateSpread,
+) -> Option<String> {
+    if spread.tau2 <= 0.0 {
+        return None;
+    }
+    let (a, b) = super::drift::widened_beta(k, n, spread.tau2);
+    let law = Family::Beta { a, b };
+    Some(format!(
+        "{what}: {:.1}% overall, but {:.1}%–{:.1}% between {} consecutive windows of the log (between-window SD {:.1} points beyond sampling noise): carried as Beta({:.3}, {:.3}), P5–P95 {:.1}%–{:.1}%",
+        100.0 * spread.rate,
+        100.0 * spread.range.0,
+        100.0 * spread.range.1,
+        spread.windows,
+        100.0 * spread.tau2.sqrt(),
+        a,
+        b,
+        100.0 * law.quantile(0.05),
+        100.0 * law.quantile(0.95)
+    ))
+}
+
 impl FittedWorkload {
     /// `[shift]` from the data's drift combined with the calibrated prior
     /// ([`FITTED_SHIFT_SIGMA`](crate::fit::drift::FITTED_SHIFT_SIGMA)); nothing when the log has
@@ -599,7 +647,7 @@ impl FittedWorkload {
         let lognormal = |sigma: f64| {
             format!(
                 "{{ dist = \"lognormal\", median = 1.0, sigma = {} }}",
-                fmt_float((sigma * 1e4).round() / 1e4)
+                fmt_float(round4(sigma))
             )
         };
         out.push_str(&format!(
@@ -690,10 +738,20 @@ impl FittedWorkload {
         }
         self.shift_toml(&mut out);
         if let Some((hits, calls)) = self.cache_hits {
+            let tau2 = self.drift.cache_hit.map_or(0.0, |d| d.tau2);
+            let (alpha, beta) = super::drift::widened_beta(hits, calls, tau2);
+            let why = match self.drift.cache_hit.filter(|d| d.tau2 > 0.0) {
+                Some(d) => format!(
+                    "{hits} of {calls} calls read from the cache; the rate moves between windows of the log ({:.1}%–{:.1}%), so the law is widened by that drift",
+                    100.0 * d.range.0,
+                    100.0 * d.range.1
+                ),
+                None => format!("{hits} of {calls} calls read from the cache"),
+            };
             out.push_str(&format!(
-                "\n[caching]\nhit_rate = {{ dist = \"beta\", alpha = {}, beta = {} }}    # {hits} of {calls} calls read from the cache\n",
-                fmt_float(hits as f64 + 0.5),
-                fmt_float((calls - hits) as f64 + 0.5)
+                "\n[caching]\nhit_rate = {{ dist = \"beta\", alpha = {}, beta = {} }}    # {why}\n",
+                fmt_float(round4(alpha)),
+                fmt_float(round4(beta))
             ));
             if let Some(c) = self.cacheable {
                 let why = self.cacheable_reason.as_deref().unwrap_or("");
@@ -711,8 +769,8 @@ impl FittedWorkload {
                 out.push_str(&format!(
                     "{} = {{ p = {{ dist = \"beta\", alpha = {}, beta = {} }}, billed = {} }}    # {} of {} attempts\n",
                     r.class,
-                    fmt_float(r.alpha),
-                    fmt_float(r.beta),
+                    fmt_float(round4(r.alpha)),
+                    fmt_float(round4(r.beta)),
                     r.billed,
                     r.failures,
                     r.attempts
