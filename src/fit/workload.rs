@@ -423,10 +423,10 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
     let drift = super::drift::Drift::of_sessions(&o.recorded).of_rates(&o.session_rates);
     let cache_hits = (o.cache.calls > 0 && o.cache.calls_with_reads > 0)
         .then_some((o.cache.calls_with_reads, o.cache.calls));
-    if let (Some((hits, calls)), Some(spread)) = (cache_hits, drift.cache_hit) {
-        if let Some(line) = rate_spread_note("cache hits per call", hits, calls, &spread) {
-            notes.push(line);
-        }
+    if let (Some((hits, calls)), Some(spread)) = (cache_hits, drift.cache_hit)
+        && let Some(line) = rate_spread_note("cache hits per call", hits, calls, &spread)
+    {
+        notes.push(line);
     }
     let (cacheable, cacheable_reason) = match cache_hits {
         Some(_) => {
