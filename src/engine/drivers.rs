@@ -190,15 +190,6 @@ impl Drivers {
     }
 }
 
-fn origin_name(o: Origin) -> &'static str {
-    match o {
-        Origin::Scenario => "scenario",
-        Origin::Override => "override",
-        Origin::Fitted => "fitted",
-        Origin::Default => "default",
-    }
-}
-
 /// The assumption row `key` belongs to: the longest assumption key equal to it or a dotted
 /// prefix of it (`workload.output_tokens` for `workload.output_tokens.median`).
 fn assumption_of<'a>(s: &'a Scenario, key: &str) -> Option<&'a Assumption> {
@@ -217,7 +208,7 @@ fn attribute(s: &Scenario, key: &str, f: FirstOrder) -> Driver {
         noise,
         assumption: Some(a.key.clone()),
         value: Some(a.value.clone()),
-        origin: origin_name(a.origin).to_string(),
+        origin: Origin::name(a.origin).to_string(),
         default_assumption: a.origin == Origin::Default,
     };
     if key == REPLICATE_KEY {

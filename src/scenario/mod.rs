@@ -9,6 +9,7 @@
 pub mod file;
 pub mod limits;
 pub mod overhead;
+mod sections;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -20,10 +21,9 @@ use toml::Spanned;
 
 use crate::artifact::{Artifact, Expect};
 use crate::dist::{Domain, Uncertain};
-use crate::ingest::tokens::Tokenizer;
 use crate::toml_util::{self, OverrideError, TomlProblem};
-use crate::units::{Month, format_count};
-use file::{FailureSection, FileRef, ScenarioFile, ShiftSection, U, WorkloadSection};
+use crate::units::Month;
+use file::{FileRef, ScenarioFile, ShiftSection, U, WorkloadSection};
 
 /// Everything that can be wrong with a scenario.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -295,6 +295,18 @@ pub enum Origin {
     Default,
 }
 
+impl Origin {
+    /// The name written in outputs (`scenario`, `override`, `fitted`, `default`), as serialized.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Scenario => "scenario",
+            Origin::Override => "override",
+            Origin::Fitted => "fitted",
+            Origin::Default => "default",
+        }
+    }
+}
+
 /// One input of the forecast, for the assumptions table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assumption {
@@ -519,18 +531,6 @@ impl Scenario {
             .iter()
             .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim().to_string()))
             .collect();
-        let mut assumptions = Vec::new();
-        let origin_of = |key: &str, present: bool| -> Origin {
-            if set_keys.iter().any(|k| {
-                k == key || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))
-            }) {
-                Origin::Override
-            } else if present {
-                Origin::Scenario
-            } else {
-                Origin::Default
-            }
-        };
 
         if raw.schema_version != 1 {
             return Err(ctx.invalid(
@@ -542,456 +542,16 @@ impl Scenario {
                 ),
             ));
         }
-
-        // [simulation]
-        let trials = match &raw.simulation.trials {
-            Some(t) => {
-                let horizon = raw.horizon_months.as_ref().map_or(1, |h| *h.get_ref());
-                limits::check_trials(*t.get_ref(), Some(horizon))
-                    .map_err(|m| ctx.invalid("simulation.trials", ctx.line(t), m))?;
-                *t.get_ref()
-            }
-            None => DEFAULT_TRIALS,
-        };
-        let seed = match &raw.simulation.seed {
-            Some(v) => limits::parse_seed(v.get_ref())
-                .map_err(|m| ctx.invalid("simulation.seed", ctx.line(v), m))?,
-            None => DEFAULT_SEED,
-        };
-        let mode = match &raw.simulation.mode {
-            None => Mode::Auto,
-            Some(m) => match m.get_ref().as_str() {
-                "exact" => Mode::Exact,
-                "fast" => Mode::Fast,
-                "auto" => Mode::Auto,
-                other => {
-                    return Err(ctx.invalid(
-                        "simulation.mode",
-                        ctx.line(m),
-                        format!("'{other}' is not a mode; use exact, fast or auto"),
-                    ));
-                }
-            },
-        };
-        for (k, v, present) in [
-            (
-                "simulation.trials",
-                trials.to_string(),
-                raw.simulation.trials.is_some(),
-            ),
-            (
-                "simulation.seed",
-                seed.to_string(),
-                raw.simulation.seed.is_some(),
-            ),
-            (
-                "simulation.mode",
-                format!("{mode:?}").to_lowercase(),
-                raw.simulation.mode.is_some(),
-            ),
-        ] {
-            assumptions.push(Assumption {
-                key: k.into(),
-                value: v,
-                origin: origin_of(k, present),
-                level: "run",
-                non_neutral_default: false,
-            });
-        }
-
-        let horizon_months = match &raw.horizon_months {
-            Some(h) if *h.get_ref() == 0 || *h.get_ref() > 120 => {
-                return Err(ctx.invalid(
-                    "horizon_months",
-                    ctx.line(h),
-                    "must be between 1 and 120 months",
-                ));
-            }
-            Some(h) => *h.get_ref(),
-            None => 1,
-        };
-        let start_month = raw.start_month.unwrap_or_else(|| {
-            let d = crate::units::today_utc();
-            Month {
-                year: d.year() as i32,
-                month: d.month() as u8,
-            }
-        });
-        assumptions.push(Assumption {
-            key: "horizon_months".into(),
-            value: horizon_months.to_string(),
-            origin: origin_of("horizon_months", raw.horizon_months.is_some()),
-            level: "run",
-            non_neutral_default: false,
-        });
-        assumptions.push(Assumption {
-            key: "start_month".into(),
-            value: start_month.to_string(),
-            origin: origin_of("start_month", raw.start_month.is_some()),
-            level: "run",
-            non_neutral_default: raw.start_month.is_none(),
-        });
-
-        // [traffic]
-        let t = &raw.traffic;
-        let volume = match (
-            &t.monthly_active_users,
-            &t.sessions_per_user,
-            &t.sessions_per_month,
-            &t.requests_per_month,
-        ) {
-            (Some(u), Some(s), None, None) => Volume::Users {
-                users: ctx.check(u, "traffic.monthly_active_users", Domain::NonNegative)?,
-                sessions_per_user: ctx.check(
-                    s,
-                    "traffic.sessions_per_user",
-                    Domain::NonNegative,
-                )?,
-            },
-            (None, None, Some(s), None) => {
-                Volume::Sessions(ctx.check(s, "traffic.sessions_per_month", Domain::NonNegative)?)
-            }
-            (None, None, None, Some(r)) => {
-                Volume::Requests(ctx.check(r, "traffic.requests_per_month", Domain::NonNegative)?)
-            }
-            (Some(_), None, None, None) => {
-                return Err(ctx.invalid(
-                    "traffic",
-                    None,
-                    "monthly_active_users needs sessions_per_user (sessions per user per month)",
-                ));
-            }
-            (None, Some(_), None, None) => {
-                return Err(ctx.invalid(
-                    "traffic",
-                    None,
-                    "sessions_per_user needs monthly_active_users",
-                ));
-            }
-            (None, None, None, None) => {
-                return Err(ctx.invalid(
-                    "traffic",
-                    None,
-                    "give the volume: monthly_active_users + sessions_per_user, or sessions_per_month, or requests_per_month",
-                ));
-            }
-            _ => {
-                return Err(ctx.invalid(
-                    "traffic",
-                    None,
-                    "give exactly one volume: monthly_active_users + sessions_per_user, or sessions_per_month, or requests_per_month",
-                ));
-            }
-        };
-        for (k, u) in [
-            ("traffic.monthly_active_users", &t.monthly_active_users),
-            ("traffic.sessions_per_user", &t.sessions_per_user),
-            ("traffic.sessions_per_month", &t.sessions_per_month),
-            ("traffic.requests_per_month", &t.requests_per_month),
-        ] {
-            if let Some(u) = u {
-                assumptions.push(Assumption {
-                    key: k.into(),
-                    value: u.get_ref().to_string(),
-                    origin: origin_of(k, true),
-                    level: "trial",
-                    non_neutral_default: false,
-                });
-            }
-        }
-        let monthly_growth = match &t.monthly_growth {
-            Some(g) => ctx.check(g, "traffic.monthly_growth", Domain::Real)?,
-            None => Uncertain::Fixed(0.0),
-        };
-        assumptions.push(Assumption {
-            key: "traffic.monthly_growth".into(),
-            value: monthly_growth.to_string(),
-            origin: origin_of("traffic.monthly_growth", t.monthly_growth.is_some()),
-            level: "trial",
-            non_neutral_default: false,
-        });
-        let seasonality = match &t.seasonality {
-            None => [1.0; 12],
-            Some(s) => {
-                let v = s.get_ref();
-                if v.len() != 12 || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
-                    return Err(ctx.invalid(
-                        "traffic.seasonality",
-                        ctx.line(s),
-                        "give 12 multipliers ≥ 0, January to December",
-                    ));
-                }
-                let mut a = [1.0; 12];
-                a.copy_from_slice(v);
-                limits::check_seasonality(&a, start_month, horizon_months)
-                    .map_err(|m| ctx.invalid("traffic.seasonality", ctx.line(s), m))?;
-                a
-            }
-        };
-
-        // [workload], with a fitted file under it.
+        let mut r = sections::Reader::new(ctx, &set_keys);
+        let run = r.run_settings(&raw)?;
+        let traffic = r.traffic(&raw.traffic, &run)?;
         let base_dir = base_dir.map(Path::to_path_buf).unwrap_or_default();
-        let scenario_workload_table = table
-            .get("workload")
-            .and_then(|v| v.as_table())
-            .cloned()
-            .unwrap_or_default();
-        let mut fitted_from = None;
-        let mut fitted_keys: Vec<String> = Vec::new();
-        // (label, text) of the fitted file: its [caching] and [retries] fill in what the
-        // scenario leaves out.
-        let mut fitted_text: Option<(String, String)> = None;
-        // The fitted file's own [workload], before the scenario's keys are merged in.
-        let mut fitted_wtable = toml::Table::new();
-        let (merged_table, merged_section) = match &raw.workload.from {
-            None => (scenario_workload_table.clone(), raw.workload.clone()),
-            Some(rel) => {
-                let p = base_dir.join(rel);
-                let ftext = match fitted {
-                    Some(t) => t.to_string(),
-                    None => std::fs::read_to_string(&p).map_err(|e| {
-                        ctx.invalid("workload.from", None, format!("cannot read fitted workload {}: {e}; paths are relative to the scenario file", p.display()))
-                    })?,
-                };
-                let ftable: toml::Table = parse_toml(&p.display().to_string(), &ftext, true)?;
-                let mut merged = match ftable.get("workload") {
-                    Some(toml::Value::Table(w)) => w.clone(),
-                    _ => {
-                        return Err(ctx.invalid(
-                            "workload.from",
-                            None,
-                            format!(
-                                "{} has no [workload] table; write it with `billcast fit`",
-                                p.display()
-                            ),
-                        ));
-                    }
-                };
-                // Check the fitted file's own keys with its own line numbers.
-                let _: WorkloadOnly = parse_toml(&p.display().to_string(), &ftext, true)?;
-                fitted_keys = merged.keys().cloned().collect();
-                fitted_wtable = merged.clone();
-                let mut over = scenario_workload_table.clone();
-                over.remove("from");
-                drop_replaced(&mut merged, &over);
-                merge(&mut merged, &over);
-                fitted_from = Some((
-                    p.clone(),
-                    crate::pricing::book::sha256_hex(ftext.as_bytes()),
-                ));
-                fitted_text = Some((p.display().to_string(), ftext.clone()));
-                let merged_text = toml::to_string(&merged)
-                    .map_err(|e| ctx.invalid("workload", None, e.to_string()))?;
-                let section: WorkloadSection = parse_toml(
-                    &format!("{file_label} [workload] merged with {}", p.display()),
-                    &merged_text,
-                    false,
-                )?;
-                (merged, section)
-            }
-        };
-        let wctx_spans = raw.workload.from.is_none();
-        let wctx = Ctx {
-            file: ctx.file,
-            text: &text,
-            spans: wctx_spans,
-        };
-        let mut workload = build_workload(&wctx, &merged_section, "workload", &base_dir)?;
-        if let Some(rec) = &workload.resample {
-            let n = rec.len();
-            let mode = replay_what_ifs(&mut workload, &scenario_workload_table, &fitted_wtable)
-                .map_err(|(key, m)| ctx.invalid(&key, None, m))?;
-            let value = match mode {
-                None => format!("resample: replay {n} recorded sessions"),
-                Some(why) => format!("parametric: {why}"),
-            };
-            assumptions.push(Assumption {
-                key: "workload.mode".into(),
-                value,
-                origin: if scenario_workload_table.contains_key("mode") {
-                    origin_of("workload.mode", true)
-                } else {
-                    Origin::Fitted
-                },
-                level: "session",
-                non_neutral_default: false,
-            });
-        }
-        for (k, level, _, default) in WORKLOAD_KEYS {
-            // A system prompt read from a file replaces the number (listed below).
-            if *k == "system_prompt_tokens" && workload.system_prompt_file.is_some() {
-                continue;
-            }
-            let key = format!("workload.{k}");
-            let present_in_scenario = scenario_workload_table.contains_key(*k);
-            let from_fit = fitted_keys.iter().any(|f| f == k) && !present_in_scenario;
-            let value = match *k {
-                "system_prompt_tokens" => Some(&workload.system_prompt_tokens),
-                "turns_per_session" => Some(&workload.turns_per_session),
-                "user_message_tokens" => Some(&workload.user_message_tokens),
-                "output_tokens" => Some(&workload.output_tokens),
-                "reasoning_tokens" => Some(&workload.reasoning_tokens),
-                "tool_rounds_per_turn" => Some(&workload.tool_rounds_per_turn),
-                "tool_calls_per_round" => Some(&workload.tool_calls_per_round),
-                "tool_result_tokens" => Some(&workload.tool_result_tokens),
-                _ => workload.input_tokens.as_ref(),
-            };
-            let Some(value) = value else { continue };
-            let origin = if from_fit {
-                Origin::Fitted
-            } else {
-                origin_of(&key, present_in_scenario)
-            };
-            let non_neutral = origin == Origin::Default
-                && default.is_finite()
-                && *default != 0.0
-                && *k != "turns_per_session"
-                && *k != "tool_calls_per_round";
-            assumptions.push(Assumption {
-                key,
-                value: value.to_string(),
-                origin,
-                level,
-                non_neutral_default: non_neutral,
-            });
-        }
-        for (k, a) in workload.artifacts() {
-            let key = format!("workload.{k}");
-            assumptions.push(Assumption {
-                value: format!(
-                    "{} ({}, {} o200k_base tokens; counted per route)",
-                    a.label,
-                    a.describe(),
-                    format_count(a.tokens(Tokenizer::O200kBase) as f64)
-                ),
-                origin: origin_of(&key, true),
-                key,
-                level: "run",
-                non_neutral_default: false,
-            });
-        }
-        assumptions.push(Assumption {
-            key: "workload.max_output_tokens".into(),
-            value: workload
-                .max_output_tokens
-                .map_or("model limit".into(), |m| format!("{m:.0}")),
-            origin: origin_of(
-                "workload.max_output_tokens",
-                merged_table.contains_key("max_output_tokens"),
-            ),
-            level: "call",
-            non_neutral_default: false,
-        });
-        assumptions.push(Assumption {
-            key: "workload.context".into(),
-            value: match workload.context {
-                Context::Full => "full history".into(),
-                Context::Window { turns } => format!("window of {turns} turns"),
-                Context::Summarize {
-                    above_tokens,
-                    summary_tokens,
-                } => format!("summarize above {above_tokens:.0} to {summary_tokens:.0} tokens"),
-            },
-            origin: origin_of("workload.context", merged_table.contains_key("context")),
-            level: "session",
-            non_neutral_default: false,
-        });
-
-        // Cohorts.
-        let mut artifacts: Vec<ScenarioArtifact> = workload
-            .artifacts()
-            .map(|(k, a)| ScenarioArtifact {
-                key: format!("workload.{k}"),
-                artifact: a.clone(),
-            })
-            .collect();
-        let mut segments = Vec::new();
-        if t.cohorts.is_empty() {
-            segments.push(Segment {
-                name: "all".into(),
-                share: 1.0,
-                sessions_scale: Uncertain::Fixed(1.0),
-                workload,
-            });
-        } else {
-            let total: f64 = t.cohorts.iter().map(|c| *c.share.get_ref()).sum();
-            if (total - 1.0).abs() > 1e-6 {
-                return Err(ctx.invalid(
-                    "traffic.cohorts",
-                    ctx.line(&t.cohorts[0].share),
-                    format!("cohort shares sum to {total}, not 1; make them add up to 1"),
-                ));
-            }
-            for (i, c) in t.cohorts.iter().enumerate() {
-                let key = format!("traffic.cohorts[{i}]");
-                let share = *c.share.get_ref();
-                if !(0.0..=1.0).contains(&share) {
-                    return Err(ctx.invalid(
-                        &format!("{key}.share"),
-                        ctx.line(&c.share),
-                        "share must be between 0 and 1",
-                    ));
-                }
-                let sessions_scale = match &c.sessions_scale {
-                    Some(s) => {
-                        ctx.check(s, &format!("{key}.sessions_scale"), Domain::NonNegative)?
-                    }
-                    None => Uncertain::Fixed(1.0),
-                };
-                let mut m = merged_table.clone();
-                m.remove("from");
-                drop_replaced(&mut m, &c.workload);
-                merge(&mut m, &c.workload);
-                let text =
-                    toml::to_string(&m).map_err(|e| ctx.invalid(&key, None, e.to_string()))?;
-                let label = format!("{} cohort '{}' workload", ctx.file, c.name);
-                let section: WorkloadSection = parse_toml(&label, &text, false)?;
-                let cctx = Ctx {
-                    file: &label,
-                    text: &text,
-                    spans: false,
-                };
-                let workload =
-                    build_workload(&cctx, &section, &format!("{key}.workload"), &base_dir)?;
-                for (k, a) in workload.artifacts() {
-                    let shared = artifacts
-                        .iter()
-                        .any(|x| x.key == format!("workload.{k}") && x.artifact == *a);
-                    if !shared {
-                        artifacts.push(ScenarioArtifact {
-                            key: format!("{key}.workload.{k}"),
-                            artifact: a.clone(),
-                        });
-                    }
-                }
-                for (k, v) in &c.workload {
-                    assumptions.push(Assumption {
-                        key: format!("cohort.{}.{k}", c.name),
-                        value: Uncertain::from_toml(v)
-                            .map(|u| u.to_string())
-                            .unwrap_or_else(|_| v.to_string()),
-                        origin: Origin::Scenario,
-                        level: "cohort",
-                        non_neutral_default: false,
-                    });
-                }
-                assumptions.push(Assumption {
-                    key: format!("cohort.{}.share", c.name),
-                    value: format!("{share}"),
-                    origin: Origin::Scenario,
-                    level: "cohort",
-                    non_neutral_default: false,
-                });
-                segments.push(Segment {
-                    name: c.name.clone(),
-                    share,
-                    sessions_scale,
-                    workload,
-                });
-            }
-        }
-
-        // [caching] — the scenario's keys, else the fitted file's, else the defaults.
+        let read = r.workload(&raw, &table, &base_dir, fitted)?;
+        let fitted_from = read.fitted_from.clone();
+        let fitted_text = read.fitted_text.clone();
+        let (segments, artifacts) = r.cohorts(&raw.traffic, read, &base_dir)?;
+        // The fitted file's [caching], [retries] and [shift] fill in what the scenario leaves
+        // out, validated against the fitted file's own lines.
         let extras: FittedExtras = match &fitted_text {
             Some((label, text)) => parse_toml(label, text, true)?,
             None => FittedExtras::default(),
@@ -1001,334 +561,27 @@ impl Scenario {
             text,
             spans: true,
         });
-        let c = &raw.caching;
-        let fc = &extras.caching;
-        let (hit_rate, hit_origin) = match (&c.hit_rate, &fc.hit_rate, &fctx) {
-            (Some(h), _, _) => (
-                ctx.check(h, "caching.hit_rate", Domain::Probability)?,
-                origin_of("caching.hit_rate", true),
-            ),
-            (None, Some(h), Some(f)) => (
-                f.check(h, "caching.hit_rate", Domain::Probability)?,
-                Origin::Fitted,
-            ),
-            _ => (Uncertain::Fixed(0.0), origin_of("caching.hit_rate", false)),
-        };
-        let (cacheable_src, cacheable_ctx, cacheable_origin) =
-            match (&c.cacheable, &fc.cacheable, &fctx) {
-                (Some(s), _, _) => (Some(s), &ctx, origin_of("caching.cacheable", true)),
-                (None, Some(s), Some(f)) => (Some(s), f, Origin::Fitted),
-                _ => (None, &ctx, origin_of("caching.cacheable", false)),
-            };
-        let cacheable = match cacheable_src {
-            None => Cacheable::System,
-            Some(s) => match s.get_ref().as_str() {
-                "system" => Cacheable::System,
-                "history" => Cacheable::History,
-                other => {
-                    return Err(cacheable_ctx.invalid(
-                        "caching.cacheable",
-                        cacheable_ctx.line(s),
-                        format!("'{other}': use \"system\" or \"history\""),
-                    ));
-                }
-            },
-        };
-        let write_ttl = c
-            .write_ttl
-            .as_ref()
-            .or(fc.write_ttl.as_ref())
-            .map(|s| s.get_ref().clone());
-        // Caching is on when the scenario (or its fitted file) says `enabled = true` or sets
-        // any other `[caching]` key; without one the application does not cache: nothing is
-        // read and nothing is written, so no cache-write surcharge is ever a silent default.
-        let given = |c: &file::CachingSection| {
-            c.hit_rate.is_some() || c.write_ttl.is_some() || c.cacheable.is_some()
-        };
-        let (enabled, enabled_origin) = match (&c.enabled, &fc.enabled) {
-            (Some(e), _) => (*e.get_ref(), origin_of("caching.enabled", true)),
-            (None, Some(e)) => (*e.get_ref(), Origin::Fitted),
-            (None, None) if given(c) => (true, origin_of("caching.hit_rate", true)),
-            (None, None) if given(fc) && fctx.is_some() => (true, Origin::Fitted),
-            (None, None) => (false, origin_of("caching.enabled", false)),
-        };
-        assumptions.push(Assumption {
-            key: "caching.enabled".into(),
-            value: if enabled {
-                "on".into()
-            } else {
-                "off: no cache reads, no cache-write charges".into()
-            },
-            origin: enabled_origin,
-            level: "run",
-            non_neutral_default: false,
-        });
-        assumptions.push(Assumption {
-            key: "caching.hit_rate".into(),
-            value: hit_rate.to_string(),
-            origin: hit_origin,
-            level: "trial",
-            non_neutral_default: false,
-        });
-        if enabled {
-            assumptions.push(Assumption {
-                key: "caching.cacheable".into(),
-                value: format!("{cacheable:?}").to_lowercase(),
-                origin: cacheable_origin,
-                level: "run",
-                non_neutral_default: false,
-            });
-        }
-
-        // [retries] — the scenario's keys, else the fitted file's, else the defaults.
-        let r = &raw.retries;
-        let fr = &extras.retries;
-        let (attempts_src, attempts_ctx, attempts_origin) =
-            match (&r.max_attempts, &fr.max_attempts, &fctx) {
-                (Some(m), _, _) => (Some(m), &ctx, origin_of("retries.max_attempts", true)),
-                (None, Some(m), Some(f)) => (Some(m), f, Origin::Fitted),
-                _ => (None, &ctx, origin_of("retries.max_attempts", false)),
-            };
-        let max_attempts = match attempts_src {
-            Some(m) if *m.get_ref() == 0 || *m.get_ref() > 20 => {
-                return Err(attempts_ctx.invalid(
-                    "retries.max_attempts",
-                    attempts_ctx.line(m),
-                    "must be between 1 and 20 (attempts including the first)",
-                ));
-            }
-            Some(m) => *m.get_ref(),
-            None => 1,
-        };
-        let mut classes = Vec::new();
-        for (name, sec, fsec, billed_default) in [
-            ("rate_limit", &r.rate_limit, &fr.rate_limit, false),
-            ("overload", &r.overload, &fr.overload, false),
-            ("timeout", &r.timeout, &fr.timeout, true),
-            (
-                "invalid_output",
-                &r.invalid_output,
-                &fr.invalid_output,
-                true,
-            ),
-        ] {
-            let key = format!("retries.{name}");
-            let (chosen, cctx, origin) = match (sec, fsec, &fctx) {
-                (Some(x), _, _) => (Some(x), &ctx, origin_of(&key, true)),
-                (None, Some(x), Some(f)) => (Some(x), f, Origin::Fitted),
-                _ => (None, &ctx, origin_of(&key, false)),
-            };
-            let (p, billed) = match chosen {
-                Some(FailureSection { p, billed }) => (
-                    cctx.check(p, &format!("{key}.p"), Domain::Probability)?,
-                    billed.unwrap_or(billed_default),
-                ),
-                None => (Uncertain::Fixed(0.0), billed_default),
-            };
-            if chosen.is_some() {
-                assumptions.push(Assumption {
-                    key: format!("{key}.p"),
-                    value: format!("{p} ({})", if billed { "billed" } else { "not billed" }),
-                    origin,
-                    level: "trial",
-                    non_neutral_default: false,
-                });
-            }
-            classes.push(FailureClass { name, p, billed });
-        }
-        let p_max: f64 = classes
-            .iter()
-            .map(|c| {
-                c.p.resolve_median(c.name, Domain::Probability)
-                    .map(|d| d.quantile(0.999))
-                    .unwrap_or(0.0)
-            })
-            .sum();
-        if p_max >= 1.0 {
-            return Err(ctx.invalid("retries", None, format!("failure probabilities can add up to {p_max:.3} ≥ 1 at their 99.9th percentiles; every attempt would fail")));
-        }
-        assumptions.push(Assumption {
-            key: "retries.max_attempts".into(),
-            value: max_attempts.to_string(),
-            origin: attempts_origin,
-            level: "run",
-            non_neutral_default: false,
-        });
-
-        // [[routes]]
-        if raw.routes.is_empty() {
-            return Err(ctx.invalid(
-                "routes",
-                None,
-                "add at least one [[routes]] with model = \"provider/model\"",
-            ));
-        }
-        let mut routes = Vec::new();
-        let single = raw.routes.len() == 1;
-        for (i, rt) in raw.routes.iter().enumerate() {
-            let key = format!("routes[{i}]");
-            let share = match &rt.share {
-                Some(s) => {
-                    let v = *s.get_ref();
-                    if !(0.0..=1.0).contains(&v) || !v.is_finite() {
-                        return Err(ctx.invalid(
-                            &format!("{key}.share"),
-                            ctx.line(s),
-                            format!("share {v} must be between 0 and 1"),
-                        ));
-                    }
-                    v
-                }
-                None if single => 1.0,
-                None => {
-                    return Err(ctx.invalid(
-                        &format!("{key}.share"),
-                        ctx.line(&rt.model),
-                        "with several routes every route needs a share (they must add up to 1)",
-                    ));
-                }
-            };
-            let scale = match &rt.output_tokens_scale {
-                Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= limits::MAX_OUTPUT_SCALE) => {
-                    return Err(ctx.invalid(
-                        &format!("{key}.output_tokens_scale"),
-                        ctx.line(s),
-                        format!(
-                            "must be > 0 and at most {} (0 would price no output: a silent $0)",
-                            limits::MAX_OUTPUT_SCALE
-                        ),
-                    ));
-                }
-                Some(s) => *s.get_ref(),
-                None => 1.0,
-            };
-            let ratio = match &rt.tokenizer_ratio {
-                Some(s) if !(*s.get_ref() > 0.0 && *s.get_ref() <= limits::MAX_TOKENIZER_RATIO) => {
-                    return Err(ctx.invalid(
-                        &format!("{key}.tokenizer_ratio"),
-                        ctx.line(s),
-                        format!(
-                            "must be > 0 and at most {} (model tokens per reference token)",
-                            limits::MAX_TOKENIZER_RATIO
-                        ),
-                    ));
-                }
-                Some(s) => Some(*s.get_ref()),
-                None => None,
-            };
-            let model = rt.model.get_ref().trim().to_string();
-            routes.push(Route {
-                name: rt.name.clone().unwrap_or_else(|| model.clone()),
-                model,
-                share,
-                service_tier: rt.service_tier.clone(),
-                region: rt.region.clone(),
-                output_tokens_scale: scale,
-                tokenizer_ratio: ratio,
-            });
-        }
-        let total: f64 = routes.iter().map(|r| r.share).sum();
-        if (total - 1.0).abs() > 1e-6 {
-            let line = raw.routes[0].share.as_ref().and_then(|s| ctx.line(s));
-            return Err(ctx.invalid(
-                "routes",
-                line,
-                format!("route shares sum to {total}, not 1; make them add up to 1"),
-            ));
-        }
-        let mut names: Vec<&str> = routes.iter().map(|r| r.name.as_str()).collect();
-        names.sort();
-        if names.windows(2).any(|w| w[0] == w[1]) {
-            return Err(ctx.invalid(
-                "routes",
-                None,
-                "two routes have the same name; give each a distinct `name`",
-            ));
-        }
-
+        let caching = r.caching(&raw.caching, &extras.caching, fctx.as_ref())?;
+        let retries = r.retries(&raw.retries, &extras.retries, fctx.as_ref())?;
+        let routes = r.routes(&raw)?;
         // [overhead]: validated here, with its lines, so every command rejects a bad section.
         let overhead_spec =
             overhead::OverheadSpec::from_scenario_text(&file_label, &text, &set_keys)?;
-
-        // [budget]
-        let budget_usd = match &raw.budget {
-            Some(b) => {
-                let v = *b.monthly_usd.get_ref();
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(ctx.invalid(
-                        "budget.monthly_usd",
-                        ctx.line(&b.monthly_usd),
-                        format!("budget {v} must be a positive number of USD"),
-                    ));
-                }
-                Some(v)
-            }
-            None => None,
-        };
-
-        // [shift]: neutral unless the workload was fitted from a sample. Then the fitted file's
-        // `[shift]` (the data's between-window drift combined with the calibrated prior,
-        // `fit::drift`) applies, else the calibrated prior alone (a pilot is not production;
-        // see `backtest::calibrate`).
-        let fitted_workload = raw.workload.from.is_some();
-        let shift_default = |k: &str| -> Uncertain {
-            if fitted_workload && k != "shift.volume" {
-                default_fitted_shift()
-            } else {
-                Uncertain::Fixed(1.0)
-            }
-        };
-        let shift_section = raw.shift.clone().unwrap_or(ShiftSection {
-            size: None,
-            count: None,
-            volume: None,
-        });
-        let fitted_shift = extras.shift.clone().unwrap_or(ShiftSection {
-            size: None,
-            count: None,
-            volume: None,
-        });
-        let mut shift_defaulted: Vec<&str> = Vec::new();
-        let mut shift_fitted: Vec<&str> = Vec::new();
-        let mut shift_get =
-            |u: &Option<U>, f: &Option<U>, k: &'static str| -> Result<Uncertain, ScenarioError> {
-                match (u, f, &fctx) {
-                    (Some(u), _, _) => ctx.check(u, k, Domain::NonNegative),
-                    (None, Some(f), Some(fc)) => {
-                        shift_fitted.push(k);
-                        fc.check(f, k, Domain::NonNegative)
-                    }
-                    _ => {
-                        shift_defaulted.push(k);
-                        Ok(shift_default(k))
-                    }
-                }
-            };
-        let shift = Shift {
-            size: shift_get(&shift_section.size, &fitted_shift.size, "shift.size")?,
-            count: shift_get(&shift_section.count, &fitted_shift.count, "shift.count")?,
-            volume: shift_get(&shift_section.volume, &fitted_shift.volume, "shift.volume")?,
-        };
-        for (k, u) in [
-            ("shift.size", &shift.size),
-            ("shift.count", &shift.count),
-            ("shift.volume", &shift.volume),
-        ] {
-            if !(u.as_fixed() == Some(1.0)) {
-                let defaulted = shift_defaulted.contains(&k);
-                assumptions.push(Assumption {
-                    key: k.into(),
-                    value: u.to_string(),
-                    origin: if shift_fitted.contains(&k) {
-                        Origin::Fitted
-                    } else {
-                        origin_of(k, !defaulted)
-                    },
-                    level: "trial",
-                    non_neutral_default: defaulted,
-                });
-            }
-        }
+        let budget_usd = r.budget(&raw)?;
+        let shift = r.shift(&raw, extras.shift.as_ref(), fctx.as_ref())?;
+        let sections::RunSettings {
+            trials,
+            seed,
+            mode,
+            horizon_months,
+            start_month,
+        } = run;
+        let sections::Traffic {
+            volume,
+            monthly_growth,
+            seasonality,
+        } = traffic;
+        let (ctx, assumptions) = (r.ctx, r.assumptions);
 
         Ok(Scenario {
             name: raw.name.clone(),
@@ -1347,16 +600,8 @@ impl Scenario {
             monthly_growth,
             seasonality,
             segments,
-            caching: Caching {
-                enabled,
-                hit_rate,
-                write_ttl,
-                cacheable,
-            },
-            retries: Retries {
-                max_attempts,
-                classes,
-            },
+            caching,
+            retries,
             routes,
             budget_usd,
             shift,

@@ -580,18 +580,7 @@ impl Reader<'_> {
     }
 
     fn origin(&self, key: &str, present: bool) -> &'static str {
-        let short = key.strip_prefix("overhead.").unwrap_or(key);
-        if self
-            .set_keys
-            .iter()
-            .any(|k| k == key || k == short || key.starts_with(&format!("{k}.")))
-        {
-            "override"
-        } else if present {
-            "scenario"
-        } else {
-            "default"
-        }
+        super::sections::origin_of(self.set_keys, key, present).name()
     }
 
     /// Read one uncertain number: validate it in `domain` (naming key and line), or take the
