@@ -1251,8 +1251,18 @@ fn check_format(format: &str, out: &[u8], what: &str) {
     assert!(!text.trim().is_empty(), "{what}: empty output");
     match format {
         "json" => {
-            serde_json::from_slice::<serde_json::Value>(out)
+            let v = serde_json::from_slice::<serde_json::Value>(out)
                 .unwrap_or_else(|e| panic!("{what}: not JSON: {e}\n{text}"));
+            // Every result is an envelope: version, kind and the billcast that wrote it.
+            assert_eq!(v["schema_version"], 1, "{what}: no schema_version 1");
+            let kind = v["kind"].as_str().unwrap_or_default();
+            assert!(
+                billcast::results::Kind::parse(kind).is_some(),
+                "{what}: kind {:?} is not a result kind",
+                v["kind"]
+            );
+            assert!(v["billcast_version"].is_string(), "{what}");
+            assert!(v["warnings"].is_array(), "{what}: no warnings list");
         }
         "csv" => {
             let mut r = csv::ReaderBuilder::new().from_reader(out);
@@ -1603,7 +1613,12 @@ fn pricing_list_covers_the_litellm_layer_beneath_the_tables() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&list["kind"], &list["view"]),
+        (&"pricing".into(), &"list".into())
+    );
+    let rows = list["models"].as_array().unwrap();
     let providers: std::collections::BTreeSet<&str> = rows
         .iter()
         .map(|r| r["model"].as_str().unwrap().split('/').next().unwrap())
@@ -1631,8 +1646,8 @@ fn pricing_list_covers_the_litellm_layer_beneath_the_tables() {
         ])
         .output()
         .unwrap();
-    let tables: Vec<serde_json::Value> = serde_json::from_slice(&tables.stdout).unwrap();
-    assert_eq!(first_party, tables.len());
+    let tables: serde_json::Value = serde_json::from_slice(&tables.stdout).unwrap();
+    assert_eq!(first_party, tables["models"].as_array().unwrap().len());
     billcast()
         .args(["pricing", "list", "--provider", "openai"])
         .assert()

@@ -193,6 +193,11 @@ pub fn chart_link(
     }
 }
 
+/// The JSON of a result: its envelope around `body` ([`billcast::results::Envelope`]).
+pub fn json(body: billcast::results::Body<'_>) -> anyhow::Result<String> {
+    Ok(billcast::results::Envelope::new(body).to_json()?)
+}
+
 /// Write `bytes` to the file `path`, creating its folder if missing. The file is written
 /// whole or not at all ([`billcast::atomic`]): a failed write leaves an earlier file intact.
 pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

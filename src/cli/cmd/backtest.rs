@@ -262,7 +262,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         )?;
     }
     let text = match a.format {
-        OutFormat::Json => format!("{}\n", serde_json::to_string_pretty(&bt)?),
+        OutFormat::Json => output::json(billcast::results::Body::Backtest(
+            std::borrow::Cow::Borrowed(&bt),
+        ))?,
         OutFormat::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
             w.write_record([
@@ -433,10 +435,15 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     if a.format == OutFormat::Json {
-        let both = serde_json::json!({ "shift": rows, "volume": vrows });
+        let both = billcast::results::ShiftCalibration {
+            shift: rows,
+            volume: vrows,
+        };
         output::write(
             a.out.as_deref(),
-            &format!("{}\n", serde_json::to_string_pretty(&both)?),
+            &output::json(billcast::results::Body::ShiftCalibration(
+                std::borrow::Cow::Owned(both),
+            ))?,
         )?;
         return Ok(ExitCode::SUCCESS);
     }

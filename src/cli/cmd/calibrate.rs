@@ -62,7 +62,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         ))));
     }
     let text = match a.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&cal)?),
+        Format::Json => output::json(billcast::results::Body::Calibration(
+            std::borrow::Cow::Borrowed(&cal),
+        ))?,
         Format::Csv => csv_text(&cal)?,
         Format::Table | Format::Markdown => table(&cal, a.format == Format::Markdown),
     };

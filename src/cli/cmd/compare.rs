@@ -114,7 +114,9 @@ fn load(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
 pub fn render(c: &Comparison, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::compare_table(c),
-        Format::Json => render::to_json(c)?,
+        Format::Json => output::json(billcast::results::Body::Compare(
+            std::borrow::Cow::Borrowed(c),
+        ))?,
         Format::Csv => render::compare_csv(c)?,
         Format::Markdown => render::compare_markdown(c),
     })

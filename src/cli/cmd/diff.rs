@@ -66,7 +66,7 @@ fn usage(e: GateError) -> anyhow::Error {
 pub fn render(d: &ReportDiff, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::diff_table(d),
-        Format::Json => render::to_json(d)?,
+        Format::Json => output::json(billcast::results::Body::Diff(std::borrow::Cow::Borrowed(d)))?,
         Format::Csv => render::diff_csv(d)?,
         Format::Markdown => render::diff_markdown(d),
     })

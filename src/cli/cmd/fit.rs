@@ -10,7 +10,6 @@ use billcast::fit::observe::observe;
 use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_workload};
 use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer, UsageConvention};
 use billcast::units::format_count;
-use serde::Serialize;
 
 use crate::cli::output::{self, Progress};
 
@@ -113,24 +112,6 @@ pub enum FitFormat {
     Json,
 }
 
-#[derive(Serialize)]
-struct FitJson<'a> {
-    calls: usize,
-    sessions: usize,
-    call_level: bool,
-    bad_lines: u64,
-    sampled: Option<ingest::Reservoir>,
-    quantities: Vec<FitRow>,
-    system_prompt_tokens: Option<f64>,
-    max_output_tokens: Option<f64>,
-    cache_hits: Option<(usize, usize)>,
-    cacheable: Option<&'a str>,
-    cacheable_reason: Option<&'a str>,
-    retries: &'a [billcast::fit::workload::RetryFit],
-    notes: &'a [String],
-    warnings: &'a [String],
-}
-
 fn usage<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!("{e}")))
 }
@@ -224,25 +205,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let rows: Vec<FitRow> = fitted.quantities.iter().map(|q| q.row()).collect();
     let text = match a.format {
-        FitFormat::Json => {
-            let j = FitJson {
-                calls: fitted.n_calls,
-                sessions: fitted.n_sessions,
-                call_level: fitted.call_level,
-                bad_lines: ing.bad_count,
-                sampled: ing.sampled,
-                quantities: rows,
-                system_prompt_tokens: fitted.system_prompt_tokens,
-                max_output_tokens: fitted.max_output_tokens,
-                cache_hits: fitted.cache_hits,
-                cacheable: fitted.cacheable,
-                cacheable_reason: fitted.cacheable_reason.as_deref(),
-                retries: &fitted.retries,
-                notes: &fitted.notes,
-                warnings: &fitted.warnings,
-            };
-            format!("{}\n", serde_json::to_string_pretty(&j)?)
-        }
+        FitFormat::Json => output::json(billcast::results::Body::Fit(std::borrow::Cow::Owned(
+            billcast::results::FitResult::new(&fitted, ing.bad_count, ing.sampled),
+        )))?,
         FitFormat::Table => table(&fitted, &rows, a.out.as_ref()),
     };
     output::write(None, &text)?;

@@ -216,7 +216,9 @@ pub fn render(
 ) -> anyhow::Result<String> {
     Ok(match format {
         ReportFormat::Table => report::table::render(r),
-        ReportFormat::Json => r.to_json()?,
+        ReportFormat::Json => output::json(billcast::results::Body::Forecast(
+            std::borrow::Cow::Borrowed(r),
+        ))?,
         ReportFormat::Csv => report::csv::render(r)?,
         ReportFormat::Markdown => document::markdown::render_with_charts(r, charts),
         ReportFormat::Html => document::html::render(r)?,

@@ -88,7 +88,9 @@ pub fn overhead_report_of(
 pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::table(r),
-        Format::Json => r.to_json()?,
+        Format::Json => output::json(billcast::results::Body::Overhead(
+            std::borrow::Cow::Borrowed(r),
+        ))?,
         Format::Csv => render::csv(r)?,
         Format::Markdown => render::markdown(r),
     })

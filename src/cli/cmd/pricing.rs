@@ -6,10 +6,12 @@ use std::process::ExitCode;
 
 use billcast::pricing::schema::{CacheWrite, ReasoningRate};
 use billcast::pricing::{CallOptions, Model, PriceBook, RateQuery, cost_call};
+use billcast::results::Body;
+use billcast::results::pricing::{ListRow, PricingResult};
 use billcast::units::{format_rate, format_usd_cents};
 use billcast::usage::{UsageConvention, split_reported};
 use comfy_table::Table;
-use serde::Serialize;
+use std::borrow::Cow;
 
 use crate::cli::output::{self, Format};
 
@@ -251,54 +253,6 @@ pub fn run(c: PricingCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-#[derive(Serialize)]
-struct ListRow {
-    model: String,
-    name: String,
-    input: f64,
-    cache_read: f64,
-    cache_write: Option<f64>,
-    output: f64,
-    context_window: Option<u64>,
-    long_context_above: Option<u64>,
-    service_tiers: String,
-    checked: Option<String>,
-    source: Option<String>,
-    tokenizer_ratio: f64,
-    tokenizer_confidence: String,
-    layer: String,
-}
-
-fn list_row(m: &Model) -> ListRow {
-    let (rates, _, _) = m.rates_on(billcast::units::today_utc());
-    ListRow {
-        model: m.reference(),
-        name: m.entry.name.clone().unwrap_or_default(),
-        input: rates.input.0,
-        cache_read: rates.cache_read.map_or(rates.input.0, |p| p.0),
-        cache_write: match &rates.cache_write {
-            None => None,
-            Some(CacheWrite::Flat(p)) => Some(p.0),
-            Some(CacheWrite::ByTtl(map)) => map.values().map(|p| p.0).reduce(f64::min),
-        },
-        output: rates.output.0,
-        context_window: m.entry.context_window,
-        long_context_above: m.context_tiers().first().map(|t| t.above_input_tokens),
-        service_tiers: m
-            .entry
-            .service_tiers
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" "),
-        checked: m.entry.checked.map(|d| d.to_string()),
-        source: m.entry.source.clone(),
-        tokenizer_ratio: m.tokenizer_info().ratio,
-        tokenizer_confidence: m.tokenizer_info().confidence,
-        layer: m.layer.label(),
-    }
-}
-
 /// A tokenizer ratio for the list: `1.40`, with `?` when it is not verified.
 fn ratio_cell(r: &ListRow) -> String {
     format!(
@@ -340,10 +294,10 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             Some(LayerArg::Litellm) => m.litellm_release().is_some(),
             _ => true,
         })
-        .map(list_row)
+        .map(|m| ListRow::new(m, billcast::units::today_utc()))
         .collect();
     let text = match a.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+        Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::List(rows.clone()))))?,
         Format::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
             for r in &rows {
@@ -653,20 +607,21 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     refuse_overwriting_tables(a.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
     if a.format == Format::Json {
-        let mut v = serde_json::to_value(&m.entry)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("reference".into(), m.reference().into());
-            o.insert("file".into(), m.file.clone().into());
-            // The ratio as billcast uses it, with its own confidence and plausible range.
-            o.insert(
-                "tokenizer_resolved".into(),
-                serde_json::to_value(m.tokenizer_info())?,
-            );
-            o.insert("layer".into(), m.layer.label().into());
-        }
+        let mut o = match serde_json::to_value(&m.entry)? {
+            serde_json::Value::Object(o) => o,
+            _ => serde_json::Map::new(),
+        };
+        o.insert("reference".into(), m.reference().into());
+        o.insert("file".into(), m.file.clone().into());
+        // The ratio as billcast uses it, with its own confidence and plausible range.
+        o.insert(
+            "tokenizer_resolved".into(),
+            serde_json::to_value(m.tokenizer_info())?,
+        );
+        o.insert("layer".into(), m.layer.label().into());
         output::write(
             a.out.as_deref(),
-            &format!("{}\n", serde_json::to_string_pretty(&v)?),
+            &output::json(Body::Pricing(Cow::Owned(PricingResult::Show(o))))?,
         )?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -824,7 +779,7 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
         Format::Json => {
             output::write(
                 a.out.as_deref(),
-                &format!("{}\n", serde_json::to_string_pretty(&c)?),
+                &output::json(Body::Pricing(Cow::Owned(PricingResult::Cost(c.clone()))))?,
             )?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -1099,7 +1054,9 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         .filter(|f| f.severity == Severity::Warning)
         .count();
     let text = match a.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&findings)?),
+        Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::Check(
+            findings.clone(),
+        ))))?,
         Format::Csv => {
             // The header is written even when there is nothing to report.
             let mut w = csv::Writer::from_writer(vec![]);
@@ -1305,14 +1262,22 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
     ];
     let text = match a.format {
         Format::Json => {
-            let v = serde_json::json!({
-                "layer": m,
-                "written_to": (!a.dry_run).then(|| dir.display().to_string()),
-                "compared_with": changes.as_ref().map(|d| d.from.clone()),
-                "other_changes": changes.as_ref().map(|d| d.other_changes),
-                "changes": rows,
-            });
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
+            let mut v = serde_json::Map::new();
+            v.insert("layer".into(), serde_json::to_value(m)?);
+            v.insert(
+                "written_to".into(),
+                serde_json::to_value((!a.dry_run).then(|| dir.display().to_string()))?,
+            );
+            v.insert(
+                "compared_with".into(),
+                serde_json::to_value(changes.as_ref().map(|d| d.from.clone()))?,
+            );
+            v.insert(
+                "other_changes".into(),
+                serde_json::to_value(changes.as_ref().map(|d| d.other_changes))?,
+            );
+            v.insert("changes".into(), serde_json::to_value(rows)?);
+            output::json(Body::Pricing(Cow::Owned(PricingResult::Update(v))))?
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);

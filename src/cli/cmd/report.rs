@@ -60,7 +60,12 @@ pub fn write_pack(
             let (chart, link) = write_overhead_chart(o, dir, format, Some(&md_path))?;
             charts.push(chart);
             let path = dir.join("overhead.json");
-            output::write(Some(&path), &o.to_json()?)?;
+            output::write(
+                Some(&path),
+                &output::json(billcast::results::Body::Overhead(
+                    std::borrow::Cow::Borrowed(o),
+                ))?,
+            )?;
             files.push(path);
             Some(link)
         }
@@ -78,7 +83,12 @@ pub fn write_pack(
         Some(&md_path),
         &document::markdown::render_pack(r, &links, section),
     )?;
-    output::write(Some(&json_path), &r.to_json()?)?;
+    output::write(
+        Some(&json_path),
+        &output::json(billcast::results::Body::Forecast(
+            std::borrow::Cow::Borrowed(r),
+        ))?,
+    )?;
     files.extend(charts);
     Ok(files)
 }

@@ -64,7 +64,9 @@ pub struct Args {
 pub fn render(s: &Sensitivity, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::sensitivity_table(s),
-        Format::Json => render::to_json(s)?,
+        Format::Json => output::json(billcast::results::Body::Sensitivity(
+            std::borrow::Cow::Borrowed(s),
+        ))?,
         Format::Csv => render::sensitivity_csv(s)?,
         Format::Markdown => render::sensitivity_markdown(s),
     })

@@ -93,7 +93,9 @@ fn parse_usd(s: &str) -> Result<f64, String> {
 pub fn render(s: &Solution, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::solve_table(s),
-        Format::Json => render::to_json(s)?,
+        Format::Json => output::json(billcast::results::Body::Solve(std::borrow::Cow::Borrowed(
+            s,
+        )))?,
         Format::Csv => render::solve_csv(s)?,
         Format::Markdown => render::solve_markdown(s),
     })

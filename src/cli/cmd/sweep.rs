@@ -66,7 +66,9 @@ pub struct Args {
 pub fn render(s: &Sweep, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::sweep_table(s),
-        Format::Json => render::to_json(s)?,
+        Format::Json => output::json(billcast::results::Body::Sweep(std::borrow::Cow::Borrowed(
+            s,
+        )))?,
         Format::Csv => render::sweep_csv(s)?,
         Format::Markdown => render::sweep_markdown(s),
     })

@@ -72,7 +72,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let r = TokensReport::new(&files, &targets);
     let text = match a.format {
         Format::Table => r.table(),
-        Format::Json => r.json()?,
+        Format::Json => output::json(billcast::results::Body::Tokens(std::borrow::Cow::Borrowed(
+            &r,
+        )))?,
         Format::Csv => r.csv()?,
         Format::Markdown => r.markdown(),
     };
