@@ -11,7 +11,7 @@ use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_wo
 use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer, UsageConvention};
 use billcast::units::format_count;
 
-use crate::cli::output::{self, Progress};
+use crate::cli::output::{self, Progress, Quiet};
 
 /// Arguments of `billcast fit`.
 #[derive(clap::Args, Debug)]
@@ -78,9 +78,8 @@ pub struct Args {
     /// Write fit diagnostics charts (histogram with fitted densities, QQ plot) to DIR.
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// `--usage-convention` of `fit` and `backtest`.
@@ -148,7 +147,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let progress = Progress::new(total.max(1), "reading", a.quiet);
+    let progress = Progress::new(total.max(1), "reading", a.quiet.set);
     let cb = |n: u64| progress.set(n);
     // A log that cannot be read is bad input too (exit 2).
     let ing = ingest::ingest(&a.files, &opts, &cb).map_err(usage)?;
@@ -195,7 +194,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let written =
             billcast::charts::fit::render_all(&fitted, dir, billcast::charts::ChartFormat::Svg)
                 .with_context(|| format!("cannot write fit charts to {}", dir.display()))?;
-        if !a.quiet {
+        if !a.quiet.set {
             eprintln!(
                 "wrote {} fit diagnostics charts to {}",
                 written.len(),

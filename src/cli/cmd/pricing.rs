@@ -13,7 +13,7 @@ use billcast::usage::{UsageConvention, split_reported};
 use comfy_table::Table;
 use std::borrow::Cow;
 
-use crate::cli::output::{self, Format};
+use crate::cli::output::{self, Format, OutputArgs, Quiet};
 
 /// Price-book commands.
 #[derive(clap::Subcommand, Debug)]
@@ -54,12 +54,8 @@ pub struct UpdateArgs {
     /// Only list what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Output format of the list of changes (csv and markdown: one row per model).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write the list of changes to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
 }
 
 /// `pricing import-litellm`.
@@ -103,12 +99,8 @@ pub struct CheckArgs {
     /// Exit with code 1 on warnings too, not only errors.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Output format (csv and markdown: one row per finding).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -139,12 +131,8 @@ pub struct ListArgs {
     /// Only this layer (default both: the tables and the LiteLLM layer beneath them).
     #[arg(long, value_enum)]
     pub layer: Option<LayerArg>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -154,16 +142,10 @@ pub struct ListArgs {
 pub struct ShowArgs {
     /// Model as provider/model (e.g. openai/gpt-6.1-sol).
     pub model: String,
-    /// Output format: table, json or markdown (csv is refused: the description is several
-    /// tables; `pricing list --format csv` gives one row per model).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Accepted like the other commands; `pricing show` prints nothing on stderr but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
+    #[command(flatten)]
+    pub quiet: Quiet,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -212,12 +194,8 @@ pub struct CostArgs {
     /// Does --input include cached tokens? Default: the provider's convention.
     #[arg(long, value_enum)]
     pub usage_convention: Option<ConventionArg>,
-    /// Output format (csv: one row per priced line and a total row).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -268,7 +246,7 @@ fn ratio_cell(r: &ListRow) -> String {
 
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
-    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     // The tables alone never parse the LiteLLM layer.
     let models: Vec<&Model> = match a.layer {
         Some(LayerArg::FirstParty) => book.models().collect(),
@@ -296,7 +274,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         })
         .map(|m| ListRow::new(m, billcast::units::today_utc()))
         .collect();
-    let text = match a.format {
+    let text = match a.out_args.format {
         Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::List(rows.clone()))))?,
         Format::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
@@ -344,7 +322,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                     false, true, true, true, true, true, true, false, false, false,
                 ],
             };
-            let body = if a.format == Format::Markdown {
+            let body = if a.out_args.format == Format::Markdown {
                 billcast::table::markdown(&grid)
             } else {
                 billcast::table::text(&grid)
@@ -355,7 +333,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.out_args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -598,15 +576,15 @@ fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
 
 fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     // Refused before anything is read: a model's description is several tables, not rows.
-    if a.format == Format::Csv {
+    if a.out_args.format == Format::Csv {
         return Err(anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!(
             "pricing show --format csv: a model's description is several tables, not one; use --format table, json or markdown (or `pricing list --format csv` for one row per model)"
         ))));
     }
     let book = PriceBook::load(&a.book.pricing)?;
-    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
-    if a.format == Format::Json {
+    if a.out_args.format == Format::Json {
         let mut o = match serde_json::to_value(&m.entry)? {
             serde_json::Value::Object(o) => o,
             _ => serde_json::Map::new(),
@@ -620,7 +598,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         );
         o.insert("layer".into(), m.layer.label().into());
         output::write(
-            a.out.as_deref(),
+            a.out_args.out.as_deref(),
             &output::json(Body::Pricing(Cow::Owned(PricingResult::Show(o))))?,
         )?;
         return Ok(ExitCode::SUCCESS);
@@ -636,7 +614,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     );
     let sections = show_sections(&book, m);
     let mut out = String::new();
-    if a.format == Format::Markdown {
+    if a.out_args.format == Format::Markdown {
         out.push_str(&format!("## {title}\n"));
         for s in &sections {
             if let Some(t) = s.title {
@@ -670,7 +648,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             out.push_str(&format!("\nNotes: {n}\n"));
         }
     }
-    output::write(a.out.as_deref(), &out)?;
+    output::write(a.out_args.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -728,7 +706,7 @@ fn parse_kv(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> 
 
 fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
-    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
     let convention = match a.usage_convention {
         Some(ConventionArg::InputIncludesCached) => UsageConvention::InputIncludesCached,
@@ -775,22 +753,22 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }
-    match a.format {
+    match a.out_args.format {
         Format::Json => {
             output::write(
-                a.out.as_deref(),
+                a.out_args.out.as_deref(),
                 &output::json(Body::Pricing(Cow::Owned(PricingResult::Cost(c.clone()))))?,
             )?;
             return Ok(ExitCode::SUCCESS);
         }
         Format::Csv => {
-            output::write(a.out.as_deref(), &cost_csv(&c)?)?;
+            output::write(a.out_args.out.as_deref(), &cost_csv(&c)?)?;
             return Ok(ExitCode::SUCCESS);
         }
         Format::Table | Format::Markdown => {}
     }
-    if a.format == Format::Markdown {
-        output::write(a.out.as_deref(), &cost_markdown(&c))?;
+    if a.out_args.format == Format::Markdown {
+        output::write(a.out_args.out.as_deref(), &cost_markdown(&c))?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
@@ -833,7 +811,7 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default()
         ));
     }
-    output::write(a.out.as_deref(), &out)?;
+    output::write(a.out_args.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1053,7 +1031,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    let text = match a.format {
+    let text = match a.out_args.format {
         Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::Check(
             findings.clone(),
         ))))?,
@@ -1120,7 +1098,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             out
         }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.out_args.out.as_deref(), &text)?;
     Ok(if errors > 0 || (a.deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {
@@ -1154,7 +1132,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
         )));
     }
     let input = [("LiteLLM price file".to_string(), a.file.as_path())];
-    output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &input)?;
+    output::refuse_overwriting_inputs(&output::outputs(a.out_args.out.as_deref(), None), &input)?;
     let retrieved = match &a.retrieved {
         Some(d) => parse_date("--retrieved", d)?,
         None => billcast::units::today_utc(),
@@ -1181,7 +1159,10 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|p| ("LiteLLM layer file".to_string(), p.as_path()))
             .collect();
-        output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &layer_files)?;
+        output::refuse_overwriting_inputs(
+            &output::outputs(a.out_args.out.as_deref(), None),
+            &layer_files,
+        )?;
         // Tables of providers the new file no longer has, as the old manifest there lists
         // them (nothing else in the folder is touched).
         let stale: Vec<PathBuf> = std::fs::read_to_string(dir.join(MANIFEST))
@@ -1260,7 +1241,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
         "Output after",
         "What changed",
     ];
-    let text = match a.format {
+    let text = match a.out_args.format {
         Format::Json => {
             let mut v = serde_json::Map::new();
             v.insert("layer".into(), serde_json::to_value(m)?);
@@ -1310,7 +1291,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
                 rows: rows.iter().map(cells).collect(),
                 right: vec![false, false, true, true, true, true, false],
             };
-            if a.format == Format::Markdown {
+            if a.out_args.format == Format::Markdown {
                 format!(
                     "**{what}**\n\n{summary}; {written}.\n\n{}",
                     if rows.is_empty() {
@@ -1331,7 +1312,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.out_args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,12 +9,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use billcast::document;
-use billcast::document::markdown::OverheadSection;
 use billcast::overhead::OverheadReport;
 use billcast::report::{Report, ReportError};
 
 use crate::cli::UsageError;
-use crate::cli::output::{self, ChartFormatArg, ReportFormat};
+use crate::cli::output::{self, ChartsDirArgs, OutputArgs, ReportFormat};
 
 /// Arguments of `billcast render`.
 #[derive(clap::Args, Debug)]
@@ -24,18 +23,10 @@ use crate::cli::output::{self, ChartFormatArg, ReportFormat};
 pub struct Args {
     /// A saved report: `forecast --format json` output or a pack's forecast.json ('-' = stdin).
     pub report: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the charts into DIR; --format markdown then links them.
-    #[arg(long, value_name = "DIR")]
-    pub charts: Option<PathBuf>,
-    /// Chart file format (default: svg).
-    #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
-    pub chart_format: ChartFormatArg,
+    #[command(flatten)]
+    pub output: OutputArgs<ReportFormat>,
+    #[command(flatten)]
+    pub charts: ChartsDirArgs,
     /// A saved overhead report of the same run (a pack's overhead.json) to include as the
     /// "Operational overhead of a second provider" section; --format html or markdown only.
     #[arg(long, value_name = "FILE")]
@@ -99,7 +90,9 @@ pub fn load_overhead(path: &std::path::Path, r: &Report) -> anyhow::Result<Overh
 
 /// `billcast render`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if a.overhead.is_some() && !matches!(a.format, ReportFormat::Html | ReportFormat::Markdown) {
+    if a.overhead.is_some()
+        && !matches!(a.output.format, ReportFormat::Html | ReportFormat::Markdown)
+    {
         return Err(anyhow::Error::new(UsageError(anyhow::anyhow!(
             "--overhead adds a section to --format html or markdown; render the overhead report itself with `billcast overhead --format …`"
         ))));
@@ -111,8 +104,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             o.as_path(),
         ));
     }
-    let outputs: Vec<(&str, &std::path::Path)> =
-        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    let outputs: Vec<(&str, &std::path::Path)> = a
+        .output
+        .out
+        .as_deref()
+        .map(|o| ("-o", o))
+        .into_iter()
+        .collect();
     output::refuse_overwriting_inputs(&outputs, &inputs)?;
     let r = load(&a.report)?;
     let overhead = a
@@ -120,13 +118,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|p| load_overhead(p, &r))
         .transpose()?;
-    let (links, overhead_link) = match &a.charts {
+    let (links, overhead_link) = match &a.charts.charts {
         Some(dir) => {
-            let links = output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?.1;
+            let links =
+                output::write_charts(&r, dir, a.charts.chart_format, a.output.out.as_deref())?.1;
             let o_link = match &overhead {
                 Some(o) => Some(
-                    super::report::write_overhead_chart(o, dir, a.chart_format, a.out.as_deref())?
-                        .1,
+                    super::report::write_overhead_chart(
+                        o,
+                        dir,
+                        a.charts.chart_format,
+                        a.output.out.as_deref(),
+                    )?
+                    .1,
                 ),
                 None => None,
             };
@@ -134,18 +138,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         None => (Vec::new(), None),
     };
-    let text = match (&overhead, a.format) {
+    let text = match (&overhead, a.output.format) {
         (Some(o), ReportFormat::Html) => document::html::render_with_overhead(&r, Some(o))?,
         (Some(o), ReportFormat::Markdown) => document::markdown::render_pack(
             &r,
             &links,
-            Some(OverheadSection {
-                report: o,
-                chart: overhead_link.as_ref(),
-            }),
+            &billcast::document::Pack {
+                overhead: Some(o),
+                ..Default::default()
+            },
+            &billcast::document::markdown::SectionCharts {
+                overhead: overhead_link,
+                ..Default::default()
+            },
         ),
-        _ => super::forecast::render(&r, a.format, &links)?,
+        _ => super::forecast::render(&r, a.output.format, &links)?,
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
