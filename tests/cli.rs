@@ -2034,6 +2034,39 @@ fn the_decision_pack_matches_compare_solve_and_sensitivity_run_alone() {
     ] {
         assert!(md.contains(title), "report.md lacks {title}");
     }
+    // Each saved section re-renders without re-simulating: JSON byte for byte, and the table.
+    for (name, kind) in [
+        ("compare.json", "compare"),
+        ("solve.json", "solve"),
+        ("sensitivity.json", "sensitivity"),
+    ] {
+        let path = dir.path().join(name);
+        let again = billcast()
+            .arg("render")
+            .arg(&path)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            again.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(again.stdout, std::fs::read(&path).unwrap(), "{name}");
+        billcast()
+            .arg("render")
+            .arg(&path)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("billcast {kind}")));
+        billcast()
+            .arg("render")
+            .arg(&path)
+            .args(["--format", "html"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--format html"));
+    }
     // A request that cannot be met is refused before anything runs or is written.
     let empty = tempfile::tempdir().unwrap();
     let out = empty.path().join("pack");

@@ -44,7 +44,7 @@ pub enum ResultsError {
     Json(String),
     /// A file is JSON but not a billcast result.
     #[error(
-        "{path}: not a saved billcast result (no \"kind\" field); expected the JSON a billcast command writes with --format json"
+        "{path}: not a billcast report or result (no \"kind\" field); expected the JSON a billcast command writes with --format json"
     )]
     NotAResult {
         /// File.
@@ -446,7 +446,7 @@ impl Envelope<'static> {
     /// not match its kind, or a kind that is written for other programs only.
     pub fn from_json(path: &str, text: &str) -> Result<Envelope<'static>, ResultsError> {
         let v: Value = serde_json::from_str(text)
-            .map_err(|e| ResultsError::Json(format!("{path}: not a billcast result: {e}")))?;
+            .map_err(|e| ResultsError::Json(format!("{path}: not a billcast report: {e}")))?;
         let Some(name) = v.get("kind").and_then(Value::as_str) else {
             return Err(ResultsError::NotAResult { path: path.into() });
         };

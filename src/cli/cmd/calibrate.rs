@@ -66,11 +66,21 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Format::Json => output::json(billcast::results::Body::Calibration(
             std::borrow::Cow::Borrowed(&cal),
         ))?,
-        Format::Csv => csv_text(&cal)?,
-        Format::Table | Format::Markdown => table(&cal, a.output.format == Format::Markdown),
+        f => render(&cal, f)?,
     };
     output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Render a calibration as a table, Markdown or CSV (JSON: its envelope).
+pub fn render(cal: &BillCalibration, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => output::json(billcast::results::Body::Calibration(
+            std::borrow::Cow::Borrowed(cal),
+        ))?,
+        Format::Csv => csv_text(cal)?,
+        Format::Table | Format::Markdown => table(cal, format == Format::Markdown),
+    })
 }
 
 fn csv_text(cal: &BillCalibration) -> anyhow::Result<String> {
