@@ -1,8 +1,7 @@
 //! The results model: one envelope around a typed body for every kind of result billcast
 //! computes. Every command's JSON is an [`Envelope`] (`schema_version`, `kind`,
-//! `billcast_version`, `provenance`, the body's fields, `warnings`, `notes`); every exporter
-//! ([`crate::export`]) takes one, and `billcast render` reads one back and re-renders it
-//! without re-simulating.
+//! `billcast_version`, `provenance`, the body's fields, `warnings`, `notes`), and `billcast
+//! render` reads one back ([`Envelope::from_json`]) and re-renders it without re-simulating.
 //!
 //! The body keeps its own field names and order. The forecast body already carried
 //! `schema_version`, `kind` and `billcast_version` at its top (version 1, since the first

@@ -39,13 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|p| ("saved forecast".to_string(), p.as_path()))
         .collect();
     inputs.push(("actuals CSV".to_string(), a.actuals.as_path()));
-    let outputs: Vec<(&str, &std::path::Path)> = a
-        .output
-        .out
-        .as_deref()
-        .map(|o| ("-o", o))
-        .into_iter()
-        .collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     output::refuse_overwriting_inputs(&outputs, &inputs)?;
     let mut forecasts = Vec::new();
     for p in &a.forecasts {

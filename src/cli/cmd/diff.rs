@@ -78,13 +78,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|t| Condition::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
-    let outputs: Vec<(&str, &std::path::Path)> = a
-        .output
-        .out
-        .as_deref()
-        .map(|o| ("-o", o))
-        .into_iter()
-        .collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     output::refuse_overwriting_inputs(
         &outputs,
         &[

@@ -217,13 +217,7 @@ pub fn render(
 
 /// `billcast forecast`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let outputs: Vec<(&str, &std::path::Path)> = a
-        .output
-        .out
-        .as_deref()
-        .map(|o| ("-o", o))
-        .into_iter()
-        .collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     let r = forecast(&a.engine, &a.scenario, &outputs)?;
     let links = match &a.charts.charts {
         Some(dir) => {

@@ -152,13 +152,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             o.as_path(),
         ));
     }
-    let outputs: Vec<(&str, &std::path::Path)> = a
-        .output
-        .out
-        .as_deref()
-        .map(|o| ("-o", o))
-        .into_iter()
-        .collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     output::refuse_overwriting_inputs(&outputs, &inputs)?;
     let name = a.report.display().to_string();
     let text = read_text(&a.report, "saved result")?;
