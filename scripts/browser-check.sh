@@ -92,10 +92,21 @@ if [ "$status" -ne 1 ] || [ -n "$missed" ]; then
 fi
 echo "   self-test: a broken page is caught (console error, broken image, external fetch, script)"
 
-# 2. The report itself.
+# 2. The report itself: the forecast's sections and five charts always; each optional section
+# the pack holds (the overhead of a second provider, and the decision: variants compared, the
+# largest value under budget, what drives the bill) must be laid out too, one chart each.
+svgs=5
+optional=()
+for id in overhead compare solve sensitivity; do
+  if grep -q "<section id=\"$id\">" "$page"; then
+    optional+=(--require-id "$id")
+    svgs=$((svgs + 1))
+  fi
+done
+echo "   optional sections present: ${optional[*]:-none}"
 python3 "$here/browser-check.py" --chromium "$chromium" "$page" \
-  --min-svgs 5 \
+  --min-svgs "$svgs" \
   --require-id headline --require-id percentiles --require-id distribution \
   --require-id breakdown --require-id naive --require-id assumptions \
-  --require-id warnings --require-id provenance \
+  --require-id warnings --require-id provenance "${optional[@]}" \
   --screenshot "$dir/browser-check.png"

@@ -35,6 +35,8 @@ LAYERS = [
     # results: the forecast model, then what is computed from runs of the engine
     ["report"],
     ["overhead", "backtest", "whatif"],
+    # the results model: one envelope around every kind of result
+    ["results"],
     # exporters: charts of any result, then the Markdown/HTML documents that embed them
     ["charts"],
     ["document"],

@@ -36,6 +36,7 @@ pub mod ingest;
 pub mod overhead;
 pub mod pricing;
 pub mod report;
+pub mod results;
 pub mod scenario;
 pub mod stats;
 pub mod table;

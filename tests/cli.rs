@@ -361,7 +361,8 @@ fn pricing_show_and_list_give_the_tokenizer_ratio_its_own_confidence() {
         .get_output()
         .stdout
         .clone();
-    let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let rows = &list["models"];
     assert_eq!(rows[0]["tokenizer_confidence"], "unverified");
     assert_eq!(rows[0]["tokenizer_ratio"], 1.05);
 }
@@ -1251,8 +1252,18 @@ fn check_format(format: &str, out: &[u8], what: &str) {
     assert!(!text.trim().is_empty(), "{what}: empty output");
     match format {
         "json" => {
-            serde_json::from_slice::<serde_json::Value>(out)
+            let v = serde_json::from_slice::<serde_json::Value>(out)
                 .unwrap_or_else(|e| panic!("{what}: not JSON: {e}\n{text}"));
+            // Every result is an envelope: version, kind and the billcast that wrote it.
+            assert_eq!(v["schema_version"], 1, "{what}: no schema_version 1");
+            let kind = v["kind"].as_str().unwrap_or_default();
+            assert!(
+                billcast::results::Kind::parse(kind).is_some(),
+                "{what}: kind {:?} is not a result kind",
+                v["kind"]
+            );
+            assert!(v["billcast_version"].is_string(), "{what}");
+            assert!(v["warnings"].is_array(), "{what}: no warnings list");
         }
         "csv" => {
             let mut r = csv::ReaderBuilder::new().from_reader(out);
@@ -1603,7 +1614,12 @@ fn pricing_list_covers_the_litellm_layer_beneath_the_tables() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&list["kind"], &list["view"]),
+        (&"pricing".into(), &"list".into())
+    );
+    let rows = list["models"].as_array().unwrap();
     let providers: std::collections::BTreeSet<&str> = rows
         .iter()
         .map(|r| r["model"].as_str().unwrap().split('/').next().unwrap())
@@ -1631,8 +1647,8 @@ fn pricing_list_covers_the_litellm_layer_beneath_the_tables() {
         ])
         .output()
         .unwrap();
-    let tables: Vec<serde_json::Value> = serde_json::from_slice(&tables.stdout).unwrap();
-    assert_eq!(first_party, tables.len());
+    let tables: serde_json::Value = serde_json::from_slice(&tables.stdout).unwrap();
+    assert_eq!(first_party, tables["models"].as_array().unwrap().len());
     billcast()
         .args(["pricing", "list", "--provider", "openai"])
         .assert()
@@ -1935,4 +1951,146 @@ fn pricing_check_compares_the_tables_with_the_litellm_layer() {
                 "claude-sonnet-5-5: cache_read is 0.2 USD/MTok here but 0.1 in the LiteLLM 1.110.2 layer",
             ),
         ));
+}
+
+/// `billcast report --vary … --solve KEY --sensitivity`: the decision pack's sections hold the
+/// same results as the standalone commands with the same seed and trials, and show their
+/// numbers in report.html and report.md.
+#[test]
+fn the_decision_pack_matches_compare_solve_and_sensitivity_run_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let vary = "routes.0.model=openai/gpt-6.1-sol,openai/gpt-6.1-terra";
+    let param = "traffic.monthly_active_users";
+    let n = ["-n", "30", "-q"];
+    billcast()
+        .args(["report", "scenarios/support-bot.toml", "-o"])
+        .arg(dir.path())
+        .args(n)
+        .args(["--vary", vary, "--solve", param, "--sensitivity"])
+        .timeout(std::time::Duration::from_secs(300))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("compare.json"));
+    let alone = |args: &[&str]| -> serde_json::Value {
+        let out = billcast()
+            .args(args)
+            .args(n)
+            .args(["--format", "json"])
+            .timeout(std::time::Duration::from_secs(300))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let saved = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let compare = alone(&["compare", "scenarios/support-bot.toml", "--vary", vary]);
+    let solve = alone(&["solve", "scenarios/support-bot.toml", "--param", param]);
+    let sens = alone(&[
+        "sensitivity",
+        "scenarios/support-bot.toml",
+        "--tornado-trials",
+        "30",
+    ]);
+    // Every number of every section is the standalone command's.
+    assert_eq!(saved("compare.json"), compare);
+    assert_eq!(saved("solve.json"), solve);
+    assert_eq!(saved("sensitivity.json"), sens);
+    assert_eq!(compare["provenance"]["trials"], 30);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let section = |id: &str| -> String {
+        let start = html
+            .find(&format!("<section id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no section {id}"));
+        let end = html[start..].find("</section>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    let usd = |v: &serde_json::Value| billcast::units::format_usd(v.as_f64().unwrap());
+    let c = section("compare");
+    assert!(c.contains("<svg"), "compare chart");
+    for v in compare["variants"].as_array().unwrap() {
+        let p95 = usd(&v["summary"]["p95"]);
+        assert!(c.contains(&p95), "compare section lacks {p95}");
+        assert!(md.contains(&p95), "report.md lacks {p95}");
+    }
+    let s = section("solve");
+    assert!(s.contains("<svg"), "solve chart");
+    let p95_at = usd(&solve["quantile_at_value"]);
+    assert!(s.contains(&p95_at) && md.contains(&p95_at), "{p95_at}");
+    let t = section("sensitivity");
+    assert!(t.contains("<svg"), "tornado chart");
+    let top = sens["sobol"][0]["label"].as_str().unwrap();
+    assert!(t.contains(top) && md.contains(top), "{top}");
+    for title in [
+        "### Variants compared",
+        "### Largest value under budget",
+        "### What drives the bill",
+    ] {
+        assert!(md.contains(title), "report.md lacks {title}");
+    }
+    // Each saved section re-renders without re-simulating: JSON byte for byte, and the table.
+    for (name, kind) in [
+        ("compare.json", "compare"),
+        ("solve.json", "solve"),
+        ("sensitivity.json", "sensitivity"),
+    ] {
+        let path = dir.path().join(name);
+        let again = billcast()
+            .arg("render")
+            .arg(&path)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            again.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(again.stdout, std::fs::read(&path).unwrap(), "{name}");
+        billcast()
+            .arg("render")
+            .arg(&path)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("billcast {kind}")));
+        billcast()
+            .arg("render")
+            .arg(&path)
+            .args(["--format", "html"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--format html"));
+    }
+    // A request that cannot be met is refused before anything runs or is written.
+    let empty = tempfile::tempdir().unwrap();
+    let out = empty.path().join("pack");
+    let no_budget = write_temp(&empty, "s.toml", SMALL.split("[budget]").next().unwrap());
+    billcast()
+        .args([
+            "report",
+            "-q",
+            "--pricing",
+            "tests/data/flat-prices.toml",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&no_budget)
+        .args(["--solve", "traffic.sessions_per_month"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no budget to stay under"));
+    billcast()
+        .args(["report", "scenarios/support-bot.toml", "-q", "-o"])
+        .arg(&out)
+        .args(["--vary", "routes.0.model"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--vary"));
+    assert!(!out.exists(), "a refused pack wrote files");
 }

@@ -18,7 +18,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Backtest, BacktestError, BacktestOptions, FitWindow, ShiftSigma, VolumeRule, backtest,
@@ -304,7 +304,7 @@ pub fn calibrate_shift(
 }
 
 /// One (forecast, month) pair scored against the actual bill.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BillRow {
     /// Forecast file.
     pub forecast: String,
@@ -329,7 +329,7 @@ pub struct BillRow {
 }
 
 /// How well past forecasts did.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BillCalibration {
     /// Pairs scored.
     pub rows: Vec<BillRow>,

@@ -49,7 +49,8 @@ enum Command {
     Overhead(cmd::overhead::Args),
     /// Run a forecast and write a design-review pack: report.html, report.md, charts, forecast.json.
     Report(cmd::report::Args),
-    /// Re-render a saved forecast.json in any format, without re-simulating.
+    /// Re-render a saved result (forecast.json, or any command's --format json) without
+    /// re-simulating.
     Render(cmd::render::Args),
     /// Browse, check and use the price tables.
     #[command(subcommand)]

@@ -36,6 +36,47 @@ pub enum ReportFormat {
     Html,
 }
 
+/// `--format` and `-o`, declared once and flattened into every command that writes a result;
+/// `F` is the command's format list ([`Format`] or [`ReportFormat`]).
+#[derive(clap::Args, Debug, Clone)]
+pub struct OutputArgs<F: clap::ValueEnum + Clone + Send + Sync + 'static> {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: F,
+    /// Write to FILE instead of stdout ('-' = stdout).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `--chart FILE`: one chart of the result (SVG, or PNG when FILE ends in .png). Commands
+/// describe what the chart shows with `mut_arg("chart", …)`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ChartArg {
+    /// Also draw the chart into FILE: SVG, or PNG when FILE ends in .png.
+    #[arg(id = "chart", long = "chart", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// `--charts DIR` and `--chart-format` of the forecast's charts (`forecast`, `render`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ChartsDirArgs {
+    /// Also draw the charts (fan, distribution, exceedance, breakdown, naive) into DIR;
+    /// --format markdown then links them.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// Chart file format (default: svg).
+    #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
+    pub chart_format: ChartFormatArg,
+}
+
+/// `-q`: no progress bar and no "wrote …" lines on stderr.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct Quiet {
+    /// No progress bar.
+    #[arg(id = "quiet", short = 'q', long = "quiet")]
+    pub set: bool,
+}
+
 /// `--chart-format`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ChartFormatArg {
@@ -191,6 +232,11 @@ pub fn chart_link(
             .collect::<Vec<_>>()
             .join("/"),
     }
+}
+
+/// The JSON of a result: its envelope around `body` ([`billcast::results::Envelope`]).
+pub fn json(body: billcast::results::Body<'_>) -> anyhow::Result<String> {
+    Ok(billcast::results::Envelope::new(body).to_json()?)
 }
 
 /// Write `bytes` to the file `path`, creating its folder if missing. The file is written

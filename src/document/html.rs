@@ -9,13 +9,19 @@
 //! phone home. Every piece of text from the scenario or report is HTML-escaped. A `@media print`
 //! block makes it print on A4/Letter with charts and tables kept whole.
 
-use super::DocumentError;
+use super::{DocumentError, Pack, titles};
+use crate::charts;
 use crate::charts::{ChartFormat, ChartKind};
 use crate::overhead::{OverheadReport, render as overhead_render};
 use crate::report::rows;
 use crate::report::{MonthSummary, Report};
 use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd, format_usd_compact};
+use crate::whatif::compare::Comparison;
+use crate::whatif::render as whatif_render;
+use crate::whatif::sensitivity::Sensitivity;
+use crate::whatif::solve::Solution;
+use crate::whatif::sweep::Sweep;
 
 /// Escape text for HTML element content and double-quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -603,13 +609,134 @@ fn overhead(o: &OverheadReport) -> Result<String, DocumentError> {
     Ok(out)
 }
 
+/// A list of notes, or nothing.
+fn notes_list(notes: &[String]) -> String {
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<ul class=\"warnings\">\n");
+    for n in notes {
+        out.push_str(&format!("<li>{}</li>\n", escape(n)));
+    }
+    out.push_str("</ul>\n");
+    out
+}
+
+/// `id="compare"`: the variants' sentence, overlaid exceedance chart, percentiles with deltas
+/// and components.
+fn compare_section(c: &Comparison) -> Result<String, DocumentError> {
+    let mut out = format!(
+        "<section id=\"compare\">\n<h2>{}, {}</h2>\n<p class=\"headline\">{}</p>\n",
+        titles::COMPARE,
+        escape(&c.month),
+        escape(whatif_render::compare_sentence(c).trim())
+    );
+    out.push_str(&svg_figure(
+        "compare",
+        titles::COMPARE,
+        &charts::compare(c, ChartFormat::Svg)?,
+        titles::COMPARE_CHART,
+    ));
+    out.push_str(&grid(
+        &whatif_render::compare_grid(c),
+        Some("Percentiles per variant (USD); deltas against the first"),
+        &no_class,
+    ));
+    out.push_str(&grid(
+        &whatif_render::compare_components_grid(c),
+        Some(&format!("Where the money goes in {} (USD)", c.month)),
+        &no_class,
+    ));
+    out.push_str(&notes_list(&c.alignment.notes));
+    out.push_str(&format!(
+        "<p class=\"muted\">{}.</p>\n</section>\n",
+        escape(&whatif_render::meta(&c.alignment))
+    ));
+    Ok(out)
+}
+
+/// `id="solve"`: the answer, its bracket and Monte Carlo interval, the percentiles around it
+/// and every evaluation of the search.
+fn solve_section(s: &Solution, curve: &Sweep) -> Result<String, DocumentError> {
+    let mut out = format!(
+        "<section id=\"solve\">\n<h2>{}: {}</h2>\n<p class=\"headline\">{}.</p>\n",
+        titles::SOLVE,
+        escape(&s.param),
+        escape(&whatif_render::solve_sentence(s))
+    );
+    out.push_str("<ul>\n");
+    for (k, v) in whatif_render::solve_details(s) {
+        out.push_str(&format!("<li>{}: {}</li>\n", escape(&k), escape(&v)));
+    }
+    out.push_str("</ul>\n");
+    out.push_str(&svg_figure(
+        "solve",
+        titles::SOLVE,
+        &charts::sweep(curve, ChartFormat::Svg)?,
+        titles::SOLVE_CHART,
+    ));
+    out.push_str(&grid(
+        &whatif_render::solve_grid(s),
+        Some("Every evaluation of the search"),
+        &no_class,
+    ));
+    out.push_str(&notes_list(&s.notes));
+    out.push_str(&format!(
+        "<p class=\"muted\">{} · {} engine runs.</p>\n</section>\n",
+        escape(&whatif_render::meta(&s.alignment)),
+        s.engine_runs
+    ));
+    Ok(out)
+}
+
+/// `id="sensitivity"`: the sentence, the tornado chart, the Sobol indices and the tornado
+/// table.
+fn sensitivity_section(s: &Sensitivity) -> Result<String, DocumentError> {
+    let mut out = format!(
+        "<section id=\"sensitivity\">\n<h2>{} in {}</h2>\n<p class=\"headline\">{}.</p>\n",
+        titles::SENSITIVITY,
+        escape(&s.month),
+        escape(&whatif_render::sensitivity_sentence(s))
+    );
+    out.push_str(&svg_figure(
+        "tornado",
+        titles::SENSITIVITY,
+        &charts::tornado(s, ChartFormat::Svg)?,
+        titles::SENSITIVITY_CHART,
+    ));
+    out.push_str(&grid(
+        &whatif_render::sobol_grid(s),
+        Some(&format!(
+            "Sobol indices of the monthly bill (mean {}, sd {})",
+            format_usd(s.bill_mean),
+            format_usd(s.bill_sd)
+        )),
+        &no_class,
+    ));
+    out.push_str(&grid(
+        &whatif_render::tornado_grid(s),
+        Some(&format!(
+            "Tornado (median world: mean {}, P95 {})",
+            format_usd(s.median_world_mean),
+            format_usd(s.median_world_p95)
+        )),
+        &no_class,
+    ));
+    out.push_str(&notes_list(&s.notes));
+    out.push_str(&format!(
+        "<p class=\"muted\">{}.</p>\n</section>\n",
+        escape(&whatif_render::sensitivity_meta(s))
+    ));
+    Ok(out)
+}
+
 /// The HTML report of `r`.
 ///
 /// # Errors
 /// [`DocumentError::NoMonths`] for a report without months; [`DocumentError::Chart`] if a chart
 /// cannot be drawn.
 pub fn render(r: &Report) -> Result<String, DocumentError> {
-    render_with_overhead(r, None)
+    render_pack(r, &Pack::default())
 }
 
 /// The HTML report of `r` with, when `overhead` is given (the scenario has an `[overhead]`
@@ -622,6 +749,23 @@ pub fn render_with_overhead(
     r: &Report,
     overhead_report: Option<&OverheadReport>,
 ) -> Result<String, DocumentError> {
+    render_pack(
+        r,
+        &Pack {
+            overhead: overhead_report,
+            ..Pack::default()
+        },
+    )
+}
+
+/// The design-review page of `r` with a section per part of `pack` after the naive estimate:
+/// the overhead of a second provider, the variants compared, the largest value under budget
+/// and what drives the bill. With `Pack::default()`, exactly [`render`].
+///
+/// # Errors
+/// As [`render`]; [`DocumentError::Chart`] also when a section's chart cannot be drawn.
+pub fn render_pack(r: &Report, pack: &Pack<'_>) -> Result<String, DocumentError> {
+    let overhead_report = pack.overhead;
     let m = r
         .headline_month()
         .or_else(|| r.months.last())
@@ -672,6 +816,15 @@ pub fn render_with_overhead(
     );
     if overhead_report.is_some() {
         out.push_str("<a href=\"#overhead\">Second provider</a>");
+    }
+    if pack.compare.is_some() {
+        out.push_str("<a href=\"#compare\">Variants</a>");
+    }
+    if pack.solve.is_some() {
+        out.push_str("<a href=\"#solve\">Under budget</a>");
+    }
+    if pack.sensitivity.is_some() {
+        out.push_str("<a href=\"#sensitivity\">What drives the bill</a>");
     }
     out.push_str(
         "<a href=\"#assumptions\">Assumptions</a>\
@@ -732,6 +885,15 @@ pub fn render_with_overhead(
     out.push_str(&naive(r)?);
     if let Some(o) = overhead_report {
         out.push_str(&overhead(o)?);
+    }
+    if let Some(c) = pack.compare {
+        out.push_str(&compare_section(c)?);
+    }
+    if let Some((s, curve)) = pack.solve {
+        out.push_str(&solve_section(s, curve)?);
+    }
+    if let Some(s) = pack.sensitivity {
+        out.push_str(&sensitivity_section(s)?);
     }
     out.push_str(&assumptions(r));
 

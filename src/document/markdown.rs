@@ -2,10 +2,12 @@
 //! breakdown and assumptions folded in `<details>`; in a design-review pack, followed by the
 //! operational overhead of a second provider when the scenario has an `[overhead]` section.
 
-use crate::overhead::{OverheadReport, render as overhead_render};
+use super::{Pack, titles};
+use crate::overhead::render as overhead_render;
 use crate::report::{Report, rows};
 use crate::table::markdown as grid;
 use crate::units::format_usd;
+use crate::whatif::render as whatif_render;
 
 /// A chart file the Markdown links to as an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,32 +94,83 @@ pub fn render_with_charts(r: &Report, charts: &[ChartLink]) -> String {
     out
 }
 
-/// The overhead part of a design-review pack's Markdown.
-#[derive(Debug, Clone, Copy)]
-pub struct OverheadSection<'a> {
-    /// The overhead report of the same scenario, seed and trials.
-    pub report: &'a OverheadReport,
-    /// Its chart file (`overhead.svg` in a pack), when drawn.
-    pub chart: Option<&'a ChartLink>,
+/// The chart files of a pack's sections that `report.md` links (each drawn beside it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SectionCharts {
+    /// `overhead.svg`.
+    pub overhead: Option<ChartLink>,
+    /// `compare.svg`.
+    pub compare: Option<ChartLink>,
+    /// `solve.svg`.
+    pub solve: Option<ChartLink>,
+    /// `tornado.svg`.
+    pub sensitivity: Option<ChartLink>,
 }
 
-/// A design-review pack's `report.md`: [`render_with_charts`], then — when `overhead` is
-/// given — a section headed [`overhead_render::PACK_SECTION`] with the overhead chart, the
-/// strategy table and the rest of [`overhead_render::markdown_body`]. Without `overhead`,
-/// exactly [`render_with_charts`].
+/// A pack section: `### title`, its chart when drawn, then `body`.
+fn section(out: &mut String, title: &str, chart: Option<&ChartLink>, body: &str) {
+    out.push_str(&format!("\n### {title}\n\n"));
+    if let Some(c) = chart {
+        let alt = c.title.replace(['[', ']'], "");
+        out.push_str(&format!("![{alt}]({})\n\n", link_target(&c.path)));
+    }
+    out.push_str(body);
+}
+
+/// A design-review pack's `report.md`: [`render_with_charts`], then one section per part of
+/// `pack` — the overhead of a second provider ([`overhead_render::PACK_SECTION`]), the variants
+/// compared, the largest value under budget, what drives the bill — each with its chart from
+/// `section_charts`. With `Pack::default()`, exactly [`render_with_charts`].
 pub fn render_pack(
     r: &Report,
     charts: &[ChartLink],
-    overhead: Option<OverheadSection<'_>>,
+    pack: &Pack<'_>,
+    section_charts: &SectionCharts,
 ) -> String {
     let mut out = render_with_charts(r, charts);
-    if let Some(o) = overhead {
-        out.push_str(&format!("\n### {}\n\n", overhead_render::PACK_SECTION));
-        if let Some(c) = o.chart {
-            let alt = c.title.replace(['[', ']'], "");
-            out.push_str(&format!("![{alt}]({})\n\n", link_target(&c.path)));
-        }
-        out.push_str(&overhead_render::markdown_body(o.report));
+    if let Some(o) = pack.overhead {
+        section(
+            &mut out,
+            overhead_render::PACK_SECTION,
+            section_charts.overhead.as_ref(),
+            &overhead_render::markdown_body(o),
+        );
+    }
+    if let Some(c) = pack.compare {
+        section(
+            &mut out,
+            &format!("{}, {}", titles::COMPARE, c.month),
+            section_charts.compare.as_ref(),
+            &format!(
+                "**{}**\n\n{}",
+                whatif_render::compare_sentence(c).trim(),
+                whatif_render::compare_markdown_body(c)
+            ),
+        );
+    }
+    if let Some((s, _)) = pack.solve {
+        section(
+            &mut out,
+            &format!("{}: {}", titles::SOLVE, s.param),
+            section_charts.solve.as_ref(),
+            &format!(
+                "**{}.**\n\n{}",
+                whatif_render::solve_sentence(s),
+                whatif_render::solve_markdown_body(s)
+            ),
+        );
+    }
+    if let Some(s) = pack.sensitivity {
+        section(
+            &mut out,
+            &format!("{} in {}", titles::SENSITIVITY, s.month),
+            section_charts.sensitivity.as_ref(),
+            &format!(
+                "**{}.**\n\n{}",
+                whatif_render::sensitivity_sentence(s),
+                whatif_render::sensitivity_markdown_body(s)
+            ),
+        );
     }
     out
 }

@@ -64,7 +64,7 @@ pub fn format_points(d: f64) -> String {
     }
 }
 
-fn meta(a: &Alignment) -> String {
+pub(crate) fn meta(a: &Alignment) -> String {
     format!(
         "{} trials · seed {} · {} mode · the same draws in every run (common random numbers)",
         format_count(a.trials as f64),
@@ -163,7 +163,7 @@ pub fn compare_components_grid(c: &Comparison) -> Grid {
     }
 }
 
-fn compare_sentence(c: &Comparison) -> String {
+pub(crate) fn compare_sentence(c: &Comparison) -> String {
     let mut out = String::new();
     if let Some(best) = c.cheapest_p95() {
         out.push_str(&format!(
@@ -200,7 +200,7 @@ fn compare_sentence(c: &Comparison) -> String {
     out
 }
 
-fn notes_block(notes: &[String], bullet: &str) -> String {
+pub(crate) fn notes_block(notes: &[String], bullet: &str) -> String {
     let mut out = String::new();
     for n in notes {
         out.push_str(&format!("{bullet}{n}\n"));
@@ -254,7 +254,14 @@ pub fn compare_markdown(c: &Comparison) -> String {
         c.month,
         compare_sentence(c).trim()
     ));
-    out.push_str(&table::markdown(&compare_grid(c)));
+    out.push_str(&compare_markdown_body(c));
+    out
+}
+
+/// [`compare_markdown`] after its heading and sentence: the tables, notes and footer (also a
+/// section of the design-review pack).
+pub fn compare_markdown_body(c: &Comparison) -> String {
+    let mut out = table::markdown(&compare_grid(c));
     out.push_str(&format!(
         "\n<details><summary>Where the money goes in {}</summary>\n\n",
         c.month
@@ -573,7 +580,7 @@ pub fn solve_sentence(s: &Solution) -> String {
     }
 }
 
-fn solve_details(s: &Solution) -> Vec<(String, String)> {
+pub(crate) fn solve_details(s: &Solution) -> Vec<(String, String)> {
     let q = quantile_name(s.quantile);
     let d = solve_decimals(s);
     let mut rows = vec![
@@ -675,6 +682,14 @@ pub fn solve_markdown(s: &Solution) -> String {
         s.scenario,
         solve_sentence(s)
     ));
+    out.push_str(&solve_markdown_body(s));
+    out
+}
+
+/// [`solve_markdown`] after its heading and sentence (also a section of the design-review
+/// pack).
+pub fn solve_markdown_body(s: &Solution) -> String {
+    let mut out = String::new();
     for (k, v) in solve_details(s) {
         out.push_str(&format!("- {k}: {v}\n"));
     }
@@ -787,7 +802,7 @@ pub fn sobol_grid(s: &Sensitivity) -> Grid {
     }
 }
 
-fn sensitivity_sentence(s: &Sensitivity) -> String {
+pub(crate) fn sensitivity_sentence(s: &Sensitivity) -> String {
     match (s.sobol.first(), s.tornado.first()) {
         (Some(a), Some(t)) if a.key == t.key => format!(
             "{} drives the bill of {} most: it explains {:.0}% of its variance on its own and moves the P95 by {} between its P10 and P90",
@@ -808,7 +823,7 @@ fn sensitivity_sentence(s: &Sensitivity) -> String {
     }
 }
 
-fn sensitivity_meta(s: &Sensitivity) -> String {
+pub(crate) fn sensitivity_meta(s: &Sensitivity) -> String {
     format!(
         "{} inputs · {} engine runs ({} tornado runs × {} trials + {} Sobol runs × {} trials = {} trials) · seed {} · {} mode",
         s.plan.inputs,
@@ -862,7 +877,14 @@ pub fn sensitivity_markdown(s: &Sensitivity) -> String {
         s.month,
         sensitivity_sentence(s)
     ));
-    out.push_str("#### Sobol indices of the monthly bill\n\n");
+    out.push_str(&sensitivity_markdown_body(s));
+    out
+}
+
+/// [`sensitivity_markdown`] after its heading and sentence (also a section of the
+/// design-review pack).
+pub fn sensitivity_markdown_body(s: &Sensitivity) -> String {
+    let mut out = String::from("#### Sobol indices of the monthly bill\n\n");
     out.push_str(&table::markdown(&sobol_grid(s)));
     out.push_str("\n#### Tornado (each input at P10 / P90, others at their median)\n\n");
     out.push_str(&table::markdown(&tornado_grid(s)));

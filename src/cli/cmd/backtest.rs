@@ -11,10 +11,13 @@ use billcast::ingest::{self, ColumnMap, Format, IngestOptions, UsageConvention};
 use billcast::units::{format_count, format_pct};
 
 use crate::cli::cmd::fit::ConventionArg;
-use crate::cli::output::{self, ChartFile, Format as OutFormat, Progress};
+use crate::cli::output::{
+    self, ChartArg, ChartFile, Format as OutFormat, OutputArgs, Progress, Quiet,
+};
 
 /// Arguments of `billcast backtest`.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("chart", |a| a.help("Also draw the forecast bands against the actual values into FILE (SVG; PNG when FILE ends in .png).")))]
 #[command(
     after_help = "Examples:\n  billcast backtest AzureLLMInferenceTrace_conv.csv --fit-first 500\n  billcast backtest calls.csv --caller agent --fit-first 450 --splits 10 --test-sessions 30 --chart backtest.svg\n  billcast backtest trace.csv --fit-until 2023-11-16T18:30:00 --volume arrival-rate\n  billcast backtest --calibrate-shift               # rerun the shift calibration on data/real\n  billcast backtest --calibrate-shift data/real --grid 0,0.1,0.15,0.2,0.25,0.3,0.4,0.6,0.8 --format markdown   # the README's tables"
 )]
@@ -95,19 +98,12 @@ pub struct Args {
         default_value = "0,0.04,0.08,0.1,0.12,0.16,0.2,0.3"
     )]
     pub grid: Vec<f64>,
-    /// Also draw the forecast bands against the actual values into FILE (SVG; PNG when FILE
-    /// ends in .png).
-    #[arg(long, value_name = "FILE")]
-    pub chart: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: OutFormat,
-    /// Write to FILE ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs<OutFormat>,
+    #[command(flatten)]
+    pub chart: ChartArg,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// `--volume`.
@@ -178,14 +174,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.files.is_empty() {
         return Err(usage("give the log to backtest (or --calibrate-shift DIR)"));
     }
-    let chart = ChartFile::from_arg(a.chart.as_deref())?;
+    let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
     let inputs: Vec<(String, &std::path::Path)> = a
         .files
         .iter()
         .map(|p| ("log".to_string(), p.as_path()))
         .collect();
     output::refuse_overwriting_inputs(
-        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &output::outputs(a.output.out.as_deref(), a.chart.file.as_deref()),
         &inputs,
     )?;
     let fit = match (&a.fit_first, &a.fit_until) {
@@ -252,17 +248,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         shift,
         data_drift: !a.no_data_drift,
     };
-    let progress = Progress::new(a.splits as u64, "backtesting", a.quiet);
+    let progress = Progress::new(a.splits as u64, "backtesting", a.quiet.set);
     let bt = backtest::backtest(&ing.records, &sessions, &bopts).map_err(usage)?;
     progress.finish();
     if let Some(f) = &chart {
         f.write(
             |format| billcast::charts::backtest::backtest(&bt, format),
-            a.quiet,
+            a.quiet.set,
         )?;
     }
-    let text = match a.format {
-        OutFormat::Json => format!("{}\n", serde_json::to_string_pretty(&bt)?),
+    let text = match a.output.format {
+        OutFormat::Json => output::json(billcast::results::Body::Backtest(
+            std::borrow::Cow::Borrowed(&bt),
+        ))?,
         OutFormat::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
             w.write_record([
@@ -297,9 +295,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             String::from_utf8(w.into_inner()?)?
         }
-        OutFormat::Table | OutFormat::Markdown => table(&bt, a.format == OutFormat::Markdown),
+        OutFormat::Table | OutFormat::Markdown => {
+            table(&bt, a.output.format == OutFormat::Markdown)
+        }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -428,19 +428,24 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
     let loaded = calibrate::load_traces(&traces).map_err(usage)?;
     let rows = calibrate::calibrate_shift(&loaded, &a.grid).map_err(usage)?;
     let vrows = calibrate::calibrate_volume(&loaded, DEFAULT_SHIFT.size, &a.grid).map_err(usage)?;
-    if a.format == OutFormat::Csv {
-        output::write(a.out.as_deref(), &calibration_csv(&rows, &vrows)?)?;
+    if a.output.format == OutFormat::Csv {
+        output::write(a.output.out.as_deref(), &calibration_csv(&rows, &vrows)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if a.format == OutFormat::Json {
-        let both = serde_json::json!({ "shift": rows, "volume": vrows });
+    if a.output.format == OutFormat::Json {
+        let both = billcast::results::ShiftCalibration {
+            shift: rows,
+            volume: vrows,
+        };
         output::write(
-            a.out.as_deref(),
-            &format!("{}\n", serde_json::to_string_pretty(&both)?),
+            a.output.out.as_deref(),
+            &output::json(billcast::results::Body::ShiftCalibration(
+                std::borrow::Cow::Owned(both),
+            ))?,
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let markdown = a.format == OutFormat::Markdown;
+    let markdown = a.output.format == OutFormat::Markdown;
     let body = coverage_grid(
         "Shift σ",
         &[
@@ -534,7 +539,7 @@ fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> 
         vchosen.map_or("none in the grid".to_string(), |s| s.to_string()),
         DEFAULT_SHIFT.volume
     );
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

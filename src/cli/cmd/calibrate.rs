@@ -7,7 +7,7 @@ use billcast::backtest::calibrate::{self, BillCalibration};
 use billcast::table::Grid;
 use billcast::units::{format_pct, format_usd};
 
-use crate::cli::output::{self, Format};
+use crate::cli::output::{self, Format, OutputArgs};
 
 /// Arguments of `billcast calibrate`.
 #[derive(clap::Args, Debug)]
@@ -27,12 +27,8 @@ pub struct Args {
     /// Actual monthly bills, CSV: month, amount.
     #[arg(long, value_name = "CSV")]
     pub actuals: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
 }
 
 /// `billcast calibrate`.
@@ -43,8 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|p| ("saved forecast".to_string(), p.as_path()))
         .collect();
     inputs.push(("actuals CSV".to_string(), a.actuals.as_path()));
-    let outputs: Vec<(&str, &std::path::Path)> =
-        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     output::refuse_overwriting_inputs(&outputs, &inputs)?;
     let mut forecasts = Vec::new();
     for p in &a.forecasts {
@@ -61,13 +56,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             cal.unmatched.join(", ")
         ))));
     }
-    let text = match a.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&cal)?),
-        Format::Csv => csv_text(&cal)?,
-        Format::Table | Format::Markdown => table(&cal, a.format == Format::Markdown),
+    let text = match a.output.format {
+        Format::Json => output::json(billcast::results::Body::Calibration(
+            std::borrow::Cow::Borrowed(&cal),
+        ))?,
+        f => render(&cal, f)?,
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Render a calibration as a table, Markdown or CSV (JSON: its envelope).
+pub fn render(cal: &BillCalibration, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => output::json(billcast::results::Body::Calibration(
+            std::borrow::Cow::Borrowed(cal),
+        ))?,
+        Format::Csv => csv_text(cal)?,
+        Format::Table | Format::Markdown => table(cal, format == Format::Markdown),
+    })
 }
 
 fn csv_text(cal: &BillCalibration) -> anyhow::Result<String> {

@@ -9,10 +9,11 @@ use billcast::whatif::{self, RunOptions, Vary, compare::Comparison, render};
 
 use crate::cli::UsageError;
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, ChartFile, Format, Progress, outputs};
+use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress, outputs};
 
 /// Arguments of `billcast compare`.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("chart", |a| a.help("Also draw the variants' bill distributions overlaid — chance of exceeding each amount, P50 and P95 marked, budget — to FILE: SVG, or PNG when FILE ends in .png.")))]
 #[command(after_help = "\
 Every variant runs with the same seed and trials, so trial t of each variant sees the same
 world (common random numbers): the deltas are the effect of what differs, not Monte Carlo
@@ -49,16 +50,10 @@ pub struct Args {
     pub month: Option<Month>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the variants' bill distributions overlaid — chance of exceeding each amount,
-    /// P50 and P95 marked, budget — to FILE: SVG, or PNG when FILE ends in .png.
-    #[arg(long, value_name = "FILE")]
-    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
+    #[command(flatten)]
+    pub chart: ChartArg,
 }
 
 /// Load the variants the arguments describe, named by `--labels` when given.
@@ -114,7 +109,9 @@ fn load(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
 pub fn render(c: &Comparison, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::compare_table(c),
-        Format::Json => render::to_json(c)?,
+        Format::Json => output::json(billcast::results::Body::Compare(
+            std::borrow::Cow::Borrowed(c),
+        ))?,
         Format::Csv => render::compare_csv(c)?,
         Format::Markdown => render::compare_markdown(c),
     })
@@ -122,13 +119,13 @@ pub fn render(c: &Comparison, format: Format) -> anyhow::Result<String> {
 
 /// `billcast compare`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let chart = ChartFile::from_arg(a.chart.as_deref())?;
+    let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
     let book = a.engine.book()?;
     let vs = variants(&a)?;
     let paths: Vec<&std::path::Path> = a.scenarios.iter().map(|p| p.as_path()).collect();
     let loaded: Vec<&billcast::scenario::Scenario> = vs.iter().map(|v| &v.scenario).collect();
     output::refuse_overwriting_inputs(
-        &outputs(a.out.as_deref(), a.chart.as_deref()),
+        &outputs(a.output.out.as_deref(), a.chart.file.as_deref()),
         &a.engine.inputs(&paths, &loaded, &book),
     )?;
     if chart.is_some() {
@@ -136,7 +133,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| UsageError(anyhow::Error::new(e).context("--chart")))?;
     }
     let total = vs.iter().map(|v| v.scenario.trials).max().unwrap_or(0) * vs.len() as u64;
-    let progress = Progress::new(total, "simulating variants", a.engine.quiet);
+    let progress = Progress::new(total, "simulating variants", a.engine.quiet.set);
     let cb = |n: u64| progress.set(n);
     let opts = RunOptions {
         mode: a.engine.mode(),
@@ -147,8 +144,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .in_pool(|| whatif::compare::compare(vs, &book, a.month, &opts))??;
     progress.finish();
     if let Some(f) = &chart {
-        f.write(|format| charts::compare(&c, format), a.engine.quiet)?;
+        f.write(|format| charts::compare(&c, format), a.engine.quiet.set)?;
     }
-    output::write(a.out.as_deref(), &render(&c, a.format)?)?;
+    output::write(a.output.out.as_deref(), &render(&c, a.output.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,13 +11,14 @@ use billcast::whatif::{
 };
 
 use crate::cli::UsageError;
-use crate::cli::output::{self, Format};
+use crate::cli::output::{self, Format, OutputArgs};
 
 /// Exit code when a `--fail-if` condition holds.
 pub const GATE_FAILED: u8 = 3;
 
 /// Arguments of `billcast diff`.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("format", |a| a.help("Output format (markdown = a PR comment).")))]
 #[command(after_help = "\
 Variables of --fail-if (for the diffed month; default: the head's month with the highest P95):
   mean p50 p90 p95 p99 prob_over_budget budget          head values (USD; probability 0–1)
@@ -50,12 +51,8 @@ pub struct Args {
     /// Exit with code 3 when this condition holds, e.g. 'delta_p95_pct > 10' (repeatable).
     #[arg(long = "fail-if", value_name = "EXPR")]
     pub fail_if: Vec<String>,
-    /// Output format (markdown = a PR comment).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
 }
 
 fn usage(e: GateError) -> anyhow::Error {
@@ -66,7 +63,7 @@ fn usage(e: GateError) -> anyhow::Error {
 pub fn render(d: &ReportDiff, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::diff_table(d),
-        Format::Json => render::to_json(d)?,
+        Format::Json => output::json(billcast::results::Body::Diff(std::borrow::Cow::Borrowed(d)))?,
         Format::Csv => render::diff_csv(d)?,
         Format::Markdown => render::diff_markdown(d),
     })
@@ -81,8 +78,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|t| Condition::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
-    let outputs: Vec<(&str, &std::path::Path)> =
-        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     output::refuse_overwriting_inputs(
         &outputs,
         &[
@@ -105,7 +101,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|c| c.eval(&vars))
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
-    output::write(a.out.as_deref(), &render(&d, a.format)?)?;
+    output::write(a.output.out.as_deref(), &render(&d, a.output.format)?)?;
     if d.gate_failed() {
         for g in d.gate.iter().filter(|g| g.holds) {
             eprintln!("billcast: cost gate failed: {}", g.explain());

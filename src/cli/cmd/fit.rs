@@ -10,9 +10,8 @@ use billcast::fit::observe::observe;
 use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_workload};
 use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer, UsageConvention};
 use billcast::units::format_count;
-use serde::Serialize;
 
-use crate::cli::output::{self, Progress};
+use crate::cli::output::{self, Progress, Quiet};
 
 /// Arguments of `billcast fit`.
 #[derive(clap::Args, Debug)]
@@ -79,9 +78,8 @@ pub struct Args {
     /// Write fit diagnostics charts (histogram with fitted densities, QQ plot) to DIR.
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// `--usage-convention` of `fit` and `backtest`.
@@ -111,24 +109,6 @@ pub enum FitFormat {
     Table,
     /// The same as JSON.
     Json,
-}
-
-#[derive(Serialize)]
-struct FitJson<'a> {
-    calls: usize,
-    sessions: usize,
-    call_level: bool,
-    bad_lines: u64,
-    sampled: Option<ingest::Reservoir>,
-    quantities: Vec<FitRow>,
-    system_prompt_tokens: Option<f64>,
-    max_output_tokens: Option<f64>,
-    cache_hits: Option<(usize, usize)>,
-    cacheable: Option<&'a str>,
-    cacheable_reason: Option<&'a str>,
-    retries: &'a [billcast::fit::workload::RetryFit],
-    notes: &'a [String],
-    warnings: &'a [String],
 }
 
 fn usage<E: std::fmt::Display>(e: E) -> anyhow::Error {
@@ -167,7 +147,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let progress = Progress::new(total.max(1), "reading", a.quiet);
+    let progress = Progress::new(total.max(1), "reading", a.quiet.set);
     let cb = |n: u64| progress.set(n);
     // A log that cannot be read is bad input too (exit 2).
     let ing = ingest::ingest(&a.files, &opts, &cb).map_err(usage)?;
@@ -214,7 +194,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let written =
             billcast::charts::fit::render_all(&fitted, dir, billcast::charts::ChartFormat::Svg)
                 .with_context(|| format!("cannot write fit charts to {}", dir.display()))?;
-        if !a.quiet {
+        if !a.quiet.set {
             eprintln!(
                 "wrote {} fit diagnostics charts to {}",
                 written.len(),
@@ -224,25 +204,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let rows: Vec<FitRow> = fitted.quantities.iter().map(|q| q.row()).collect();
     let text = match a.format {
-        FitFormat::Json => {
-            let j = FitJson {
-                calls: fitted.n_calls,
-                sessions: fitted.n_sessions,
-                call_level: fitted.call_level,
-                bad_lines: ing.bad_count,
-                sampled: ing.sampled,
-                quantities: rows,
-                system_prompt_tokens: fitted.system_prompt_tokens,
-                max_output_tokens: fitted.max_output_tokens,
-                cache_hits: fitted.cache_hits,
-                cacheable: fitted.cacheable,
-                cacheable_reason: fitted.cacheable_reason.as_deref(),
-                retries: &fitted.retries,
-                notes: &fitted.notes,
-                warnings: &fitted.warnings,
-            };
-            format!("{}\n", serde_json::to_string_pretty(&j)?)
-        }
+        FitFormat::Json => output::json(billcast::results::Body::Fit(std::borrow::Cow::Owned(
+            billcast::results::FitResult::new(&fitted, ing.bad_count, ing.sampled),
+        )))?,
         FitFormat::Table => table(&fitted, &rows, a.out.as_ref()),
     };
     output::write(None, &text)?;

@@ -10,7 +10,7 @@ use billcast::pricing::PriceBook;
 use billcast::report::{self, Report};
 use billcast::scenario::{Mode, Scenario};
 
-use crate::cli::output::{self, ChartFormatArg, Progress, ReportFormat};
+use crate::cli::output::{self, ChartsDirArgs, OutputArgs, Progress, Quiet, ReportFormat};
 
 /// Shared flags of every command that runs the engine.
 #[derive(clap::Args, Debug, Clone)]
@@ -37,9 +37,8 @@ pub struct EngineArgs {
     /// Worker threads, 1 to 256 (default: all cores). Results do not depend on it.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: Quiet,
 }
 
 /// `--mode`.
@@ -171,7 +170,7 @@ pub fn forecast(
 /// (seed, trials and overrides are already in `s`), and build its report.
 pub fn forecast_of(e: &EngineArgs, s: &Scenario, book: &PriceBook) -> anyhow::Result<Report> {
     let prepared = Prepared::new(s, book)?;
-    let progress = Progress::new(s.trials, "simulating", e.quiet);
+    let progress = Progress::new(s.trials, "simulating", e.quiet.set);
     let cb = |n: u64| progress.set(n);
     let opts = SimOptions {
         progress: Some(&cb),
@@ -193,19 +192,10 @@ pub struct Args {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the charts (fan, distribution, exceedance, breakdown, naive) into DIR;
-    /// --format markdown then links them.
-    #[arg(long, value_name = "DIR")]
-    pub charts: Option<PathBuf>,
-    /// Chart file format (default: svg).
-    #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
-    pub chart_format: ChartFormatArg,
+    #[command(flatten)]
+    pub output: OutputArgs<ReportFormat>,
+    #[command(flatten)]
+    pub charts: ChartsDirArgs,
 }
 
 /// Render a report in a format; Markdown links `charts` (pass `&[]` for none).
@@ -216,7 +206,9 @@ pub fn render(
 ) -> anyhow::Result<String> {
     Ok(match format {
         ReportFormat::Table => report::table::render(r),
-        ReportFormat::Json => r.to_json()?,
+        ReportFormat::Json => output::json(billcast::results::Body::Forecast(
+            std::borrow::Cow::Borrowed(r),
+        ))?,
         ReportFormat::Csv => report::csv::render(r)?,
         ReportFormat::Markdown => document::markdown::render_with_charts(r, charts),
         ReportFormat::Html => document::html::render(r)?,
@@ -225,19 +217,22 @@ pub fn render(
 
 /// `billcast forecast`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let outputs: Vec<(&str, &std::path::Path)> =
-        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     let r = forecast(&a.engine, &a.scenario, &outputs)?;
-    let links = match &a.charts {
+    let links = match &a.charts.charts {
         Some(dir) => {
-            let (paths, links) = output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?;
-            if !a.engine.quiet {
+            let (paths, links) =
+                output::write_charts(&r, dir, a.charts.chart_format, a.output.out.as_deref())?;
+            if !a.engine.quiet.set {
                 eprintln!("wrote {} charts to {}", paths.len(), dir.display());
             }
             links
         }
         None => Vec::new(),
     };
-    output::write(a.out.as_deref(), &render(&r, a.format, &links)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &render(&r, a.output.format, &links)?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

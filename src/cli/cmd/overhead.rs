@@ -9,10 +9,11 @@ use billcast::pricing::PriceBook;
 use billcast::scenario::Scenario;
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, ChartFile, Format, Progress};
+use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress};
 
 /// Arguments of `billcast overhead`.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("chart", |a| a.help("Also draw the chart (mean monthly TCO per strategy stacked by part, P50–P95 whiskers, the naive 2× line) into FILE: SVG, or a 1200×675 PNG when FILE ends in .png; its folder must exist.")))]
 #[command(
     after_help = "Examples:\n  billcast overhead scenarios/multi-provider.toml\n  billcast overhead scenarios/multi-provider.toml --chart overhead.svg\n  billcast overhead scenarios/multi-provider.toml --set overhead.downtime_usd_per_hour=8000\n  billcast overhead scenarios/multi-provider.toml -n 2000 --chart tco.png\n  billcast overhead scenarios/support-bot.toml --set 'overhead.providers.secondary.model=\"anthropic/claude-sonnet-5-5\"'\n  billcast overhead scenarios/multi-provider.toml --format json -o overhead.json\n\n`billcast report` adds this comparison (table, chart, overhead.json) to its pack when the scenario has an [overhead] section."
 )]
@@ -21,17 +22,10 @@ pub struct Args {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the chart (mean monthly TCO per strategy stacked by part, P50–P95 whiskers,
-    /// the naive 2× line) into FILE: SVG, or a 1200×675 PNG when FILE ends in .png; its folder
-    /// must exist.
-    #[arg(long, value_name = "FILE")]
-    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
+    #[command(flatten)]
+    pub chart: ChartArg,
 }
 
 /// Run the overhead model and build its report, after checking that none of `outputs`
@@ -72,7 +66,7 @@ pub fn overhead_report_of(
     } else {
         1
     };
-    let progress = Progress::new(s.trials * runs, "simulating", e.quiet);
+    let progress = Progress::new(s.trials * runs, "simulating", e.quiet.set);
     let trials = s.trials;
     let cb = |run: usize, n: u64| progress.set(run as u64 * trials + n);
     let opts = OverheadOptions {
@@ -88,7 +82,9 @@ pub fn overhead_report_of(
 pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::table(r),
-        Format::Json => r.to_json()?,
+        Format::Json => output::json(billcast::results::Body::Overhead(
+            std::borrow::Cow::Borrowed(r),
+        ))?,
         Format::Csv => render::csv(r)?,
         Format::Markdown => render::markdown(r),
     })
@@ -96,15 +92,18 @@ pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
 
 /// `billcast overhead`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let chart = ChartFile::from_arg(a.chart.as_deref())?;
+    let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
     let r = overhead_report(
         &a.engine,
         &a.scenario,
-        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &output::outputs(a.output.out.as_deref(), a.chart.file.as_deref()),
     )?;
     if let Some(c) = &chart {
-        c.write(|f| billcast::charts::overhead::tco(&r, f), a.engine.quiet)?;
+        c.write(
+            |f| billcast::charts::overhead::tco(&r, f),
+            a.engine.quiet.set,
+        )?;
     }
-    output::write(a.out.as_deref(), &render(&r, a.format)?)?;
+    output::write(a.output.out.as_deref(), &render(&r, a.output.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

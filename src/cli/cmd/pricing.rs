@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use billcast::pricing::schema::{CacheWrite, ReasoningRate};
 use billcast::pricing::{CallOptions, Model, PriceBook, RateQuery, cost_call};
+use billcast::results::Body;
+use billcast::results::pricing::{ListRow, PricingResult};
 use billcast::units::{format_rate, format_usd_cents};
 use billcast::usage::{UsageConvention, split_reported};
 use comfy_table::Table;
-use serde::Serialize;
+use std::borrow::Cow;
 
-use crate::cli::output::{self, Format};
+use crate::cli::output::{self, Format, OutputArgs, Quiet};
 
 /// Price-book commands.
 #[derive(clap::Subcommand, Debug)]
@@ -52,12 +54,8 @@ pub struct UpdateArgs {
     /// Only list what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Output format of the list of changes (csv and markdown: one row per model).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write the list of changes to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
 }
 
 /// `pricing import-litellm`.
@@ -101,12 +99,8 @@ pub struct CheckArgs {
     /// Exit with code 1 on warnings too, not only errors.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Output format (csv and markdown: one row per finding).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -137,12 +131,8 @@ pub struct ListArgs {
     /// Only this layer (default both: the tables and the LiteLLM layer beneath them).
     #[arg(long, value_enum)]
     pub layer: Option<LayerArg>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -152,16 +142,10 @@ pub struct ListArgs {
 pub struct ShowArgs {
     /// Model as provider/model (e.g. openai/gpt-6.1-sol).
     pub model: String,
-    /// Output format: table, json or markdown (csv is refused: the description is several
-    /// tables; `pricing list --format csv` gives one row per model).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Accepted like the other commands; `pricing show` prints nothing on stderr but errors.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
+    #[command(flatten)]
+    pub quiet: Quiet,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -210,12 +194,8 @@ pub struct CostArgs {
     /// Does --input include cached tokens? Default: the provider's convention.
     #[arg(long, value_enum)]
     pub usage_convention: Option<ConventionArg>,
-    /// Output format (csv: one row per priced line and a total row).
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub out_args: OutputArgs<Format>,
     #[command(flatten)]
     pub book: BookArgs,
 }
@@ -251,54 +231,6 @@ pub fn run(c: PricingCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-#[derive(Serialize)]
-struct ListRow {
-    model: String,
-    name: String,
-    input: f64,
-    cache_read: f64,
-    cache_write: Option<f64>,
-    output: f64,
-    context_window: Option<u64>,
-    long_context_above: Option<u64>,
-    service_tiers: String,
-    checked: Option<String>,
-    source: Option<String>,
-    tokenizer_ratio: f64,
-    tokenizer_confidence: String,
-    layer: String,
-}
-
-fn list_row(m: &Model) -> ListRow {
-    let (rates, _, _) = m.rates_on(billcast::units::today_utc());
-    ListRow {
-        model: m.reference(),
-        name: m.entry.name.clone().unwrap_or_default(),
-        input: rates.input.0,
-        cache_read: rates.cache_read.map_or(rates.input.0, |p| p.0),
-        cache_write: match &rates.cache_write {
-            None => None,
-            Some(CacheWrite::Flat(p)) => Some(p.0),
-            Some(CacheWrite::ByTtl(map)) => map.values().map(|p| p.0).reduce(f64::min),
-        },
-        output: rates.output.0,
-        context_window: m.entry.context_window,
-        long_context_above: m.context_tiers().first().map(|t| t.above_input_tokens),
-        service_tiers: m
-            .entry
-            .service_tiers
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" "),
-        checked: m.entry.checked.map(|d| d.to_string()),
-        source: m.entry.source.clone(),
-        tokenizer_ratio: m.tokenizer_info().ratio,
-        tokenizer_confidence: m.tokenizer_info().confidence,
-        layer: m.layer.label(),
-    }
-}
-
 /// A tokenizer ratio for the list: `1.40`, with `?` when it is not verified.
 fn ratio_cell(r: &ListRow) -> String {
     format!(
@@ -314,7 +246,7 @@ fn ratio_cell(r: &ListRow) -> String {
 
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
-    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     // The tables alone never parse the LiteLLM layer.
     let models: Vec<&Model> = match a.layer {
         Some(LayerArg::FirstParty) => book.models().collect(),
@@ -340,10 +272,10 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             Some(LayerArg::Litellm) => m.litellm_release().is_some(),
             _ => true,
         })
-        .map(list_row)
+        .map(|m| ListRow::new(m, billcast::units::today_utc()))
         .collect();
-    let text = match a.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+    let text = match a.out_args.format {
+        Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::List(rows.clone()))))?,
         Format::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
             for r in &rows {
@@ -390,7 +322,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                     false, true, true, true, true, true, true, false, false, false,
                 ],
             };
-            let body = if a.format == Format::Markdown {
+            let body = if a.out_args.format == Format::Markdown {
                 billcast::table::markdown(&grid)
             } else {
                 billcast::table::text(&grid)
@@ -401,7 +333,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.out_args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -644,29 +576,30 @@ fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
 
 fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     // Refused before anything is read: a model's description is several tables, not rows.
-    if a.format == Format::Csv {
+    if a.out_args.format == Format::Csv {
         return Err(anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!(
             "pricing show --format csv: a model's description is several tables, not one; use --format table, json or markdown (or `pricing list --format csv` for one row per model)"
         ))));
     }
     let book = PriceBook::load(&a.book.pricing)?;
-    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
-    if a.format == Format::Json {
-        let mut v = serde_json::to_value(&m.entry)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("reference".into(), m.reference().into());
-            o.insert("file".into(), m.file.clone().into());
-            // The ratio as billcast uses it, with its own confidence and plausible range.
-            o.insert(
-                "tokenizer_resolved".into(),
-                serde_json::to_value(m.tokenizer_info())?,
-            );
-            o.insert("layer".into(), m.layer.label().into());
-        }
+    if a.out_args.format == Format::Json {
+        let mut o = match serde_json::to_value(&m.entry)? {
+            serde_json::Value::Object(o) => o,
+            _ => serde_json::Map::new(),
+        };
+        o.insert("reference".into(), m.reference().into());
+        o.insert("file".into(), m.file.clone().into());
+        // The ratio as billcast uses it, with its own confidence and plausible range.
+        o.insert(
+            "tokenizer_resolved".into(),
+            serde_json::to_value(m.tokenizer_info())?,
+        );
+        o.insert("layer".into(), m.layer.label().into());
         output::write(
-            a.out.as_deref(),
-            &format!("{}\n", serde_json::to_string_pretty(&v)?),
+            a.out_args.out.as_deref(),
+            &output::json(Body::Pricing(Cow::Owned(PricingResult::Show(o))))?,
         )?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -681,7 +614,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     );
     let sections = show_sections(&book, m);
     let mut out = String::new();
-    if a.format == Format::Markdown {
+    if a.out_args.format == Format::Markdown {
         out.push_str(&format!("## {title}\n"));
         for s in &sections {
             if let Some(t) = s.title {
@@ -715,7 +648,7 @@ fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             out.push_str(&format!("\nNotes: {n}\n"));
         }
     }
-    output::write(a.out.as_deref(), &out)?;
+    output::write(a.out_args.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -773,7 +706,7 @@ fn parse_kv(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> 
 
 fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
-    refuse_overwriting_tables(a.out.as_deref(), &book)?;
+    refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
     let convention = match a.usage_convention {
         Some(ConventionArg::InputIncludesCached) => UsageConvention::InputIncludesCached,
@@ -820,22 +753,22 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }
-    match a.format {
+    match a.out_args.format {
         Format::Json => {
             output::write(
-                a.out.as_deref(),
-                &format!("{}\n", serde_json::to_string_pretty(&c)?),
+                a.out_args.out.as_deref(),
+                &output::json(Body::Pricing(Cow::Owned(PricingResult::Cost(c.clone()))))?,
             )?;
             return Ok(ExitCode::SUCCESS);
         }
         Format::Csv => {
-            output::write(a.out.as_deref(), &cost_csv(&c)?)?;
+            output::write(a.out_args.out.as_deref(), &cost_csv(&c)?)?;
             return Ok(ExitCode::SUCCESS);
         }
         Format::Table | Format::Markdown => {}
     }
-    if a.format == Format::Markdown {
-        output::write(a.out.as_deref(), &cost_markdown(&c))?;
+    if a.out_args.format == Format::Markdown {
+        output::write(a.out_args.out.as_deref(), &cost_markdown(&c))?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
@@ -878,7 +811,7 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default()
         ));
     }
-    output::write(a.out.as_deref(), &out)?;
+    output::write(a.out_args.out.as_deref(), &out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1098,8 +1031,10 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    let text = match a.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&findings)?),
+    let text = match a.out_args.format {
+        Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::Check(
+            findings.clone(),
+        ))))?,
         Format::Csv => {
             // The header is written even when there is nothing to report.
             let mut w = csv::Writer::from_writer(vec![]);
@@ -1163,7 +1098,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
             out
         }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.out_args.out.as_deref(), &text)?;
     Ok(if errors > 0 || (a.deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {
@@ -1197,7 +1132,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
         )));
     }
     let input = [("LiteLLM price file".to_string(), a.file.as_path())];
-    output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &input)?;
+    output::refuse_overwriting_inputs(&output::outputs(a.out_args.out.as_deref(), None), &input)?;
     let retrieved = match &a.retrieved {
         Some(d) => parse_date("--retrieved", d)?,
         None => billcast::units::today_utc(),
@@ -1224,7 +1159,10 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|p| ("LiteLLM layer file".to_string(), p.as_path()))
             .collect();
-        output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &layer_files)?;
+        output::refuse_overwriting_inputs(
+            &output::outputs(a.out_args.out.as_deref(), None),
+            &layer_files,
+        )?;
         // Tables of providers the new file no longer has, as the old manifest there lists
         // them (nothing else in the folder is touched).
         let stale: Vec<PathBuf> = std::fs::read_to_string(dir.join(MANIFEST))
@@ -1303,16 +1241,24 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
         "Output after",
         "What changed",
     ];
-    let text = match a.format {
+    let text = match a.out_args.format {
         Format::Json => {
-            let v = serde_json::json!({
-                "layer": m,
-                "written_to": (!a.dry_run).then(|| dir.display().to_string()),
-                "compared_with": changes.as_ref().map(|d| d.from.clone()),
-                "other_changes": changes.as_ref().map(|d| d.other_changes),
-                "changes": rows,
-            });
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
+            let mut v = serde_json::Map::new();
+            v.insert("layer".into(), serde_json::to_value(m)?);
+            v.insert(
+                "written_to".into(),
+                serde_json::to_value((!a.dry_run).then(|| dir.display().to_string()))?,
+            );
+            v.insert(
+                "compared_with".into(),
+                serde_json::to_value(changes.as_ref().map(|d| d.from.clone()))?,
+            );
+            v.insert(
+                "other_changes".into(),
+                serde_json::to_value(changes.as_ref().map(|d| d.other_changes))?,
+            );
+            v.insert("changes".into(), serde_json::to_value(rows)?);
+            output::json(Body::Pricing(Cow::Owned(PricingResult::Update(v))))?
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(vec![]);
@@ -1345,7 +1291,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
                 rows: rows.iter().map(cells).collect(),
                 right: vec![false, false, true, true, true, true, false],
             };
-            if a.format == Format::Markdown {
+            if a.out_args.format == Format::Markdown {
                 format!(
                     "**{what}**\n\n{summary}; {written}.\n\n{}",
                     if rows.is_empty() {
@@ -1366,7 +1312,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.out_args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use billcast::document;
-use billcast::document::markdown::OverheadSection;
 use billcast::overhead::OverheadReport;
 use billcast::report::{Report, ReportError};
+use billcast::results::{Body, Envelope, ResultsError};
 
 use crate::cli::UsageError;
-use crate::cli::output::{self, ChartFormatArg, ReportFormat};
+use crate::cli::output::{self, ChartsDirArgs, Format, OutputArgs, ReportFormat};
 
 /// Arguments of `billcast render`.
 #[derive(clap::Args, Debug)]
@@ -22,20 +22,13 @@ use crate::cli::output::{self, ChartFormatArg, ReportFormat};
     after_help = "Examples:\n  billcast forecast scenarios/support-bot.toml --format json -o forecast.json\n  billcast render forecast.json --format html -o report.html\n  billcast render forecast.json --format markdown -o - | gh pr comment -F -\n  billcast render forecast.json --format markdown -o review/report.md --charts review/\n  billcast render review/forecast.json --overhead review/overhead.json --format html -o report.html\n\nforecast.json holds the forecast only: the overhead section of a pack made from a scenario with an\n[overhead] section is re-rendered only when its overhead.json is passed with --overhead."
 )]
 pub struct Args {
-    /// A saved report: `forecast --format json` output or a pack's forecast.json ('-' = stdin).
+    /// A saved result: `forecast --format json` output or a pack's forecast.json, or the JSON of
+    /// overhead, compare, sweep, solve, sensitivity, diff, calibrate or tokens ('-' = stdin).
     pub report: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the charts into DIR; --format markdown then links them.
-    #[arg(long, value_name = "DIR")]
-    pub charts: Option<PathBuf>,
-    /// Chart file format (default: svg).
-    #[arg(long, value_enum, default_value = "svg", value_name = "FORMAT")]
-    pub chart_format: ChartFormatArg,
+    #[command(flatten)]
+    pub output: OutputArgs<ReportFormat>,
+    #[command(flatten)]
+    pub charts: ChartsDirArgs,
     /// A saved overhead report of the same run (a pack's overhead.json) to include as the
     /// "Operational overhead of a second provider" section; --format html or markdown only.
     #[arg(long, value_name = "FILE")]
@@ -97,9 +90,57 @@ pub fn load_overhead(path: &std::path::Path, r: &Report) -> anyhow::Result<Overh
     Ok(o)
 }
 
+/// Re-render a saved result other than a forecast in a format its command offers; `--charts`,
+/// `--overhead` and `--format html` belong to forecasts and are refused (exit 2).
+fn render_result(a: &Args, body: &Body<'_>) -> anyhow::Result<ExitCode> {
+    use super::{compare, diff, overhead, sensitivity, solve, sweep};
+    let kind = billcast::results::Envelope::new(body.clone()).kind();
+    let refuse = |what: &str| {
+        Err(anyhow::Error::new(UsageError(anyhow::anyhow!(
+            "{}: a saved {} result has no {what}; render it with --format table, json, csv or markdown",
+            a.report.display(),
+            kind.name()
+        ))))
+    };
+    if a.overhead.is_some() {
+        return refuse("overhead section (--overhead goes with a forecast.json)");
+    }
+    if a.charts.charts.is_some() {
+        return refuse("forecast charts (--charts); its command draws its chart with --chart");
+    }
+    let format = match a.output.format {
+        ReportFormat::Table => Format::Table,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Csv => Format::Csv,
+        ReportFormat::Markdown => Format::Markdown,
+        ReportFormat::Html => return refuse("HTML page (--format html is the forecast's)"),
+    };
+    let text = match body {
+        Body::Overhead(o) => overhead::render(o, format)?,
+        Body::Compare(c) => compare::render(c, format)?,
+        Body::Sweep(s) => sweep::render(s, format)?,
+        Body::Solve(s) => solve::render(s, format)?,
+        Body::Sensitivity(s) => sensitivity::render(s, format)?,
+        Body::Diff(d) => diff::render(d, format)?,
+        Body::Calibration(c) => super::calibrate::render(c, format)?,
+        Body::Tokens(t) => match format {
+            Format::Table => t.table(),
+            Format::Json => output::json(body.clone())?,
+            Format::Csv => t.csv()?,
+            Format::Markdown => t.markdown(),
+        },
+        // Envelope::from_json reads only the kinds above (and forecasts).
+        _ => return refuse("saved model to re-render"),
+    };
+    output::write(a.output.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `billcast render`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if a.overhead.is_some() && !matches!(a.format, ReportFormat::Html | ReportFormat::Markdown) {
+    if a.overhead.is_some()
+        && !matches!(a.output.format, ReportFormat::Html | ReportFormat::Markdown)
+    {
         return Err(anyhow::Error::new(UsageError(anyhow::anyhow!(
             "--overhead adds a section to --format html or markdown; render the overhead report itself with `billcast overhead --format …`"
         ))));
@@ -111,22 +152,41 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             o.as_path(),
         ));
     }
-    let outputs: Vec<(&str, &std::path::Path)> =
-        a.out.as_deref().map(|o| ("-o", o)).into_iter().collect();
+    let outputs = output::outputs(a.output.out.as_deref(), None);
     output::refuse_overwriting_inputs(&outputs, &inputs)?;
-    let r = load(&a.report)?;
+    let name = a.report.display().to_string();
+    let text = read_text(&a.report, "saved result")?;
+    let saved = Envelope::from_json(&name, &text).map_err(|e| {
+        let hint = match e {
+            ResultsError::Json(_) => {
+                "; expected the JSON a billcast command writes with --format json (e.g. a pack's forecast.json)"
+            }
+            _ => "",
+        };
+        anyhow::Error::new(UsageError(anyhow::anyhow!("{e}{hint}")))
+    })?;
+    let r = match saved.body {
+        Body::Forecast(r) => r.into_owned(),
+        other => return render_result(&a, &other),
+    };
     let overhead = a
         .overhead
         .as_deref()
         .map(|p| load_overhead(p, &r))
         .transpose()?;
-    let (links, overhead_link) = match &a.charts {
+    let (links, overhead_link) = match &a.charts.charts {
         Some(dir) => {
-            let links = output::write_charts(&r, dir, a.chart_format, a.out.as_deref())?.1;
+            let links =
+                output::write_charts(&r, dir, a.charts.chart_format, a.output.out.as_deref())?.1;
             let o_link = match &overhead {
                 Some(o) => Some(
-                    super::report::write_overhead_chart(o, dir, a.chart_format, a.out.as_deref())?
-                        .1,
+                    super::report::write_overhead_chart(
+                        o,
+                        dir,
+                        a.charts.chart_format,
+                        a.output.out.as_deref(),
+                    )?
+                    .1,
                 ),
                 None => None,
             };
@@ -134,18 +194,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         None => (Vec::new(), None),
     };
-    let text = match (&overhead, a.format) {
+    let text = match (&overhead, a.output.format) {
         (Some(o), ReportFormat::Html) => document::html::render_with_overhead(&r, Some(o))?,
         (Some(o), ReportFormat::Markdown) => document::markdown::render_pack(
             &r,
             &links,
-            Some(OverheadSection {
-                report: o,
-                chart: overhead_link.as_ref(),
-            }),
+            &billcast::document::Pack {
+                overhead: Some(o),
+                ..Default::default()
+            },
+            &billcast::document::markdown::SectionCharts {
+                overhead: overhead_link,
+                ..Default::default()
+            },
         ),
-        _ => super::forecast::render(&r, a.format, &links)?,
+        _ => super::forecast::render(&r, a.output.format, &links)?,
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use billcast::whatif::{
 };
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, ChartFile, Format, Progress};
+use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress};
 
 /// Default trials per Sobol run when -n is not given (the scenario's count is meant for one
 /// forecast; an analysis makes k + 2 such runs).
@@ -18,6 +18,7 @@ pub const DEFAULT_SOBOL_TRIALS: u64 = 2000;
 
 /// Arguments of `billcast sensitivity`.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("chart", |a| a.help("Also draw the tornado — each input's P95 at its P10 and P90 around the median world, largest swing first — to FILE: SVG, or PNG when FILE ends in .png.")))]
 #[command(after_help = "\
 Two rankings of the inputs drawn once per trial (volume, growth, hit rate, failure rates,
 uncertain distribution parameters, the fitted replicate):
@@ -48,23 +49,19 @@ pub struct Args {
     pub bootstrap: usize,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the tornado — each input's P95 at its P10 and P90 around the median world,
-    /// largest swing first — to FILE: SVG, or PNG when FILE ends in .png.
-    #[arg(long, value_name = "FILE")]
-    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
+    #[command(flatten)]
+    pub chart: ChartArg,
 }
 
 /// Render an analysis.
 pub fn render(s: &Sensitivity, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::sensitivity_table(s),
-        Format::Json => render::to_json(s)?,
+        Format::Json => output::json(billcast::results::Body::Sensitivity(
+            std::borrow::Cow::Borrowed(s),
+        ))?,
         Format::Csv => render::sensitivity_csv(s)?,
         Format::Markdown => render::sensitivity_markdown(s),
     })
@@ -72,11 +69,11 @@ pub fn render(s: &Sensitivity, format: Format) -> anyhow::Result<String> {
 
 /// `billcast sensitivity`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let chart = ChartFile::from_arg(a.chart.as_deref())?;
+    let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
     let book = a.engine.book()?;
     let s = a.engine.scenario(&a.scenario)?;
     output::refuse_overwriting_inputs(
-        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &output::outputs(a.output.out.as_deref(), a.chart.file.as_deref()),
         &a.engine.inputs(&[&a.scenario], &[&s], &book),
     )?;
     let sobol_trials = a
@@ -92,7 +89,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         progress: None,
     };
     let plan = sensitivity::plan(&s, &opts);
-    if !a.engine.quiet {
+    if !a.engine.quiet.set {
         eprintln!(
             "sensitivity: {} uncertain inputs → {} engine runs, {} trials",
             plan.inputs,
@@ -100,7 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             format_count(plan.trials as f64)
         );
     }
-    let progress = Progress::new(plan.trials, "analysing", a.engine.quiet);
+    let progress = Progress::new(plan.trials, "analysing", a.engine.quiet.set);
     let cb = |n: u64| progress.set(n);
     opts.progress = Some(&cb);
     let r = a
@@ -110,9 +107,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(f) = &chart {
         f.write(
             |format| billcast::charts::tornado(&r, format),
-            a.engine.quiet,
+            a.engine.quiet.set,
         )?;
     }
-    output::write(a.out.as_deref(), &render(&r, a.format)?)?;
+    output::write(a.output.out.as_deref(), &render(&r, a.output.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

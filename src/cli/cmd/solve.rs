@@ -11,7 +11,7 @@ use billcast::whatif::{
 };
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, Format, Progress};
+use crate::cli::output::{self, Format, OutputArgs, Progress};
 
 /// `--direction`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -72,12 +72,8 @@ pub struct Args {
     pub integer: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
 }
 
 fn parse_num(s: &str) -> Result<f64, String> {
@@ -93,7 +89,9 @@ fn parse_usd(s: &str) -> Result<f64, String> {
 pub fn render(s: &Solution, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::solve_table(s),
-        Format::Json => render::to_json(s)?,
+        Format::Json => output::json(billcast::results::Body::Solve(std::borrow::Cow::Borrowed(
+            s,
+        )))?,
         Format::Csv => render::solve_csv(s)?,
         Format::Markdown => render::solve_markdown(s),
     })
@@ -121,13 +119,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let base = a.engine.scenario(&a.scenario).ok();
     output::refuse_overwriting_inputs(
-        &output::outputs(a.out.as_deref(), None),
+        &output::outputs(a.output.out.as_deref(), None),
         &a.engine
             .inputs(&[&a.scenario], &base.iter().collect::<Vec<_>>(), &book),
     )?;
     let trials = base.as_ref().map_or(0, |s| s.trials);
     // A bisection's length is not known up front: start with a typical count of runs and grow.
-    let progress = Progress::new(trials * 16, "solving", a.engine.quiet);
+    let progress = Progress::new(trials * 16, "solving", a.engine.quiet.set);
     let cb = |n: u64| {
         progress.ensure_total(n + trials);
         progress.set(n);
@@ -136,6 +134,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .engine
         .in_pool(|| whatif::solve::solve(&spec, &book, Some(&cb)))??;
     progress.finish();
-    output::write(a.out.as_deref(), &render(&s, a.format)?)?;
+    output::write(a.output.out.as_deref(), &render(&s, a.output.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,10 +7,11 @@ use billcast::units::Month;
 use billcast::whatif::{self, RunOptions, render, sweep::Sweep};
 
 use crate::cli::cmd::forecast::EngineArgs;
-use crate::cli::output::{self, ChartFile, Format, Progress};
+use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress};
 
 /// Arguments of `billcast sweep`.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("chart", |a| a.help("Also draw the percentiles against the swept input — median, P95, P25–P75 and P5–P95 bands, budget — to FILE: SVG, or PNG when FILE ends in .png.")))]
 #[command(
     group(clap::ArgGroup::new("grid").required(true).args(["values", "range"])),
     after_help = "\
@@ -50,23 +51,19 @@ pub struct Args {
     pub month: Option<Month>,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Also draw the percentiles against the swept input — median, P95, P25–P75 and P5–P95
-    /// bands, budget — to FILE: SVG, or PNG when FILE ends in .png.
-    #[arg(long, value_name = "FILE")]
-    pub chart: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
+    #[command(flatten)]
+    pub chart: ChartArg,
 }
 
 /// Render a sweep.
 pub fn render(s: &Sweep, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Table => render::sweep_table(s),
-        Format::Json => render::to_json(s)?,
+        Format::Json => output::json(billcast::results::Body::Sweep(std::borrow::Cow::Borrowed(
+            s,
+        )))?,
         Format::Csv => render::sweep_csv(s)?,
         Format::Markdown => render::sweep_markdown(s),
     })
@@ -74,7 +71,7 @@ pub fn render(s: &Sweep, format: Format) -> anyhow::Result<String> {
 
 /// `billcast sweep`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let chart = ChartFile::from_arg(a.chart.as_deref())?;
+    let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
     let book = a.engine.book()?;
     let overrides = a.engine.overrides();
     let values = match (&a.values, &a.range) {
@@ -90,12 +87,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // and the bar grows if it is wrong.
     let base = a.engine.scenario(&a.scenario).ok();
     output::refuse_overwriting_inputs(
-        &output::outputs(a.out.as_deref(), a.chart.as_deref()),
+        &output::outputs(a.output.out.as_deref(), a.chart.file.as_deref()),
         &a.engine
             .inputs(&[&a.scenario], &base.iter().collect::<Vec<_>>(), &book),
     )?;
     let trials = base.as_ref().map_or(0, |s| s.trials);
-    let progress = Progress::new(trials * values.len() as u64, "sweeping", a.engine.quiet);
+    let progress = Progress::new(trials * values.len() as u64, "sweeping", a.engine.quiet.set);
     let cb = |n: u64| progress.set(n);
     let opts = RunOptions {
         mode: a.engine.mode(),
@@ -114,8 +111,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     })??;
     progress.finish();
     if let Some(f) = &chart {
-        f.write(|format| billcast::charts::sweep(&s, format), a.engine.quiet)?;
+        f.write(
+            |format| billcast::charts::sweep(&s, format),
+            a.engine.quiet.set,
+        )?;
     }
-    output::write(a.out.as_deref(), &render(&s, a.format)?)?;
+    output::write(a.output.out.as_deref(), &render(&s, a.output.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

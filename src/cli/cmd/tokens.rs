@@ -8,7 +8,7 @@ use billcast::artifact::{Artifact, Expect};
 use billcast::pricing::PriceBook;
 use billcast::report::tokens::{Target, TokensReport};
 
-use crate::cli::output::{self, Format};
+use crate::cli::output::{self, Format, OutputArgs};
 
 /// Arguments of `billcast tokens`.
 #[derive(clap::Args, Debug)]
@@ -35,12 +35,8 @@ pub struct Args {
     /// Extra price table (file or folder) for --model; repeatable.
     #[arg(long, value_name = "PATH")]
     pub pricing: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// Write to FILE instead of stdout ('-' = stdout).
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs<Format>,
 }
 
 /// `billcast tokens`.
@@ -50,7 +46,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| ("file".to_string(), f.as_path()))
         .collect();
-    output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &inputs)?;
+    output::refuse_overwriting_inputs(&output::outputs(a.output.out.as_deref(), None), &inputs)?;
     // Models first: a typo fails before any file is counted.
     let targets = if a.models.is_empty() {
         Target::defaults()
@@ -70,12 +66,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let r = TokensReport::new(&files, &targets);
-    let text = match a.format {
+    let text = match a.output.format {
         Format::Table => r.table(),
-        Format::Json => r.json()?,
+        Format::Json => output::json(billcast::results::Body::Tokens(std::borrow::Cow::Borrowed(
+            &r,
+        )))?,
         Format::Csv => r.csv()?,
         Format::Markdown => r.markdown(),
     };
-    output::write(a.out.as_deref(), &text)?;
+    output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
