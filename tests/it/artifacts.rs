@@ -2,6 +2,8 @@
 //! counted per route, billed like the same count written as a number, recorded in the report
 //! and diffed by file.
 
+use crate::common::{self};
+
 use std::path::{Path, PathBuf};
 
 use billcast::engine::{self, SimOptions, Simulation, prepare::Prepared};
@@ -350,8 +352,9 @@ fn bad_artifacts_are_one_line_errors_naming_the_key_the_file_and_the_fix() {
 // ---------------------------------------------------------------------------------------------
 // The command line: `billcast tokens`, `billcast init`, and artifact keys through `forecast`.
 
+/// `billcast` run from the repository root (artifact paths in these tests are relative to it).
 fn billcast() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("billcast").expect("binary built");
+    let mut c = common::billcast();
     c.current_dir(repo());
     c
 }

@@ -7,6 +7,8 @@
 //! / √T); each trace's trials are enough that `3·se` is at most 1% of the total, so a mean
 //! outside ±3% is a model error of at least 2%, not noise.
 
+use crate::common::*;
+
 use std::path::PathBuf;
 
 use billcast::backtest::{Reproduced, in_sample};
@@ -16,7 +18,6 @@ use billcast::ingest::{self, ColumnMap, IngestOptions, Tokenizer};
 use billcast::pricing::PriceBook;
 use billcast::scenario::Scenario;
 
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const AZURE_MAP: &str = "input=ContextTokens,output=GeneratedTokens,time=TIMESTAMP";
 

@@ -7,11 +7,11 @@
 //! n = 115, so the 80–97% acceptance band of the issue is about ±3.5 SE around 90%; the runs are
 //! seeded, so the numbers are reproducible (README "Calibration" shows the same table).
 
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use crate::common::*;
 
-use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use billcast::backtest::calibrate::{
     DEFAULT_SHIFT, backtest_traces, calibrate_volume, calibration_traces, load_traces,
 };
@@ -19,19 +19,7 @@ use billcast::backtest::{ShiftSigma, VolumeRule};
 use billcast::scenario::{Origin, Scenario};
 use predicates::prelude::*;
 
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 const PILOT: &str = "examples/pilot/support-agent-calls.csv";
-
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let p = dir.path().join(name);
-    let mut f = std::fs::File::create(&p).expect("temp file");
-    f.write_all(text.as_bytes()).expect("write");
-    p
-}
 
 /// Per calibration trace: (name, covered, scored, mean over quantities of |median error| −
 /// |naive error|).

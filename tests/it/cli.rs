@@ -1,13 +1,10 @@
 //! The command line, end to end: every command, and each bad input with its exit code and a
 //! message that names the file, key or line and says what to do.
 
-use assert_cmd::Command;
+use crate::common::*;
+
 use predicates::prelude::*;
 use std::io::Write;
-
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
-}
 
 /// A small, fast scenario using the test price table.
 const SMALL: &str = r#"schema_version = 1

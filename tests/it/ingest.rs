@@ -3,6 +3,8 @@
 //! Expected numbers are computed by hand from the files; comments show the arithmetic.
 //! Paths are relative to the package root (cargo runs tests there).
 
+use crate::common::*;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -13,7 +15,6 @@ use billcast::ingest::{
 use billcast::usage::CallTokens;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fixtures/transcripts");
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(FIXTURES).join(name)

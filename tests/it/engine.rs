@@ -2,6 +2,8 @@
 //! quadratic history sum, context policies, caching, retries, means within Monte Carlo error,
 //! price linearity, determinism across thread counts, and route shares.
 
+use crate::common::*;
+
 use std::path::PathBuf;
 
 use billcast::dist::{Domain, Uncertain};
@@ -10,10 +12,6 @@ use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
 use billcast::stats;
-
-fn book() -> PriceBook {
-    PriceBook::load(&[PathBuf::from("tests/data/flat-prices.toml")]).expect("test prices load")
-}
 
 fn scenario(text: &str) -> Scenario {
     Scenario::from_text("test.toml", text, None, &[]).unwrap_or_else(|e| panic!("{e}"))

@@ -3,10 +3,10 @@
 //! its bracket, sensitivity ranks a dominant input first, and diff's cost gate exits 0 / 3 /
 //! 2. Scenarios are tiny and run in exact mode so the suite stays fast.
 
-use std::io::Write;
+use crate::common::*;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use billcast::engine::SimOptions;
 use billcast::pricing::PriceBook;
 use billcast::scenario::Scenario;
@@ -19,21 +19,6 @@ use billcast::whatif::{
 use predicates::prelude::*;
 
 const PRICES: &str = "tests/data/flat-prices.toml";
-
-fn book() -> PriceBook {
-    PriceBook::load(&[PathBuf::from(PRICES)]).expect("test prices load")
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
-    let p = dir.path().join(name);
-    let mut f = std::fs::File::create(&p).expect("temp file");
-    f.write_all(text.as_bytes()).expect("write");
-    p
-}
-
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
-}
 
 /// Uncertain volume, growth and per-call lengths, a budget; about 100 sessions a month.
 const UNCERTAIN: &str = r#"schema_version = 1

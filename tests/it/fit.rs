@@ -2,9 +2,10 @@
 //! reproduced, a forecast from a fitted workload reproduces the data's own bill, fitted
 //! caching and retries reach the scenario, and bad inputs fail with clear errors.
 
+use crate::common::*;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use billcast::engine::{self, SimOptions};
 use billcast::fit::observe::observe;
 use billcast::fit::workload::{FittedWorkload, WorkloadFitOptions, fit_workload};
@@ -13,8 +14,6 @@ use billcast::pricing::PriceBook;
 use billcast::scenario::{Origin, Scenario};
 use billcast::stats;
 use predicates::prelude::*;
-
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 
 fn fit_file(path: &str, map: Option<&str>, caller: Option<&str>) -> FittedWorkload {
     let opts = IngestOptions {
@@ -343,10 +342,6 @@ fn fitted_caching_and_retries_fill_in_what_the_scenario_leaves_out() {
         !s.segments[0].workload.replicates.is_empty(),
         "bootstrap replicates travel with the workload"
     );
-}
-
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
 }
 
 #[test]

@@ -2,10 +2,11 @@
 //! the HTML report's sections and self-containment, Markdown chart links, and the `report`,
 //! `render` and `forecast --charts` commands end to end.
 
+use crate::common::*;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
 use billcast::charts::{self, ChartError, ChartFormat, ChartKind};
 use billcast::document::markdown::{self, ChartLink};
 use billcast::document::{DocumentError, html};
@@ -77,13 +78,6 @@ fn expected_text(kind: ChartKind) -> &'static [&'static str] {
             "Simulated P95",
         ],
     }
-}
-
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&bytes[12..16], b"IHDR", "PNG starts with IHDR");
-    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-    (be(&bytes[16..20]), be(&bytes[20..24]))
 }
 
 fn assert_good_svg(svg: &str, kind: ChartKind, scenario: &str) {
@@ -259,23 +253,6 @@ const SECTIONS: [&str; 9] = [
     "chart-fan",
 ];
 
-fn assert_self_contained(page: &str) {
-    let lower = page.to_lowercase();
-    assert!(!lower.contains("<script"), "no scripts");
-    assert!(!lower.contains("<link"), "no linked stylesheets");
-    assert!(!lower.contains("<img"), "charts are inline SVG, not images");
-    assert!(!lower.contains("<iframe"), "no frames");
-    assert!(!lower.contains("@import"), "no imported CSS");
-    for attr in ["src=", "href=", "url("] {
-        for scheme in ["http:", "https:", "//"] {
-            for q in ["\"", "'", ""] {
-                let bad = format!("{attr}{q}{scheme}");
-                assert!(!lower.contains(&bad), "external fetch: {bad}");
-            }
-        }
-    }
-}
-
 #[test]
 fn html_report_has_every_section_and_fetches_nothing() {
     for (path, r) in reports() {
@@ -364,11 +341,7 @@ fn a_saved_report_renders_the_same_html_as_the_original() {
 // ---------------------------------------------------------------------------------------------
 // The command line.
 
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
-}
-
-/// A small, fast scenario using the test price table (as in tests/cli.rs).
+/// A small, fast scenario using the test price table (as in tests/it/cli.rs).
 const SMALL: &str = r#"schema_version = 1
 name = "small"
 start_month = "2027-01"

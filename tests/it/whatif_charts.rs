@@ -3,11 +3,11 @@
 //! typed errors for what cannot be drawn, and `--chart FILE` on the three commands. Scenarios
 //! are tiny and run in exact mode on the flat test prices, so the whole file runs in seconds.
 
+use crate::common::*;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use billcast::charts::{self, ChartError, ChartFormat};
-use billcast::pricing::PriceBook;
 use billcast::scenario::Scenario;
 use billcast::whatif::{
     self, RunOptions, Vary,
@@ -18,14 +18,6 @@ use billcast::whatif::{
 use predicates::prelude::*;
 
 const PRICES: &str = "tests/data/flat-prices.toml";
-
-fn book() -> PriceBook {
-    PriceBook::load(&[PathBuf::from(PRICES)]).expect("test prices load")
-}
-
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
-}
 
 /// Uncertain volume and per-call lengths, a $2 budget; about 100 sessions a month.
 const UNCERTAIN: &str = r#"schema_version = 1
@@ -160,13 +152,6 @@ fn assert_contains(svg: &str, texts: &[&str]) {
     for t in texts {
         assert!(svg.contains(t), "SVG lacks {t:?}");
     }
-}
-
-fn png_size(bytes: &[u8]) -> (u32, u32) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
-    assert_eq!(&bytes[12..16], b"IHDR", "PNG starts with IHDR");
-    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-    (be(&bytes[16..20]), be(&bytes[20..24]))
 }
 
 #[test]

@@ -7,22 +7,17 @@
 //! byte-identical across runs, `--chart` by file name) and the design-review pack: `billcast
 //! report` adds the overhead section, chart and JSON only for a scenario with `[overhead]`.
 
-use std::path::PathBuf;
+use crate::common::*;
 
-use assert_cmd::Command;
 use billcast::overhead::{self, BreakEven, OverheadOptions, OverheadRun, TrialDraws, outage};
 use billcast::pricing::PriceBook;
 use billcast::scenario::overhead::{OverheadSpec, Strategy};
 use billcast::scenario::{Scenario, ScenarioError};
 use predicates::prelude::*;
 
-fn book() -> PriceBook {
-    PriceBook::load(&[PathBuf::from("tests/data/flat-prices.toml")]).expect("test prices load")
-}
-
 /// A fully fixed workload: 100 sessions of 3 turns with one tool round each, priced at
 /// $2.58 per month on `test/plain` and $3.18 on `test/pricey-output` (output at $20/M
-/// instead of $10/M: 1.98 input + 600 output tokens × 2 × $10/M). See tests/engine.rs for
+/// instead of $10/M: 1.98 input + 600 output tokens × 2 × $10/M). See tests/it/engine.rs for
 /// the arithmetic of the $2.58.
 const BASE: &str = r#"
 schema_version = 1
@@ -513,10 +508,6 @@ fn bad_inputs_name_the_key_and_line() {
     assert!(e.contains("either uptime or outages_per_month"), "{e}");
 }
 
-fn billcast() -> Command {
-    Command::cargo_bin("billcast").expect("binary built")
-}
-
 fn cli(section: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("s.toml");
@@ -740,22 +731,6 @@ fn report_pack(scenario: &str, dir: &std::path::Path) {
         .arg(dir)
         .assert()
         .success();
-}
-
-/// No scripts and nothing fetched (as tests/charts.rs checks every forecast page).
-fn assert_self_contained(page: &str) {
-    let lower = page.to_lowercase();
-    for bad in ["<script", "<link", "<img", "<iframe", "@import"] {
-        assert!(!lower.contains(bad), "report.html contains {bad}");
-    }
-    for attr in ["src=", "href=", "url("] {
-        for scheme in ["http:", "https:", "//"] {
-            for q in ["\"", "'", ""] {
-                let bad = format!("{attr}{q}{scheme}");
-                assert!(!lower.contains(&bad), "external fetch: {bad}");
-            }
-        }
-    }
 }
 
 #[test]

@@ -1,0 +1,17 @@
+//! The integration tests, one binary: each module holds the tests of one part of billcast (its
+//! doc comment says which issue and behaviour), `common` the helpers they share.
+
+mod common;
+
+mod artifacts;
+mod backtest;
+mod charts;
+mod cli;
+mod engine;
+mod fast;
+mod fit;
+mod ingest;
+mod overhead;
+mod reproduce;
+mod whatif;
+mod whatif_charts;
