@@ -67,6 +67,7 @@ fn solve_users(path: &Path) -> usize {
         tolerance: solve::DEFAULT_TOLERANCE,
         mode: None,
         integer: None,
+        resimulate: false,
     };
     let s = solve::solve(&spec, &book, None).expect("solve");
     render::solve_table(&s).len()
@@ -93,6 +94,7 @@ fn sensitivity_all(path: &Path) -> usize {
         bootstrap: 200,
         mode: None,
         progress: None,
+        resimulate: false,
     };
     let r = sensitivity::sensitivity(&s, &book, &opts).expect("sensitivity");
     render::sensitivity_table(&r).len()
