@@ -255,6 +255,9 @@ pub(crate) fn pilot_size(s: &Scenario, all_at: Option<f64>) -> (u64, u64) {
     (replicates, (budget / replicates).max(MIN_PILOT))
 }
 
+/// One replicate's session simulators (one per segment) and the inputs it drew.
+pub(crate) type ReplicateSims = (Vec<SessionSim>, Drawn);
+
 /// Build each replicate's session simulators, with the inputs each drew (no pilot yet).
 pub(crate) fn replicate_sims(
     s: &Scenario,
@@ -262,7 +265,7 @@ pub(crate) fn replicate_sims(
     opts: &super::SimOptions<'_>,
     replicates: u64,
     cache: &Mutex<SamplerCache>,
-) -> Result<Vec<(Vec<SessionSim>, Drawn)>, EngineError> {
+) -> Result<Vec<ReplicateSims>, EngineError> {
     (0..replicates)
         .into_par_iter()
         .map(|r| {
@@ -294,7 +297,7 @@ pub(crate) fn replicate_sims(
 pub(crate) fn run_pilot(
     s: &Scenario,
     p: &SessionInputs,
-    sims: Vec<(Vec<SessionSim>, Drawn)>,
+    sims: Vec<ReplicateSims>,
     pilot_n: u64,
     units: Vec<Vec<Vec<f64>>>,
 ) -> Pilot {

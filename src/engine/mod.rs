@@ -403,6 +403,9 @@ pub(crate) fn from_fast(
     assemble(s, p, Mode::Fast, reason, run.trials, &run.inputs)
 }
 
+/// Priced trial-months of an exact run, `[pricing][trial][month]`, and what each trial drew.
+pub(crate) type ExactOut = (Vec<Vec<Vec<MonthOut>>>, Vec<Drawn>);
+
 /// Simulate every trial of `s` session by session, accumulating quantities once and pricing
 /// them with each of `pricings` (all prepared from scenarios whose session simulation reads
 /// `si`, see [`reuse`]): `[pricing][trial][month]`, and what each trial drew.
@@ -411,7 +414,7 @@ pub(crate) fn run_exact(
     si: &prepare::SessionInputs,
     pricings: &[&Prepared],
     opts: &SimOptions<'_>,
-) -> Result<(Vec<Vec<Vec<MonthOut>>>, Vec<Drawn>), EngineError> {
+) -> Result<ExactOut, EngineError> {
     let cache = Mutex::new(SamplerCache::new());
     let done = AtomicU64::new(0);
     let (per_trial, records): (Vec<Vec<Vec<MonthOut>>>, Vec<Drawn>) = (0..s.trials)

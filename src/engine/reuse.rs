@@ -7,7 +7,7 @@
 //! - **Same sessions, other prices** (a model on the same tokenizer, a service tier, a pricing
 //!   override): the simulated quantities are identical, so exact mode simulates once and
 //!   prices the accumulated quantities of every trial-month with each variant's rate cards
-//!   ([`super::run_exact`] with several pricings); fast mode runs one pilot and keeps the
+//!   (one exact run priced with several rate cards); fast mode runs one pilot and keeps the
 //!   moments of the session cost under every pricing ([`fast::Pilot`]).
 //! - **Same sessions, other volume** (users, sessions, growth, seasonality, cohort shares and
 //!   scales, the volume shift) in fast mode: a month is aggregated analytically from the pilot's
@@ -234,8 +234,7 @@ pub fn simulate_runs(
     let mut fast_of: Vec<Option<usize>> = vec![None; runs.len()];
     let first_new = kept.pilots.len();
     let mut units_of: Vec<Vec<Vec<f64>>> = vec![Vec::new(); runs.len()];
-    let mut fresh: Vec<Option<Vec<(Vec<super::session::SessionSim>, super::trial::Drawn)>>> =
-        Vec::new();
+    let mut fresh: Vec<Option<Vec<fast::ReplicateSims>>> = Vec::new();
     let mut leader_of_new: Vec<usize> = Vec::new();
     for (i, r) in runs.iter().enumerate() {
         if modes[i].0 == Mode::Exact {
