@@ -35,7 +35,7 @@ use rayon::prelude::*;
 
 use super::fast::{self, Pilot};
 use super::prepare::{Prepared, SessionInputs};
-use super::trial::Draws;
+use super::trial::{Drawn, Draws};
 use super::{EngineError, SimOptions, Simulation, assemble, check_exact_budget, from_fast};
 use super::{resolve_mode, run_exact};
 use crate::dist::{SamplerCache, Uncertain};
@@ -176,11 +176,15 @@ fn exact_key(run: &Run<'_>) -> ExactKey {
     }
 }
 
-/// Whether every uniform the pilot's replicates drew is the same under `opts` (then the
-/// session simulators `opts` would build are the same ones: each draw is a function of the
-/// uniforms drawn before it).
-fn draws_agree(pilot: &Pilot, seed: u64, opts: &SimOptions<'_>) -> bool {
-    pilot.reps.iter().enumerate().all(|(r, (_, _, drawn))| {
+/// Whether every uniform a pilot's replicates drew (`drawn`, one list per replicate) is the
+/// same under `opts` (then the session simulators `opts` would build are the same ones: each
+/// draw is a function of the uniforms drawn before it).
+fn draws_agree<'d>(
+    drawn: impl Iterator<Item = &'d Drawn>,
+    seed: u64,
+    opts: &SimOptions<'_>,
+) -> bool {
+    drawn.enumerate().all(|(r, drawn)| {
         let d = Draws {
             seed,
             trial: r as u64,
@@ -195,16 +199,37 @@ fn draws_agree(pilot: &Pilot, seed: u64, opts: &SimOptions<'_>) -> bool {
     })
 }
 
-/// Run every run of `runs`, simulating as little as the runs allow (see the module docs);
-/// pilots in `kept` are used first and the pilots simulated here are added to it. With
-/// `share = false` every run simulates on its own, as [`super::simulate_prepared`] does (the
-/// reference the reuse tests compare with).
+/// Most pilots a [`Kept`] holds: the first (the one every value of a volume search shares)
+/// and the latest. A pilot holds every replicate's session simulators, so keeping them all
+/// would grow with the number of evaluations.
+pub const MAX_KEPT: usize = 2;
+
+/// A pilot to simulate in this batch.
+struct NewPilot {
+    key: PilotKey,
+    /// The run it is simulated for (its scenario and options build the simulators).
+    leader: usize,
+    /// What each replicate drew (the simulators are rebuilt when the pilot runs, so that
+    /// only the pilots being simulated hold simulators).
+    drawn: Vec<Drawn>,
+    /// Unit costs of every pricing its runs need.
+    units: Vec<Vec<Vec<f64>>>,
+    /// Runs that aggregate from it.
+    members: Vec<usize>,
+}
+
+/// Run every run of `runs`, simulating as little as the runs allow (see the module docs).
+/// With `kept`, its pilots are used first and the pilots simulated here are kept in it (at
+/// most [`MAX_KEPT`]). With `share = false` every run simulates on its own, as
+/// [`super::simulate_prepared`] does (the reference the reuse tests compare with).
 ///
 /// Results are in run order; each is exactly what [`super::simulate_prepared`] gives for the
-/// run. The error names the index of the first run that failed.
+/// run. The error names the index of the first run that failed. Memory: new pilots are
+/// simulated a few at a time (as many as rayon has threads) and dropped once their runs are
+/// aggregated, so a batch holds no more simulators than running its runs side by side would.
 pub fn simulate_runs(
     runs: &[Run<'_>],
-    kept: &mut Kept,
+    mut kept: Option<&mut Kept>,
     share: bool,
 ) -> Result<Vec<(Simulation, Source)>, (usize, EngineError)> {
     let modes: Vec<(Mode, String)> = runs
@@ -228,14 +253,12 @@ pub fn simulate_runs(
         }
     }
     // Exact runs: group by what their quantities depend on; the first of a group simulates
-    // and every member prices the quantities.
+    // and every member prices the quantities. Fast runs: a kept pilot that serves them, or a
+    // new pilot shared with the runs before them that simulate the same sessions.
     let mut exact_groups: Vec<(ExactKey, Vec<usize>)> = Vec::new();
-    // Fast runs: the pilot each aggregates from (index into `kept.pilots`) and its pricing.
-    let mut fast_of: Vec<Option<usize>> = vec![None; runs.len()];
-    let first_new = kept.pilots.len();
+    let mut from_kept: Vec<(usize, usize)> = Vec::new();
+    let mut new: Vec<NewPilot> = Vec::new();
     let mut units_of: Vec<Vec<Vec<f64>>> = vec![Vec::new(); runs.len()];
-    let mut fresh: Vec<Option<Vec<fast::ReplicateSims>>> = Vec::new();
-    let mut leader_of_new: Vec<usize> = Vec::new();
     for (i, r) in runs.iter().enumerate() {
         if modes[i].0 == Mode::Exact {
             let key = exact_key(r);
@@ -247,154 +270,196 @@ pub fn simulate_runs(
         }
         let key = pilot_key(r);
         units_of[i] = fast::unit_costs(r.prepared);
-        let found = kept.pilots.iter().enumerate().position(|(k, kp)| {
-            kp.key == key
-                && draws_agree(&kp.pilot, r.scenario.seed, &r.opts)
-                && (k >= first_new || kp.pilot.pricing(&units_of[i]).is_some())
-        });
-        let k = match found {
-            Some(k) => k,
+        let seed = r.scenario.seed;
+        if let Some(k) = kept.as_deref().and_then(|kept| {
+            kept.pilots.iter().position(|kp| {
+                kp.key == key
+                    && kp.pilot.pricing(&units_of[i]).is_some()
+                    && draws_agree(kp.pilot.reps.iter().map(|x| &x.2), seed, &r.opts)
+            })
+        }) {
+            from_kept.push((i, k));
+            continue;
+        }
+        let j = match new
+            .iter()
+            .position(|np| np.key == key && draws_agree(np.drawn.iter(), seed, &r.opts))
+        {
+            Some(j) => j,
             None => {
-                // A new pilot, led by this run: build its replicates' session simulators now
-                // (cheap) so later runs can check their draws against it.
+                // Build the replicates' simulators once now to learn what they draw (cheap next
+                // to a pilot), so later runs can check their draws against it.
                 let cache = Mutex::new(SamplerCache::new());
-                let sims =
+                let drawn =
                     fast::replicate_sims(r.scenario, &key.inputs, &r.opts, key.size.0, &cache)
-                        .map_err(|e| (i, e))?;
-                let reps = sims
-                    .iter()
-                    .map(|(_, drawn)| (Vec::new(), Vec::new(), drawn.clone()))
-                    .collect();
-                kept.pilots.push(KeptPilot {
-                    pilot: Pilot {
-                        replicates: key.size.0,
-                        pilot_n: key.size.1,
-                        reps,
-                        units: Vec::new(),
-                    },
+                        .map_err(|e| (i, e))?
+                        .into_iter()
+                        .map(|(_, drawn)| drawn)
+                        .collect();
+                new.push(NewPilot {
                     key,
+                    leader: i,
+                    drawn,
+                    units: Vec::new(),
+                    members: Vec::new(),
                 });
-                fresh.push(Some(sims));
-                leader_of_new.push(i);
-                kept.pilots.len() - 1
+                new.len() - 1
             }
         };
-        if k >= first_new {
-            let units = &mut kept.pilots[k].pilot.units;
-            if !units.contains(&units_of[i]) {
-                units.push(units_of[i].clone());
+        let np = &mut new[j];
+        if !np.units.contains(&units_of[i]) {
+            np.units.push(units_of[i].clone());
+        }
+        np.members.push(i);
+    }
+    let mut out: Vec<Option<(Simulation, Source)>> = (0..runs.len()).map(|_| None).collect();
+    let mut put = |done: Vec<Done>| {
+        for (i, sim, source) in done {
+            out[i] = Some((sim, source));
+        }
+    };
+    // Exact groups, side by side (each parallel over its trials).
+    let exact_done: Vec<Vec<Done>> = exact_groups
+        .par_iter()
+        .map(|(key, members)| exact_group(runs, &modes, &key.inputs, members))
+        .collect::<Result<_, _>>()?;
+    put(exact_done.into_iter().flatten().collect());
+    // Runs served by kept pilots.
+    if let Some(kept) = kept.as_deref() {
+        let done = from_kept
+            .par_iter()
+            .map(|&(i, k)| aggregate_one(runs, &modes, &units_of, i, &kept.pilots[k].pilot, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        put(done);
+    }
+    // New pilots, a few at a time: simulate them side by side (a pilot with one replicate
+    // runs on one core), aggregate their runs, then drop them (or keep them).
+    let chunk = rayon::current_num_threads().max(1);
+    let mut new = new.into_iter().peekable();
+    while new.peek().is_some() {
+        let batch: Vec<NewPilot> = new.by_ref().take(chunk).collect();
+        let pilots: Vec<Pilot> = batch
+            .par_iter()
+            .map(|np| {
+                let r = &runs[np.leader];
+                let cache = Mutex::new(SamplerCache::new());
+                let sims = fast::replicate_sims(
+                    r.scenario,
+                    &np.key.inputs,
+                    &r.opts,
+                    np.key.size.0,
+                    &cache,
+                )
+                .map_err(|e| (np.leader, e))?;
+                Ok(fast::run_pilot(
+                    r.scenario,
+                    &np.key.inputs,
+                    sims,
+                    np.key.size.1,
+                    np.units.clone(),
+                ))
+            })
+            .collect::<Result<_, (usize, EngineError)>>()?;
+        let jobs: Vec<(usize, &Pilot, bool)> = batch
+            .iter()
+            .zip(&pilots)
+            .flat_map(|(np, pilot)| np.members.iter().map(move |&i| (i, pilot, i == np.leader)))
+            .collect();
+        let done = jobs
+            .par_iter()
+            .map(|&(i, pilot, lead)| aggregate_one(runs, &modes, &units_of, i, pilot, lead))
+            .collect::<Result<Vec<_>, _>>()?;
+        put(done);
+        if let Some(kept) = kept.as_deref_mut() {
+            for (np, pilot) in batch.into_iter().zip(pilots) {
+                if kept.pilots.len() >= MAX_KEPT {
+                    kept.pilots.pop();
+                }
+                kept.pilots.push(KeptPilot { key: np.key, pilot });
             }
         }
-        fast_of[i] = Some(k);
-    }
-    // Simulate the new pilots side by side (a pilot with one replicate runs on one core).
-    let new_pilots: Vec<Pilot> = kept.pilots[first_new..]
-        .par_iter()
-        .zip(fresh.par_iter_mut())
-        .zip(leader_of_new.par_iter())
-        .map(|((kp, sims), &leader)| {
-            let r = &runs[leader];
-            fast::run_pilot(
-                r.scenario,
-                &kp.key.inputs,
-                sims.take().unwrap_or_default(),
-                kp.key.size.1,
-                kp.pilot.units.clone(),
-            )
-        })
-        .collect();
-    for (kp, p) in kept.pilots[first_new..].iter_mut().zip(new_pilots) {
-        kp.pilot = p;
-    }
-    // Exact groups (each parallel over its trials) and fast aggregates (each parallel over
-    // its trials), all side by side.
-    enum Work {
-        Exact(usize),
-        Fast(usize),
-    }
-    let work: Vec<Work> = (0..exact_groups.len())
-        .map(Work::Exact)
-        .chain(
-            (0..runs.len())
-                .filter(|i| fast_of[*i].is_some())
-                .map(Work::Fast),
-        )
-        .collect();
-    let kept_ref = &*kept;
-    let done: Vec<Vec<(usize, Simulation, Source)>> = work
-        .par_iter()
-        .map(|w| match w {
-            Work::Exact(g) => {
-                let members = &exact_groups[*g].1;
-                let lead = &runs[members[0]];
-                let pricings: Vec<&Prepared> = members.iter().map(|&m| runs[m].prepared).collect();
-                let progress = |n: u64| {
-                    for &m in members {
-                        if let Some(f) = runs[m].opts.progress {
-                            f(n);
-                        }
-                    }
-                };
-                let opts = SimOptions {
-                    progress: Some(&progress),
-                    ..lead.opts
-                };
-                let (priced, records) =
-                    run_exact(lead.scenario, &exact_groups[*g].0.inputs, &pricings, &opts)
-                        .map_err(|e| (members[0], e))?;
-                members
-                    .iter()
-                    .zip(priced)
-                    .enumerate()
-                    .map(|(j, (&m, trials))| {
-                        let r = &runs[m];
-                        let sim = assemble(
-                            r.scenario,
-                            r.prepared,
-                            Mode::Exact,
-                            modes[m].1.clone(),
-                            trials,
-                            &records,
-                        )
-                        .map_err(|e| (m, e))?;
-                        let source = if j == 0 {
-                            Source::Simulated
-                        } else {
-                            Source::Repriced
-                        };
-                        Ok((m, sim, source))
-                    })
-                    .collect()
-            }
-            Work::Fast(i) => {
-                let r = &runs[*i];
-                let k = fast_of[*i].unwrap_or_default();
-                let pilot = &kept_ref.pilots[k].pilot;
-                let pricing = pilot.pricing(&units_of[*i]).ok_or_else(|| {
-                    (
-                        *i,
-                        EngineError::Internal("a shared pilot lacks a pricing".into()),
-                    )
-                })?;
-                let run = fast::aggregate(r.scenario, r.prepared, &r.opts, pilot, pricing)
-                    .map_err(|e| (*i, e))?;
-                let sim = from_fast(r.scenario, r.prepared, modes[*i].1.clone(), run)
-                    .map_err(|e| (*i, e))?;
-                let source = if k >= first_new && leader_of_new[k - first_new] == *i {
-                    Source::Simulated
-                } else {
-                    Source::Reaggregated
-                };
-                Ok(vec![(*i, sim, source)])
-            }
-        })
-        .collect::<Result<_, (usize, EngineError)>>()?;
-    let mut out: Vec<Option<(Simulation, Source)>> = (0..runs.len()).map(|_| None).collect();
-    for (i, sim, source) in done.into_iter().flatten() {
-        out[i] = Some((sim, source));
     }
     out.into_iter()
         .enumerate()
         .map(|(i, o)| o.ok_or((i, EngineError::Internal("a run was not simulated".into()))))
         .collect()
+}
+
+/// A finished run: its index, result and source.
+type Done = (usize, Simulation, Source);
+/// A failed run: its index and the error.
+type Failed = (usize, EngineError);
+
+/// Simulate an exact group once and price it for every member.
+fn exact_group(
+    runs: &[Run<'_>],
+    modes: &[(Mode, String)],
+    inputs: &SessionInputs,
+    members: &[usize],
+) -> Result<Vec<Done>, Failed> {
+    let lead = &runs[members[0]];
+    let pricings: Vec<&Prepared> = members.iter().map(|&m| runs[m].prepared).collect();
+    let progress = |n: u64| {
+        for &m in members {
+            if let Some(f) = runs[m].opts.progress {
+                f(n);
+            }
+        }
+    };
+    let opts = SimOptions {
+        progress: Some(&progress),
+        ..lead.opts
+    };
+    let (priced, records) =
+        run_exact(lead.scenario, inputs, &pricings, &opts).map_err(|e| (members[0], e))?;
+    members
+        .iter()
+        .zip(priced)
+        .enumerate()
+        .map(|(j, (&m, trials))| {
+            let r = &runs[m];
+            let sim = assemble(
+                r.scenario,
+                r.prepared,
+                Mode::Exact,
+                modes[m].1.clone(),
+                trials,
+                &records,
+            )
+            .map_err(|e| (m, e))?;
+            let source = if j == 0 {
+                Source::Simulated
+            } else {
+                Source::Repriced
+            };
+            Ok((m, sim, source))
+        })
+        .collect()
+}
+
+/// Aggregate run `i` from `pilot` (`lead`: the pilot was simulated for it).
+fn aggregate_one(
+    runs: &[Run<'_>],
+    modes: &[(Mode, String)],
+    units_of: &[Vec<Vec<f64>>],
+    i: usize,
+    pilot: &Pilot,
+    lead: bool,
+) -> Result<Done, Failed> {
+    let r = &runs[i];
+    let pricing = pilot.pricing(&units_of[i]).ok_or_else(|| {
+        (
+            i,
+            EngineError::Internal("a shared pilot lacks a pricing".into()),
+        )
+    })?;
+    let run =
+        fast::aggregate(r.scenario, r.prepared, &r.opts, pilot, pricing).map_err(|e| (i, e))?;
+    let sim = from_fast(r.scenario, r.prepared, modes[i].1.clone(), run).map_err(|e| (i, e))?;
+    let source = if lead {
+        Source::Simulated
+    } else {
+        Source::Reaggregated
+    };
+    Ok((i, sim, source))
 }

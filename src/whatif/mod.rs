@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::prepare::Prepared;
-use crate::engine::reuse::{self, Kept, Source};
+use crate::engine::reuse::{self, Source};
 use crate::engine::trial::{Pins, Redraw};
 use crate::engine::{self, EngineError, SimOptions, Simulation};
 use crate::pricing::PriceBook;
@@ -313,8 +313,7 @@ pub fn run_jobs(
             },
         })
         .collect();
-    let sims = reuse::simulate_runs(&runs, &mut Kept::default(), !resimulate)
-        .map_err(|(k, e)| engine_err(k, e))?;
+    let sims = reuse::simulate_runs(&runs, None, !resimulate).map_err(|(k, e)| engine_err(k, e))?;
     drop(runs);
     Ok(prepared
         .into_iter()

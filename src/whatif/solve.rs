@@ -325,10 +325,11 @@ impl Search<'_> {
             prepared: &prepared,
             opts,
         };
-        let (sim, source) = reuse::simulate_runs(&[run], &mut self.kept, !self.spec.resimulate)
-            .map_err(|(_, e)| engine_err(e))?
-            .pop()
-            .ok_or_else(|| WhatifError::NoAnswer(format!("{label} was not simulated")))?;
+        let (sim, source) =
+            reuse::simulate_runs(&[run], Some(&mut self.kept), !self.spec.resimulate)
+                .map_err(|(_, e)| engine_err(e))?
+                .pop()
+                .ok_or_else(|| WhatifError::NoAnswer(format!("{label} was not simulated")))?;
         self.sources.push(source);
         self.done += s.trials;
         let mut xs = sim.totals.get(mi).cloned().unwrap_or_default();
