@@ -97,24 +97,42 @@ fn pilot(
 ) -> PilotStats {
     let mut one = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
     let mut sum = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
-    // Welford-style running moments per pricing and month (mean, M2, M3).
-    let mut mom: Vec<Vec<[f64; 3]>> = units.iter().map(|u| vec![[0.0f64; 3]; u.len()]).collect();
+    // Months and pricings with the same unit costs (rates rarely change within a horizon)
+    // share one running sum: `which[pricing][month]` indexes `distinct`.
+    let mut distinct: Vec<&[f64]> = Vec::new();
+    let which: Vec<Vec<usize>> = units
+        .iter()
+        .map(|pricing| {
+            pricing
+                .iter()
+                .map(
+                    |uq| match distinct.iter().position(|d| *d == uq.as_slice()) {
+                        Some(i) => i,
+                        None => {
+                            distinct.push(uq);
+                            distinct.len() - 1
+                        }
+                    },
+                )
+                .collect()
+        })
+        .collect();
+    // Welford-style running moments per distinct unit-cost vector (mean, M2, M3).
+    let mut mom = vec![[0.0f64; 3]; distinct.len()];
     for k in 0..n {
         one.clear();
         sim.session(rng, &mut one);
         sum.add(&one);
         let kf = (k + 1) as f64;
-        for (pricing, mom) in units.iter().zip(mom.iter_mut()) {
-            for (uq, mm) in pricing.iter().zip(mom.iter_mut()) {
-                let c: f64 = one.q.iter().zip(uq).map(|(a, b)| a * b).sum::<f64>();
-                let [mean, m2, m3] = mm;
-                let delta = c - *mean;
-                let dn = delta / kf;
-                let term1 = delta * dn * (kf - 1.0);
-                *mean += dn;
-                *m3 += term1 * dn * (kf - 2.0) - 3.0 * dn * *m2;
-                *m2 += term1;
-            }
+        for (uq, mm) in distinct.iter().zip(mom.iter_mut()) {
+            let c: f64 = one.q.iter().zip(uq.iter()).map(|(a, b)| a * b).sum::<f64>();
+            let [mean, m2, m3] = mm;
+            let delta = c - *mean;
+            let dn = delta / kf;
+            let term1 = delta * dn * (kf - 1.0);
+            *mean += dn;
+            *m3 += term1 * dn * (kf - 2.0) - 3.0 * dn * *m2;
+            *m2 += term1;
         }
     }
     let nf = n.max(1) as f64;
@@ -122,11 +140,15 @@ fn pilot(
         n: nf,
         mean_q: sum.q.iter().map(|x| x / nf).collect(),
         mean_tools: sum.tools.iter().map(|x| x / nf).collect(),
-        cost: mom
+        cost: which
             .iter()
-            .map(|m| {
-                m.iter()
-                    .map(|[mean, m2, m3]| [*mean, m2 / nf, m3 / nf])
+            .map(|months| {
+                months
+                    .iter()
+                    .map(|&i| {
+                        let [mean, m2, m3] = mom[i];
+                        [mean, m2 / nf, m3 / nf]
+                    })
                     .collect()
             })
             .collect(),
