@@ -28,6 +28,10 @@ thing).
 
 numpy is a measuring tool only, never a dependency of billcast or its CI.
 
+Measured 2026-12-07 on the shared 2-vCPU VM (load average about 4 from other jobs), 2e7 calls
+a side: numpy 938 ns per call, billcast exact 46 ns per call (release binary, 2 threads): 20.4x;
+USD per call 0.012652 vs 0.012643 (same workload). Earlier, at 2e6 calls: 26x.
+
 Run:  python3 scripts/numpy-reference.py [--calls 20000000] [--billcast target/release/billcast]
 """
 
