@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::prepare::Prepared;
+use super::prepare::{Prepared, SessionInputs};
 use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
 use super::trial::{self, Drawn, Draws};
 use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
@@ -57,14 +57,15 @@ pub struct PilotStats {
     pub mean_q: Vec<f64>,
     /// Mean priced tool uses per session.
     pub mean_tools: Vec<f64>,
-    /// Per month: mean, variance and third central moment of the session's token cost, USD.
-    pub cost: Vec<[f64; 3]>,
+    /// Per pricing, per month: mean, variance and third central moment of the session's token
+    /// cost, USD (one pilot serves every pricing of the same quantities, see [`Pilot`]).
+    pub cost: Vec<Vec<[f64; 3]>>,
     /// Mean volumes per session.
     pub vol: Volumes,
 }
 
 /// Per month, USD per token of each accumulator slot (tool fees are settled separately).
-fn unit_costs(p: &Prepared) -> Vec<Vec<f64>> {
+pub(crate) fn unit_costs(p: &Prepared) -> Vec<Vec<f64>> {
     (0..p.months.len())
         .map(|m| {
             let mut q = vec![0.0; p.routes.len() * p.tiers * ORIGINS * CLASSES];
@@ -84,27 +85,48 @@ fn unit_costs(p: &Prepared) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Run the pilot of one segment under one replicate.
+/// Run the pilot of one segment under one replicate; `units` holds, per pricing, the unit
+/// costs of every month. Each pricing's moments go through the same running sums as a pilot
+/// priced alone, so they are bit for bit the same.
 fn pilot(
     sim: &SessionSim,
-    p: &Prepared,
-    units: &[Vec<f64>],
+    p: &SessionInputs,
+    units: &[Vec<Vec<f64>>],
     n: u64,
     rng: &mut FastRng,
 ) -> PilotStats {
     let mut one = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
     let mut sum = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
-    let months = units.len();
-    // Welford-style running moments per month (mean, M2, M3).
-    let mut mom = vec![[0.0f64; 3]; months];
+    // Months and pricings with the same unit costs (rates rarely change within a horizon)
+    // share one running sum: `which[pricing][month]` indexes `distinct`.
+    let mut distinct: Vec<&[f64]> = Vec::new();
+    let which: Vec<Vec<usize>> = units
+        .iter()
+        .map(|pricing| {
+            pricing
+                .iter()
+                .map(
+                    |uq| match distinct.iter().position(|d| *d == uq.as_slice()) {
+                        Some(i) => i,
+                        None => {
+                            distinct.push(uq);
+                            distinct.len() - 1
+                        }
+                    },
+                )
+                .collect()
+        })
+        .collect();
+    // Welford-style running moments per distinct unit-cost vector (mean, M2, M3).
+    let mut mom = vec![[0.0f64; 3]; distinct.len()];
     for k in 0..n {
         one.clear();
         sim.session(rng, &mut one);
         sum.add(&one);
         let kf = (k + 1) as f64;
-        for (m, uq) in units.iter().enumerate() {
-            let c: f64 = one.q.iter().zip(uq).map(|(a, b)| a * b).sum::<f64>();
-            let [mean, m2, m3] = &mut mom[m];
+        for (uq, mm) in distinct.iter().zip(mom.iter_mut()) {
+            let c: f64 = one.q.iter().zip(uq.iter()).map(|(a, b)| a * b).sum::<f64>();
+            let [mean, m2, m3] = mm;
             let delta = c - *mean;
             let dn = delta / kf;
             let term1 = delta * dn * (kf - 1.0);
@@ -118,9 +140,17 @@ fn pilot(
         n: nf,
         mean_q: sum.q.iter().map(|x| x / nf).collect(),
         mean_tools: sum.tools.iter().map(|x| x / nf).collect(),
-        cost: mom
+        cost: which
             .iter()
-            .map(|[mean, m2, m3]| [*mean, m2 / nf, m3 / nf])
+            .map(|months| {
+                months
+                    .iter()
+                    .map(|&i| {
+                        let [mean, m2, m3] = mom[i];
+                        [mean, m2 / nf, m3 / nf]
+                    })
+                    .collect()
+            })
             .collect(),
         vol: Volumes {
             sessions: 1.0,
@@ -142,7 +172,7 @@ fn pilot(
 }
 
 /// Mean USD by component and by route of one session's tokens under month `m`'s prices.
-fn component_means(p: &Prepared, stats: &PilotStats, units: &[f64]) -> ([f64; 7], Vec<f64>) {
+fn component_means(p: &SessionInputs, stats: &PilotStats, units: &[f64]) -> ([f64; 7], Vec<f64>) {
     let mut comp = [0.0; 7];
     let mut routes = vec![0.0; p.routes.len()];
     for r in 0..p.routes.len() {
@@ -205,15 +235,31 @@ pub(crate) struct FastRun {
     pub exact_fallbacks: u64,
 }
 
-/// Run fast mode.
-pub(crate) fn run(
-    s: &Scenario,
-    p: &Prepared,
-    opts: &super::SimOptions<'_>,
-    cache: &Mutex<SamplerCache>,
-) -> Result<FastRun, EngineError> {
-    let (pins, progress, all_at, redraw) = (opts.pins, opts.progress, opts.all_at, opts.redraw);
-    let units = unit_costs(p);
+/// The pilot of a fast run, kept so that runs which simulate the same sessions — the same
+/// scenario apart from volume and prices, see [`super::reuse`] — aggregate from it instead of
+/// simulating their own: the aggregate of a trial reads the pilot only through its moments,
+/// so it is bit for bit what a run with its own (identical) pilot gives.
+pub struct Pilot {
+    /// Replicates.
+    pub(crate) replicates: u64,
+    /// Pilot sessions per replicate and segment.
+    pub(crate) pilot_n: u64,
+    /// Per replicate: session simulators, pilot statistics per segment, inputs drawn.
+    pub(crate) reps: Vec<Replicate>,
+    /// Per pricing, per month, USD per token of each accumulator slot: the moments in the
+    /// statistics are for these, in this order.
+    pub(crate) units: Vec<Vec<Vec<f64>>>,
+}
+
+impl Pilot {
+    /// Index of the pricing with unit costs `units`, if the pilot has its moments.
+    pub(crate) fn pricing(&self, units: &[Vec<f64>]) -> Option<usize> {
+        self.units.iter().position(|u| u.as_slice() == units)
+    }
+}
+
+/// Replicates and pilot sessions per replicate of a fast run of `s`.
+pub(crate) fn pilot_size(s: &Scenario, all_at: Option<f64>) -> (u64, u64) {
     // Replicates only when something about sessions changes between trials; a pinned world
     // (`all_at`) has one session distribution.
     let replicates = if inner_varies(s) && all_at.is_none() {
@@ -228,10 +274,21 @@ pub(crate) fn run(
     } else {
         (PILOT_PER_TRIAL * s.trials).clamp(PILOT_FLOOR, PILOT_BUDGET)
     };
-    let pilot_n = (budget / replicates).max(MIN_PILOT);
-    let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
-    // Pilots, one per replicate and segment, each with its own stream.
-    let reps: Vec<Replicate> = (0..replicates)
+    (replicates, (budget / replicates).max(MIN_PILOT))
+}
+
+/// One replicate's session simulators (one per segment) and the inputs it drew.
+pub(crate) type ReplicateSims = (Vec<SessionSim>, Drawn);
+
+/// Build each replicate's session simulators, with the inputs each drew (no pilot yet).
+pub(crate) fn replicate_sims(
+    s: &Scenario,
+    p: &SessionInputs,
+    opts: &super::SimOptions<'_>,
+    replicates: u64,
+    cache: &Mutex<SamplerCache>,
+) -> Result<Vec<ReplicateSims>, EngineError> {
+    (0..replicates)
         .into_par_iter()
         .map(|r| {
             // Replicate r draws its inner inputs as trial r would (same keys, same seed), so
@@ -240,9 +297,9 @@ pub(crate) fn run(
             let d = Draws {
                 seed: s.seed,
                 trial: r,
-                pins,
-                all_at,
-                redraw,
+                pins: opts.pins,
+                all_at: opts.all_at,
+                redraw: opts.redraw,
                 record: Some(&record),
             };
             let one_turn = matches!(s.volume, crate::scenario::Volume::Requests(_));
@@ -252,25 +309,85 @@ pub(crate) fn run(
                 .enumerate()
                 .map(|(i, seg)| trial::session_sim(s, p, i, seg, &d, one_turn, cache))
                 .collect::<Result<Vec<_>, _>>()?;
+            Ok((sims, record.into_inner()))
+        })
+        .collect()
+}
+
+/// Run the pilots of `sims` (from [`replicate_sims`]), with moments for every pricing in
+/// `units` (per pricing, per month: see [`unit_costs`]).
+pub(crate) fn run_pilot(
+    s: &Scenario,
+    p: &SessionInputs,
+    sims: Vec<ReplicateSims>,
+    pilot_n: u64,
+    units: Vec<Vec<Vec<f64>>>,
+) -> Pilot {
+    let rep_seed = mix64(s.seed ^ hash_key("fast-replicate"));
+    let replicates = sims.len() as u64;
+    // Pilots, one per replicate and segment, each with its own stream.
+    let reps: Vec<Replicate> = sims
+        .into_par_iter()
+        .enumerate()
+        .map(|(r, (sims, drawn))| {
             let stats = sims
                 .iter()
                 .enumerate()
                 .map(|(i, sim)| {
-                    let mut rng =
-                        FastRng::for_stream(rep_seed, r, mix64(hash_key("pilot") ^ i as u64));
+                    let mut rng = FastRng::for_stream(
+                        rep_seed,
+                        r as u64,
+                        mix64(hash_key("pilot") ^ i as u64),
+                    );
                     pilot(sim, p, &units, pilot_n, &mut rng)
                 })
                 .collect();
-            Ok((sims, stats, record.into_inner()))
+            (sims, stats, drawn)
         })
-        .collect::<Result<_, EngineError>>()?;
-    check_fallback_budget(s, &reps)?;
+        .collect();
+    Pilot {
+        replicates,
+        pilot_n,
+        reps,
+        units,
+    }
+}
+
+/// Run fast mode: a pilot of its own, then the aggregate.
+pub(crate) fn run(
+    s: &Scenario,
+    p: &Prepared,
+    opts: &super::SimOptions<'_>,
+    cache: &Mutex<SamplerCache>,
+) -> Result<FastRun, EngineError> {
+    let si = p.session_inputs();
+    let (replicates, pilot_n) = pilot_size(s, opts.all_at);
+    let sims = replicate_sims(s, &si, opts, replicates, cache)?;
+    let pilot = run_pilot(s, &si, sims, pilot_n, vec![unit_costs(p)]);
+    aggregate(s, p, opts, &pilot, 0)
+}
+
+/// Aggregate every trial of `s` priced with `p` from a pilot, using the pilot's moments of
+/// pricing `pricing` (whose unit costs must be `unit_costs(p)`). Volume draws, the monthly
+/// session counts and the analytic sums are this run's own.
+pub(crate) fn aggregate(
+    s: &Scenario,
+    p: &Prepared,
+    opts: &super::SimOptions<'_>,
+    pilot: &Pilot,
+    pricing: usize,
+) -> Result<FastRun, EngineError> {
+    let (pins, progress, all_at, redraw) = (opts.pins, opts.progress, opts.all_at, opts.redraw);
+    let units = &pilot.units[pricing];
+    let (replicates, pilot_n, reps) = (pilot.replicates, pilot.pilot_n, &pilot.reps);
+    check_fallback_budget(s, reps, pricing)?;
+    let si = p.session_inputs();
     let comps: Vec<Vec<Vec<SessionMeans>>> = reps
         .iter()
         .map(|(_, stats, _)| {
             stats
                 .iter()
-                .map(|st| units.iter().map(|u| component_means(p, st, u)).collect())
+                .map(|st| units.iter().map(|u| component_means(&si, st, u)).collect())
                 .collect()
         })
         .collect();
@@ -305,7 +422,7 @@ pub(crate) fn run(
                     if n == 0.0 {
                         continue;
                     }
-                    let [mu, var, m3] = st.cost[m];
+                    let [mu, var, m3] = st.cost[pricing][m];
                     let skew = if var > 0.0 {
                         m3 / var.powf(1.5) / n.sqrt()
                     } else {
@@ -389,7 +506,11 @@ type Replicate = (Vec<SessionSim>, Vec<PilotStats>, Drawn);
 /// [`crate::scenario::limits::EXACT_CALL_BUDGET`] model calls, the budget exact mode has:
 /// estimated in the median world's volume from each replicate's pilot skewness and calls per
 /// session, before any trial runs.
-fn check_fallback_budget(s: &Scenario, reps: &[Replicate]) -> Result<(), EngineError> {
+fn check_fallback_budget(
+    s: &Scenario,
+    reps: &[Replicate],
+    pricing: usize,
+) -> Result<(), EngineError> {
     use crate::scenario::limits::EXACT_CALL_BUDGET;
     let d = Draws {
         seed: s.seed,
@@ -406,7 +527,7 @@ fn check_fallback_budget(s: &Scenario, reps: &[Replicate]) -> Result<(), EngineE
     let mut calls = 0.0;
     for (_, stats, _) in reps {
         for (si, st) in stats.iter().enumerate() {
-            for (m, [_, var, m3]) in st.cost.iter().enumerate() {
+            for (m, [_, var, m3]) in st.cost[pricing].iter().enumerate() {
                 let n = trial::month_sessions(s, &vol, si, m);
                 if n >= 1.0 && *var > 0.0 && (m3 / var.powf(1.5) / n.sqrt()).abs() > MAX_SUM_SKEW {
                     calls += trials_per_rep * n * st.vol.calls;

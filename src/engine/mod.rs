@@ -15,6 +15,7 @@ pub mod drivers;
 pub mod fast;
 pub mod naive;
 pub mod prepare;
+pub mod reuse;
 pub mod session;
 pub mod tokenizer;
 pub mod trial;
@@ -368,42 +369,90 @@ pub fn simulate_prepared(
     p: &Prepared,
     opts: &SimOptions<'_>,
 ) -> Result<Simulation, EngineError> {
-    let (mode, mut reason) = resolve_mode(s, opts.mode.unwrap_or(s.mode));
-    if mode == Mode::Exact {
-        check_exact_budget(s)?;
-    }
-    let cache = Mutex::new(SamplerCache::new());
-    let n_months = p.months.len();
-    let (trials, records): (Vec<Vec<MonthOut>>, Vec<Drawn>) = match mode {
+    let (mode, reason) = resolve_mode(s, opts.mode.unwrap_or(s.mode));
+    match mode {
         Mode::Fast => {
+            let cache = Mutex::new(SamplerCache::new());
             let run = fast::run(s, p, opts, &cache)?;
-            reason.push_str(&format!(
-                " ({} replicate{} × {} pilot sessions; Cornish–Fisher aggregate where |skewness of the monthly sum| ≤ {}, exact otherwise: {} trial-months simulated exactly)",
-                run.replicates,
-                if run.replicates == 1 { "" } else { "s" },
-                crate::units::format_count(run.pilot as f64),
-                fast::MAX_SUM_SKEW,
-                run.exact_fallbacks
-            ));
-            (run.trials, run.inputs)
+            from_fast(s, p, reason, run)
         }
         _ => {
-            let done = AtomicU64::new(0);
-            (0..s.trials)
-                .into_par_iter()
-                .map(|t| {
-                    let out = run_trial(s, p, t, opts.pins, opts.all_at, opts.redraw, &cache);
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(f) = opts.progress {
-                        f(n);
-                    }
-                    out
-                })
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .unzip()
+            check_exact_budget(s)?;
+            let (mut priced, records) = run_exact(s, &p.session_inputs(), &[p], opts)?;
+            let trials = priced.pop().unwrap_or_default();
+            assemble(s, p, Mode::Exact, reason, trials, &records)
         }
-    };
+    }
+}
+
+/// The simulation of a fast run, its mode reason completed with how it ran.
+pub(crate) fn from_fast(
+    s: &Scenario,
+    p: &Prepared,
+    mut reason: String,
+    run: fast::FastRun,
+) -> Result<Simulation, EngineError> {
+    reason.push_str(&format!(
+        " ({} replicate{} × {} pilot sessions; Cornish–Fisher aggregate where |skewness of the monthly sum| ≤ {}, exact otherwise: {} trial-months simulated exactly)",
+        run.replicates,
+        if run.replicates == 1 { "" } else { "s" },
+        crate::units::format_count(run.pilot as f64),
+        fast::MAX_SUM_SKEW,
+        run.exact_fallbacks
+    ));
+    assemble(s, p, Mode::Fast, reason, run.trials, &run.inputs)
+}
+
+/// Priced trial-months of an exact run, `[pricing][trial][month]`, and what each trial drew.
+pub(crate) type ExactOut = (Vec<Vec<Vec<MonthOut>>>, Vec<Drawn>);
+
+/// Simulate every trial of `s` session by session, accumulating quantities once and pricing
+/// them with each of `pricings` (all prepared from scenarios whose session simulation reads
+/// `si`, see [`reuse`]): `[pricing][trial][month]`, and what each trial drew.
+pub(crate) fn run_exact(
+    s: &Scenario,
+    si: &prepare::SessionInputs,
+    pricings: &[&Prepared],
+    opts: &SimOptions<'_>,
+) -> Result<ExactOut, EngineError> {
+    let cache = Mutex::new(SamplerCache::new());
+    let done = AtomicU64::new(0);
+    let (per_trial, records): (Vec<Vec<Vec<MonthOut>>>, Vec<Drawn>) = (0..s.trials)
+        .into_par_iter()
+        .map(|t| {
+            let out = run_trial(s, si, pricings, t, opts, &cache);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(f) = opts.progress {
+                f(n);
+            }
+            out
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    // `[trial][pricing][month]` → `[pricing][trial][month]`.
+    let mut priced: Vec<Vec<Vec<MonthOut>>> = (0..pricings.len())
+        .map(|_| Vec::with_capacity(per_trial.len()))
+        .collect();
+    for trial in per_trial {
+        for (k, months) in trial.into_iter().enumerate() {
+            priced[k].push(months);
+        }
+    }
+    Ok((priced, records))
+}
+
+/// Build the [`Simulation`] of `s` priced with `p` from its priced trial-months
+/// (`[trial][month]`) and what each trial drew.
+pub(crate) fn assemble(
+    s: &Scenario,
+    p: &Prepared,
+    mode: Mode,
+    reason: String,
+    trials: Vec<Vec<MonthOut>>,
+    records: &[Drawn],
+) -> Result<Simulation, EngineError> {
+    let n_months = p.months.len();
     let mut sim = Simulation {
         months: p.months.clone(),
         route_names: p.routes.iter().map(|r| r.name.clone()).collect(),
@@ -418,7 +467,7 @@ pub fn simulate_prepared(
         volumes: vec![Volumes::default(); n_months],
         trial_volumes: vec![Vec::with_capacity(trials.len()); n_months],
         trial_route_tokens: vec![Vec::with_capacity(trials.len() * p.routes.len()); n_months],
-        inputs: input_columns(&records),
+        inputs: input_columns(records),
         warnings: p.warnings.clone(),
         price_dates: p.price_dates.clone(),
     };
@@ -466,22 +515,23 @@ pub fn simulate_prepared(
     Ok(sim)
 }
 
+/// One trial: its quantities month by month, priced with each of `pricings`
+/// (`[pricing][month]`), and what it drew.
 fn run_trial(
     s: &Scenario,
-    p: &Prepared,
+    si: &prepare::SessionInputs,
+    pricings: &[&Prepared],
     t: u64,
-    pins: Option<&Pins>,
-    all_at: Option<f64>,
-    redraw: Option<&Redraw>,
+    opts: &SimOptions<'_>,
     cache: &Mutex<SamplerCache>,
-) -> Result<(Vec<MonthOut>, Drawn), EngineError> {
+) -> Result<(Vec<Vec<MonthOut>>, Drawn), EngineError> {
     let record = RefCell::new(Vec::new());
     let d = Draws {
         seed: s.seed,
         trial: t,
-        pins,
-        all_at,
-        redraw,
+        pins: opts.pins,
+        all_at: opts.all_at,
+        redraw: opts.redraw,
         record: Some(&record),
     };
     let vol = trial::draw_volume(s, &d)?;
@@ -489,18 +539,23 @@ fn run_trial(
         .segments
         .iter()
         .enumerate()
-        .map(|(i, seg)| trial::session_sim(s, p, i, seg, &d, vol.one_turn, cache))
+        .map(|(i, seg)| trial::session_sim(s, si, i, seg, &d, vol.one_turn, cache))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut acc = Acc::new(p.routes.len(), p.tiers, p.tool_ids.len());
-    let mut months = Vec::with_capacity(p.months.len());
-    for m in 0..p.months.len() {
+    let mut acc = Acc::new(si.routes.len(), si.tiers, si.tool_ids.len());
+    let mut priced: Vec<Vec<MonthOut>> = pricings
+        .iter()
+        .map(|_| Vec::with_capacity(si.months.len()))
+        .collect();
+    for m in 0..si.months.len() {
         acc.clear();
-        for (si, sim) in sims.iter().enumerate() {
-            let mut rng = FastRng::for_stream(s.seed, t, inner_purpose(m, si));
-            let n = round_count(trial::month_sessions(s, &vol, si, m), &mut rng);
+        for (k, sim) in sims.iter().enumerate() {
+            let mut rng = FastRng::for_stream(s.seed, t, inner_purpose(m, k));
+            let n = round_count(trial::month_sessions(s, &vol, k, m), &mut rng);
             sim.sessions(n, &mut rng, &mut acc);
         }
-        months.push(price_month(p, m, &acc));
+        for (p, out) in pricings.iter().zip(priced.iter_mut()) {
+            out.push(price_month(p, m, &acc));
+        }
     }
-    Ok((months, record.into_inner()))
+    Ok((priced, record.into_inner()))
 }

@@ -76,6 +76,50 @@ pub fn artifact_on_route(a: &Artifact, r: &PreparedRoute) -> RouteTokens {
     RouteTokens::of(a, &r.name, &r.model, r.counting, r.tool_overhead_tokens)
 }
 
+/// What the session loop reads from one route: its share of sessions and every model fact
+/// that shapes a simulated call (sizes, caps, long-context thresholds, caching rules). Prices,
+/// tier, region and names are not here: they only price the quantities afterwards.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteSimInputs {
+    /// Share of sessions.
+    pub share: f64,
+    /// Tokens of this model per reference (o200k_base) token.
+    pub tokenizer_ratio: f64,
+    /// Multiplier on sampled output length.
+    pub output_scale: f64,
+    /// Model output limit, tokens (∞ when unknown).
+    pub model_max_output: f64,
+    /// Long-context thresholds (model tokens) and whether each is inclusive, ascending.
+    pub thresholds: Vec<(f64, bool)>,
+    /// Minimum cacheable prefix, model tokens.
+    pub min_cache_prefix: f64,
+    /// Cached lengths are whole multiples of this many tokens.
+    pub cache_unit: f64,
+    /// Context window, tokens.
+    pub context_window: f64,
+    /// Whether cache misses are billed as cache writes (they are then counted as writes).
+    pub bills_cache_writes: bool,
+}
+
+/// Everything the session simulation reads from a [`Prepared`]: the engine builds its session
+/// simulators ([`super::trial::session_sim`]) and accumulators from this alone, so two
+/// prepared scenarios with equal `SessionInputs` (and equal scenarios apart from what only
+/// prices) simulate the same quantities — the condition under which what-ifs reprice instead
+/// of re-simulating ([`super::reuse`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionInputs {
+    /// Months simulated.
+    pub months: Vec<Month>,
+    /// Routes, in order.
+    pub routes: Vec<RouteSimInputs>,
+    /// Long-context tiers of the accumulator (largest of any route, plus one).
+    pub tiers: usize,
+    /// Priced tool ids in slot order.
+    pub tool_ids: Vec<String>,
+    /// Model tokens the artifacts add to every call's prefix: `[segment][route]`.
+    pub prefix_tokens: Vec<Vec<f64>>,
+}
+
 /// A billable tool on a route.
 #[derive(Clone, Debug)]
 pub struct PreparedTool {
@@ -353,6 +397,31 @@ impl Prepared {
             prefix_tokens,
             artifact_tokens,
         })
+    }
+
+    /// The part of this preparation the session simulation reads (see [`SessionInputs`]).
+    pub fn session_inputs(&self) -> SessionInputs {
+        SessionInputs {
+            months: self.months.clone(),
+            routes: self
+                .routes
+                .iter()
+                .map(|r| RouteSimInputs {
+                    share: r.share,
+                    tokenizer_ratio: r.tokenizer_ratio,
+                    output_scale: r.output_scale,
+                    model_max_output: r.model_max_output,
+                    thresholds: r.thresholds.clone(),
+                    min_cache_prefix: r.min_cache_prefix,
+                    cache_unit: r.cache_unit,
+                    context_window: r.context_window,
+                    bills_cache_writes: r.bills_cache_writes,
+                })
+                .collect(),
+            tiers: self.tiers,
+            tool_ids: self.tool_ids.clone(),
+            prefix_tokens: self.prefix_tokens.clone(),
+        }
     }
 
     /// USD of tool fees for one month: counts per route per tool slot, with free allowances

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::sync::Mutex;
 
 use super::EngineError;
-use super::prepare::Prepared;
+use super::prepare::SessionInputs;
 use super::session::{RouteSim, SessionSim};
 use crate::dist::rng::key_uniform;
 use crate::dist::sampler::ceil_pos;
@@ -63,7 +63,8 @@ impl Draws<'_> {
         u
     }
 
-    fn uniform(&self, key: &str) -> f64 {
+    /// The uniform for `key` in this trial, not recorded.
+    pub(crate) fn uniform(&self, key: &str) -> f64 {
         if let Some(p) = self.pins.and_then(|p| p.get(key)) {
             return *p;
         }
@@ -146,9 +147,12 @@ pub fn month_sessions(s: &Scenario, v: &TrialVolume, seg: usize, i: usize) -> f6
 }
 
 /// Build the inner-loop simulator of one segment for one trial (or fast-mode replicate).
+///
+/// It reads the routes through [`SessionInputs`] only (never prices), so what-ifs can prove
+/// two variants simulate alike by comparing those ([`super::reuse`]).
 pub fn session_sim(
     s: &Scenario,
-    p: &Prepared,
+    p: &SessionInputs,
     seg_idx: usize,
     seg: &Segment,
     d: &Draws<'_>,

@@ -61,6 +61,10 @@ pub struct Comparison {
     pub alignment: Alignment,
     /// Engine runs made (one per variant).
     pub engine_runs: usize,
+    /// What the variants' runs shared: variants that simulate the same sessions are priced
+    /// from one simulation (absent when every variant simulated on its own).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reuse: Option<String>,
     /// Variants in the order given; deltas are against the first.
     pub variants: Vec<VariantResult>,
     /// Whether the ranking by P95 holds over the plausible ranges of the unverified tokenizer
@@ -183,6 +187,7 @@ pub fn compare(
         month: target.to_string(),
         alignment,
         engine_runs: runs.len(),
+        reuse: super::reuse_note(&runs.iter().map(|r| r.source).collect::<Vec<_>>()),
         variants: results,
         tokenizer_check,
     })

@@ -34,10 +34,10 @@ pub mod sweep;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::prepare::Prepared;
+use crate::engine::reuse::{self, Source};
 use crate::engine::trial::{Pins, Redraw};
 use crate::engine::{self, EngineError, SimOptions, Simulation};
 use crate::pricing::PriceBook;
@@ -128,6 +128,10 @@ pub struct RunOptions<'a> {
     pub mode: Option<Mode>,
     /// Progress across all runs.
     pub progress: Option<OnProgress<'a>>,
+    /// Simulate every variant on its own instead of sharing simulations between variants
+    /// that simulate the same sessions ([`engine::reuse`]). The results are the same; the
+    /// reuse tests compare the two paths.
+    pub resimulate: bool,
 }
 
 /// A scenario to run and the label it is shown under.
@@ -147,6 +151,8 @@ pub struct VariantRun {
     pub prepared: Prepared,
     /// The engine's output.
     pub sim: Simulation,
+    /// Whether it was simulated or priced/aggregated from another variant's simulation.
+    pub source: Source,
 }
 
 impl VariantRun {
@@ -254,42 +260,99 @@ pub struct Job<'a> {
     pub redraw: Option<Redraw>,
 }
 
-/// Run independent engine runs concurrently and return their results in job order.
+/// Run independent engine runs and return their results in job order, simulating as little
+/// as the jobs allow: jobs that simulate the same sessions share one simulation and are
+/// repriced or re-aggregated from it ([`engine::reuse`]; `resimulate` turns that off). Each
+/// result is exactly what a run of its own gives.
 ///
-/// Why concurrently: a run is parallel over trials, but parts of it are not (fast mode's pilot
-/// is one stream per replicate and segment, and a scenario with nothing uncertain inside a
-/// session has one replicate), so running the jobs side by side keeps every core busy. Each
-/// run is deterministic on its own, so the results do not depend on the interleaving.
-/// `progress` receives the trials finished across all jobs.
+/// Runs go side by side: a run is parallel over trials, but parts of it are not (fast mode's
+/// pilot is one stream per replicate and segment, and a scenario with nothing uncertain inside
+/// a session has one replicate), so running the simulations concurrently keeps every core
+/// busy. Each run is deterministic on its own, so the results do not depend on the
+/// interleaving. `progress` receives the trials finished across all jobs.
 pub fn run_jobs(
     jobs: &[Job<'_>],
     book: &PriceBook,
     progress: Option<OnProgress<'_>>,
-) -> Result<Vec<(Prepared, Simulation)>, WhatifError> {
-    let done: Vec<AtomicU64> = jobs.iter().map(|_| AtomicU64::new(0)).collect();
-    jobs.par_iter()
+    resimulate: bool,
+) -> Result<Vec<(Prepared, Simulation, Source)>, WhatifError> {
+    let engine_err = |k: usize, source| WhatifError::Engine {
+        variant: jobs[k].label.clone(),
+        source: Box::new(source),
+    };
+    let prepared = jobs
+        .iter()
         .enumerate()
-        .map(|(k, job)| {
-            let cb = |n: u64| {
+        .map(|(k, job)| Prepared::new(job.scenario, book).map_err(|e| engine_err(k, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let done: Vec<AtomicU64> = jobs.iter().map(|_| AtomicU64::new(0)).collect();
+    let callbacks: Vec<_> = (0..jobs.len())
+        .map(|k| {
+            let done = &done;
+            move |n: u64| {
                 done[k].store(n, Ordering::Relaxed);
                 if let Some(p) = progress {
                     p(done.iter().map(|d| d.load(Ordering::Relaxed)).sum());
                 }
-            };
-            let opts = SimOptions {
+            }
+        })
+        .collect();
+    let runs: Vec<reuse::Run<'_>> = jobs
+        .iter()
+        .zip(&prepared)
+        .zip(&callbacks)
+        .map(|((job, p), cb)| reuse::Run {
+            scenario: job.scenario,
+            prepared: p,
+            opts: SimOptions {
                 pins: job.pins.as_ref(),
                 redraw: job.redraw.as_ref(),
-                progress: Some(&cb),
+                progress: Some(cb),
                 mode: Some(job.scenario.mode),
                 all_at: None,
-            };
-            run_scenario(&job.label, job.scenario, book, &opts)
+            },
         })
-        .collect()
+        .collect();
+    let sims = reuse::simulate_runs(&runs, None, !resimulate).map_err(|(k, e)| engine_err(k, e))?;
+    drop(runs);
+    Ok(prepared
+        .into_iter()
+        .zip(sims)
+        .map(|(p, (sim, source))| (p, sim, source))
+        .collect())
 }
 
-/// Run every variant (concurrently, see [`run_jobs`]). Total work: the sum of the variants'
-/// trials.
+/// A note on what the runs of a command shared (`None` when each simulated on its own).
+pub fn reuse_note(sources: &[Source]) -> Option<String> {
+    let count = |s: Source| sources.iter().filter(|x| **x == s).count();
+    let (simulated, repriced, reaggregated) = (
+        count(Source::Simulated),
+        count(Source::Repriced),
+        count(Source::Reaggregated),
+    );
+    if repriced + reaggregated == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if repriced > 0 {
+        parts.push(format!(
+            "{repriced} repriced from another run's simulated quantities (same sessions, other prices)"
+        ));
+    }
+    if reaggregated > 0 {
+        parts.push(format!(
+            "{reaggregated} aggregated from another run's fast-mode pilot (same sessions, other volume or prices)"
+        ));
+    }
+    Some(format!(
+        "{} engine runs from {simulated} simulation{}: {}; the results are those of separate runs",
+        sources.len(),
+        if simulated == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
+}
+
+/// Run every variant (see [`run_jobs`]). Total work: at most the sum of the variants' trials.
 pub fn run_variants(
     variants: Vec<Variant>,
     book: &PriceBook,
@@ -304,15 +367,16 @@ pub fn run_variants(
             redraw: None,
         })
         .collect();
-    let results = run_jobs(&jobs, book, opts.progress)?;
+    let results = run_jobs(&jobs, book, opts.progress, opts.resimulate)?;
     drop(jobs);
     Ok(variants
         .into_iter()
         .zip(results)
-        .map(|(variant, (prepared, sim))| VariantRun {
+        .map(|(variant, (prepared, sim, source))| VariantRun {
             variant,
             prepared,
             sim,
+            source,
         })
         .collect())
 }

@@ -282,6 +282,9 @@ pub struct SensitivityOptions<'a> {
     pub mode: Option<Mode>,
     /// Progress across all runs (total: [`Plan::trials`]).
     pub progress: Option<OnProgress<'a>>,
+    /// Simulate every run on its own instead of sharing simulations between runs that
+    /// simulate the same sessions (see [`super::run_jobs`]); the results are the same.
+    pub resimulate: bool,
 }
 
 /// The cost of an analysis, known before it runs.
@@ -388,6 +391,10 @@ pub struct Sensitivity {
     pub unexplained: f64,
     /// Bootstrap resamples behind the intervals.
     pub bootstrap: usize,
+    /// What the runs shared: runs that simulate the same sessions (inputs that only scale
+    /// volume or price) aggregate from one simulation (absent when each ran on its own).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reuse: Option<String>,
     /// Caveats.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
@@ -509,9 +516,11 @@ pub fn sensitivity(
             }),
         });
     }
-    let mut out: Vec<Vec<f64>> = run_jobs(&jobs, book, opts.progress)?
+    let results = run_jobs(&jobs, book, opts.progress, opts.resimulate)?;
+    let reuse = super::reuse_note(&results.iter().map(|r| r.2).collect::<Vec<_>>());
+    let mut out: Vec<Vec<f64>> = results
         .into_iter()
-        .map(|(_, sim)| sim.totals.get(mi).cloned().unwrap_or_default())
+        .map(|(_, sim, _)| sim.totals.get(mi).cloned().unwrap_or_default())
         .collect();
     drop(jobs);
     let fabs = out.split_off(2 * inputs.len() + 3);
@@ -640,6 +649,7 @@ pub fn sensitivity(
         sobol,
         unexplained,
         bootstrap: opts.bootstrap,
+        reuse,
         notes,
     })
 }

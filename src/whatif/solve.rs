@@ -30,8 +30,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Alignment, OnProgress, WhatifError, mode_name, pick_month, run_scenario};
+use super::{Alignment, OnProgress, WhatifError, mode_name, pick_month};
 use crate::dist::{Domain, Uncertain};
+use crate::engine::prepare::Prepared;
+use crate::engine::reuse::{self, Kept, Source};
 use crate::engine::{self, SimOptions};
 use crate::pricing::PriceBook;
 use crate::scenario::{Mode, Scenario};
@@ -84,6 +86,10 @@ pub struct SolveSpec {
     pub mode: Option<Mode>,
     /// Treat the input as a whole number (default: when the scenario writes it as an integer).
     pub integer: Option<bool>,
+    /// Simulate every evaluation on its own instead of aggregating from a kept fast-mode
+    /// pilot when the input does not change the simulated sessions (see
+    /// [`crate::engine::reuse`]); the results are the same.
+    pub resimulate: bool,
 }
 
 /// One engine run of the search.
@@ -153,6 +159,11 @@ pub struct Solution {
     pub evaluations: Vec<Evaluation>,
     /// Engine runs made.
     pub engine_runs: usize,
+    /// What the evaluations shared: when the input does not change the simulated sessions
+    /// (volume, prices) in fast mode, every evaluation aggregates from one kept pilot (absent
+    /// when each simulated on its own).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reuse: Option<String>,
     /// Notes on the search (bracket expansion, slope estimate).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
@@ -250,6 +261,8 @@ struct Search<'a> {
     evaluations: Vec<Evaluation>,
     progress: Option<OnProgress<'a>>,
     done: u64,
+    kept: Kept,
+    sources: Vec<Source>,
 }
 
 impl Search<'_> {
@@ -302,7 +315,22 @@ impl Search<'_> {
             ..Default::default()
         };
         let label = format!("{}={}", self.spec.param, override_value(v, self.integer));
-        let (_, sim) = run_scenario(&label, &s, self.book, &opts)?;
+        let engine_err = |source| WhatifError::Engine {
+            variant: label.clone(),
+            source: Box::new(source),
+        };
+        let prepared = Prepared::new(&s, self.book).map_err(engine_err)?;
+        let run = reuse::Run {
+            scenario: &s,
+            prepared: &prepared,
+            opts,
+        };
+        let (sim, source) =
+            reuse::simulate_runs(&[run], Some(&mut self.kept), !self.spec.resimulate)
+                .map_err(|(_, e)| engine_err(e))?
+                .pop()
+                .ok_or_else(|| WhatifError::NoAnswer(format!("{label} was not simulated")))?;
+        self.sources.push(source);
         self.done += s.trials;
         let mut xs = sim.totals.get(mi).cloned().unwrap_or_default();
         xs.sort_by(|a, b| a.total_cmp(b));
@@ -427,6 +455,8 @@ pub fn solve(
         evaluations: Vec::new(),
         progress,
         done: 0,
+        kept: Kept::default(),
+        sources: Vec::new(),
     };
     let mut notes = Vec::new();
     let max = spec.direction == Direction::Max;
@@ -581,6 +611,7 @@ pub fn solve(
         integer,
         alignment,
         engine_runs: search.evaluations.len(),
+        reuse: super::reuse_note(&search.sources),
         evaluations: search.evaluations,
         notes,
     })

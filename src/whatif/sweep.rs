@@ -47,6 +47,9 @@ pub struct Sweep {
     pub alignment: Alignment,
     /// Engine runs (one per value).
     pub engine_runs: usize,
+    /// What the values' runs shared (absent when each simulated on its own).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reuse: Option<String>,
     /// One point per value, in the order given.
     pub points: Vec<SweepPoint>,
 }
@@ -117,6 +120,7 @@ pub fn sweep(
         budget_usd,
         alignment,
         engine_runs: runs.len(),
+        reuse: super::reuse_note(&runs.iter().map(|r| r.source).collect::<Vec<_>>()),
         points,
     })
 }

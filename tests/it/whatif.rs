@@ -185,6 +185,7 @@ fn spec(path: &Path, budget: f64) -> SolveSpec {
         tolerance: 1e-3,
         mode: None,
         integer: None,
+        resimulate: false,
     }
 }
 
@@ -323,6 +324,7 @@ fn sensitivity_ranks_the_dominant_input_first() {
         bootstrap: 100,
         mode: None,
         progress: None,
+        resimulate: false,
     };
     let r = sensitivity(&s, &book(), &opts).unwrap();
     assert_eq!(r.plan.engine_runs, 5 + 4);
@@ -779,4 +781,196 @@ fn compare_says_when_the_ranking_holds_over_the_plausible_range() {
     let c = tok_compare("tok/measured,tok/ref-115");
     assert!(c.tokenizer_check.is_none());
     assert!(c.variants.iter().all(|v| v.tokenizer.is_empty()));
+}
+
+// Reuse (issue 22): variants that simulate the same sessions share one simulation. Each rule is
+// checked against the re-simulating path (`resimulate: true`, every run on its own): the JSON
+// of the result must be byte-identical, only the note saying what was shared differs.
+
+/// `UNCERTAIN` with enough users that a fast-mode month is a sum of hundreds of sessions.
+fn fast_scenario(dir: &tempfile::TempDir) -> PathBuf {
+    write(
+        dir,
+        "fast.toml",
+        &UNCERTAIN
+            .replace("\"20 to 120\"", "\"2000 to 12000\"")
+            .replace("monthly_usd = 2", "monthly_usd = 300"),
+    )
+}
+
+fn json<T: serde::Serialize>(x: &T) -> String {
+    serde_json::to_string_pretty(x).expect("serialises")
+}
+
+fn compare_both(
+    vs: Vec<whatif::Variant>,
+    mode: Option<billcast::scenario::Mode>,
+) -> (whatif::compare::Comparison, whatif::compare::Comparison) {
+    let run = |resimulate| {
+        let opts = RunOptions {
+            mode,
+            resimulate,
+            ..Default::default()
+        };
+        compare(vs.clone(), &book(), None, &opts).unwrap()
+    };
+    let (shared, mut alone) = (run(false), run(true));
+    assert_eq!(alone.reuse, None, "the re-simulating path shares nothing");
+    let mut s = shared.clone();
+    s.reuse = None;
+    alone.reuse = None;
+    assert_eq!(json(&s), json(&alone), "sharing must not change a byte");
+    (shared, alone)
+}
+
+#[test]
+fn compare_reprices_variants_on_the_same_tokenizer_and_resimulates_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "s.toml", UNCERTAIN);
+    // plain and pricey-output differ only in prices; a tokenizer ratio changes every size.
+    let vary = Vary::parse("--vary", "routes.0.model=test/plain,test/pricey-output").unwrap();
+    let ratio = Vary::parse("--vary", "routes.0.tokenizer_ratio=1.0,1.3").unwrap();
+    let vs = whatif::load_grid(&p, &[], &[ratio, vary], "--vary").unwrap();
+    assert_eq!(vs.len(), 4);
+    for mode in [
+        billcast::scenario::Mode::Exact,
+        billcast::scenario::Mode::Fast,
+    ] {
+        let (shared, _) = compare_both(vs.clone(), Some(mode));
+        let note = shared.reuse.expect("two variants share");
+        let verb = if mode == billcast::scenario::Mode::Exact {
+            "2 repriced"
+        } else {
+            "2 aggregated"
+        };
+        assert!(
+            note.starts_with("4 engine runs from 2 simulations") && note.contains(verb),
+            "{mode:?}: {note}"
+        );
+        // The shared variants really differ: a doubled output price doubles that component
+        // (exactly in exact mode; fast mode attributes each month's draw to components in
+        // proportion to their means, so there it only grows).
+        let (a, b) = (
+            &shared.variants[0].summary.components,
+            &shared.variants[1].summary.components,
+        );
+        assert!(a.output > 0.0);
+        if mode == billcast::scenario::Mode::Exact {
+            assert_eq!(b.output, 2.0 * a.output);
+        } else {
+            assert!(b.output > 1.5 * a.output, "{} vs {}", b.output, a.output);
+        }
+    }
+}
+
+#[test]
+fn fast_mode_volume_changes_reaggregate_from_one_pilot_byte_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = fast_scenario(&dir);
+    let fast = Some(billcast::scenario::Mode::Fast);
+    // sweep: users, growth and cohort-free seasonality-free volume keys.
+    for (key, values) in [
+        ("traffic.monthly_active_users", "3000,6000,12000"),
+        ("traffic.monthly_growth", "0.0,0.1,0.3"),
+        ("traffic.sessions_per_user", "1,2,4"),
+    ] {
+        let run = |resimulate| {
+            let opts = RunOptions {
+                mode: fast,
+                resimulate,
+                ..Default::default()
+            };
+            let values = whatif::split_values(values);
+            whatif::sweep::sweep(&p, &[], key, values, &book(), None, &opts).unwrap()
+        };
+        let (mut shared, alone) = (run(false), run(true));
+        let note = shared.reuse.take().expect("one pilot serves every value");
+        assert!(
+            note.starts_with("3 engine runs from 1 simulation"),
+            "{key}: {note}"
+        );
+        assert_eq!(alone.reuse, None);
+        assert_eq!(json(&shared), json(&alone), "{key}");
+        assert!(shared.points[2].summary.mean > shared.points[0].summary.mean);
+    }
+    // solve: every evaluation aggregates from the first value's pilot.
+    let mut spec = spec(&p, 300.0);
+    spec.mode = fast;
+    let mut shared = solve(&spec, &book(), None).unwrap();
+    spec.resimulate = true;
+    let alone = solve(&spec, &book(), None).unwrap();
+    let note = shared.reuse.take().expect("solve shares its pilot");
+    assert!(
+        note.contains(&format!(
+            "{} engine runs from 1 simulation",
+            alone.engine_runs
+        )),
+        "{note}"
+    );
+    assert!(alone.engine_runs > 5);
+    assert_eq!(json(&shared), json(&alone));
+}
+
+#[test]
+fn sensitivity_shares_pilots_where_pins_leave_the_session_draws_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = fast_scenario(&dir);
+    let s = Scenario::load(&p, &[]).unwrap();
+    let run = |resimulate| {
+        let opts = SensitivityOptions {
+            month: None,
+            sobol_trials: 60,
+            tornado_trials: 20,
+            bootstrap: 20,
+            mode: Some(billcast::scenario::Mode::Fast),
+            progress: None,
+            resimulate,
+        };
+        sensitivity(&s, &book(), &opts).unwrap()
+    };
+    let (mut shared, alone) = (run(false), run(true));
+    let note = shared.reuse.take().expect("tornado runs share pilots");
+    assert_eq!(alone.reuse, None);
+    assert_eq!(json(&shared), json(&alone));
+    // The cache hit rate shapes sessions: its P10 and P90 tornado runs, matrix B (another
+    // seed) and A_B for the hit rate need pilots of their own; so do A (60 trials, more
+    // replicates than the 20-trial tornado) — everything else shares.
+    let k = uncertain_inputs(&s).len();
+    let runs = (2 * k + 1) + (k + 2);
+    let simulated = 1 + 2 + 1 + 1 + 1;
+    assert!(
+        note.starts_with(&format!("{runs} engine runs from {simulated} simulations")),
+        "{note}"
+    );
+}
+
+#[test]
+fn changes_the_sessions_read_and_exact_volume_changes_resimulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let fast_p = fast_scenario(&dir);
+    let exact_p = write(&dir, "s.toml", UNCERTAIN);
+    for (p, mode, key, values) in [
+        // Output length shapes every session.
+        (
+            &fast_p,
+            billcast::scenario::Mode::Fast,
+            "workload.output_tokens.median",
+            "100,200",
+        ),
+        // Exact mode: another volume draws other sessions from the month's stream.
+        (
+            &exact_p,
+            billcast::scenario::Mode::Exact,
+            "traffic.monthly_active_users",
+            "50,100",
+        ),
+    ] {
+        let opts = RunOptions {
+            mode: Some(mode),
+            ..Default::default()
+        };
+        let values = whatif::split_values(values);
+        let s = whatif::sweep::sweep(p, &[], key, values, &book(), None, &opts).unwrap();
+        assert_eq!(s.reuse, None, "{key} in {mode:?} mode must re-simulate");
+    }
 }

@@ -83,6 +83,7 @@ fn analysis() -> Sensitivity {
         bootstrap: 20,
         mode: None,
         progress: None,
+        resimulate: false,
     };
     sensitivity(&s, &book(), &opts).unwrap()
 }

@@ -138,6 +138,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = RunOptions {
         mode: a.engine.mode(),
         progress: Some(&cb),
+        resimulate: false,
     };
     let c = a
         .engine

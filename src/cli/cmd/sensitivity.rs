@@ -87,6 +87,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         bootstrap: a.bootstrap,
         mode: a.engine.mode(),
         progress: None,
+        resimulate: false,
     };
     let plan = sensitivity::plan(&s, &opts);
     if !a.engine.quiet.set {

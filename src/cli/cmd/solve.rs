@@ -116,6 +116,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         tolerance: a.tolerance,
         mode: a.engine.mode(),
         integer: a.integer.then_some(true),
+        resimulate: false,
     };
     let base = a.engine.scenario(&a.scenario).ok();
     output::refuse_overwriting_inputs(

@@ -97,6 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = RunOptions {
         mode: a.engine.mode(),
         progress: Some(&cb),
+        resimulate: false,
     };
     let s = a.engine.in_pool(|| {
         whatif::sweep::sweep(
