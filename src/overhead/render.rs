@@ -378,7 +378,7 @@ pub fn markdown_body(r: &OverheadReport) -> String {
 /// CSV: one row per strategy for the mean month (`month = mean`), then one per calendar
 /// month.
 pub fn csv(r: &OverheadReport) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = crate::table::csv_writer();
     w.write_record([
         "strategy",
         "month",
@@ -396,7 +396,7 @@ pub fn csv(r: &OverheadReport) -> Result<String, csv::Error> {
         "break_even_usd_per_hour",
         "break_even_kind",
     ])?;
-    let f = |x: f64| format!("{x:.6}");
+    let f = crate::table::csv_number;
     for s in &r.strategies {
         let (be, kind) = match &s.break_even {
             None => (String::new(), "baseline".to_string()),
@@ -450,8 +450,5 @@ pub fn csv(r: &OverheadReport) -> Result<String, csv::Error> {
             ])?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    crate::table::csv_finish(w)
 }

@@ -260,25 +260,18 @@ impl TokensReport {
             tool_overhead_tokens: u64,
             method: &'a str,
         }
-        let mut w = csv::Writer::from_writer(vec![]);
-        for f in &self.files {
-            for c in &f.counts {
-                w.serialize(Row {
-                    path: &f.path,
-                    sha256: &f.sha256,
-                    kind: &f.kind,
-                    counted_for: &c.model,
-                    tokens: c.tokens,
-                    exact: c.exact,
-                    tool_overhead_tokens: c.tool_overhead_tokens,
-                    method: &c.method,
-                })
-                .map_err(|e| ReportError::Csv(e.to_string()))?;
-            }
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| ReportError::Csv(e.to_string()))?;
-        String::from_utf8(bytes).map_err(|e| ReportError::Csv(e.to_string()))
+        let rows = self.files.iter().flat_map(|f| {
+            f.counts.iter().map(move |c| Row {
+                path: &f.path,
+                sha256: &f.sha256,
+                kind: &f.kind,
+                counted_for: &c.model,
+                tokens: c.tokens,
+                exact: c.exact,
+                tool_overhead_tokens: c.tool_overhead_tokens,
+                method: &c.method,
+            })
+        });
+        crate::table::csv_rows(rows).map_err(|e| ReportError::Csv(e.to_string()))
     }
 }

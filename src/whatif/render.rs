@@ -27,15 +27,7 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, ReportError> {
 }
 
 fn csv_of<T: Serialize>(rows: &[T]) -> Result<String, ReportError> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    for r in rows {
-        w.serialize(r)
-            .map_err(|e| ReportError::Csv(e.to_string()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ReportError::Csv(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| ReportError::Csv(e.to_string()))
+    crate::table::csv_rows(rows).map_err(|e| ReportError::Csv(e.to_string()))
 }
 
 /// `+12.3%`, `-4.0%`, `0.0%`; `-` when undefined.

@@ -1570,10 +1570,10 @@ fn pricing_show_writes_markdown_to_a_file_and_cost_writes_csv() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    // $2 input + $1 output.
+    // $2 input + $1 output; numbers as every CSV writes them (serde's float text).
     assert_eq!(
         text,
-        "item,quantity,usd_rate,rate_unit,usd\ninput,1000000,2,per 1M tokens,2\noutput,100000,10,per 1M tokens,1\ntotal,,,,3\n"
+        "item,quantity,usd_rate,rate_unit,usd\ninput,1000000.0,2.0,per 1M tokens,2.0\noutput,100000.0,10.0,per 1M tokens,1.0\ntotal,,,,3.0\n"
     );
 }
 

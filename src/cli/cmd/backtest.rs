@@ -262,7 +262,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             std::borrow::Cow::Borrowed(&bt),
         ))?,
         OutFormat::Csv => {
-            let mut w = csv::Writer::from_writer(vec![]);
+            let mut w = billcast::table::csv_writer();
             w.write_record([
                 "split",
                 "quantity",
@@ -281,19 +281,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     w.write_record([
                         s.index.to_string(),
                         q.quantity.to_string(),
-                        q.actual.to_string(),
-                        q.p5.to_string(),
-                        q.p50.to_string(),
-                        q.p95.to_string(),
+                        billcast::table::csv_number(q.actual),
+                        billcast::table::csv_number(q.p5),
+                        billcast::table::csv_number(q.p50),
+                        billcast::table::csv_number(q.p95),
                         q.covered.to_string(),
-                        q.median_error.to_string(),
-                        q.naive.to_string(),
-                        q.naive_error.to_string(),
-                        q.crps_rel.to_string(),
+                        billcast::table::csv_number(q.median_error),
+                        billcast::table::csv_number(q.naive),
+                        billcast::table::csv_number(q.naive_error),
+                        billcast::table::csv_number(q.crps_rel),
                     ])?;
                 }
             }
-            String::from_utf8(w.into_inner()?)?
+            billcast::table::csv_finish(w)?
         }
         OutFormat::Table | OutFormat::Markdown => {
             table(&bt, a.output.format == OutFormat::Markdown)
@@ -549,7 +549,7 @@ fn calibration_csv(
     rows: &[calibrate::ShiftRow],
     vrows: &[calibrate::VolumeRow],
 ) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(vec![]);
+    let mut w = billcast::table::csv_writer();
     w.write_record([
         "calibration",
         "sigma",
@@ -569,9 +569,9 @@ fn calibration_csv(
         for (name, coverage, scored) in traces {
             w.write_record([
                 kind,
-                &sigma.to_string(),
+                &billcast::table::csv_number(sigma),
                 name,
-                &coverage.to_string(),
+                &billcast::table::csv_number(*coverage),
                 &scored.to_string(),
                 "",
                 "",
@@ -580,13 +580,13 @@ fn calibration_csv(
         }
         let total: usize = traces.iter().map(|t| t.2).sum();
         let [c, m, n] = scores.map_or([String::new(), String::new(), String::new()], |s| {
-            s.map(|x| x.to_string())
+            s.map(billcast::table::csv_number)
         });
         w.write_record([
             kind,
-            &sigma.to_string(),
+            &billcast::table::csv_number(sigma),
             "pooled",
-            &pooled.to_string(),
+            &billcast::table::csv_number(pooled),
             &total.to_string(),
             &c,
             &m,
@@ -606,7 +606,7 @@ fn calibration_csv(
     for r in vrows {
         emit("volume", r.sigma, &r.traces, r.pooled, None)?;
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    Ok(billcast::table::csv_finish(w)?)
 }
 
 /// A table of coverage per σ: the σ, each trace's coverage (header: name and scored outcomes),

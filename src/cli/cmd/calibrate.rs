@@ -78,7 +78,7 @@ pub fn render(cal: &BillCalibration, format: Format) -> anyhow::Result<String> {
 }
 
 fn csv_text(cal: &BillCalibration) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(vec![]);
+    let mut w = billcast::table::csv_writer();
     w.write_record([
         "forecast",
         "month",
@@ -95,17 +95,17 @@ fn csv_text(cal: &BillCalibration) -> anyhow::Result<String> {
         w.write_record([
             r.forecast.clone(),
             r.month.clone(),
-            r.actual.to_string(),
-            r.p5.to_string(),
-            r.p50.to_string(),
-            r.p95.to_string(),
-            r.bias.to_string(),
+            billcast::table::csv_number(r.actual),
+            billcast::table::csv_number(r.p5),
+            billcast::table::csv_number(r.p50),
+            billcast::table::csv_number(r.p95),
+            billcast::table::csv_number(r.bias),
             r.covered_90.to_string(),
             r.covered_50.to_string(),
-            r.pit.to_string(),
+            billcast::table::csv_number(r.pit),
         ])?;
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    Ok(billcast::table::csv_finish(w)?)
 }
 
 fn table(cal: &BillCalibration, markdown: bool) -> String {

@@ -277,11 +277,11 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let text = match a.out_args.format {
         Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::List(rows.clone()))))?,
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(vec![]);
+            let mut w = billcast::table::csv_writer();
             for r in &rows {
                 w.serialize(r)?;
             }
-            String::from_utf8(w.into_inner()?)?
+            billcast::table::csv_finish(w)?
         }
         Format::Table | Format::Markdown => {
             let grid = billcast::table::Grid {
@@ -832,24 +832,24 @@ fn cost_heading(c: &billcast::pricing::CallCost) -> String {
 
 /// `pricing cost --format csv`: one row per token class and tool, then the total.
 fn cost_csv(c: &billcast::pricing::CallCost) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(vec![]);
+    let mut w = billcast::table::csv_writer();
     w.write_record(["item", "quantity", "usd_rate", "rate_unit", "usd"])?;
     for l in &c.lines {
         w.write_record([
             l.class.to_string(),
-            l.tokens.to_string(),
-            l.usd_per_mtok.to_string(),
+            billcast::table::csv_number(l.tokens),
+            billcast::table::csv_number(l.usd_per_mtok),
             "per 1M tokens".to_string(),
-            l.usd.to_string(),
+            billcast::table::csv_number(l.usd),
         ])?;
     }
     for t in &c.tools {
         w.write_record([
             format!("tool {}", t.tool),
-            t.billable.to_string(),
-            t.usd_per_1k.to_string(),
+            billcast::table::csv_number(t.billable),
+            billcast::table::csv_number(t.usd_per_1k),
             "per 1k uses".to_string(),
-            t.usd.to_string(),
+            billcast::table::csv_number(t.usd),
         ])?;
     }
     w.write_record([
@@ -857,9 +857,9 @@ fn cost_csv(c: &billcast::pricing::CallCost) -> anyhow::Result<String> {
         String::new(),
         String::new(),
         String::new(),
-        c.total_usd.to_string(),
+        billcast::table::csv_number(c.total_usd),
     ])?;
-    Ok(String::from_utf8(w.into_inner()?)?)
+    Ok(billcast::table::csv_finish(w)?)
 }
 
 /// `pricing cost --format markdown`: the heading, a table of lines and the total.
@@ -1037,7 +1037,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         ))))?,
         Format::Csv => {
             // The header is written even when there is nothing to report.
-            let mut w = csv::Writer::from_writer(vec![]);
+            let mut w = billcast::table::csv_writer();
             w.write_record(["severity", "file", "model", "message"])?;
             for f in &findings {
                 w.write_record([
@@ -1047,7 +1047,7 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
                     &f.message,
                 ])?;
             }
-            String::from_utf8(w.into_inner()?)?
+            billcast::table::csv_finish(w)?
         }
         Format::Markdown => {
             let grid = billcast::table::Grid {
@@ -1261,7 +1261,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
             output::json(Body::Pricing(Cow::Owned(PricingResult::Update(v))))?
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(vec![]);
+            let mut w = billcast::table::csv_writer();
             w.write_record([
                 "change",
                 "model",
@@ -1272,7 +1272,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
                 "detail",
             ])?;
             for c in rows {
-                let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+                let num = billcast::table::csv_opt;
                 w.write_record([
                     c.change.name().to_string(),
                     c.model.clone(),
@@ -1283,7 +1283,7 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
                     c.detail.clone(),
                 ])?;
             }
-            String::from_utf8(w.into_inner()?)?
+            billcast::table::csv_finish(w)?
         }
         Format::Table | Format::Markdown => {
             let grid = billcast::table::Grid {
