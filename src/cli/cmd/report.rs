@@ -247,6 +247,7 @@ fn run_sections(
         let opts = RunOptions {
             mode: e.mode(),
             progress: Some(&cb),
+            resimulate: false,
         };
         out.compare = Some(e.in_pool(|| whatif::compare::compare(vs, book, None, &opts))??);
         progress.finish();
@@ -262,6 +263,7 @@ fn run_sections(
             bootstrap: SOBOL_BOOTSTRAP,
             mode: e.mode(),
             progress: None,
+            resimulate: false,
         };
         let plan = sensitivity::plan(s, &opts);
         let progress = Progress::new(plan.trials, "analysing", e.quiet.set);
@@ -297,6 +299,7 @@ fn solve_with_curve(
         tolerance: DEFAULT_TOLERANCE,
         mode: e.mode(),
         integer: None,
+        resimulate: false,
     };
     let progress = Progress::new(s.trials * 16, "solving", e.quiet.set);
     let cb = |n: u64| {
@@ -328,6 +331,7 @@ fn solve_with_curve(
     let opts = RunOptions {
         mode: e.mode(),
         progress: Some(&cb),
+        resimulate: false,
     };
     let curve = e.in_pool(|| {
         whatif::sweep::sweep(&a.scenario, &overrides, param, values, book, None, &opts)
