@@ -1784,12 +1784,12 @@ fn pricing_update_regenerates_the_layer_and_lists_the_changes() {
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 3, "{text}");
     assert!(
-        rows[0].starts_with("added,openai/brand-new,,1,,2,"),
+        rows[0].starts_with("added,openai/brand-new,,1.0,,2.0,"),
         "{text}"
     );
     assert!(rows[1].starts_with("removed,openai/gpt-4o-mini,"), "{text}");
     assert!(
-        rows[2].starts_with("repriced,openai/gpt-4o,2.5,3,10,10,input 2.5 → 3.0 (+20.0%)"),
+        rows[2].starts_with("repriced,openai/gpt-4o,2.5,3.0,10.0,10.0,input 2.5 → 3.0 (+20.0%)"),
         "{text}"
     );
     assert!(layer.join("manifest.json").is_file());
