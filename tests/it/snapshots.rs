@@ -288,6 +288,7 @@ fn backtest() {
 
 #[test]
 fn pricing() {
+    // The flat test table: no dated schedule, so the rates listed (as of today) never move.
     let list = strings(&["--pricing", FLAT, "--provider", "test"]);
     snap_all("pricing_list", &["pricing", "list"], &list, &[], Dir::Repo);
     // One model of the bundled tables: several tables, so no CSV.
@@ -299,8 +300,11 @@ fn pricing() {
         &["csv"],
         Dir::Repo,
     );
+    // --date: the price date defaults to today, which the output prints.
     let cost = strings(&[
         "openai/gpt-6.1-sol",
+        "--date",
+        "2027-01-15",
         "--input",
         "12000",
         "--cached",
@@ -311,6 +315,7 @@ fn pricing() {
         "web_search=2",
     ]);
     snap_all("pricing_cost", &["pricing", "cost"], &cost, &[], Dir::Repo);
+    // --today: staleness is measured from it (default today).
     let check = strings(&["--today", "2027-12-01"]);
     snap_all(
         "pricing_check",
@@ -345,4 +350,35 @@ fn render_of_a_saved_compare() {
         &["html"],
         Dir::Temp(&dir),
     );
+}
+
+#[test]
+fn report_markdown() {
+    // `report` has no --format: it writes a folder; its Markdown page (the decision pack with
+    // every section) is the text to pin. report.html is the forecast's HTML page plus the same
+    // sections, checked in a browser by CI.
+    let dir = small();
+    let mut args = strings(&[
+        "s.toml",
+        "-o",
+        "out",
+        "--vary",
+        "traffic.sessions_per_month=100,200",
+        "--solve",
+        "traffic.sessions_per_month",
+        "--sensitivity",
+    ]);
+    args.extend(flat());
+    billcast()
+        .current_dir(dir.path())
+        .arg("report")
+        .args(&args)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    let what = format!("billcast report {} (out/report.md)", args.join(" "));
+    assert_machine_independent(&md, dir.path(), &what);
+    insta::with_settings!({ description => what, omit_expression => true }, {
+        insta::assert_snapshot!("report_markdown", md);
+    });
 }
