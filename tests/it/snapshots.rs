@@ -90,21 +90,11 @@ fn small() -> tempfile::TempDir {
     dir
 }
 
-/// The text formats `cmd --help` lists (the same parse as `cli.rs`).
-fn listed_formats(cmd: &[&str]) -> Vec<String> {
-    let out = billcast().args(cmd).arg("--help").output().unwrap().stdout;
-    let help = String::from_utf8(out).unwrap();
-    let Some(at) = help.find("--format <FORMAT>") else {
-        return vec![];
-    };
-    help[at..]
-        .lines()
-        .skip_while(|l| !l.contains("Possible values:"))
-        .skip(1)
-        .map_while(|l| l.trim().strip_prefix("- "))
-        .map(|l| l.split(':').next().unwrap().trim().to_string())
-        .filter(|f| TEXT.contains(&f.as_str()))
-        .collect()
+/// The text formats `cmd --help` lists.
+fn text_formats(cmd: &[&str]) -> Vec<String> {
+    let mut f = listed_formats(cmd);
+    f.retain(|f| TEXT.contains(&f.as_str()));
+    f
 }
 
 /// Saves `billcast CMD ARGS --format json` as `name` in `dir` (run there).
@@ -122,49 +112,48 @@ fn save(dir: &tempfile::TempDir, name: &str, cmd: &[&str], args: &[String]) {
 /// snapshots its standard output as `NAME_F`, except for the formats in `refused`: those must
 /// exit 2 before printing anything, and their error is snapshotted as `NAME_F_refused`.
 fn snap_all(name: &str, cmd: &[&str], args: &[String], refused: &[&str], dir: Dir) {
-    let formats = listed_formats(cmd);
+    let formats = text_formats(cmd);
     assert!(!formats.is_empty(), "{cmd:?} lists no text format");
     for r in refused {
         assert!(formats.iter().any(|f| f == r), "{cmd:?} does not list {r}");
     }
-    let cwd = dir.path();
     for f in &formats {
-        let out = billcast()
-            .current_dir(&cwd)
-            .args(cmd)
-            .args(args)
-            .args(["--format", f, "-o", "-"])
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .unwrap();
-        let what = format!(
-            "billcast {} {} --format {f} -o -",
-            cmd.join(" "),
-            args.join(" ")
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let (snapshot, text) = if refused.contains(&f.as_str()) {
-            assert_eq!(
-                out.status.code(),
-                Some(2),
-                "{what} should be refused: {stderr}"
-            );
-            assert!(out.stdout.is_empty(), "{what} printed before refusing");
-            (format!("{name}_{f}_refused"), stderr)
-        } else {
-            assert!(
-                out.status.success(),
-                "{what}: exit {:?}\n{stderr}",
-                out.status.code()
-            );
-            let text = String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"));
-            (format!("{name}_{f}"), text)
-        };
-        assert_machine_independent(&text, &cwd, &what);
-        insta::with_settings!({ description => what, omit_expression => true }, {
-            insta::assert_snapshot!(snapshot, text);
-        });
+        let mut all = args.to_vec();
+        all.extend(strings(&["--format", f, "-o", "-"]));
+        let refuse = refused.contains(&f.as_str());
+        snap_one(&format!("{name}_{f}"), cmd, &all, refuse, &dir);
     }
+}
+
+/// Runs `billcast CMD ARGS` in `dir` and snapshots its standard output as `snapshot`; or, if
+/// it must be `refused`, checks it exits 2 having printed nothing and snapshots its error as
+/// `SNAPSHOT_refused`.
+fn snap_one(snapshot: &str, cmd: &[&str], args: &[String], refused: bool, dir: &Dir) {
+    let cwd = dir.path();
+    let out = billcast()
+        .current_dir(&cwd)
+        .args(cmd)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let what = format!("billcast {} {}", cmd.join(" "), args.join(" "));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (snapshot, text) = if refused {
+        let code = out.status.code();
+        assert_eq!(code, Some(2), "{what} should be refused: {stderr}");
+        assert!(out.stdout.is_empty(), "{what} printed before refusing");
+        (format!("{snapshot}_refused"), stderr)
+    } else {
+        let code = out.status.code();
+        assert!(out.status.success(), "{what}: exit {code:?}\n{stderr}");
+        let text = String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"));
+        (snapshot.to_string(), text)
+    };
+    assert_machine_independent(&text, &cwd, &what);
+    insta::with_settings!({ description => what, omit_expression => true }, {
+        insta::assert_snapshot!(snapshot, text);
+    });
 }
 
 /// The output names no absolute path of this machine: neither the directory the command ran
@@ -264,7 +253,15 @@ fn fit() {
     // A seeded sample of whole sessions keeps the fitted file (which lists the sessions it
     // replays) a few kilobytes.
     let args = strings(&[PILOT, "-q", "--seed", "7", "--max-records", "150"]);
-    snap_all("fit", &["fit"], &args, &[], Dir::Repo);
+    // With -o - standard output is the workload file (any --format but the table's is
+    // refused: it would share standard output with the file).
+    snap_all("fit_workload", &["fit"], &args, &["json"], Dir::Repo);
+    // Without -o, standard output is the fit table (the `fit` kind) in each format.
+    for f in text_formats(&["fit"]) {
+        let mut all = args.clone();
+        all.extend(strings(&["--format", &f]));
+        snap_one(&format!("fit_{f}"), &["fit"], &all, false, &Dir::Repo);
+    }
 }
 
 #[test]
@@ -324,6 +321,20 @@ fn pricing() {
         &[],
         Dir::Repo,
     );
+    // Run beside newer.json, outside the repository: compared with the LiteLLM layer built into
+    // the binary (in the repository it is compared with pricing/litellm, the same 1.110.2).
+    let dir = tempfile::tempdir().unwrap();
+    newer_litellm(&dir);
+    let update = strings(&[
+        "newer.json",
+        "--litellm-version",
+        "1.111.0",
+        "--dry-run",
+        "--retrieved",
+        "2026-11-26",
+    ]);
+    let cmd = ["pricing", "update"];
+    snap_all("pricing_update", &cmd, &update, &[], Dir::Temp(&dir));
 }
 
 #[test]
@@ -381,4 +392,79 @@ fn report_markdown() {
     insta::with_settings!({ description => what, omit_expression => true }, {
         insta::assert_snapshot!("report_markdown", md);
     });
+}
+
+/// Every command that lists a text format has one snapshot per format (of its output, or of
+/// its refusal), and every result kind is in a JSON snapshot, except `shift_calibration`
+/// (`backtest --calibrate-shift` reruns the backtests of every real trace: minutes, not the
+/// seconds a snapshot may take). A new command, format or kind fails here until it is added.
+/// It reads the committed snapshot files: when they are first written (`INSTA_UPDATE=always`)
+/// it may run before the others have written theirs; run it again.
+#[test]
+fn every_command_format_and_kind_has_a_snapshot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
+    let files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    let has = |name: &str| files.iter().any(|(n, _)| n == name);
+    let commands: Vec<Vec<String>> = listed_subcommands(&[])
+        .into_iter()
+        .flat_map(|c| {
+            let subs = listed_subcommands(&[&c]);
+            if subs.is_empty() {
+                vec![vec![c]]
+            } else {
+                subs.into_iter().map(|s| vec![c.clone(), s]).collect()
+            }
+        })
+        .collect();
+    let mut checked = 0;
+    for c in &commands {
+        let c: Vec<&str> = c.iter().map(String::as_str).collect();
+        let base = match c.join("_").as_str() {
+            "calibrate" => "calibration".to_string(),
+            "render" => "render_compare".to_string(),
+            other => other.to_string(),
+        };
+        for f in text_formats(&c) {
+            let (out, refused) = (
+                format!("it__snapshots__{base}_{f}.snap"),
+                format!("it__snapshots__{base}_{f}_refused.snap"),
+            );
+            assert!(
+                has(&out) || has(&refused),
+                "`billcast {} --format {f}` has no snapshot ({out})",
+                c.join(" ")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "only {checked} command × format pairs");
+    // The kinds in the JSON snapshots (the body follows the second `---` line).
+    let kinds: Vec<String> = files
+        .iter()
+        .filter(|(n, _)| n.ends_with("_json.snap"))
+        .map(|(n, text)| {
+            let body = text.splitn(3, "---\n").nth(2).unwrap();
+            let v: serde_json::Value =
+                serde_json::from_str(body).unwrap_or_else(|e| panic!("{n}: not JSON: {e}"));
+            v["kind"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for k in billcast::results::Kind::ALL {
+        if k == billcast::results::Kind::ShiftCalibration {
+            continue;
+        }
+        let k = serde_json::to_value(k).unwrap();
+        assert!(
+            kinds.iter().any(|x| k == x.as_str()),
+            "no JSON snapshot of kind {k}"
+        );
+    }
 }
