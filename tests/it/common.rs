@@ -51,3 +51,70 @@ pub fn assert_self_contained(page: &str) {
         }
     }
 }
+
+/// The LiteLLM price file the bundled LiteLLM layer was built from.
+pub const LITELLM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/pricing/litellm_model_prices.json"
+);
+
+/// [`LITELLM`] as a JSON object.
+pub fn litellm_json() -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(LITELLM).unwrap();
+    match serde_json::from_str(&text).unwrap() {
+        serde_json::Value::Object(m) => m,
+        other => panic!("the snapshot is not an object: {other}"),
+    }
+}
+
+/// The LiteLLM file with gpt-4o's input repriced to $3/MTok, gpt-4o-mini removed and
+/// `openai/brand-new` added, written into `dir` as `newer.json`.
+pub fn newer_litellm(dir: &tempfile::TempDir) -> PathBuf {
+    let mut m = litellm_json();
+    m["gpt-4o"]["input_cost_per_token"] = serde_json::json!(3e-6);
+    assert!(m.remove("gpt-4o-mini").is_some());
+    m.insert(
+        "brand-new".into(),
+        serde_json::json!({ "litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6 }),
+    );
+    let text = serde_json::to_string(&serde_json::Value::Object(m)).unwrap();
+    write(dir, "newer.json", &text)
+}
+
+/// The `--format` values a command lists in its `--help`.
+pub fn listed_formats(cmd: &[&str]) -> Vec<String> {
+    let out = billcast()
+        .args(cmd)
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(out).unwrap();
+    let Some(at) = help.find("--format <FORMAT>") else {
+        return vec![];
+    };
+    help[at..]
+        .lines()
+        .skip_while(|l| !l.contains("Possible values:"))
+        .skip(1)
+        .map_while(|l| l.trim().strip_prefix("- "))
+        .map(|l| l.split(':').next().unwrap().trim().to_string())
+        .collect()
+}
+
+/// The subcommands a command lists in its `--help`.
+pub fn listed_subcommands(cmd: &[&str]) -> Vec<String> {
+    let out = billcast().args(cmd).arg("--help").output().unwrap().stdout;
+    let help = String::from_utf8(out).unwrap();
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect()
+}

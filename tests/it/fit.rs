@@ -665,3 +665,38 @@ fn fit_bad_inputs_fail_clearly() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn fit_to_standard_output_prints_the_workload_file_alone() {
+    // `-o -`: standard output is the workload file, which must parse and load as a workload;
+    // the fit table goes to stderr, and JSON (which would share standard output) is refused.
+    let args = [
+        "fit",
+        "examples/pilot/support-agent-calls.csv",
+        "--max-records",
+        "150",
+        "-q",
+        "-o",
+        "-",
+    ];
+    let out = billcast()
+        .args(args)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Fitted 150 calls in 8 sessions"))
+        .stderr(predicate::str::contains("Runner-up ΔAIC"))
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let file: toml::Table = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(file["kind"].as_str(), Some("workload"));
+    assert!(file.get("workload").is_some_and(|w| w.is_table()));
+    billcast()
+        .args(args)
+        .args(["--format", "json"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("--format json with -o -"));
+}

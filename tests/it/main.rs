@@ -13,5 +13,6 @@ mod fit;
 mod ingest;
 mod overhead;
 mod reproduce;
+mod snapshots;
 mod whatif;
 mod whatif_charts;

@@ -123,6 +123,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|p| ("log".to_string(), p.as_path()))
         .collect();
     output::refuse_overwriting_inputs(&output::outputs(a.out.as_deref(), None), &inputs)?;
+    // `-o -` makes standard output the workload file: the fit table must not follow it there
+    // (the file would not parse), so the table goes to stderr and JSON is refused up front.
+    let workload_to_stdout = a.out.as_deref() == Some(std::path::Path::new("-"));
+    if workload_to_stdout && a.format == FitFormat::Json {
+        return Err(usage(
+            "--format json with -o -: standard output holds the workload file (TOML), so the fit table cannot be printed there as JSON; write the workload to a file (-o workload.toml) or leave out -o",
+        ));
+    }
     let format = match &a.input_format {
         Some(f) => Some(f.parse::<Format>().map_err(usage)?),
         None => None,
@@ -207,9 +215,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         FitFormat::Json => output::json(billcast::results::Body::Fit(std::borrow::Cow::Owned(
             billcast::results::FitResult::new(&fitted, ing.bad_count, ing.sampled),
         )))?,
-        FitFormat::Table => table(&fitted, &rows, a.out.as_ref()),
+        FitFormat::Table => table(
+            &fitted,
+            &rows,
+            a.out.as_ref().filter(|_| !workload_to_stdout),
+        ),
     };
-    output::write(None, &text)?;
+    if workload_to_stdout {
+        eprint!("{text}");
+    } else {
+        output::write(None, &text)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
