@@ -1,6 +1,6 @@
 //! Tables as data and their renderings: a [`Grid`] (header, rows of formatted cells,
 //! right-aligned columns) drawn as a terminal table ([`text`]) or a GitHub-flavoured Markdown
-//! table ([`markdown`]), and the one CSV writer of every command ([`csv`], [`csv_rows`]) with
+//! table ([`markdown`]), and the one CSV writer of every command ([`csv()`], [`csv_rows`]) with
 //! one number format ([`csv_number`]). A leaf module: every command's tables share it, so the
 //! formats always show the same cells and every CSV writes a number the same way.
 
