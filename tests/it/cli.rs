@@ -6,28 +6,6 @@ use crate::common::*;
 use predicates::prelude::*;
 use std::io::Write;
 
-/// A small, fast scenario using the test price table.
-const SMALL: &str = r#"schema_version = 1
-name = "small"
-start_month = "2027-01"
-horizon_months = 2
-[simulation]
-trials = 200
-mode = "exact"
-[traffic]
-sessions_per_month = "100 to 300"
-[workload]
-system_prompt_tokens = 500
-turns_per_session = { dist = "poisson", mean = 2, offset = 1 }
-user_message_tokens = { dist = "lognormal", median = 40, sigma = 0.7 }
-output_tokens = { dist = "lognormal", median = 120, sigma = 0.6 }
-[[routes]]
-model = "test/plain"
-share = 1.0
-[budget]
-monthly_usd = 5
-"#;
-
 fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.path().join(name);
     let mut f = std::fs::File::create(&p).unwrap();

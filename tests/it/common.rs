@@ -9,6 +9,32 @@ use billcast::pricing::PriceBook;
 /// The bundled real traces (`data/real`).
 pub const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/real");
 
+/// The flat test price table's path.
+pub const PRICES: &str = "tests/data/flat-prices.toml";
+
+/// A small two-month scenario on the flat test prices (`test/plain`), fast enough for any
+/// command's test.
+pub const SMALL: &str = r#"schema_version = 1
+name = "small"
+start_month = "2027-01"
+horizon_months = 2
+[simulation]
+trials = 200
+mode = "exact"
+[traffic]
+sessions_per_month = "100 to 300"
+[workload]
+system_prompt_tokens = 500
+turns_per_session = { dist = "poisson", mean = 2, offset = 1 }
+user_message_tokens = { dist = "lognormal", median = 40, sigma = 0.7 }
+output_tokens = { dist = "lognormal", median = 120, sigma = 0.6 }
+[[routes]]
+model = "test/plain"
+share = 1.0
+[budget]
+monthly_usd = 5
+"#;
+
 /// The `billcast` binary under test.
 pub fn billcast() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("billcast").expect("binary built")
@@ -16,7 +42,7 @@ pub fn billcast() -> assert_cmd::Command {
 
 /// The flat test price table (`tests/data/flat-prices.toml`: round numbers for closed forms).
 pub fn book() -> PriceBook {
-    PriceBook::load(&[PathBuf::from("tests/data/flat-prices.toml")]).expect("test prices load")
+    PriceBook::load(&[PathBuf::from(PRICES)]).expect("test prices load")
 }
 
 /// Writes `text` to `name` in `dir` and returns its path.

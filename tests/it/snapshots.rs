@@ -14,28 +14,6 @@ use crate::common::*;
 
 use std::path::{Path, PathBuf};
 
-/// A scenario small enough for 200 exact trials to take milliseconds (as `SMALL` in `cli.rs`).
-const SMALL: &str = r#"schema_version = 1
-name = "small"
-start_month = "2027-01"
-horizon_months = 2
-[simulation]
-trials = 200
-mode = "exact"
-[traffic]
-sessions_per_month = "100 to 300"
-[workload]
-system_prompt_tokens = 500
-turns_per_session = { dist = "poisson", mean = 2, offset = 1 }
-user_message_tokens = { dist = "lognormal", median = 40, sigma = 0.7 }
-output_tokens = { dist = "lognormal", median = 120, sigma = 0.6 }
-[[routes]]
-model = "test/plain"
-share = 1.0
-[budget]
-monthly_usd = 5
-"#;
-
 /// The flat test prices; copied beside [`SMALL`] as `flat-prices.toml`.
 const FLAT: &str = "tests/data/flat-prices.toml";
 const PILOT: &str = "examples/pilot/support-agent-calls.csv";

@@ -17,8 +17,6 @@ use billcast::whatif::{
 };
 use predicates::prelude::*;
 
-const PRICES: &str = "tests/data/flat-prices.toml";
-
 /// Uncertain volume and per-call lengths, a $2 budget; about 100 sessions a month.
 const UNCERTAIN: &str = r#"schema_version = 1
 name = "uncertain"
