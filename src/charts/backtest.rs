@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use super::style::*;
 use super::{ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame};
+use super::{builder, mesh};
 use crate::backtest::Backtest;
 use crate::units::format_pct;
 
@@ -116,28 +117,16 @@ impl Draw for BacktestChart {
             .flat_map(|m| [m.p95, m.naive])
             .fold(1.0, f64::max);
         let ticks: Vec<f64> = (0..k).map(|i| i as f64).collect();
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN)
-            .margin_top(8)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(
-                IndexAxis::new(-0.6, k as f64 - 0.4, ticks),
-                // The top quarter stays clear for the legend.
-                0.0..headroom(top) * 1.35,
-            )?;
+        let mut chart = builder(&area, Y_LABEL_AREA).build_cartesian_2d(
+            IndexAxis::new(-0.6, k as f64 - 0.4, ticks),
+            // The top quarter stays clear for the legend.
+            0.0..headroom(top) * 1.35,
+        )?;
         let labels = self.quantities.clone();
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Quantity (coverage over the splits)")
             .y_desc("Forecast ÷ actual")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_labels(k)
             .x_label_formatter(&|v| super::month_label(&labels, *v))
             .y_label_formatter(&|v| format!("{v:.1}×"))

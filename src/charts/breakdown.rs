@@ -13,6 +13,7 @@ use super::{
     ChartError, ChartFormat, Draw, IndexAxis, encode, frame, headline_month, month_label,
     month_ticks, source_note,
 };
+use super::{builder, mesh};
 use crate::report::Report;
 use crate::units::{format_pct, format_usd_compact};
 
@@ -132,24 +133,13 @@ impl Breakdown {
             .collect();
         let top = totals.iter().copied().fold(0.0, f64::max);
         let x_range = IndexAxis::new(-0.5, n as f64 - 0.5, month_ticks(n));
-        let mut chart = ChartBuilder::on(area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN)
-            .margin_top(8)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
+        let mut chart = builder(area, Y_LABEL_AREA)
             // Extra headroom for the legend above the bars.
             .build_cartesian_2d(x_range, 0.0..headroom(top) * 1.25)?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Month")
             .y_desc("Mean monthly bill (USD)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_labels(12)
             .x_label_formatter(&|v| month_label(&self.months, *v))
             .y_label_formatter(&money)
@@ -215,16 +205,10 @@ impl Breakdown {
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(8)
             .build_cartesian_2d(0.0..x_top, -0.6..k as f64 - 0.2)?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_y_mesh()
             .disable_y_axis()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Mean bill (USD)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_label_formatter(&money)
             .x_labels(4)
             .draw()?;

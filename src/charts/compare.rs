@@ -15,6 +15,7 @@ use plotters::prelude::*;
 use super::cdf::QuantileCdf;
 use super::exceedance::curve;
 use super::fan::finite;
+use super::mesh;
 use super::style::*;
 use super::{
     ChartError, ChartFormat, Draw, IndexAxis, LegendFit, builder, dashed_sample, densify,
@@ -275,15 +276,9 @@ impl Draw for Compare {
         let ticks = (0..=10).map(|i| f64::from(i) / 10.0).collect();
         let mut chart = builder(&area, Y_LABEL_AREA)
             .build_cartesian_2d(0.0..self.hi, IndexAxis::new(0.0, y_top, ticks))?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
+        mesh(&mut chart)
             .x_desc("Monthly bill, x (USD)")
             .y_desc("P(monthly bill > x)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_label_formatter(&money)
             .y_label_formatter(&percent)
             .x_labels(10)

@@ -18,6 +18,7 @@ use super::style::*;
 use super::{
     ChartError, ChartFormat, Draw, dashed_sample, encode, frame, headline_month, source_note,
 };
+use super::{builder, mesh};
 use crate::report::{MonthSummary, Report};
 use crate::units::{format_pct, format_usd_compact};
 
@@ -159,26 +160,15 @@ impl Draw for Distribution {
         let tallest = self.bins.iter().map(|b| b.2).fold(0.0, f64::max);
         // Headroom above the bars for the stacked percentile labels.
         let y_top = if tallest > 0.0 { tallest * 1.45 } else { 1.0 };
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN)
-            .margin_top(8)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(self.lo..self.hi, 0.0..y_top)?;
-        chart
-            .configure_mesh()
+        let mut chart =
+            builder(&area, Y_LABEL_AREA).build_cartesian_2d(self.lo..self.hi, 0.0..y_top)?;
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Monthly bill (USD)")
             .y_desc(format!(
                 "Share of worlds per {} bin",
                 format_usd_compact(self.bin_width)
             ))
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_label_formatter(&money)
             .y_label_formatter(&percent)
             .x_labels(10)

@@ -14,6 +14,7 @@ use super::style::*;
 use super::{
     ChartError, ChartFormat, Draw, dashed_sample, encode, frame, headline_month, source_note,
 };
+use super::{builder, mesh};
 use crate::report::Report;
 use crate::units::{format_pct, format_usd_compact};
 
@@ -122,22 +123,10 @@ pub(crate) fn curve(cdf: &QuantileCdf, hi: f64) -> Vec<(f64, f64)> {
 impl Draw for Exceedance {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let area = frame(root, &self.title, &self.subtitle, &self.note)?;
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN)
-            .margin_top(8)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(0.0..self.hi, 0.0..1.02)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
+        let mut chart = builder(&area, Y_LABEL_AREA).build_cartesian_2d(0.0..self.hi, 0.0..1.02)?;
+        mesh(&mut chart)
             .x_desc("Monthly bill, x (USD)")
             .y_desc("P(monthly bill > x)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_label_formatter(&money)
             .y_label_formatter(&percent)
             .x_labels(10)

@@ -13,6 +13,7 @@ use super::{
     ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame, month_label,
     month_ticks, source_note,
 };
+use super::{builder, mesh};
 use crate::report::Report;
 use crate::units::format_usd_compact;
 
@@ -116,23 +117,12 @@ impl Draw for Fan {
         // Room on the right for the last month's value labels.
         let x_max = (n - 1) as f64 + 0.5 + 0.11 * n.max(6) as f64;
         let x_range = IndexAxis::new(-0.5, x_max, month_ticks(n));
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN)
-            .margin_top(8)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(x_range, 0.0..headroom(top))?;
-        chart
-            .configure_mesh()
+        let mut chart =
+            builder(&area, Y_LABEL_AREA).build_cartesian_2d(x_range, 0.0..headroom(top))?;
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Month")
             .y_desc("Monthly bill (USD)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_labels(12)
             .x_label_formatter(&|v| month_label(&self.months, *v))
             .y_label_formatter(&money)

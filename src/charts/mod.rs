@@ -376,6 +376,27 @@ pub(crate) fn builder<DB: DrawingBackend>(
     b
 }
 
+/// The house mesh of every bill chart: no minor grid, a thin major grid, muted axes, axis
+/// descriptions and tick labels in ink. Callers add the descriptions, labels and which grid
+/// lines or axes to hide (later calls override, as with any `MeshStyle`).
+pub(crate) fn mesh<'a, 'b, DB, XT, YT, X, Y>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + plotters::coord::ranged1d::ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + plotters::coord::ranged1d::ValueFormatter<YT>,
+{
+    use style::*;
+    let mut m = chart.configure_mesh();
+    m.light_line_style(TRANSPARENT)
+        .bold_line_style(stroke(GRID, 1))
+        .axis_style(stroke(MUTED, 1))
+        .axis_desc_style(text(AXIS_DESC_SIZE, INK))
+        .label_style(text(TICK_SIZE, INK));
+    m
+}
+
 /// The legend box of the what-if charts: the same look as every other chart's.
 pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,

@@ -12,6 +12,7 @@ use super::{
     ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame, headline_month,
     source_note,
 };
+use super::{builder, mesh};
 use crate::report::Report;
 use crate::units::format_usd_compact;
 
@@ -147,24 +148,13 @@ impl Draw for Naive {
             .fold(0.0, f64::max);
         let ticks: Vec<f64> = (0..k).map(|i| i as f64).collect();
         let x_range = IndexAxis::new(-0.6, k as f64 - 0.4, ticks);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(MARGIN)
-            .margin_right(MARGIN)
-            .margin_top(8)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(x_range, 0.0..headroom(top) * 1.12)?;
+        let mut chart =
+            builder(&area, Y_LABEL_AREA).build_cartesian_2d(x_range, 0.0..headroom(top) * 1.12)?;
         let labels: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Estimate and month")
             .y_desc("Monthly bill (USD)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_labels(k)
             .x_label_formatter(&|v| super::month_label(&labels, *v))
             .y_label_formatter(&money)

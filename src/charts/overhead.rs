@@ -12,6 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::mesh;
 use super::style::okabe_ito::{BLUE, GREEN, SKY_BLUE, VERMILLION};
 use super::style::*;
 use super::{ChartError, ChartFormat, Draw, IndexAxis, dashed_sample, encode, frame, month_label};
@@ -142,16 +143,10 @@ impl Tco {
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x_range, 0.0..headroom(top) * 1.12)?;
         let labels: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc("Strategy")
             .y_desc("Monthly TCO (USD)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_labels(k)
             .x_label_formatter(&|v| month_label(&labels, *v))
             .y_label_formatter(&money)

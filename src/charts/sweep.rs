@@ -14,6 +14,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::fan::{band, finite};
+use super::mesh;
 use super::style::*;
 use super::{
     ChartError, ChartFormat, Draw, IndexAxis, LegendFit, builder, dashed_sample, densify,
@@ -242,16 +243,10 @@ impl Draw for SweepChart {
             self.ticks.iter().map(|t| t.0).collect(),
         );
         let mut chart = builder(&area, Y_LABEL_AREA).build_cartesian_2d(x_range, 0.0..y_top)?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc(self.x_desc.as_str())
             .y_desc("Monthly bill (USD)")
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
-            .label_style(text(TICK_SIZE, INK))
             .x_labels(12)
             .x_label_formatter(&|v| self.label_at(*v))
             .y_label_formatter(&money)

@@ -14,6 +14,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::fan::finite;
+use super::mesh;
 use super::style::*;
 use super::{
     ChartError, ChartFormat, Draw, IndexAxis, LegendFit, builder, densify, draw_legend, encode,
@@ -219,14 +220,10 @@ impl Draw for Tornado {
 
         let y_range = IndexAxis::new(y_lo, y_hi, (0..k).map(|i| i as f64).collect());
         let mut chart = builder(&area, y_area).build_cartesian_2d(x_lo..x_hi, y_range)?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(stroke(GRID, 1))
-            .axis_style(stroke(MUTED, 1))
             .x_desc(self.x_desc.as_str())
-            .axis_desc_style(text(AXIS_DESC_SIZE, INK))
+            // The input names on the y axis take the tick size the labels fit in.
             .label_style(tick)
             .x_label_formatter(&money)
             .x_labels(8)
