@@ -13,9 +13,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::cdf::QuantileCdf;
-use super::exceedance::curve;
+use super::exceedance::{FIVE_PCT, axes_and_p95_line, curve};
 use super::fan::finite;
-use super::mesh;
 use super::style::*;
 use super::{
     ChartError, ChartFormat, Draw, IndexAxis, LegendFit, builder, dashed_sample, densify,
@@ -222,7 +221,6 @@ impl Compare {
 }
 
 /// Legend entries of the 5% line and the markers (the variants' and budgets' come between).
-const FIVE_PCT: &str = "5% chance (the P95)";
 const P50_MARK: &str = "P50 of each variant (50% chance above)";
 const P95_MARK: &str = "P95 of each variant (5% chance above)";
 
@@ -276,25 +274,7 @@ impl Draw for Compare {
         let ticks = (0..=10).map(|i| f64::from(i) / 10.0).collect();
         let mut chart = builder(&area, Y_LABEL_AREA)
             .build_cartesian_2d(0.0..self.hi, IndexAxis::new(0.0, y_top, ticks))?;
-        mesh(&mut chart)
-            .x_desc("Monthly bill, x (USD)")
-            .y_desc("P(monthly bill > x)")
-            .x_label_formatter(&money)
-            .y_label_formatter(&percent)
-            .x_labels(10)
-            .y_labels(11)
-            .draw()?;
-
-        // The 5% line: where it crosses a curve is that variant's P95.
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, 0.05), (self.hi, 0.05)],
-                4,
-                4,
-                stroke(MUTED, 1),
-            ))?
-            .label(FIVE_PCT)
-            .legend(|c| dashed_sample(c, stroke(MUTED, 1)));
+        axes_and_p95_line(&mut chart, self.hi)?;
         for line in &self.lines {
             let style = stroke(line.colour, 3);
             let points = line.points.iter().copied();

@@ -120,29 +120,44 @@ pub(crate) fn curve(cdf: &QuantileCdf, hi: f64) -> Vec<(f64, f64)> {
     pts
 }
 
+/// The legend label of the 5% line.
+pub(crate) const FIVE_PCT: &str = "5% chance (the P95)";
+
+/// The axes of an exceedance chart (bill in USD across, chance of exceeding it up) and the 5%
+/// line, where each curve crosses at its P95; shared by the forecast's and `compare`'s chart.
+pub(crate) fn axes_and_p95_line<DB, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    hi: f64,
+) -> Result<(), ChartError>
+where
+    DB: DrawingBackend,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    mesh(chart)
+        .x_desc("Monthly bill, x (USD)")
+        .y_desc("P(monthly bill > x)")
+        .x_label_formatter(&money)
+        .y_label_formatter(&percent)
+        .x_labels(10)
+        .y_labels(11)
+        .draw()?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(0.0, 0.05), (hi, 0.05)],
+            4,
+            4,
+            stroke(MUTED, 1),
+        ))?
+        .label(FIVE_PCT)
+        .legend(|c| dashed_sample(c, stroke(MUTED, 1)));
+    Ok(())
+}
+
 impl Draw for Exceedance {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let area = frame(root, &self.title, &self.subtitle, &self.note)?;
         let mut chart = builder(&area, Y_LABEL_AREA).build_cartesian_2d(0.0..self.hi, 0.0..1.02)?;
-        mesh(&mut chart)
-            .x_desc("Monthly bill, x (USD)")
-            .y_desc("P(monthly bill > x)")
-            .x_label_formatter(&money)
-            .y_label_formatter(&percent)
-            .x_labels(10)
-            .y_labels(11)
-            .draw()?;
-
-        // The 5% line: where it crosses a curve is that month's P95.
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, 0.05), (self.hi, 0.05)],
-                4,
-                4,
-                stroke(MUTED, 1),
-            ))?
-            .label("5% chance (the P95)")
-            .legend(|c| dashed_sample(c, stroke(MUTED, 1)));
+        axes_and_p95_line(&mut chart, self.hi)?;
         // Draw the contrast month first so the headline curve sits on top.
         for c in self.curves.iter().rev() {
             let (colour, width) = (c.colour, c.width);
