@@ -19,6 +19,7 @@ use super::{ChartError, ChartFormat, Draw, encode, frame};
 use crate::dist::Family;
 use crate::fit::Kind;
 use crate::fit::workload::{FittedWorkload, QuantityFit};
+use crate::units::format_value;
 
 const BINS: usize = 40;
 
@@ -197,6 +198,7 @@ impl Draw for FitChart {
             .y_desc("share of observations")
             .axis_desc_style(text(AXIS_DESC_SIZE, INK))
             .label_style(text(TICK_SIZE, INK))
+            .x_label_formatter(&|v| format_value(*v))
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
             .draw()?;
         let bar_style = PRIMARY.mix(0.35).filled();
@@ -273,6 +275,8 @@ impl Draw for FitChart {
             .label_style(text(TICK_SIZE, INK))
             .x_labels(5)
             .y_labels(5)
+            .x_label_formatter(&|v| format_value(*v))
+            .y_label_formatter(&|v| format_value(*v))
             .draw()?;
         qq.draw_series(LineSeries::new(
             vec![(0.0, 0.0), (lim * 1.05, lim * 1.05)],

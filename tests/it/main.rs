@@ -12,6 +12,7 @@ mod fast;
 mod fit;
 mod ingest;
 mod overhead;
+mod pages;
 mod reproduce;
 mod snapshots;
 mod whatif;
