@@ -15,7 +15,9 @@ pub mod drivers;
 pub mod fast;
 pub mod naive;
 pub mod prepare;
-pub mod price;
+pub(crate) mod price;
+#[cfg(test)]
+mod reference;
 pub mod reuse;
 pub mod session;
 pub mod tokenizer;

@@ -513,8 +513,10 @@ impl SessionSim {
                 (if o < route.cap { o } else { route.cap }, u64::from(bits))
             }
         };
+        // Rounded up to a whole token like every sampled size; a constant law skips the
+        // sampler's dispatch, not the rounding.
         let reasoning = if let Sampler::Const(c) = self.reasoning {
-            c * route.reasoning_mult
+            ceil_pos(c * route.reasoning_mult)
         } else {
             ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
         };
