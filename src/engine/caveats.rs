@@ -4,7 +4,7 @@
 //! automatically. Each says how much it moves the bill and what to change.
 
 use super::Simulation;
-use super::prepare::Prepared;
+use super::prepare::{BASE_TIER, Prepared};
 use crate::dist::Domain;
 use crate::scenario::{Cacheable, Scenario};
 use crate::units::{TOKENS_PER_MTOK, format_count, format_pct, format_usd};
@@ -13,7 +13,7 @@ use crate::units::{TOKENS_PER_MTOK, format_count, format_pct, format_usd};
 fn costliest_month(sim: &Simulation) -> usize {
     (0..sim.months.len())
         .max_by(|&a, &b| {
-            let t = |m: usize| sim.components[m].iter().sum::<f64>();
+            let t = |m: usize| sim.components[m].total();
             t(a).total_cmp(&t(b))
         })
         .unwrap_or(0)
@@ -85,7 +85,7 @@ pub fn caveats(s: &Scenario, p: &Prepared, sim: &Simulation) -> Vec<String> {
     // Dollars per month that reading a `tokens`-token prefix from cache on a share `h` of a
     // route's calls saves: calls × share × h × tokens × (input − read rate).
     let saving = |r: usize, tokens: f64, h: f64| -> f64 {
-        let card = &p.rates[m][r][0];
+        let card = &p.rates[m][r][BASE_TIER];
         calls * p.routes[r].share * h * tokens * (card.input - card.cache_read).max(0.0)
             / TOKENS_PER_MTOK
     };
@@ -114,7 +114,7 @@ pub fn caveats(s: &Scenario, p: &Prepared, sim: &Simulation) -> Vec<String> {
         out.push("caching is on with a hit rate of 0: every cacheable prefix is written and never read (a surcharge on models that bill cache writes); remove [caching] or set caching.enabled = false if the application does not cache".to_string());
     }
     for (r, route) in p.routes.iter().enumerate() {
-        let card = &p.rates[m][r][0];
+        let card = &p.rates[m][r][BASE_TIER];
         if card.cache_read >= card.input {
             out.push(format!(
                 "route {} ({}): the price book has no cache-read discount for this model, so cache hits save nothing on this route",

@@ -23,14 +23,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use super::prepare::{Prepared, SessionInputs};
-use super::session::{Acc, CLASSES, ORIGINS, SessionSim};
+use super::price::{Component, PerComponent, component_costs, price_tokens, settle_tool_fees};
+use super::session::{Acc, SessionSim};
 use super::trial::{self, Drawn, Draws};
-use super::{EngineError, MonthOut, Volumes, inner_purpose, price_tokens, round_count};
+use super::{EngineError, MonthOut, Volumes, inner_purpose, round_count};
 use crate::dist::family::norm_quantile;
 use crate::dist::rng::{hash_key, mix64};
 use crate::dist::{FastRng, SamplerCache};
 use crate::scenario::Scenario;
-use crate::units::TOKENS_PER_MTOK;
 
 /// Largest number of replicates.
 pub const MAX_REPLICATES: u64 = 256;
@@ -62,27 +62,6 @@ pub struct PilotStats {
     pub cost: Vec<Vec<[f64; 3]>>,
     /// Mean volumes per session.
     pub vol: Volumes,
-}
-
-/// Per month, USD per token of each accumulator slot (tool fees are settled separately).
-pub(crate) fn unit_costs(p: &Prepared) -> Vec<Vec<f64>> {
-    (0..p.months.len())
-        .map(|m| {
-            let mut q = vec![0.0; p.routes.len() * p.tiers * ORIGINS * CLASSES];
-            for r in 0..p.routes.len() {
-                for tier in 0..p.tiers {
-                    let card = p.rates[m][r][tier].as_array();
-                    for origin in 0..ORIGINS {
-                        let i = ((r * p.tiers + tier) * ORIGINS + origin) * CLASSES;
-                        for c in 0..CLASSES {
-                            q[i + c] = card[c] / TOKENS_PER_MTOK;
-                        }
-                    }
-                }
-            }
-            q
-        })
-        .collect()
 }
 
 /// Run the pilot of one segment under one replicate; `units` holds, per pricing, the unit
@@ -162,8 +141,8 @@ fn pilot(
             over_context_calls: sum.over_context / nf,
             tokens: {
                 let mut t = [0.0; 5];
-                for (i, x) in sum.q.iter().enumerate() {
-                    t[i % CLASSES] += x / nf;
+                for s in super::price::slots(p.routes.len(), p.tiers) {
+                    t[s.class as usize] += sum.q[s.index] / nf;
                 }
                 t
             },
@@ -171,27 +150,14 @@ fn pilot(
     }
 }
 
-/// Mean USD by component and by route of one session's tokens under month `m`'s prices.
-fn component_means(p: &SessionInputs, stats: &PilotStats, units: &[f64]) -> ([f64; 7], Vec<f64>) {
-    let mut comp = [0.0; 7];
-    let mut routes = vec![0.0; p.routes.len()];
-    for r in 0..p.routes.len() {
-        for tier in 0..p.tiers {
-            for origin in 0..ORIGINS {
-                let i = ((r * p.tiers + tier) * ORIGINS + origin) * CLASSES;
-                for c in 0..CLASSES {
-                    let usd = stats.mean_q[i + c] * units[i + c];
-                    comp[if origin == 0 { c } else { 6 }] += usd;
-                    routes[r] += usd;
-                }
-            }
-        }
-    }
-    (comp, routes)
+/// Mean USD by component and by route of one session's tokens under month `m`'s prices
+/// (`units`: that month's unit costs).
+fn component_means(p: &SessionInputs, stats: &PilotStats, units: &[f64]) -> SessionMeans {
+    component_costs(p.routes.len(), p.tiers, &stats.mean_q, units)
 }
 
 /// Mean USD per session by component and by route.
-type SessionMeans = ([f64; 7], Vec<f64>);
+type SessionMeans = (PerComponent, Vec<f64>);
 
 /// Whether anything about a session's distribution changes between trials.
 pub fn inner_varies(s: &Scenario) -> bool {
@@ -315,7 +281,7 @@ pub(crate) fn replicate_sims(
 }
 
 /// Run the pilots of `sims` (from [`replicate_sims`]), with moments for every pricing in
-/// `units` (per pricing, per month: see [`unit_costs`]).
+/// `units` (per pricing, per month: see [`super::price::unit_costs`]).
 pub(crate) fn run_pilot(
     s: &Scenario,
     p: &SessionInputs,
@@ -363,12 +329,12 @@ pub(crate) fn run(
     let si = p.session_inputs();
     let (replicates, pilot_n) = pilot_size(s, opts.all_at);
     let sims = replicate_sims(s, &si, opts, replicates, cache)?;
-    let pilot = run_pilot(s, &si, sims, pilot_n, vec![unit_costs(p)]);
+    let pilot = run_pilot(s, &si, sims, pilot_n, vec![super::price::unit_costs(p)]);
     aggregate(s, p, opts, &pilot, 0)
 }
 
 /// Aggregate every trial of `s` priced with `p` from a pilot, using the pilot's moments of
-/// pricing `pricing` (whose unit costs must be `unit_costs(p)`). Volume draws, the monthly
+/// pricing `pricing` (whose unit costs must be [`super::price::unit_costs`] of `p`). Volume draws, the monthly
 /// session counts and the analytic sums are this run's own.
 pub(crate) fn aggregate(
     s: &Scenario,
@@ -435,7 +401,7 @@ pub(crate) fn aggregate(
                         sims[si].sessions(n as u64, &mut rng, &mut acc);
                         let mo = price_tokens(p, m, &acc);
                         out.total += mo.total;
-                        for c in 0..7 {
+                        for c in Component::ALL {
                             out.comp[c] += mo.comp[c];
                         }
                         for (rr, x) in mo.routes.iter().enumerate() {
@@ -454,7 +420,7 @@ pub(crate) fn aggregate(
                     // to their means, so components always sum to the bill.
                     let f = if mu > 0.0 { x / (n * mu) } else { 0.0 };
                     out.total += x;
-                    for c in 0..7 {
+                    for c in Component::ALL {
                         out.comp[c] += n * comp[c] * f;
                     }
                     for (rr, y) in routes.iter().enumerate() {
@@ -467,14 +433,7 @@ pub(crate) fn aggregate(
                 }
                 // Tool fees with free allowances on the month's tool counts (expected counts
                 // for analytic segments: their relative noise is O(1/√N)).
-                if nt > 0 {
-                    out.route_tokens = out.routes.clone();
-                    for (rr, fee) in p.tool_fees(&tool_counts).into_iter().enumerate() {
-                        out.total += fee;
-                        out.comp[5] += fee;
-                        out.routes[rr] += fee;
-                    }
-                }
+                settle_tool_fees(p, &tool_counts, &mut out);
                 months.push(out);
             }
             let k = done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -15,6 +15,9 @@ pub mod drivers;
 pub mod fast;
 pub mod naive;
 pub mod prepare;
+pub(crate) mod price;
+#[cfg(test)]
+mod reference;
 pub mod reuse;
 pub mod session;
 pub mod tokenizer;
@@ -31,21 +34,15 @@ use crate::dist::rng::{hash_key, mix64};
 use crate::dist::{DistError, FastRng, SamplerCache};
 use crate::pricing::{PriceBook, PricingError};
 use crate::scenario::{Mode, Scenario};
-use crate::units::{Month, TOKENS_PER_MTOK};
+use crate::units::Month;
 use prepare::Prepared;
-use session::{Acc, CLASSES, ORIGINS};
+use price::price_month;
+pub use price::{Component, PerComponent};
+use session::Acc;
 use trial::{Drawn, Draws, Pins, Redraw};
 
-/// Cost components in report order; they sum to the bill.
-pub const COMPONENTS: [&str; 7] = [
-    "input",
-    "cache_read",
-    "cache_write",
-    "output",
-    "reasoning",
-    "tool_fees",
-    "retries",
-];
+/// Cost component names in report order ([`Component::NAMES`]); they sum to the bill.
+pub const COMPONENTS: [&str; price::N_COMPONENTS] = Component::NAMES;
 
 /// What can go wrong while simulating.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -145,8 +142,8 @@ pub struct Simulation {
     pub mode_reason: String,
     /// Bill of every trial: `[month][trial]`, USD.
     pub totals: Vec<Vec<f64>>,
-    /// Mean USD by component: `[month][component]` in [`COMPONENTS`] order.
-    pub components: Vec<[f64; 7]>,
+    /// Mean USD by component, per month.
+    pub components: Vec<PerComponent>,
     /// Mean USD by route: `[month][route]`.
     pub routes: Vec<Vec<f64>>,
     /// Mean volumes per month.
@@ -207,7 +204,7 @@ fn input_columns(records: &[Drawn]) -> Vec<InputDraws> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MonthOut {
     pub(crate) total: f64,
-    pub(crate) comp: [f64; 7],
+    pub(crate) comp: PerComponent,
     pub(crate) routes: Vec<f64>,
     /// Token cost by route when tool fees were added to `routes` (empty: equal to `routes`).
     pub(crate) route_tokens: Vec<f64>,
@@ -223,55 +220,6 @@ impl MonthOut {
             &self.route_tokens
         }
     }
-}
-
-/// Price one month of accumulated quantities, tool fees included.
-fn price_month(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
-    let mut out = price_tokens(p, m, acc);
-    if !p.tool_ids.is_empty() {
-        out.route_tokens = out.routes.clone();
-        for (r, fee) in p.tool_fees(&acc.tools).into_iter().enumerate() {
-            out.comp[5] += fee;
-            out.routes[r] += fee;
-            out.total += fee;
-        }
-    }
-    out
-}
-
-/// Price the tokens of one month (no tool fees).
-fn price_tokens(p: &Prepared, m: usize, acc: &Acc) -> MonthOut {
-    let mut out = MonthOut {
-        routes: vec![0.0; p.routes.len()],
-        ..Default::default()
-    };
-    for r in 0..p.routes.len() {
-        for tier in 0..p.tiers {
-            let card = p.rates[m][r][tier].as_array();
-            for origin in 0..ORIGINS {
-                let i = acc.idx(r, tier, origin);
-                for c in 0..CLASSES {
-                    let q = acc.q[i + c];
-                    if q == 0.0 {
-                        continue;
-                    }
-                    let usd = q * card[c] / TOKENS_PER_MTOK;
-                    out.comp[if origin == 0 { c } else { 6 }] += usd;
-                    out.routes[r] += usd;
-                    out.vol.tokens[c] += q;
-                }
-            }
-        }
-    }
-    out.total = out.comp.iter().sum();
-    out.vol.sessions = acc.sessions;
-    out.vol.turns = acc.turns;
-    out.vol.calls = acc.calls;
-    out.vol.attempts = acc.attempts;
-    out.vol.abandoned_calls = acc.abandoned;
-    out.vol.tool_calls = acc.tool_calls;
-    out.vol.over_context_calls = acc.over_context;
-    out
 }
 
 /// Stream purpose of the inner loop of (month, segment).
@@ -462,7 +410,7 @@ pub(crate) fn assemble(
         mode,
         mode_reason: reason,
         totals: vec![Vec::with_capacity(trials.len()); n_months],
-        components: vec![[0.0; 7]; n_months],
+        components: vec![PerComponent::default(); n_months],
         routes: vec![vec![0.0; p.routes.len()]; n_months],
         volumes: vec![Volumes::default(); n_months],
         trial_volumes: vec![Vec::with_capacity(trials.len()); n_months],
@@ -491,7 +439,7 @@ pub(crate) fn assemble(
             sim.totals[m].push(mo.total);
             sim.trial_volumes[m].push(mo.vol.clone());
             sim.trial_route_tokens[m].extend_from_slice(mo.route_tokens());
-            for c in 0..7 {
+            for c in Component::ALL {
                 sim.components[m][c] += mo.comp[c] / n;
             }
             for (r, x) in mo.routes.iter().enumerate() {

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::prepare::Prepared;
+use super::prepare::{BASE_TIER, Prepared};
 use super::trial::{TrialVolume, month_sessions};
 use crate::dist::Domain;
 use crate::ingest::tokens::Tokenizer;
@@ -168,7 +168,7 @@ pub fn naive_month(s: &Scenario, p: &Prepared, m: usize) -> Naive {
         .iter()
         .enumerate()
         .map(|(r, route)| {
-            let Some(card) = rates.map(|x| &x[r][0]) else {
+            let Some(card) = rates.map(|x| &x[r][BASE_TIER]) else {
                 return f64::NAN;
             };
             let input = input_route.get(r).copied().unwrap_or(0.0);

@@ -12,6 +12,9 @@ use crate::pricing::{PriceBook, RateCard, RateQuery};
 use crate::scenario::Scenario;
 use crate::units::Month;
 
+/// Index of the base long-context tier (no threshold crossed) in [`Prepared::rates`].
+pub const BASE_TIER: usize = 0;
+
 /// A route resolved against the price book.
 #[derive(Clone, Debug)]
 pub struct PreparedRoute {

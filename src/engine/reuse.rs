@@ -269,7 +269,7 @@ pub fn simulate_runs(
             continue;
         }
         let key = pilot_key(r);
-        units_of[i] = fast::unit_costs(r.prepared);
+        units_of[i] = super::price::unit_costs(r.prepared);
         let seed = r.scenario.seed;
         if let Some(k) = kept.as_deref().and_then(|kept| {
             kept.pilots.iter().position(|kp| {

@@ -20,13 +20,28 @@
 use crate::dist::sampler::{Draw, PlainTable};
 use crate::dist::sampler::{ceil_pos, floor_pos, round_pos};
 use crate::dist::{FastRng, Sampler};
+use crate::pricing::schema::TokenClass;
 use crate::scenario::Context;
 use crate::scenario::limits::WINDOW_MAX;
 
-/// Token classes in accumulator order.
-pub const CLASSES: usize = 5;
-/// Origins: 0 = successful attempt, 1 = billed failed attempt (the `retries` component).
+/// Token classes per slot, in [`TokenClass::ALL`] order (the rate card's order).
+pub const CLASSES: usize = TokenClass::ALL.len();
+/// Origins: [`SUCCEEDED`] and [`FAILED`].
 pub const ORIGINS: usize = 2;
+/// Origin of the tokens of successful attempts.
+pub const SUCCEEDED: usize = 0;
+/// Origin of the tokens of billed failed attempts (the `retries` component).
+pub const FAILED: usize = 1;
+/// Failure classes of an attempt (`rate_limit`, `timeout`, … in the scenario's order): the
+/// length of [`SessionSim::fail_cum`].
+pub const FAILURE_CLASSES: usize = 4;
+
+/// Index in [`Acc::q`] of the first class of `(route, tier, origin)` in an accumulator of
+/// `tiers` tiers: the layout is `[route][tier][origin][class]`.
+#[inline(always)]
+pub fn slot_index(tiers: usize, route: usize, tier: usize, origin: usize) -> usize {
+    ((route * tiers + tier) * ORIGINS + origin) * CLASSES
+}
 
 /// Per-route constants of the inner loop.
 #[derive(Clone, Debug)]
@@ -134,10 +149,11 @@ pub struct SessionSim {
     pub hit: f64,
     /// History is cacheable.
     pub cache_history: bool,
-    /// Cumulative failure probabilities of the four classes.
-    pub fail_cum: [f64; 4],
+    /// Cumulative failure probabilities of the failure classes: an attempt fails with
+    /// probability `fail_cum[FAILURE_CLASSES − 1]`.
+    pub fail_cum: [f64; FAILURE_CLASSES],
     /// Whether each class is billed.
-    pub fail_billed: [bool; 4],
+    pub fail_billed: [bool; FAILURE_CLASSES],
     /// Attempts per call.
     pub max_attempts: u32,
     /// Context policy.
@@ -223,7 +239,7 @@ impl Acc {
     /// Index of `(route, tier, origin, class)` in `q`.
     #[inline(always)]
     pub fn idx(&self, route: usize, tier: usize, origin: usize) -> usize {
-        ((route * self.tiers + tier) * ORIGINS + origin) * CLASSES
+        slot_index(self.tiers, route, tier, origin)
     }
 
     /// The token classes of `(route, tier, origin)`.
@@ -382,14 +398,16 @@ fn classes(total: f64, writable: f64, read: f64, write_f: f64) -> [f64; 3] {
     [total - read - write, read, write]
 }
 
-/// Add one billed attempt's tokens to a class slot.
+/// Add one billed attempt's tokens to a class slot; `split` is (uncached, cache read, cache
+/// write) as [`classes`] gives it.
 #[inline(always)]
 fn add_tokens(q: &mut [f64; CLASSES], split: [f64; 3], out: f64, reasoning: f64) {
-    q[0] += split[0];
-    q[1] += split[1];
-    q[2] += split[2];
-    q[3] += out;
-    q[4] += reasoning;
+    let [uncached, read, write] = split;
+    q[TokenClass::Input as usize] += uncached;
+    q[TokenClass::CacheRead as usize] += read;
+    q[TokenClass::CacheWrite as usize] += write;
+    q[TokenClass::Output as usize] += out;
+    q[TokenClass::Reasoning as usize] += reasoning;
 }
 
 /// Stochastic rounding of a scaled count: `floor(x) + Bernoulli(frac(x))`, mean preserved.
@@ -405,19 +423,22 @@ fn scale_count(n: f64, mult: f64, rng: &mut FastRng) -> f64 {
 
 impl SessionSim {
     /// The failure class of a failed attempt, from the 32 bits that failed it: the uniform
-    /// `u = bits / 2³²` falls in one of the cumulative class intervals.
+    /// `u = bits / 2³²` falls in one of the cumulative class intervals, so the class is the
+    /// number of class bounds at or below `u` (the bounds ascend; the last one is above `u`,
+    /// since the attempt failed).
     #[inline(always)]
     fn failure_class(&self, bits: u64) -> usize {
         let u = bits as f64 * (1.0 / (1u64 << 32) as f64);
-        if u < self.fail_cum[0] {
-            0
-        } else if u < self.fail_cum[1] {
-            1
-        } else if u < self.fail_cum[2] {
-            2
-        } else {
-            3
-        }
+        self.fail_cum[..FAILURE_CLASSES - 1]
+            .iter()
+            .filter(|&&bound| u >= bound)
+            .count()
+    }
+
+    /// The probability that an attempt fails, whatever the class.
+    #[inline(always)]
+    fn fail_any(&self) -> f64 {
+        self.fail_cum[FAILURE_CLASSES - 1]
     }
 
     /// One call with retries, on `input`; `fixed_output` replaces the sampled output
@@ -466,7 +487,7 @@ impl SessionSim {
             // Past the base tier or the context window: both are rare, so the count costs the
             // common path nothing (`base_max` is at most the window).
             acc.over_context += f64::from(u8::from(input.total > route.context_max));
-            let slot = acc.slot(r, route.tier(input.total), 0);
+            let slot = acc.slot(r, route.tier(input.total), SUCCEEDED);
             add_tokens(slot, input.split(route.write_f, h), out, reasoning);
         }
         Some(out)
@@ -492,8 +513,10 @@ impl SessionSim {
                 (if o < route.cap { o } else { route.cap }, u64::from(bits))
             }
         };
+        // Rounded up to a whole token like every sampled size; a constant law skips the
+        // sampler's dispatch, not the rounding.
         let reasoning = if let Sampler::Const(c) = self.reasoning {
-            c * route.reasoning_mult
+            ceil_pos(c * route.reasoning_mult)
         } else {
             ceil_pos(self.reasoning.sample(rng) * route.reasoning_mult)
         };
@@ -535,7 +558,7 @@ impl SessionSim {
                 Some(k) => self.fail_billed[k],
             };
             if billed {
-                let origin = usize::from(failed.is_some());
+                let origin = if failed.is_some() { FAILED } else { SUCCEEDED };
                 let h = if failed.is_some() {
                     indicator_below(rng.next_u64() >> 32, hot.fail_hit_below)
                 } else {
@@ -630,7 +653,7 @@ impl SessionSim {
         tool_result: T,
         direct: Option<D>,
     ) -> Hot<O, U, T, D> {
-        let fail_below = below(self.fail_cum[3]);
+        let fail_below = below(self.fail_any());
         Hot {
             output,
             user,
@@ -702,7 +725,7 @@ impl SessionSim {
             self.turns_nested(hot, rng, r, system, turns, acc, &mut loc, window);
         }
         let split = classes(loc.input, loc.writable, loc.read, route.write_f);
-        add_tokens(acc.slot(r, 0, 0), split, loc.out, loc.reasoning);
+        add_tokens(acc.slot(r, 0, SUCCEEDED), split, loc.out, loc.reasoning);
         acc.calls += loc.calls;
         acc.attempts += loc.calls + loc.failed;
         acc.turns += loc.turns;
@@ -722,7 +745,7 @@ impl SessionSim {
     /// Whether sessions can run as one flat loop over their calls ([`Self::flat_session`]):
     /// modelled turns (no replay, no direct input) with the full history re-sent and exactly
     /// one tool call per round, so every call has exactly one new-content draw.
-    fn flat_shape(&self) -> bool {
+    pub(crate) fn flat_shape(&self) -> bool {
         self.replay.is_none()
             && self.input_direct.is_none()
             && matches!(self.context, Context::Full)
@@ -1124,8 +1147,8 @@ mod tests {
             "{}",
             acc.attempts
         );
-        for (origin, n) in [(0, acc.calls), (1, failed)] {
-            let share = acc.slot(0, 0, origin)[1] / 100.0 / n;
+        for (origin, n) in [(SUCCEEDED, acc.calls), (FAILED, failed)] {
+            let share = acc.slot(0, 0, origin)[TokenClass::CacheRead as usize] / 100.0 / n;
             let se = (0.24 / n).sqrt();
             assert!((share - 0.6).abs() < 4.0 * se, "origin {origin}: {share}");
         }
@@ -1176,7 +1199,7 @@ mod tests {
             .map(|_| {
                 let mut acc = Acc::new(1, 1, 2);
                 s.run(&hot, size, &mut rng, &mut acc);
-                let (ok, failed) = (*acc.slot(0, 0, 0), *acc.slot(0, 0, 1));
+                let (ok, failed) = (*acc.slot(0, 0, SUCCEEDED), *acc.slot(0, 0, FAILED));
                 [
                     acc.calls,
                     acc.attempts,
@@ -1275,7 +1298,10 @@ mod tests {
         assert_eq!((acc.turns, acc.calls, acc.tool_calls), (700.0, 700.0, 0.0));
         // Output 5 per call re-sent in full: the history alone is 5 · (0 + 1 + … + 69) per
         // session plus the user messages.
-        assert!(acc.slot(0, 0, 0)[0] > 10.0 * (70.0 * 100.0 + 5.0 * 2415.0));
+        assert!(
+            acc.slot(0, 0, SUCCEEDED)[TokenClass::Input as usize]
+                > 10.0 * (70.0 * 100.0 + 5.0 * 2415.0)
+        );
     }
 
     #[test]

@@ -437,7 +437,7 @@ impl Report {
                 p99: q(0.99),
                 p95_se: quantile_se(&xs, 0.95),
                 prob_over_budget: s.budget_usd.map(|b| prob_over(&xs, b)),
-                components: Components::from_array(&sim.components[m]),
+                components: Components::from_array(sim.components[m].as_array()),
                 routes: sim
                     .route_names
                     .iter()

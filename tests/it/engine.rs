@@ -7,7 +7,7 @@ use crate::common::*;
 use std::path::PathBuf;
 
 use billcast::dist::{Domain, Uncertain};
-use billcast::engine::{self, SimOptions, Simulation, prepare::Prepared};
+use billcast::engine::{self, Component, SimOptions, Simulation, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
@@ -56,7 +56,7 @@ fn deterministic_scenario_gives_the_hand_computed_bill() {
     }
     let c = sim.components[0];
     assert!(
-        (c[0] - 1.98).abs() < 1e-9 && (c[3] - 0.6).abs() < 1e-9,
+        (c[Component::Input] - 1.98).abs() < 1e-9 && (c[Component::Output] - 0.6).abs() < 1e-9,
         "{c:?}"
     );
     assert_eq!(sim.volumes[0].calls, 600.0);
@@ -137,7 +137,10 @@ fn cache_hit_rates_zero_and_one_give_the_hand_computed_bills() {
         hit0.totals[0][0]
     );
     let c = hit0.components[0];
-    assert!((c[2] - 1.5).abs() < 1e-9, "cache write component {c:?}");
+    assert!(
+        (c[Component::CacheWrite] - 1.5).abs() < 1e-9,
+        "cache write component {c:?}"
+    );
 }
 
 #[test]
@@ -177,7 +180,7 @@ model = "test/plain"
     let abandoned = v.abandoned_calls * 200.0 / calls;
     // Binomial(10⁶, 0.008): SE 8.9e-5.
     assert!((abandoned - 0.008).abs() < 4.0 * 8.9e-5, "{abandoned}");
-    let retries_usd = sim.components[0][6];
+    let retries_usd = sim.components[0][Component::Retries];
     let expect = 5000.0 * 0.248 * 0.003;
     // Per trial the retry cost is 3,000 µ$ × Binomial-like count; SE of the mean over 200
     // trials of 5,000 calls: 0.003 × sqrt(5000 × 0.2)/sqrt(200) ≈ 0.0067.
@@ -268,12 +271,12 @@ fn doubling_a_price_doubles_exactly_that_component() {
     let a = run(&text);
     let b = run(&text.replace("test/plain", "test/pricey-output"));
     for m in 0..a.months.len() {
-        for c in 0..7 {
+        for c in Component::ALL {
             let (x, y) = (a.components[m][c], b.components[m][c]);
-            if c == 3 {
+            if c == Component::Output {
                 assert!((y - 2.0 * x).abs() < 1e-9 * x.max(1.0), "output {x} → {y}");
             } else {
-                assert_eq!(x, y, "component {c} changed");
+                assert_eq!(x, y, "component {c:?} changed");
             }
         }
     }
@@ -487,7 +490,7 @@ fn openai_caches_whole_128_token_units_from_1024_tokens() {
         "{}",
         old.totals[0][0]
     );
-    assert_eq!(old.components[0][2], 0.0);
+    assert_eq!(old.components[0][Component::CacheWrite], 0.0);
     // Below 1,024 tokens nothing is cached.
     let short = bundled(&requests(1, 900, 100, 200, "openai/gpt-6.1-sol", caching));
     assert_eq!(classes(&short), [1_000.0, 0.0, 0.0, 200.0]);
@@ -779,7 +782,7 @@ fn failure_classes_are_mutually_exclusive_per_attempt() {
     assert!((abandoned - 20_000.0).abs() < 160.0, "{abandoned}");
     // Billed failed attempts (the `retries` component, 110 tokens each at $2 / $10 input and
     // output: 100 × 2 + 10 × 10 = 300 µ$) are the timeouts: 10,000 ± 4 × 30.
-    let billed = sim.components[0][6] / 300e-6;
+    let billed = sim.components[0][Component::Retries] / 300e-6;
     assert!((billed - 10_000.0).abs() < 120.0, "{billed}");
 }
 
