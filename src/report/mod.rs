@@ -1,10 +1,9 @@
 //! The forecast report: one versioned, serialisable model of everything a forecast says, and
-//! the exporters that render it (table, JSON, CSV; Markdown and HTML in [`crate::document`]). Everything that renders takes a
+//! the exporters that render it (table, JSON, CSV; Markdown and HTML in [`crate::export`]). Everything that renders takes a
 //! `&Report`, so a saved `forecast.json` re-renders without re-simulating.
 
 pub mod csv;
 pub mod rows;
-pub mod table;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
