@@ -417,16 +417,11 @@ fn provenance(r: &Report) -> String {
 }
 
 fn assumptions(r: &Report) -> String {
-    let mut g = rows::assumptions(r);
-    for row in &mut g.rows {
-        if let Some(o) = row.get_mut(3) {
-            *o = rows::origin_label(o).to_string();
-        }
-    }
+    let g = rows::assumptions(&r.assumptions, true);
     let nn = |i: usize| {
         r.assumptions
             .get(i)
-            .filter(|a| a.non_neutral_default)
+            .filter(|a| a.non_neutral())
             .map(|_| "default-nn")
     };
     let mut out = String::from("<section id=\"assumptions\">\n<h2>Assumptions</h2>\n");
@@ -603,7 +598,7 @@ fn overhead(o: &OverheadReport) -> Result<String, ExportError> {
         ));
     }
     out.push_str(&grid(
-        &overhead_render::assumptions(o),
+        &rows::assumptions(&o.assumptions, true),
         Some("Overhead assumptions"),
         &no_class,
     ));

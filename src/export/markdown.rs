@@ -179,7 +179,7 @@ pub fn forecast(r: &Report, charts: &[ChartLink]) -> Page {
         out.push_str("\n</details>\n");
     }
     out.push_str("\n<details><summary>Assumptions</summary>\n\n");
-    out.push_str(&grid(&rows::assumptions(r)));
+    out.push_str(&grid(&rows::assumptions(&r.assumptions, false)));
     out.push_str("\n</details>\n");
     Page {
         marker: Some(MARKER),

@@ -174,7 +174,7 @@ fn forecast(r: &Report) -> Text {
     let defaults: Vec<_> = r
         .assumptions
         .iter()
-        .filter(|a| a.origin == "default" && a.non_neutral_default)
+        .filter(|a| a.is_default() && a.non_neutral())
         .collect();
     if !defaults.is_empty() {
         out.push_str("\nDefaults that change the answer:\n");
@@ -222,7 +222,7 @@ fn overhead_text(r: &OverheadReport) -> Text {
     let defaults: Vec<_> = r
         .assumptions
         .iter()
-        .filter(|a| a.origin == "default" && a.key != "overhead.strategies")
+        .filter(|a| a.is_default() && a.key != "overhead.strategies")
         .map(|a| a.key.trim_start_matches("overhead."))
         .collect();
     if !defaults.is_empty() {

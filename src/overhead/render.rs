@@ -168,30 +168,6 @@ pub fn months(r: &OverheadReport) -> Grid {
     }
 }
 
-/// Every overhead input with its origin and the source of its default.
-pub fn assumptions(r: &OverheadReport) -> Grid {
-    Grid {
-        header: ["Key", "Value", "Unit", "Origin", "Source"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        rows: r
-            .assumptions
-            .iter()
-            .map(|a| {
-                vec![
-                    a.key.clone(),
-                    a.value.clone(),
-                    a.unit.clone(),
-                    a.origin.clone(),
-                    a.source.clone(),
-                ]
-            })
-            .collect(),
-        right: vec![false; 5],
-    }
-}
-
 fn main_redundant(r: &OverheadReport) -> Option<&StrategyReport> {
     r.strategy(Strategy::Failover)
         .or_else(|| r.strategy(Strategy::ActiveActive))
@@ -279,7 +255,10 @@ pub fn markdown_body(r: &OverheadReport) -> String {
         out.push_str("\n</details>\n");
     }
     out.push_str("\n<details><summary>Assumptions</summary>\n\n");
-    out.push_str(&grid(&assumptions(r)));
+    out.push_str(&grid(&crate::report::rows::assumptions(
+        &r.assumptions,
+        false,
+    )));
     out.push_str("\n</details>\n");
     out
 }
