@@ -396,6 +396,19 @@ fn check_csv(v: &CheckView) -> Result<String, ::csv::Error> {
     csv_finish(w)
 }
 
+/// The cells of a change, its rates written by `rate`.
+fn change_cells(c: &Change, rate: impl Fn(Option<f64>) -> String) -> Vec<String> {
+    vec![
+        c.change.name().to_string(),
+        c.model.clone(),
+        rate(c.input_before),
+        rate(c.input_after),
+        rate(c.output_before),
+        rate(c.output_after),
+        c.detail.clone(),
+    ]
+}
+
 fn update(v: &UpdateView, markdown: bool) -> String {
     let rate = |x: Option<f64>| x.map_or("-".to_string(), format_rate);
     let grid = Grid {
@@ -408,21 +421,7 @@ fn update(v: &UpdateView, markdown: bool) -> String {
             "Output after",
             "What changed",
         ]),
-        rows: v
-            .changes
-            .iter()
-            .map(|c| {
-                vec![
-                    c.change.name().to_string(),
-                    c.model.clone(),
-                    rate(c.input_before),
-                    rate(c.input_after),
-                    rate(c.output_before),
-                    rate(c.output_after),
-                    c.detail.clone(),
-                ]
-            })
-            .collect(),
+        rows: v.changes.iter().map(|c| change_cells(c, rate)).collect(),
         right: vec![false, false, true, true, true, true, false],
     };
     let (what, summary, written) = (&v.what, &v.summary, &v.written);
@@ -459,15 +458,7 @@ fn update_csv(changes: &[Change]) -> Result<String, ::csv::Error> {
         "detail",
     ])?;
     for c in changes {
-        w.write_record([
-            c.change.name().to_string(),
-            c.model.clone(),
-            csv_opt(c.input_before),
-            csv_opt(c.input_after),
-            csv_opt(c.output_before),
-            csv_opt(c.output_after),
-            c.detail.clone(),
-        ])?;
+        w.write_record(change_cells(c, csv_opt))?;
     }
     csv_finish(w)
 }
