@@ -24,15 +24,15 @@
 //! (its forecast: 3.45 s [3.20, 3.71] under heavier load). The forecast itself is also faster
 //! than before: the fast pilot keeps one running sum per distinct rate vector, not per month.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
+use billcast::results::Body;
 use billcast::scenario::Scenario;
-use billcast::whatif::{
-    self, RunOptions, Vary, compare::compare, render, sensitivity, solve, sweep,
-};
+use billcast::whatif::{self, RunOptions, Vary, compare::compare, sensitivity, solve, sweep};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const SCENARIO: &str = "scenarios/support-bot.toml";
@@ -47,6 +47,13 @@ fn book() -> PriceBook {
     PriceBook::load(&[]).expect("bundled prices")
 }
 
+/// Length of the terminal rendering of `body` (what `--format table` prints).
+fn table(body: Body<'_>) -> usize {
+    billcast::export::render(body, billcast::export::Format::Table)
+        .expect("table")
+        .len()
+}
+
 /// `billcast forecast SCENARIO`.
 fn forecast(path: &Path) -> usize {
     let book = book();
@@ -54,7 +61,7 @@ fn forecast(path: &Path) -> usize {
     let p = Prepared::new(&s, &book).expect("prepared");
     let sim = engine::simulate_prepared(&s, &p, &SimOptions::default()).expect("simulation");
     let r = Report::from_simulation(&s, &book, &p, &sim);
-    billcast::report::table::render(&r).len()
+    table(Body::Forecast(Cow::Borrowed(&r)))
 }
 
 /// `billcast solve SCENARIO --param traffic.monthly_active_users --budget 20000`.
@@ -76,7 +83,7 @@ fn solve_users(path: &Path) -> usize {
         resimulate: false,
     };
     let s = solve::solve(&spec, &book, None).expect("solve");
-    render::solve_table(&s).len()
+    table(Body::Solve(Cow::Borrowed(&s)))
 }
 
 /// `billcast compare SCENARIO --vary routes.0.model=<three OpenAI models>`.
@@ -86,7 +93,7 @@ fn compare_models(path: &Path) -> usize {
         Vary::parse("--vary", &format!("routes.0.model={}", MODELS.join(","))).expect("vary");
     let vs = whatif::load_grid(path, &[], &[vary], "--vary").expect("variants");
     let c = compare(vs, &book, None, &RunOptions::default()).expect("compare");
-    render::compare_table(&c).len()
+    table(Body::Compare(Cow::Borrowed(&c)))
 }
 
 /// `billcast sensitivity SCENARIO` with the CLI's defaults.
@@ -103,7 +110,7 @@ fn sensitivity_all(path: &Path) -> usize {
         resimulate: false,
     };
     let r = sensitivity::sensitivity(&s, &book, &opts).expect("sensitivity");
-    render::sensitivity_table(&r).len()
+    table(Body::Sensitivity(Cow::Borrowed(&r)))
 }
 
 /// `billcast sweep SCENARIO --param traffic.monthly_active_users --range 1000:100000:9 --log`.
@@ -122,7 +129,7 @@ fn sweep_users(path: &Path) -> usize {
         &RunOptions::default(),
     )
     .expect("sweep");
-    render::sweep_table(&s).len()
+    table(Body::Sweep(Cow::Borrowed(&s)))
 }
 
 fn bench(c: &mut Criterion) {

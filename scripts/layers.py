@@ -37,9 +37,10 @@ LAYERS = [
     ["overhead", "backtest", "whatif"],
     # the results model: one envelope around every kind of result
     ["results"],
-    # exporters: charts of any result, then the Markdown/HTML documents that embed them
+    # exporters: charts of any result, then every result in every text format (table, JSON,
+    # CSV, Markdown, the HTML page that embeds the charts)
     ["charts"],
-    ["document"],
+    ["export"],
     ["cli"],
 ]
 

@@ -12,7 +12,7 @@
 //! pricing/*.toml ──pricing──▶ PriceBook ────────────────────┘            │
 //! Scenario.overhead ──overhead──▶ strategy TCO ─────────────────────────▶ Report (serde, versioned)
 //! whatif (compare · sweep · solve · sensitivity) reruns the engine with common random numbers
-//! Report ──▶ exporters: table · json · csv · markdown · html      Report ──▶ charts: svg · png
+//! every result ──results──▶ Envelope ──export──▶ table · json · csv · markdown · html   ──charts──▶ svg · png
 //! two saved Report JSONs ──diff──▶ PR comment / CI gate
 //! ```
 //!
@@ -29,8 +29,8 @@ pub mod atomic;
 pub mod backtest;
 pub mod charts;
 pub mod dist;
-pub mod document;
 pub mod engine;
+pub mod export;
 pub mod fit;
 pub mod ingest;
 pub mod overhead;

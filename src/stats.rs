@@ -49,6 +49,15 @@ pub fn prob_over(xs: &[f64], budget: f64) -> f64 {
     xs.iter().filter(|&&x| x > budget).count() as f64 / xs.len() as f64
 }
 
+/// Serde helper for a float field that may be NaN or infinite: serde_json writes those as
+/// `null`, and this reads `null` back as NaN (a saved result re-renders as "-" there).
+///
+/// # Errors
+/// The deserializer's error for anything but a number or `null`.
+pub fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,12 +167,12 @@ pub enum CalibrationError {
 }
 
 /// Coverage of one shift over all traces.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ShiftRow {
     /// σ of the size and count multipliers.
     pub sigma: f64,
     /// Coverage per trace: (name, covered share, scored pairs).
-    pub traces: Vec<(&'static str, f64, usize)>,
+    pub traces: Vec<(String, f64, usize)>,
     /// Pooled coverage of nominal 90% bands.
     pub pooled: f64,
     /// Mean relative CRPS over all scored pairs (lower is better).
@@ -194,10 +194,10 @@ pub struct ShiftRow {
 }
 
 /// Scores of one trace at one σ.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TraceScore {
     /// Trace.
-    pub trace: &'static str,
+    pub trace: String,
     /// Scored pairs.
     pub scored: usize,
     /// Coverage of all scored pairs.
@@ -265,10 +265,10 @@ pub fn calibrate_shift(
             let refs: Vec<&super::Scored> = v.iter().collect();
             let shifted: Vec<&super::Scored> = v
                 .iter()
-                .filter(|q| super::SHIFTED.contains(&q.quantity))
+                .filter(|q| super::SHIFTED.contains(&q.quantity.as_ref()))
                 .collect();
             scores.push(TraceScore {
-                trace: name,
+                trace: name.to_string(),
                 scored: v.len(),
                 coverage: share(&refs),
                 shifted: share(&shifted),
@@ -282,13 +282,13 @@ pub fn calibrate_shift(
         let refs: Vec<&super::Scored> = pooled_all.iter().collect();
         let shifted: Vec<&super::Scored> = pooled_all
             .iter()
-            .filter(|q| super::SHIFTED.contains(&q.quantity))
+            .filter(|q| super::SHIFTED.contains(&q.quantity.as_ref()))
             .collect();
         rows.push(ShiftRow {
             sigma,
             traces: scores
                 .iter()
-                .map(|t| (t.trace, t.coverage, t.scored))
+                .map(|t| (t.trace.clone(), t.coverage, t.scored))
                 .collect(),
             pooled: share(&refs),
             crps_rel: mean(&pooled_all, &|q| q.crps_rel),
@@ -491,12 +491,12 @@ pub fn calibrate_bills(
 }
 
 /// Coverage of the volume forecast (the `calls` quantity) for one volume shift.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VolumeRow {
     /// σ of the log volume multiplier.
     pub sigma: f64,
     /// Per trace: (name, covered share of `calls`, splits).
-    pub traces: Vec<(&'static str, f64, usize)>,
+    pub traces: Vec<(String, f64, usize)>,
     /// Pooled coverage.
     pub pooled: f64,
 }
@@ -536,7 +536,11 @@ pub fn calibrate_volume(
                 .map(|q| q.covered)
                 .collect();
             let c = calls.iter().filter(|c| **c).count();
-            per.push((*name, c as f64 / calls.len().max(1) as f64, calls.len()));
+            per.push((
+                name.to_string(),
+                c as f64 / calls.len().max(1) as f64,
+                calls.len(),
+            ));
             covered += c;
             n += calls.len();
         }

@@ -18,7 +18,9 @@
 pub mod calibrate;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, SimOptions};
 use crate::fit::observe::observe;
@@ -66,7 +68,7 @@ pub enum FitWindow {
 }
 
 /// How the forecast learns the test window's volume.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VolumeRule {
     /// The real number of sessions in the test window.
@@ -99,7 +101,7 @@ impl Default for Prices {
 }
 
 /// Pilot-to-production shift used by the forecasts: lognormal multipliers with median 1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ShiftSigma {
     /// σ of ln(size multiplier) (token sizes).
     pub size: f64,
@@ -165,11 +167,12 @@ impl Default for BacktestOptions {
     }
 }
 
-/// One scored quantity of one split.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// One scored quantity of one split. Errors relative to an actual value of zero are NaN,
+/// which JSON holds as `null` and reads back as NaN.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Scored {
     /// `input_tokens`, `output_tokens`, `calls`, `tool_calls`, `failures`, `dollars`.
-    pub quantity: &'static str,
+    pub quantity: Cow<'static, str>,
     /// What the log shows.
     pub actual: f64,
     /// Forecast P5.
@@ -181,17 +184,20 @@ pub struct Scored {
     /// `p5 ≤ actual ≤ p95`.
     pub covered: bool,
     /// `p50 / actual − 1`.
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub median_error: f64,
     /// The naive estimate: the fit window's mean per session × the forecast's volume.
     pub naive: f64,
     /// `naive / actual − 1`.
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub naive_error: f64,
     /// CRPS divided by the actual value (0 = a perfect point forecast).
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub crps_rel: f64,
 }
 
 /// One split.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SplitResult {
     /// Index.
     pub index: usize,
@@ -210,10 +216,10 @@ pub struct SplitResult {
 }
 
 /// Coverage and scores of a quantity over all splits.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct QuantitySummary {
     /// Quantity.
-    pub quantity: &'static str,
+    pub quantity: Cow<'static, str>,
     /// Splits scored.
     pub n: usize,
     /// Share of splits whose P5–P95 band covered the actual value.
@@ -226,8 +232,8 @@ pub struct QuantitySummary {
     pub crps_rel: f64,
 }
 
-/// A backtest.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A backtest (`billcast render` reads its JSON back).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Backtest {
     /// Splits in order.
     pub splits: Vec<SplitResult>,
@@ -376,7 +382,7 @@ fn score(quantity: &'static str, samples: &[f64], actual: f64, naive: f64) -> Op
         }
     };
     Some(Scored {
-        quantity,
+        quantity: Cow::Borrowed(quantity),
         actual,
         p5,
         p50,
@@ -522,7 +528,7 @@ pub fn backtest(
                 / n
         };
         summary.push(QuantitySummary {
-            quantity: name,
+            quantity: Cow::Borrowed(name),
             n: rows.len(),
             coverage: rows.iter().filter(|r| r.covered).count() as f64 / n,
             median_abs_error: mean(&|r| r.median_error.abs()),

@@ -1,4 +1,5 @@
-//! Output plumbing shared by commands: formats, `-o FILE|-`, and the progress bar.
+//! Output plumbing shared by commands: formats and their exporters, `-o FILE|-`, and the
+//! progress bar.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -196,7 +197,7 @@ pub fn write_charts(
     markdown_file: Option<&Path>,
 ) -> anyhow::Result<(
     Vec<std::path::PathBuf>,
-    Vec<billcast::document::markdown::ChartLink>,
+    Vec<billcast::export::markdown::ChartLink>,
 )> {
     use billcast::charts::{self, ChartKind};
     let paths = charts::render_all(r, dir, format.into())
@@ -218,12 +219,12 @@ pub fn chart_link(
     title: &str,
     path: &Path,
     markdown_file: Option<&Path>,
-) -> billcast::document::markdown::ChartLink {
+) -> billcast::export::markdown::ChartLink {
     let base = markdown_file
         .filter(|p| *p != Path::new("-"))
         .map(|p| p.parent().unwrap_or(Path::new("")));
     let rel = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
-    billcast::document::markdown::ChartLink {
+    billcast::export::markdown::ChartLink {
         title: title.to_string(),
         // Markdown links use '/', whatever the platform.
         path: rel
@@ -234,9 +235,58 @@ pub fn chart_link(
     }
 }
 
-/// The JSON of a result: its envelope around `body` ([`billcast::results::Envelope`]).
-pub fn json(body: billcast::results::Body<'_>) -> anyhow::Result<String> {
-    Ok(billcast::results::Envelope::new(body).to_json()?)
+impl From<Format> for billcast::export::Format {
+    fn from(f: Format) -> Self {
+        use billcast::export::Format as E;
+        match f {
+            Format::Table => E::Table,
+            Format::Json => E::Json,
+            Format::Csv => E::Csv,
+            Format::Markdown => E::Markdown,
+        }
+    }
+}
+
+impl From<ReportFormat> for billcast::export::Format {
+    fn from(f: ReportFormat) -> Self {
+        use billcast::export::Format as E;
+        match f {
+            ReportFormat::Table => E::Table,
+            ReportFormat::Json => E::Json,
+            ReportFormat::Csv => E::Csv,
+            ReportFormat::Markdown => E::Markdown,
+            ReportFormat::Html => E::Html,
+        }
+    }
+}
+
+/// A result in `format`: the envelope around `body` through the format's exporter
+/// ([`billcast::export::exporter`]).
+pub fn export(
+    body: billcast::results::Body<'_>,
+    format: impl Into<billcast::export::Format>,
+) -> anyhow::Result<String> {
+    export_with(body, format, billcast::export::Options::default())
+}
+
+/// [`export`] with `options` (the chart images a forecast's Markdown links).
+pub fn export_with(
+    body: billcast::results::Body<'_>,
+    format: impl Into<billcast::export::Format>,
+    options: billcast::export::Options,
+) -> anyhow::Result<String> {
+    let result = billcast::results::Envelope::new(body);
+    Ok(billcast::export::exporter(format.into(), options).export(&result)?)
+}
+
+/// Refuse, before any work, a `--format` the result cannot be rendered in (exit 2).
+pub fn check_format(
+    kind: billcast::results::Kind,
+    view: Option<&str>,
+    format: impl Into<billcast::export::Format>,
+) -> anyhow::Result<()> {
+    billcast::export::check(kind, view, format.into())
+        .map_err(|e| anyhow::Error::new(UsageError(anyhow::Error::new(e))))
 }
 
 /// Write `bytes` to the file `path`, creating its folder if missing. The file is written

@@ -13,7 +13,9 @@
 //! prior, `Beta(k + ½, n − k + ½)`, which carries their sampling uncertainty the same way.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use super::observe::{Observed, Series};
 use super::{
@@ -74,10 +76,10 @@ pub struct QuantityFit {
 }
 
 /// A failure class estimated from the data.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RetryFit {
     /// `rate_limit`, `overload`, `timeout`, `invalid_output`.
-    pub class: &'static str,
+    pub class: Cow<'static, str>,
     /// Failed attempts.
     pub failures: usize,
     /// All attempts.
@@ -444,7 +446,7 @@ pub fn fit_workload(o: &Observed, opts: &WorkloadFitOptions) -> Result<FittedWor
             let tau2 = drift.failures[i].map_or(0.0, |d| d.tau2);
             let (alpha, beta) = super::drift::widened_beta(k, n, tau2);
             RetryFit {
-                class: names[i],
+                class: Cow::Borrowed(names[i]),
                 failures: k,
                 attempts: n,
                 billed: billed[i],
@@ -781,8 +783,9 @@ impl FittedWorkload {
     }
 }
 
-/// One row of the fit table.
-#[derive(Clone, Debug, Serialize)]
+/// One row of the fit table. A heavy tail's infinite mean is `null` in JSON and reads back
+/// as NaN.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FitRow {
     /// Workload key.
     pub quantity: String,
@@ -797,12 +800,16 @@ pub struct FitRow {
     /// Offset added to draws.
     pub offset: f64,
     /// Mean of the fitted distribution (offset included).
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub mean: f64,
     /// Its median.
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub p50: f64,
     /// Its 95th percentile.
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub p95: f64,
     /// Its 99th percentile.
+    #[serde(deserialize_with = "crate::stats::f64_or_nan")]
     pub p99: f64,
     /// Mean of the data.
     pub data_mean: f64,

@@ -167,7 +167,7 @@ pub struct BadLine {
 }
 
 /// Reservoir sampling summary: whole sessions are kept or dropped (`sink.rs` has the rule).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reservoir {
     /// The bound on records kept (`--max-records`).
     pub cap: usize,

@@ -1,12 +1,12 @@
-//! Renderers of an [`OverheadReport`]: terminal table, Markdown, CSV. Each takes the report
-//! only, so a saved `overhead.json` re-renders without re-simulating. The stacked-TCO chart
-//! with P50–P95 whiskers is [`crate::charts::overhead::tco`]; the design-review pack
-//! (`billcast report`) reuses these grids and [`markdown_body`].
+//! The parts of an [`OverheadReport`]'s renderings: its grids, headline and sentences, the
+//! Markdown body and the CSV; the exporters (`crate::export`) put them together. Each takes
+//! the report only, so a saved `overhead.json` re-renders without re-simulating. The
+//! stacked-TCO chart with P50–P95 whiskers is [`crate::charts::overhead::tco`].
 
 use super::report::{BreakEven, OverheadReport, StrategyReport};
 use crate::scenario::overhead::Strategy;
 use crate::table::Grid;
-use crate::units::{format_count, format_usd};
+use crate::units::format_usd;
 
 /// Heading of the overhead section in a design-review pack (`billcast report`).
 pub const PACK_SECTION: &str = "Operational overhead of a second provider";
@@ -168,30 +168,6 @@ pub fn months(r: &OverheadReport) -> Grid {
     }
 }
 
-/// Every overhead input with its origin and the source of its default.
-pub fn assumptions(r: &OverheadReport) -> Grid {
-    Grid {
-        header: ["Key", "Value", "Unit", "Origin", "Source"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        rows: r
-            .assumptions
-            .iter()
-            .map(|a| {
-                vec![
-                    a.key.clone(),
-                    a.value.clone(),
-                    a.unit.clone(),
-                    a.origin.clone(),
-                    a.source.clone(),
-                ]
-            })
-            .collect(),
-        right: vec![false; 5],
-    }
-}
-
 fn main_redundant(r: &OverheadReport) -> Option<&StrategyReport> {
     r.strategy(Strategy::Failover)
         .or_else(|| r.strategy(Strategy::ActiveActive))
@@ -261,89 +237,11 @@ pub fn period(r: &OverheadReport) -> String {
     }
 }
 
-/// The terminal report.
-pub fn table(r: &OverheadReport) -> String {
-    let grid = crate::table::text;
-    let path = r
-        .scenario
-        .path
-        .as_deref()
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default();
-    let mut out = format!("billcast overhead — {}{path}\n", r.scenario.name);
-    out.push_str(&format!(
-        "{} trials · seed {} · {} engine · primary {}{}\n\n",
-        format_count(r.trials as f64),
-        r.seed,
-        r.engine_mode,
-        r.primary_models.join(" + "),
-        r.secondary_model
-            .as_ref()
-            .map(|m| format!(" · secondary {m}"))
-            .unwrap_or_default()
-    ));
-    out.push_str(&headline(r));
-    out.push_str(&format!(
-        "\n\nMean month of {}, USD (Spend × = tokens + evals + people over single-provider token spend):\n",
-        period(r)
-    ));
-    out.push_str(&grid(&strategies(r)));
-    out.push('\n');
-    if let Some(line) = availability_line(r) {
-        out.push('\n');
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out.push_str("\nHuman hours per month added over running one provider:\n");
-    out.push_str(&grid(&people(r)));
-    out.push('\n');
-    if r.months.len() > 1 {
-        out.push_str("\nMean TCO by month (fixed hours weigh less as spend grows):\n");
-        out.push_str(&grid(&months(r)));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(BREAK_EVEN_NOTE);
-    out.push('\n');
-    let defaults: Vec<_> = r
-        .assumptions
-        .iter()
-        .filter(|a| a.origin == "default" && a.key != "overhead.strategies")
-        .map(|a| a.key.trim_start_matches("overhead."))
-        .collect();
-    if !defaults.is_empty() {
-        out.push_str(&format!(
-            "Defaults used (see --format markdown for sources): {}.\n",
-            defaults.join(", ")
-        ));
-    }
-    if !r.warnings.is_empty() {
-        out.push_str("\nWarnings:\n");
-        for w in &r.warnings {
-            out.push_str(&format!("  ! {w}\n"));
-        }
-    }
-    out
-}
-
-/// Markdown for PR comments and design reviews.
-pub fn markdown(r: &OverheadReport) -> String {
-    let mut out = String::from("[//]: <> (billcast-overhead)\n");
-    out.push_str(&format!("### billcast overhead: {}\n\n", r.scenario.name));
-    out.push_str(&markdown_body(r));
-    out
-}
-
-/// The Markdown report without its marker and title, for embedding under another heading
-/// (the design-review pack's report.md): headline, strategy table, availability, details
-/// and provenance line.
+/// The Markdown report after its headline and before its warnings and footer: strategy
+/// table, availability and details (also the body of the design-review pack's section).
 pub fn markdown_body(r: &OverheadReport) -> String {
     let grid = crate::table::markdown;
-    let mut out = String::new();
-    for line in headline(r).lines() {
-        out.push_str(&format!("**{line}**\n"));
-    }
-    out.push_str(&format!("\nMean month of {}, USD:\n\n", period(r)));
+    let mut out = format!("Mean month of {}, USD:\n\n", period(r));
     out.push_str(&grid(&strategies(r)));
     if let Some(line) = availability_line(r) {
         out.push_str(&format!("\n{line}\n"));
@@ -357,22 +255,23 @@ pub fn markdown_body(r: &OverheadReport) -> String {
         out.push_str("\n</details>\n");
     }
     out.push_str("\n<details><summary>Assumptions</summary>\n\n");
-    out.push_str(&grid(&assumptions(r)));
+    out.push_str(&grid(&crate::report::rows::assumptions(
+        &r.assumptions,
+        false,
+    )));
     out.push_str("\n</details>\n");
-    if !r.warnings.is_empty() {
-        out.push_str("\n**Warnings**\n\n");
-        for w in &r.warnings {
-            out.push_str(&format!("- {w}\n"));
-        }
-    }
-    out.push_str(&format!(
-        "\n<sub>{} trials · seed {} · billcast {} · prices {}</sub>\n",
+    out
+}
+
+/// The Markdown footer: trials, seed, version and the price tables' fingerprint.
+pub fn markdown_footer(r: &OverheadReport) -> String {
+    format!(
+        "{} trials · seed {} · billcast {} · prices {}",
         r.trials,
         r.seed,
         r.billcast_version,
         &r.pricing_fingerprint[..12.min(r.pricing_fingerprint.len())]
-    ));
-    out
+    )
 }
 
 /// CSV: one row per strategy for the mean month (`month = mean`), then one per calendar

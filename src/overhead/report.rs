@@ -12,8 +12,9 @@ use super::model::{Ledger, PeopleHours};
 use crate::engine::Simulation;
 use crate::pricing::PriceBook;
 use crate::report::{ReportError, ScenarioInfo};
+use crate::scenario::Assumption;
 use crate::scenario::Scenario;
-use crate::scenario::overhead::{HOURS_PER_MONTH, OverheadAssumption, OverheadSpec, Strategy};
+use crate::scenario::overhead::{HOURS_PER_MONTH, OverheadSpec, Strategy};
 use crate::stats::quantile_sorted;
 
 /// Version of the overhead report JSON.
@@ -267,7 +268,7 @@ pub struct OverheadReport {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub availability_steps: Option<AvailabilitySteps>,
     /// Every overhead input with unit, origin and source.
-    pub assumptions: Vec<OverheadAssumption>,
+    pub assumptions: Vec<Assumption>,
     /// Warnings, each with what to do.
     pub warnings: Vec<String>,
 }
@@ -510,7 +511,7 @@ pub(super) fn build(inp: Inputs<'_>) -> OverheadReport {
         .spec
         .assumptions
         .iter()
-        .any(|a| a.key == "overhead.downtime_usd_per_hour" && a.origin == "default")
+        .any(|a| a.key == "overhead.downtime_usd_per_hour" && a.is_default())
     {
         warnings.push(
             "overhead.downtime_usd_per_hour is not set, so downtime costs $0 and redundancy can only lose; read each strategy's break-even, or set your revenue + SLA credits per hour".into(),

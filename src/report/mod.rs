@@ -1,10 +1,9 @@
 //! The forecast report: one versioned, serialisable model of everything a forecast says, and
-//! the exporters that render it (table, JSON, CSV; Markdown and HTML in [`crate::document`]). Everything that renders takes a
+//! the exporters that render it (table, JSON, CSV; Markdown and HTML in [`crate::export`]). Everything that renders takes a
 //! `&Report`, so a saved `forecast.json` re-renders without re-simulating.
 
 pub mod csv;
 pub mod rows;
-pub mod table;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +17,7 @@ use crate::engine::{COMPONENTS, Simulation, Volumes};
 use crate::ingest::tokens::Tokenizer;
 use crate::pricing::PriceBook;
 use crate::pricing::book::SourceFile;
-use crate::scenario::{Assumption, Scenario};
+use crate::scenario::{Assumption, Origin, Scenario};
 use crate::stats::{mean_sd, prob_over, quantile_se, quantile_sorted};
 
 /// Version of the report JSON.
@@ -385,24 +384,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub tokenizer: Vec<RatioEffect>,
     /// Every input and where it came from.
-    pub assumptions: Vec<ReportAssumption>,
+    pub assumptions: Vec<Assumption>,
     /// Warnings, each with what to do.
     pub warnings: Vec<String>,
-}
-
-/// An assumption row in a report (owned strings so saved reports load back).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ReportAssumption {
-    /// Dotted key.
-    pub key: String,
-    /// Value or distribution.
-    pub value: String,
-    /// `scenario`, `override`, `fitted` or `default`.
-    pub origin: String,
-    /// `trial`, `session`, `turn`, `call`, `run`, …
-    pub level: String,
-    /// A default that changes the answer.
-    pub non_neutral_default: bool,
 }
 
 impl Report {
@@ -513,7 +497,7 @@ impl Report {
         };
         for a in &s.assumptions {
             let d = drives(&a.key);
-            if a.non_neutral_default || !d.is_empty() {
+            if a.non_neutral() || !d.is_empty() {
                 let what = if d.is_empty() {
                     String::new()
                 } else {
@@ -579,16 +563,7 @@ impl Report {
             assumptions: s
                 .assumptions
                 .iter()
-                .map(|a| ReportAssumption {
-                    key: a.key.clone(),
-                    value: a.value.clone(),
-                    origin: serde_json::to_value(a.origin)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    level: a.level.to_string(),
-                    non_neutral_default: a.non_neutral_default,
-                })
+                .cloned()
                 .chain(artifact_rows(p))
                 .collect(),
             warnings,
@@ -657,14 +632,16 @@ impl Report {
 
 /// The assumption rows of each artifact's size on each route: `routes[i].workload.system_prompt`
 /// = `2,994 tokens (estimated: …)`.
-fn artifact_rows(p: &Prepared) -> impl Iterator<Item = ReportAssumption> + '_ {
+fn artifact_rows(p: &Prepared) -> impl Iterator<Item = Assumption> + '_ {
     p.artifact_tokens.iter().flat_map(|a| {
-        a.routes.iter().enumerate().map(|(i, rt)| ReportAssumption {
-            key: artifact_row_key(i, &a.key),
-            value: rt.describe(),
-            origin: "scenario".into(),
-            level: "run".into(),
-            non_neutral_default: false,
+        a.routes.iter().enumerate().map(|(i, rt)| {
+            Assumption::input(
+                artifact_row_key(i, &a.key),
+                rt.describe(),
+                Origin::Scenario,
+                "run",
+                false,
+            )
         })
     })
 }

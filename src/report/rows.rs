@@ -3,6 +3,7 @@
 
 use super::{MonthSummary, Report};
 use crate::engine::drivers::Drivers;
+use crate::scenario::Assumption;
 use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd};
 
@@ -149,29 +150,44 @@ pub fn volumes(m: &MonthSummary) -> Grid {
     }
 }
 
-/// The assumptions table.
-pub fn assumptions(r: &Report) -> Grid {
-    let rows = r
-        .assumptions
+/// The assumptions table of a forecast or of the operational overhead, the one every format
+/// draws: Input, Value, then Unit, Drawn per and Source where the rows have them, and From
+/// (the origin: as written in outputs, or for people with `labels`, e.g. `--set`).
+pub fn assumptions(rows: &[Assumption], labels: bool) -> Grid {
+    let has = |f: &dyn Fn(&Assumption) -> bool| rows.iter().any(f);
+    let (unit, level, source) = (
+        has(&|a| a.unit.is_some()),
+        has(&|a| a.level.is_some()),
+        has(&|a| a.source.is_some()),
+    );
+    let mut header = vec!["Input", "Value"];
+    header.extend(unit.then_some("Unit"));
+    header.extend(level.then_some("Drawn per"));
+    header.push("From");
+    header.extend(source.then_some("Source"));
+    let cell = |x: &Option<String>| x.clone().unwrap_or_default();
+    let rows = rows
         .iter()
         .map(|a| {
-            vec![
-                a.key.clone(),
-                a.value.clone(),
-                a.level.clone(),
-                a.origin.clone(),
-            ]
+            let mut row = vec![a.key.clone(), a.value.clone()];
+            if unit {
+                row.push(cell(&a.unit));
+            }
+            if level {
+                row.push(a.level.as_deref().unwrap_or_default().to_string());
+            }
+            let origin = a.origin.name();
+            row.push(if labels { origin_label(origin) } else { origin }.to_string());
+            if source {
+                row.push(cell(&a.source));
+            }
+            row
         })
         .collect();
     Grid {
-        header: vec![
-            "Input".into(),
-            "Value".into(),
-            "Drawn per".into(),
-            "From".into(),
-        ],
+        right: vec![false; header.len()],
+        header: header.into_iter().map(String::from).collect(),
         rows,
-        right: vec![false; 4],
     }
 }
 

@@ -209,44 +209,6 @@ impl TokensReport {
         notes
     }
 
-    /// Terminal table.
-    pub fn table(&self) -> String {
-        let mut out = format!(
-            "billcast tokens — {} file{}\n\n",
-            self.files.len(),
-            if self.files.len() == 1 { "" } else { "s" }
-        );
-        out.push_str(&crate::table::text(&self.grid()));
-        out.push('\n');
-        for n in self.notes() {
-            out.push_str(&format!("\n{n}\n"));
-        }
-        out
-    }
-
-    /// Markdown table with the notes.
-    pub fn markdown(&self) -> String {
-        let mut out = String::from("### billcast tokens\n\n");
-        out.push_str(&crate::table::markdown(&self.grid()));
-        for n in self.notes() {
-            out.push_str(&format!("\n- {n}"));
-        }
-        if !self.notes().is_empty() {
-            out.push('\n');
-        }
-        out
-    }
-
-    /// Pretty JSON.
-    pub fn json(&self) -> Result<String, ReportError> {
-        serde_json::to_string_pretty(self)
-            .map(|mut s| {
-                s.push('\n');
-                s
-            })
-            .map_err(|e| ReportError::Json(e.to_string()))
-    }
-
     /// One CSV row per file and target.
     pub fn csv(&self) -> Result<String, ReportError> {
         #[derive(Serialize)]

@@ -1,12 +1,13 @@
 //! The body of `billcast fit`'s result: the fit table and what the log said besides it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fit::workload::{FitRow, FittedWorkload, RetryFit};
 use crate::ingest::Reservoir;
 
-/// What `billcast fit` reports (its JSON body; the workload file is written separately).
-#[derive(Debug, Clone, Serialize)]
+/// What `billcast fit` reports (its JSON body, which `billcast render` reads back; the
+/// workload file is written separately).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FitResult {
     /// Calls fitted.
     pub calls: usize,
@@ -27,12 +28,13 @@ pub struct FitResult {
     /// `(calls read from the cache, calls)`, when usage reports cached tokens.
     pub cache_hits: Option<(usize, usize)>,
     /// The cacheable part inferred (`system`, `history`, …).
-    pub cacheable: Option<&'static str>,
+    pub cacheable: Option<String>,
     /// Why.
     pub cacheable_reason: Option<String>,
     /// Failure classes estimated from the log.
     pub retries: Vec<RetryFit>,
-    /// Notes of the fit.
+    /// Notes of the fit (the envelope leaves an empty list out).
+    #[serde(default)]
     pub notes: Vec<String>,
     /// Warnings of the fit.
     pub warnings: Vec<String>,
@@ -51,7 +53,7 @@ impl FitResult {
             system_prompt_tokens: f.system_prompt_tokens,
             max_output_tokens: f.max_output_tokens,
             cache_hits: f.cache_hits,
-            cacheable: f.cacheable,
+            cacheable: f.cacheable.map(str::to_string),
             cacheable_reason: f.cacheable_reason.clone(),
             retries: f.retries.clone(),
             notes: f.notes.clone(),

@@ -220,7 +220,7 @@ pub enum Body<'a> {
 }
 
 /// `billcast backtest --calibrate-shift`: coverage per prior size/count σ and per volume σ.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShiftCalibration {
     /// One row per size/count σ of the grid.
     pub shift: Vec<ShiftRow>,
@@ -499,7 +499,15 @@ impl Envelope<'static> {
                 Body::Calibration(Cow::Owned(serde_json::from_value(v).map_err(json)?))
             }
             Kind::Tokens => Body::Tokens(Cow::Owned(serde_json::from_value(v).map_err(json)?)),
-            Kind::Backtest | Kind::ShiftCalibration | Kind::Fit | Kind::Pricing => {
+            Kind::Backtest => Body::Backtest(Cow::Owned(serde_json::from_value(v).map_err(json)?)),
+            Kind::ShiftCalibration => {
+                Body::ShiftCalibration(Cow::Owned(serde_json::from_value(v).map_err(json)?))
+            }
+            Kind::Fit => Body::Fit(Cow::Owned(serde_json::from_value(v).map_err(json)?)),
+            // A price-book view renders from the book itself (a model's entry with its
+            // provider's tools, the layer a check or update compared with), which its JSON
+            // carries only in part.
+            Kind::Pricing => {
                 return Err(ResultsError::NotRenderable {
                     path: path.into(),
                     kind: kind.name(),
@@ -539,9 +547,9 @@ mod tests {
         let e = Envelope::from_json("x.json", "{\"kind\": \"sweep\", \"schema_version\": 2}")
             .unwrap_err();
         assert!(e.to_string().contains("schema_version 2"), "{e}");
-        let e = Envelope::from_json("x.json", "{\"kind\": \"fit\", \"schema_version\": 1}")
+        let e = Envelope::from_json("x.json", "{\"kind\": \"pricing\", \"schema_version\": 1}")
             .unwrap_err();
         assert!(matches!(e, ResultsError::NotRenderable { .. }), "{e}");
-        assert!(e.to_string().contains("billcast fit"), "{e}");
+        assert!(e.to_string().contains("billcast pricing"), "{e}");
     }
 }

@@ -12,11 +12,12 @@ pub mod overhead;
 mod sections;
 pub mod template;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::artifact::{Artifact, Expect};
@@ -282,7 +283,7 @@ pub fn default_fitted_shift() -> Uncertain {
 }
 
 /// Where an input came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Written in the scenario file.
@@ -307,19 +308,84 @@ impl Origin {
     }
 }
 
-/// One input of the forecast, for the assumptions table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One input and where it came from: a row of the assumptions table of a forecast (the
+/// scenario's inputs, with the level they are drawn at) and of the operational overhead (the
+/// `[overhead]` section's, with a unit and the source of each default). The same type is
+/// saved in a report's JSON and read back; the fields a row does not have are left out, so a
+/// forecast's row is `key, value, origin, level, non_neutral_default` and an overhead row
+/// `key, value, unit, origin, source`, as they always were.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assumption {
     /// Dotted key.
     pub key: String,
-    /// The value or distribution as written.
+    /// The value or distribution as written (or the default).
     pub value: String,
+    /// Unit (overhead inputs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unit: Option<String>,
     /// Where it came from.
     pub origin: Origin,
-    /// Drawn once per trial, or per session/turn/call.
-    pub level: &'static str,
-    /// A default that changes the answer (not neutral): listed in the output.
-    pub non_neutral_default: bool,
+    /// Drawn once per `trial`, or per `session`/`turn`/`call`, or once per `run` (forecast
+    /// inputs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub level: Option<Cow<'static, str>>,
+    /// Whether a default changes the answer (not neutral): listed in the output (forecast
+    /// inputs).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub non_neutral_default: Option<bool>,
+    /// Source of the default (overhead inputs; `scenario` when the file sets it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
+}
+
+impl Assumption {
+    /// A forecast input drawn at `level`.
+    pub fn input(
+        key: String,
+        value: String,
+        origin: Origin,
+        level: &'static str,
+        non_neutral_default: bool,
+    ) -> Assumption {
+        Assumption {
+            key,
+            value,
+            unit: None,
+            origin,
+            level: Some(Cow::Borrowed(level)),
+            non_neutral_default: Some(non_neutral_default),
+            source: None,
+        }
+    }
+
+    /// An `[overhead]` input in `unit`, its default from `source`.
+    pub fn overhead(
+        key: impl Into<String>,
+        value: impl Into<String>,
+        unit: impl Into<String>,
+        origin: Origin,
+        source: impl Into<String>,
+    ) -> Assumption {
+        Assumption {
+            key: key.into(),
+            value: value.into(),
+            unit: Some(unit.into()),
+            origin,
+            level: None,
+            non_neutral_default: None,
+            source: Some(source.into()),
+        }
+    }
+
+    /// A default that changes the answer.
+    pub fn non_neutral(&self) -> bool {
+        self.non_neutral_default == Some(true)
+    }
+
+    /// A default, whatever its effect.
+    pub fn is_default(&self) -> bool {
+        self.origin == Origin::Default
+    }
 }
 
 /// A validated scenario.
@@ -951,4 +1017,29 @@ fn build_workload(
         tools_file,
         replay_adjust: [1.0, 0.0],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forecast_and_an_overhead_assumption_keep_their_json_fields_and_read_back() {
+        let f = Assumption::input("a.b".into(), "3".into(), Origin::Default, "trial", true);
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(
+            json,
+            r#"{"key":"a.b","value":"3","origin":"default","level":"trial","non_neutral_default":true}"#
+        );
+        assert_eq!(serde_json::from_str::<Assumption>(&json).unwrap(), f);
+        assert!(f.non_neutral() && f.is_default());
+        let o = Assumption::overhead("overhead.x", "1", "h", Origin::Override, "scenario");
+        let json = serde_json::to_string(&o).unwrap();
+        assert_eq!(
+            json,
+            r#"{"key":"overhead.x","value":"1","unit":"h","origin":"override","source":"scenario"}"#
+        );
+        assert_eq!(serde_json::from_str::<Assumption>(&json).unwrap(), o);
+        assert!(!o.non_neutral() && !o.is_default());
+    }
 }

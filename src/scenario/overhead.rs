@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::dist::{Domain, Uncertain};
-use crate::scenario::ScenarioError;
 use crate::scenario::file::U;
+use crate::scenario::{Assumption, Origin, ScenarioError};
 use crate::toml_util;
 
 /// A strategy compared by `billcast overhead`.
@@ -468,21 +468,6 @@ pub struct DecaySpec {
     pub ramp_months: Uncertain,
 }
 
-/// Where an overhead input came from, with its unit and source, for the assumptions table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OverheadAssumption {
-    /// Dotted key, e.g. `overhead.providers.primary.uptime`.
-    pub key: String,
-    /// Value or distribution as written (or the default).
-    pub value: String,
-    /// Unit.
-    pub unit: String,
-    /// `scenario`, `override` or `default`.
-    pub origin: String,
-    /// Source of the default (tags as in the module docs).
-    pub source: String,
-}
-
 /// A validated `[overhead]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverheadSpec {
@@ -511,7 +496,7 @@ pub struct OverheadSpec {
     /// Redundancy decay.
     pub decay: DecaySpec,
     /// Every input with unit, origin and source.
-    pub assumptions: Vec<OverheadAssumption>,
+    pub assumptions: Vec<Assumption>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -562,7 +547,7 @@ struct Reader<'a> {
     file: &'a str,
     text: &'a str,
     set_keys: &'a [String],
-    assumptions: Vec<OverheadAssumption>,
+    assumptions: Vec<Assumption>,
 }
 
 impl Reader<'_> {
@@ -579,8 +564,8 @@ impl Reader<'_> {
         }
     }
 
-    fn origin(&self, key: &str, present: bool) -> &'static str {
-        super::sections::origin_of(self.set_keys, key, present).name()
+    fn origin(&self, key: &str, present: bool) -> Origin {
+        super::sections::origin_of(self.set_keys, key, present)
     }
 
     /// Read one uncertain number: validate it in `domain` (naming key and line), or take the
@@ -608,17 +593,13 @@ impl Reader<'_> {
     }
 
     fn record(&mut self, key: &str, value: &Uncertain, unit: &str, present: bool, source: &str) {
-        self.assumptions.push(OverheadAssumption {
-            key: key.to_string(),
-            value: value.to_string(),
-            unit: unit.to_string(),
-            origin: self.origin(key, present).to_string(),
-            source: if present {
-                "scenario".to_string()
-            } else {
-                source.to_string()
-            },
-        });
+        self.assumptions.push(Assumption::overhead(
+            key,
+            value.to_string(),
+            unit,
+            self.origin(key, present),
+            if present { "scenario" } else { source },
+        ));
     }
 
     /// Uptime must lie in (0, 1]: 1 means never down, 0 would be never up (an infinite
@@ -764,15 +745,13 @@ impl OverheadSpec {
                         format!("'{model}': write provider/model, e.g. \"anthropic/claude-sonnet-5-5\" (billcast pricing list)"),
                     ));
                 }
-                r.assumptions.push(OverheadAssumption {
-                    key: "overhead.providers.secondary.model".into(),
-                    value: model.clone(),
-                    unit: "provider/model".into(),
-                    origin: r
-                        .origin("overhead.providers.secondary.model", true)
-                        .to_string(),
-                    source: "scenario".into(),
-                });
+                r.assumptions.push(Assumption::overhead(
+                    "overhead.providers.secondary.model",
+                    model.clone(),
+                    "provider/model",
+                    r.origin("overhead.providers.secondary.model", true),
+                    "scenario",
+                ));
                 let outages = r.outages(
                     "overhead.providers.secondary",
                     s.uptime.as_ref(),
@@ -849,19 +828,17 @@ impl OverheadSpec {
                 v
             }
         };
-        r.assumptions.push(OverheadAssumption {
-            key: "overhead.strategies".into(),
-            value: strategies
+        r.assumptions.push(Assumption::overhead(
+            "overhead.strategies",
+            strategies
                 .iter()
                 .map(|s| s.name())
                 .collect::<Vec<_>>()
                 .join(", "),
-            unit: "-".into(),
-            origin: r
-                .origin("overhead.strategies", f.strategies.is_some())
-                .to_string(),
-            source: "every strategy whose inputs are present; single is always the baseline".into(),
-        });
+            "-",
+            r.origin("overhead.strategies", f.strategies.is_some()),
+            "every strategy whose inputs are present; single is always the baseline",
+        ));
 
         let loaded_hourly_usd = r.num(
             f.loaded_hourly_usd.as_ref(),
@@ -904,15 +881,13 @@ impl OverheadSpec {
                 )
             })?,
         };
-        r.assumptions.push(OverheadAssumption {
-            key: "overhead.degraded.kind".into(),
-            value: kind.name().into(),
-            unit: "-".into(),
-            origin: r
-                .origin("overhead.degraded.kind", d.kind.is_some())
-                .to_string(),
-            source: "cached [INF; the option to try first, POST]".into(),
-        });
+        r.assumptions.push(Assumption::overhead(
+            "overhead.degraded.kind",
+            kind.name(),
+            "-",
+            r.origin("overhead.degraded.kind", d.kind.is_some()),
+            "cached [INF; the option to try first, POST]",
+        ));
         // Kind-dependent defaults (domain.md §3.7): a cache or a switched-off feature costs
         // no tokens and does not share the provider's outages; a same-provider smaller model
         // does share them; a queue answers later at full price.
@@ -1181,7 +1156,7 @@ mod tests {
             s.primary.rate,
             OutageRate::Uptime(Uncertain::Fixed(DEFAULT_UPTIME))
         );
-        assert!(s.assumptions.iter().all(|a| a.origin == "default"
+        assert!(s.assumptions.iter().all(|a| a.is_default()
             || a.key == "overhead.strategies"
             || a.key == "overhead.degraded.kind"));
     }

@@ -166,13 +166,13 @@ impl<'a> Reader<'a> {
                 raw.simulation.mode.is_some(),
             ),
         ] {
-            self.assumptions.push(Assumption {
-                key: k.into(),
-                value: v,
-                origin: self.origin(k, present),
-                level: "run",
-                non_neutral_default: false,
-            });
+            self.assumptions.push(Assumption::input(
+                k.into(),
+                v,
+                self.origin(k, present),
+                "run",
+                false,
+            ));
         }
 
         let horizon_months = match &raw.horizon_months {
@@ -193,20 +193,20 @@ impl<'a> Reader<'a> {
                 month: d.month() as u8,
             }
         });
-        self.assumptions.push(Assumption {
-            key: "horizon_months".into(),
-            value: horizon_months.to_string(),
-            origin: self.origin("horizon_months", raw.horizon_months.is_some()),
-            level: "run",
-            non_neutral_default: false,
-        });
-        self.assumptions.push(Assumption {
-            key: "start_month".into(),
-            value: start_month.to_string(),
-            origin: self.origin("start_month", raw.start_month.is_some()),
-            level: "run",
-            non_neutral_default: raw.start_month.is_none(),
-        });
+        self.assumptions.push(Assumption::input(
+            "horizon_months".into(),
+            horizon_months.to_string(),
+            self.origin("horizon_months", raw.horizon_months.is_some()),
+            "run",
+            false,
+        ));
+        self.assumptions.push(Assumption::input(
+            "start_month".into(),
+            start_month.to_string(),
+            self.origin("start_month", raw.start_month.is_some()),
+            "run",
+            raw.start_month.is_none(),
+        ));
 
         Ok(RunSettings {
             trials,
@@ -285,26 +285,26 @@ impl<'a> Reader<'a> {
             ("traffic.requests_per_month", &t.requests_per_month),
         ] {
             if let Some(u) = u {
-                self.assumptions.push(Assumption {
-                    key: k.into(),
-                    value: u.get_ref().to_string(),
-                    origin: self.origin(k, true),
-                    level: "trial",
-                    non_neutral_default: false,
-                });
+                self.assumptions.push(Assumption::input(
+                    k.into(),
+                    u.get_ref().to_string(),
+                    self.origin(k, true),
+                    "trial",
+                    false,
+                ));
             }
         }
         let monthly_growth = match &t.monthly_growth {
             Some(g) => self.ctx.check(g, "traffic.monthly_growth", Domain::Real)?,
             None => Uncertain::Fixed(0.0),
         };
-        self.assumptions.push(Assumption {
-            key: "traffic.monthly_growth".into(),
-            value: monthly_growth.to_string(),
-            origin: self.origin("traffic.monthly_growth", t.monthly_growth.is_some()),
-            level: "trial",
-            non_neutral_default: false,
-        });
+        self.assumptions.push(Assumption::input(
+            "traffic.monthly_growth".into(),
+            monthly_growth.to_string(),
+            self.origin("traffic.monthly_growth", t.monthly_growth.is_some()),
+            "trial",
+            false,
+        ));
         let seasonality = match &t.seasonality {
             None => [1.0; 12],
             Some(s) => {
@@ -413,17 +413,17 @@ impl<'a> Reader<'a> {
                 None => format!("resample: replay {n} recorded sessions"),
                 Some(why) => format!("parametric: {why}"),
             };
-            self.assumptions.push(Assumption {
-                key: "workload.mode".into(),
+            self.assumptions.push(Assumption::input(
+                "workload.mode".into(),
                 value,
-                origin: if scenario_workload_table.contains_key("mode") {
+                if scenario_workload_table.contains_key("mode") {
                     self.origin("workload.mode", true)
                 } else {
                     Origin::Fitted
                 },
-                level: "session",
-                non_neutral_default: false,
-            });
+                "session",
+                false,
+            ));
         }
         for (k, level, _, default) in WORKLOAD_KEYS {
             // A system prompt read from a file replaces the number (listed below).
@@ -455,44 +455,45 @@ impl<'a> Reader<'a> {
                 && *default != 0.0
                 && *k != "turns_per_session"
                 && *k != "tool_calls_per_round";
-            self.assumptions.push(Assumption {
+            self.assumptions.push(Assumption::input(
                 key,
-                value: value.to_string(),
+                value.to_string(),
                 origin,
                 level,
-                non_neutral_default: non_neutral,
-            });
+                non_neutral,
+            ));
         }
         for (k, a) in workload.artifacts() {
             let key = format!("workload.{k}");
-            self.assumptions.push(Assumption {
-                value: format!(
+            let origin = self.origin(&key, true);
+            self.assumptions.push(Assumption::input(
+                key,
+                format!(
                     "{} ({}, {} o200k_base tokens; counted per route)",
                     a.label,
                     a.describe(),
                     format_count(a.tokens(Tokenizer::O200kBase) as f64)
                 ),
-                origin: self.origin(&key, true),
-                key,
-                level: "run",
-                non_neutral_default: false,
-            });
+                origin,
+                "run",
+                false,
+            ));
         }
-        self.assumptions.push(Assumption {
-            key: "workload.max_output_tokens".into(),
-            value: workload
+        self.assumptions.push(Assumption::input(
+            "workload.max_output_tokens".into(),
+            workload
                 .max_output_tokens
                 .map_or("model limit".into(), |m| format!("{m:.0}")),
-            origin: self.origin(
+            self.origin(
                 "workload.max_output_tokens",
                 merged_table.contains_key("max_output_tokens"),
             ),
-            level: "call",
-            non_neutral_default: false,
-        });
-        self.assumptions.push(Assumption {
-            key: "workload.context".into(),
-            value: match workload.context {
+            "call",
+            false,
+        ));
+        self.assumptions.push(Assumption::input(
+            "workload.context".into(),
+            match workload.context {
                 Context::Full => "full history".into(),
                 Context::Window { turns } => format!("window of {turns} turns"),
                 Context::Summarize {
@@ -500,10 +501,10 @@ impl<'a> Reader<'a> {
                     summary_tokens,
                 } => format!("summarize above {above_tokens:.0} to {summary_tokens:.0} tokens"),
             },
-            origin: self.origin("workload.context", merged_table.contains_key("context")),
-            level: "session",
-            non_neutral_default: false,
-        });
+            self.origin("workload.context", merged_table.contains_key("context")),
+            "session",
+            false,
+        ));
 
         Ok(WorkloadRead {
             workload,
@@ -594,23 +595,23 @@ impl<'a> Reader<'a> {
                     }
                 }
                 for (k, v) in &c.workload {
-                    self.assumptions.push(Assumption {
-                        key: format!("cohort.{}.{k}", c.name),
-                        value: Uncertain::from_toml(v)
+                    self.assumptions.push(Assumption::input(
+                        format!("cohort.{}.{k}", c.name),
+                        Uncertain::from_toml(v)
                             .map(|u| u.to_string())
                             .unwrap_or_else(|_| v.to_string()),
-                        origin: Origin::Scenario,
-                        level: "cohort",
-                        non_neutral_default: false,
-                    });
+                        Origin::Scenario,
+                        "cohort",
+                        false,
+                    ));
                 }
-                self.assumptions.push(Assumption {
-                    key: format!("cohort.{}.share", c.name),
-                    value: format!("{share}"),
-                    origin: Origin::Scenario,
-                    level: "cohort",
-                    non_neutral_default: false,
-                });
+                self.assumptions.push(Assumption::input(
+                    format!("cohort.{}.share", c.name),
+                    format!("{share}"),
+                    Origin::Scenario,
+                    "cohort",
+                    false,
+                ));
                 segments.push(Segment {
                     name: c.name.clone(),
                     share,
@@ -683,32 +684,32 @@ impl<'a> Reader<'a> {
             (None, None) if given(fc) && fctx.is_some() => (true, Origin::Fitted),
             (None, None) => (false, self.origin("caching.enabled", false)),
         };
-        self.assumptions.push(Assumption {
-            key: "caching.enabled".into(),
-            value: if enabled {
+        self.assumptions.push(Assumption::input(
+            "caching.enabled".into(),
+            if enabled {
                 "on".into()
             } else {
                 "off: no cache reads, no cache-write charges".into()
             },
-            origin: enabled_origin,
-            level: "run",
-            non_neutral_default: false,
-        });
-        self.assumptions.push(Assumption {
-            key: "caching.hit_rate".into(),
-            value: hit_rate.to_string(),
-            origin: hit_origin,
-            level: "trial",
-            non_neutral_default: false,
-        });
+            enabled_origin,
+            "run",
+            false,
+        ));
+        self.assumptions.push(Assumption::input(
+            "caching.hit_rate".into(),
+            hit_rate.to_string(),
+            hit_origin,
+            "trial",
+            false,
+        ));
         if enabled {
-            self.assumptions.push(Assumption {
-                key: "caching.cacheable".into(),
-                value: format!("{cacheable:?}").to_lowercase(),
-                origin: cacheable_origin,
-                level: "run",
-                non_neutral_default: false,
-            });
+            self.assumptions.push(Assumption::input(
+                "caching.cacheable".into(),
+                format!("{cacheable:?}").to_lowercase(),
+                cacheable_origin,
+                "run",
+                false,
+            ));
         }
 
         Ok(Caching {
@@ -770,13 +771,13 @@ impl<'a> Reader<'a> {
                 None => (Uncertain::Fixed(0.0), billed_default),
             };
             if given {
-                self.assumptions.push(Assumption {
-                    key: format!("{key}.p"),
-                    value: format!("{p} ({})", if billed { "billed" } else { "not billed" }),
+                self.assumptions.push(Assumption::input(
+                    format!("{key}.p"),
+                    format!("{p} ({})", if billed { "billed" } else { "not billed" }),
                     origin,
-                    level: "trial",
-                    non_neutral_default: false,
-                });
+                    "trial",
+                    false,
+                ));
             }
             classes.push(FailureClass { name, p, billed });
         }
@@ -791,13 +792,13 @@ impl<'a> Reader<'a> {
         if p_max >= 1.0 {
             return Err(self.ctx.invalid("retries", None, format!("failure probabilities can add up to {p_max:.3} ≥ 1 at their 99.9th percentiles; every attempt would fail")));
         }
-        self.assumptions.push(Assumption {
-            key: "retries.max_attempts".into(),
-            value: max_attempts.to_string(),
-            origin: attempts_origin,
-            level: "run",
-            non_neutral_default: false,
-        });
+        self.assumptions.push(Assumption::input(
+            "retries.max_attempts".into(),
+            max_attempts.to_string(),
+            attempts_origin,
+            "run",
+            false,
+        ));
 
         Ok(Retries {
             max_attempts,
@@ -954,13 +955,13 @@ impl<'a> Reader<'a> {
             };
             let (defaulted, origin) = (picked.value.is_none(), picked.origin);
             if value.as_fixed() != Some(1.0) {
-                self.assumptions.push(Assumption {
-                    key: k.into(),
-                    value: value.to_string(),
+                self.assumptions.push(Assumption::input(
+                    k.into(),
+                    value.to_string(),
                     origin,
-                    level: "trial",
-                    non_neutral_default: defaulted,
-                });
+                    "trial",
+                    defaulted,
+                ));
             }
             Ok::<Uncertain, ScenarioError>(value)
         };

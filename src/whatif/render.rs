@@ -1,6 +1,6 @@
-//! Text renderings of the what-if results: terminal tables, Markdown (PR comments) and CSV.
-//! Table and Markdown share one [`Grid`] builder per table, as the forecast report does, so
-//! both always show the same numbers. JSON is the result types themselves ([`to_json`]).
+//! The parts of the what-if results' renderings: one [`Grid`] builder per table (the terminal,
+//! Markdown and HTML views share it, so all show the same numbers), the sentences, the
+//! Markdown bodies and the CSV rows; the exporters (`crate::export`) put them together.
 
 use serde::Serialize;
 
@@ -15,16 +15,6 @@ use crate::table;
 use crate::table::Grid;
 use crate::units::format_value;
 use crate::units::{format_count, format_pct, format_usd, format_usd_delta};
-
-/// Pretty JSON with a final newline (deterministic: same result ⇒ same bytes).
-pub fn to_json<T: Serialize>(value: &T) -> Result<String, ReportError> {
-    serde_json::to_string_pretty(value)
-        .map(|mut s| {
-            s.push('\n');
-            s
-        })
-        .map_err(|e| ReportError::Json(e.to_string()))
-}
 
 fn csv_of<T: Serialize>(rows: &[T]) -> Result<String, ReportError> {
     crate::table::csv_rows(rows).map_err(|e| ReportError::Csv(e.to_string()))
@@ -200,58 +190,8 @@ pub(crate) fn notes_block(notes: &[String], bullet: &str) -> String {
     out
 }
 
-/// Terminal rendering of a comparison.
-pub fn compare_table(c: &Comparison) -> String {
-    let mut out = format!(
-        "billcast compare — {} variants · {}\n{}\n\n",
-        c.variants.len(),
-        c.month,
-        meta(&c.alignment)
-    );
-    out.push_str(&table::text(&compare_grid(c)));
-    out.push_str(&format!("\n\nWhere the money goes in {}:\n", c.month));
-    out.push_str(&table::text(&compare_components_grid(c)));
-    out.push_str(&format!("\n\n{}\n", compare_sentence(c)));
-    if let Some(t) = &c.tokenizer_check {
-        out.push_str(&format!("{}\n", t.sentence()));
-    }
-    let mut notes = c.alignment.notes.clone();
-    // A warning every variant shares (e.g. too few trials) is said once, without a label.
-    for v in &c.variants {
-        for w in &v.warnings {
-            let everywhere = c.variants.iter().all(|x| x.warnings.contains(w));
-            let w = if everywhere {
-                w.clone()
-            } else {
-                format!("{}: {w}", v.label)
-            };
-            if !notes.contains(&w) {
-                notes.push(w);
-            }
-        }
-    }
-    if !notes.is_empty() {
-        out.push_str("\nNotes:\n");
-        out.push_str(&notes_block(&notes, "  ! "));
-    }
-    out
-}
-
-/// Markdown rendering of a comparison.
-pub fn compare_markdown(c: &Comparison) -> String {
-    let mut out = String::from("[//]: <> (billcast)\n");
-    out.push_str(&format!(
-        "### billcast compare: {} variants, {}\n\n**{}**\n\n",
-        c.variants.len(),
-        c.month,
-        compare_sentence(c).trim()
-    ));
-    out.push_str(&compare_markdown_body(c));
-    out
-}
-
-/// [`compare_markdown`] after its heading and sentence: the tables, notes and footer (also a
-/// section of the design-review pack).
+/// A comparison's Markdown after its heading and sentence: the tables and notes (the
+/// exporter adds the footer; also the body of a design-review pack's section).
 pub fn compare_markdown_body(c: &Comparison) -> String {
     let mut out = table::markdown(&compare_grid(c));
     out.push_str(&format!(
@@ -275,7 +215,6 @@ pub fn compare_markdown_body(c: &Comparison) -> String {
         out.push('\n');
         out.push_str(&notes_block(&notes, "- "));
     }
-    out.push_str(&format!("\n<sub>{}</sub>\n", meta(&c.alignment)));
     out
 }
 
@@ -395,7 +334,7 @@ pub fn sweep_grid(s: &Sweep) -> Grid {
     }
 }
 
-fn sweep_sentence(s: &Sweep) -> Option<String> {
+pub(crate) fn sweep_sentence(s: &Sweep) -> Option<String> {
     let b = s.budget_usd?;
     let fits: Vec<&str> = s
         .points
@@ -413,43 +352,6 @@ fn sweep_sentence(s: &Sweep) -> Option<String> {
             fits.join(", ")
         )
     })
-}
-
-/// Terminal rendering of a sweep.
-pub fn sweep_table(s: &Sweep) -> String {
-    let mut out = format!(
-        "billcast sweep — {} · {} over {} values · {}\n{}\n\n",
-        s.scenario,
-        s.param,
-        s.points.len(),
-        s.month,
-        meta(&s.alignment)
-    );
-    out.push_str(&table::text(&sweep_grid(s)));
-    out.push('\n');
-    if let Some(t) = sweep_sentence(s) {
-        out.push_str(&format!("\n{t}\n"));
-    }
-    if !s.alignment.notes.is_empty() {
-        out.push_str("\nNotes:\n");
-        out.push_str(&notes_block(&s.alignment.notes, "  ! "));
-    }
-    out
-}
-
-/// Markdown rendering of a sweep.
-pub fn sweep_markdown(s: &Sweep) -> String {
-    let mut out = String::from("[//]: <> (billcast)\n");
-    out.push_str(&format!(
-        "### billcast sweep: {} in {} ({})\n\n",
-        s.param, s.scenario, s.month
-    ));
-    if let Some(t) = sweep_sentence(s) {
-        out.push_str(&format!("**{t}**\n\n"));
-    }
-    out.push_str(&table::markdown(&sweep_grid(s)));
-    out.push_str(&format!("\n<sub>{}</sub>\n", meta(&s.alignment)));
-    out
 }
 
 #[derive(Serialize)]
@@ -539,7 +441,7 @@ fn format_fixed(x: f64, decimals: usize) -> String {
     }
 }
 
-fn quantile_name(q: f64) -> String {
+pub(crate) fn quantile_name(q: f64) -> String {
     format!("P{}", format_value(q * 100.0))
 }
 
@@ -641,45 +543,8 @@ pub fn solve_grid(s: &Solution) -> Grid {
     }
 }
 
-/// Terminal rendering of a solution.
-pub fn solve_table(s: &Solution) -> String {
-    let mut out = format!(
-        "billcast solve — {} · {} of {} ≤ {}\n{} · {} engine runs\n\n",
-        s.scenario,
-        quantile_name(s.quantile),
-        s.month,
-        format_usd(s.budget_usd),
-        meta(&s.alignment),
-        s.engine_runs
-    );
-    out.push_str(&format!("{}.\n\n", solve_sentence(s)));
-    for (k, v) in solve_details(s) {
-        out.push_str(&format!("  {k}: {v}\n"));
-    }
-    out.push_str("\nEvaluations:\n");
-    out.push_str(&table::text(&solve_grid(s)));
-    out.push('\n');
-    if !s.notes.is_empty() {
-        out.push_str("\nNotes:\n");
-        out.push_str(&notes_block(&s.notes, "  ! "));
-    }
-    out
-}
-
-/// Markdown rendering of a solution.
-pub fn solve_markdown(s: &Solution) -> String {
-    let mut out = String::from("[//]: <> (billcast)\n");
-    out.push_str(&format!(
-        "### billcast solve: {}\n\n**{}.**\n\n",
-        s.scenario,
-        solve_sentence(s)
-    ));
-    out.push_str(&solve_markdown_body(s));
-    out
-}
-
-/// [`solve_markdown`] after its heading and sentence (also a section of the design-review
-/// pack).
+/// A solution's Markdown after its heading and sentence: the details and evaluations (the
+/// exporter adds the footer; also the body of a design-review pack's section).
 pub fn solve_markdown_body(s: &Solution) -> String {
     let mut out = String::new();
     for (k, v) in solve_details(s) {
@@ -688,7 +553,6 @@ pub fn solve_markdown_body(s: &Solution) -> String {
     out.push_str("\n<details><summary>Evaluations</summary>\n\n");
     out.push_str(&table::markdown(&solve_grid(s)));
     out.push_str("\n</details>\n");
-    out.push_str(&format!("\n<sub>{}</sub>\n", meta(&s.alignment)));
     out
 }
 
@@ -830,51 +694,8 @@ pub(crate) fn sensitivity_meta(s: &Sensitivity) -> String {
     )
 }
 
-/// Terminal rendering of a sensitivity analysis.
-pub fn sensitivity_table(s: &Sensitivity) -> String {
-    let mut out = format!(
-        "billcast sensitivity — {} · {}\n{}\n\n{}.\n\n",
-        s.scenario,
-        s.month,
-        sensitivity_meta(s),
-        sensitivity_sentence(s)
-    );
-    out.push_str(&format!(
-        "Tornado: each input at its P10 and P90, every other input at its median (median world: mean {}, P95 {}):\n",
-        format_usd(s.median_world_mean),
-        format_usd(s.median_world_p95)
-    ));
-    out.push_str(&table::text(&tornado_grid(s)));
-    out.push_str(&format!(
-        "\n\nSobol indices of the monthly bill (mean {}, sd {}; {} bootstrap resamples):\n",
-        format_usd(s.bill_mean),
-        format_usd(s.bill_sd),
-        s.bootstrap
-    ));
-    out.push_str(&table::text(&sobol_grid(s)));
-    out.push('\n');
-    if !s.notes.is_empty() {
-        out.push_str("\nNotes:\n");
-        out.push_str(&notes_block(&s.notes, "  ! "));
-    }
-    out
-}
-
-/// Markdown rendering of a sensitivity analysis.
-pub fn sensitivity_markdown(s: &Sensitivity) -> String {
-    let mut out = String::from("[//]: <> (billcast)\n");
-    out.push_str(&format!(
-        "### billcast sensitivity: {} ({})\n\n**{}.**\n\n",
-        s.scenario,
-        s.month,
-        sensitivity_sentence(s)
-    ));
-    out.push_str(&sensitivity_markdown_body(s));
-    out
-}
-
-/// [`sensitivity_markdown`] after its heading and sentence (also a section of the
-/// design-review pack).
+/// A sensitivity analysis's Markdown after its heading and sentence: the Sobol and tornado
+/// tables and notes (the exporter adds the footer; also the body of a pack's section).
 pub fn sensitivity_markdown_body(s: &Sensitivity) -> String {
     let mut out = String::from("#### Sobol indices of the monthly bill\n\n");
     out.push_str(&table::markdown(&sobol_grid(s)));
@@ -884,7 +705,6 @@ pub fn sensitivity_markdown_body(s: &Sensitivity) -> String {
         out.push('\n');
         out.push_str(&notes_block(&s.notes, "- "));
     }
-    out.push_str(&format!("\n<sub>{}</sub>\n", sensitivity_meta(s)));
     out
 }
 
@@ -1040,71 +860,34 @@ pub fn diff_months_grid(d: &ReportDiff) -> Grid {
     }
 }
 
-fn gate_lines(d: &ReportDiff) -> Vec<String> {
+pub(crate) fn gate_lines(d: &ReportDiff) -> Vec<String> {
     d.gate
         .iter()
         .map(|g| format!("{} {}", if g.holds { "FAIL" } else { "pass" }, g.explain()))
         .collect()
 }
 
-/// Terminal rendering of a diff (infracost-like: legend, signed deltas, one closing line).
-pub fn diff_table(d: &ReportDiff) -> String {
-    let mut out = format!(
-        "billcast diff — {} → {} ({})\n\n{}.\n\n",
-        d.base.label, d.head.label, d.head.scenario, d.headline
-    );
-    out.push_str(&table::text(&diff_grid(d)));
-    if d.months.len() > 1 {
-        out.push_str("\n\nBy month:\n");
-        out.push_str(&table::text(&diff_months_grid(d)));
-    }
-    out.push_str("\n\n");
-    if d.assumptions.is_empty() {
-        out.push_str("Inputs: no changes.\n");
-    } else {
-        out.push_str(&format!(
-            "Inputs changed ({}). Key: + added, - removed, ~ changed\n",
-            d.assumptions.len()
-        ));
-        for a in &d.assumptions {
-            out.push_str(&format!("  {}\n", a.line()));
-        }
-    }
-    if !d.notes.is_empty() {
-        out.push_str("\nNotes:\n");
-        out.push_str(&notes_block(&d.notes, "  ! "));
-    }
-    if !d.gate.is_empty() {
-        out.push_str(&format!(
-            "\nCost gate: {}\n",
-            if d.gate_failed() { "FAILED" } else { "passed" }
-        ));
-        for l in gate_lines(d) {
-            out.push_str(&format!("  {l}\n"));
-        }
-    }
-    out
-}
-
-/// Markdown PR comment: a hidden tag, a headline with direction and %, the table, the gate,
-/// then per-month changes and the assumption diff folded in `<details>`.
-pub fn diff_markdown(d: &ReportDiff) -> String {
-    let mut out = String::from("[//]: <> (billcast)\n");
+/// The PR comment's heading: the scenario, the direction and the change of the P95.
+pub(crate) fn diff_title(d: &ReportDiff) -> String {
     let arrow = match d.direction.as_str() {
         "up" => "↑",
         "down" => "↓",
         _ => "→",
     };
-    out.push_str(&format!(
-        "### billcast: {} monthly bill {arrow} {}\n\n**{}.**\n\n",
+    format!(
+        "billcast: {} monthly bill {arrow} {}",
         d.head.scenario,
         d.delta.p95_pct.map_or("at P95".to_string(), |p| format!(
             "{} at P95",
             format_pct_change(Some(p))
-        )),
-        d.headline
-    ));
-    out.push_str(&table::markdown(&diff_grid(d)));
+        ))
+    )
+}
+
+/// The PR comment after its heading and headline: the table, the gate, then per-month changes
+/// and the assumption diff folded in `<details>`, and the notes.
+pub(crate) fn diff_markdown_body(d: &ReportDiff) -> String {
+    let mut out = table::markdown(&diff_grid(d));
     if !d.gate.is_empty() {
         out.push('\n');
         if d.gate_failed() {
@@ -1156,8 +939,13 @@ pub fn diff_markdown(d: &ReportDiff) -> String {
         out.push('\n');
         out.push_str(&notes_block(&d.notes, "- ⚠️ "));
     }
-    out.push_str(&format!(
-        "\n<sub>base: {} (seed {}, {} trials, {} mode) · head: {} (seed {}, {} trials, {} mode) · billcast {}</sub>\n",
+    out
+}
+
+/// The PR comment's footer: both forecasts' provenance.
+pub(crate) fn diff_footer(d: &ReportDiff) -> String {
+    format!(
+        "base: {} (seed {}, {} trials, {} mode) · head: {} (seed {}, {} trials, {} mode) · billcast {}",
         d.base.label,
         d.base.seed,
         format_count(d.base.trials as f64),
@@ -1167,8 +955,7 @@ pub fn diff_markdown(d: &ReportDiff) -> String {
         format_count(d.head.trials as f64),
         d.head.mode,
         d.billcast_version
-    ));
-    out
+    )
 }
 
 #[derive(Serialize)]

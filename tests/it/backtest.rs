@@ -125,7 +125,7 @@ fn fitted_workloads_carry_the_calibrated_shift_by_default() {
             .find(|a| a.key == key)
             .unwrap_or_else(|| panic!("{key} missing from the assumptions"));
         assert_eq!(a.origin, Origin::Default, "{key}");
-        assert!(a.non_neutral_default, "{key} must be flagged as a default");
+        assert!(a.non_neutral(), "{key} must be flagged as a default");
         let prior = billcast::scenario::FITTED_SHIFT_SIGMA.to_string();
         assert!(a.value.contains(&prior), "{key}: {}", a.value);
     }
@@ -187,7 +187,7 @@ fn fit_writes_the_data_drift_into_the_shift_and_scenarios_use_it() {
         .find(|a| a.key == "shift.size")
         .unwrap();
     assert_eq!(a.origin, Origin::Fitted);
-    assert!(!a.non_neutral_default);
+    assert!(!a.non_neutral());
     // The scenario's own [shift] still wins.
     let s = Scenario::load(&scen, &["shift.size=1".to_string()]).unwrap();
     assert!(!s.assumptions.iter().any(|a| a.key == "shift.size"));

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use billcast::charts::{self, ChartError, ChartFormat, ChartKind};
-use billcast::document::markdown::{self, ChartLink};
-use billcast::document::{DocumentError, html};
 use billcast::engine::{self, SimOptions, prepare::Prepared};
+use billcast::export::markdown::{self, ChartLink};
+use billcast::export::{ExportError, html};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::scenario::Scenario;
@@ -236,7 +236,7 @@ fn a_report_without_months_is_a_typed_error_not_a_panic() {
             Err(ChartError::NoData { .. })
         ));
     }
-    assert!(matches!(html::render(&r), Err(DocumentError::NoMonths)));
+    assert!(matches!(html::render(&r), Err(ExportError::NoMonths)));
     let dir = tempfile::tempdir().unwrap();
     assert!(charts::render_all(&r, dir.path(), ChartFormat::Svg).is_err());
 }
@@ -311,7 +311,13 @@ fn html_escapes_text_from_the_scenario() {
 #[test]
 fn markdown_links_charts_only_when_asked() {
     let r = &reports()[0].1;
-    assert_eq!(markdown::render_with_charts(r, &[]), markdown::render(r));
+    let plain = markdown::forecast(r, &[]).document();
+    let exported = billcast::export::render(
+        billcast::results::Body::Forecast(std::borrow::Cow::Borrowed(r)),
+        billcast::export::Format::Markdown,
+    )
+    .unwrap();
+    assert_eq!(plain, exported);
     let links: Vec<ChartLink> = ChartKind::ALL
         .iter()
         .map(|k| ChartLink {
@@ -319,10 +325,10 @@ fn markdown_links_charts_only_when_asked() {
             path: format!("{}.svg", k.name()),
         })
         .collect();
-    let md = markdown::render_with_charts(r, &links);
+    let md = markdown::forecast(r, &links).document();
     assert!(md.contains("![Monthly bill over the horizon](fan.svg)"));
     assert!(md.contains("![Where the money goes](breakdown.svg)"));
-    assert!(md.starts_with(&markdown::render(r)[..200]));
+    assert!(md.starts_with(&plain[..200]));
 }
 
 #[test]

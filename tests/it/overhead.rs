@@ -552,7 +552,13 @@ fn cli_writes_json_csv_and_markdown() {
         .clone();
     let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n"); // line 1: temp path
     assert_eq!(
-        body(&overhead::render::table(&back)),
+        body(
+            &billcast::export::render(
+                billcast::results::Body::Overhead(std::borrow::Cow::Borrowed(&back)),
+                billcast::export::Format::Table
+            )
+            .unwrap()
+        ),
         body(&String::from_utf8(table).expect("utf-8"))
     );
     assert!(overhead::OverheadReport::from_json("x.json", "{\"kind\": \"forecast\"}").is_err());

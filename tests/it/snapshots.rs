@@ -230,7 +230,7 @@ fn calibrate() {
 fn fit() {
     // A seeded sample of whole sessions keeps the fitted file (which lists the sessions it
     // replays) a few kilobytes.
-    let args = strings(&[PILOT, "-q", "--seed", "7", "--max-records", "150"]);
+    let args = fit_args(PILOT);
     // With -o - standard output is the workload file (any --format but the table's is
     // refused: it would share standard output with the file).
     snap_all("fit_workload", &["fit"], &args, &["json"], Dir::Repo);
@@ -242,12 +242,10 @@ fn fit() {
     }
 }
 
-#[test]
-fn backtest() {
-    // --calibrate-shift (the shift_calibration kind) reruns the backtests of every real trace:
-    // minutes, not a snapshot's seconds; it is left out.
-    let args = strings(&[
-        PILOT,
+/// `backtest` of the pilot log's agent calls (fit on the first 150), 200 trials, seed 7.
+fn backtest_args(pilot: &str) -> Vec<String> {
+    strings(&[
+        pilot,
         "--caller",
         "agent",
         "--fit-first",
@@ -257,8 +255,25 @@ fn backtest() {
         "--seed",
         "7",
         "-q",
-    ]);
-    snap_all("backtest", &["backtest"], &args, &[], Dir::Repo);
+    ])
+}
+
+/// `fit` of the pilot log with a seeded sample of whole sessions.
+fn fit_args(pilot: &str) -> Vec<String> {
+    strings(&[pilot, "-q", "--seed", "7", "--max-records", "150"])
+}
+
+#[test]
+fn backtest() {
+    // --calibrate-shift (the shift_calibration kind) reruns the backtests of every real trace:
+    // minutes, not a snapshot's seconds; it is left out.
+    snap_all(
+        "backtest",
+        &["backtest"],
+        &backtest_args(PILOT),
+        &[],
+        Dir::Repo,
+    );
 }
 
 #[test]
@@ -445,4 +460,90 @@ fn every_command_format_and_kind_has_a_snapshot() {
             "no JSON snapshot of kind {k}"
         );
     }
+}
+
+/// Runs `billcast CMD ARGS` in `dir` and returns its standard output (it must succeed).
+fn stdout_of(dir: &Path, cmd: &[&str], args: &[String]) -> String {
+    let out = billcast()
+        .current_dir(dir)
+        .args(cmd)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let what = format!("billcast {} {}", cmd.join(" "), args.join(" "));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// `render` of a saved backtest, shift calibration, bill calibration and fit prints, in every
+/// text format, exactly what the command printed: they go through the same exporters, and the
+/// bodies read back whole. A fit has no CSV: refused by name, before anything is printed.
+#[test]
+fn render_reproduces_the_commands_that_were_not_renderable_before() {
+    let dir = small();
+    let mut forecast = strings(&["s.toml"]);
+    forecast.extend(flat());
+    save(&dir, "f.json", &["forecast"], &forecast);
+    write(&dir, "bills.csv", "month,amount\n2027-01,3.5\n2027-02,4\n");
+    let pilot = Path::new(env!("CARGO_MANIFEST_DIR")).join(PILOT);
+    let pilot = pilot.to_str().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/real");
+    let cases: Vec<(&str, Vec<&str>, Vec<String>)> = vec![
+        ("backtest", vec!["backtest"], backtest_args(pilot)),
+        (
+            "shift",
+            vec!["backtest"],
+            strings(&[
+                "--calibrate-shift",
+                data.to_str().unwrap(),
+                "--grid",
+                "0.2",
+                "-q",
+            ]),
+        ),
+        (
+            "calibration",
+            vec!["calibrate"],
+            strings(&["--forecasts", "f.json", "--actuals", "bills.csv"]),
+        ),
+        ("fit", vec!["fit"], fit_args(pilot)),
+    ];
+    for (name, cmd, args) in &cases {
+        let saved = format!("{name}.json");
+        if *name == "fit" {
+            // fit's -o is the workload file: its result is what it prints.
+            let mut json = args.clone();
+            json.extend(strings(&["--format", "json"]));
+            write(&dir, &saved, &stdout_of(dir.path(), cmd, &json));
+        } else {
+            save(&dir, &saved, cmd, args);
+        }
+        for f in text_formats(cmd) {
+            let mut with = args.clone();
+            with.extend(strings(&["--format", &f]));
+            let direct = stdout_of(dir.path(), cmd, &with);
+            let again = stdout_of(dir.path(), &["render"], &strings(&[&saved, "--format", &f]));
+            assert_eq!(again, direct, "render {saved} --format {f}");
+        }
+    }
+    let out = billcast()
+        .current_dir(dir.path())
+        .args(["render", "fit.json", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fit.json: a fit result has no CSV"), "{err}");
+    let md = stdout_of(
+        dir.path(),
+        &["render"],
+        &strings(&["fit.json", "--format", "markdown"]),
+    );
+    assert!(md.contains("| Quantity | n | Family |"), "{md}");
 }

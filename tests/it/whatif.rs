@@ -753,13 +753,20 @@ fn compare_says_when_an_unverified_ratio_can_flip_the_ranking() {
     // The variant with the unverified ratio carries its effect for the compared month.
     assert_eq!(c.variants[0].tokenizer.len(), 1);
     assert!(c.variants[1].tokenizer.is_empty());
-    let table = whatif::render::compare_table(&c);
+    let render = |f| {
+        billcast::export::render(
+            billcast::results::Body::Compare(std::borrow::Cow::Borrowed(&c)),
+            f,
+        )
+        .unwrap()
+    };
+    let table = render(billcast::export::Format::Table);
     assert!(table.contains("can change the ranking by P95"), "{table}");
     assert!(
         table.contains("tokenizer ratio 1.25 is unverified"),
         "{table}"
     );
-    let md = whatif::render::compare_markdown(&c);
+    let md = render(billcast::export::Format::Markdown);
     assert!(md.contains("can change the ranking by P95"), "{md}");
 }
 

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use billcast::charts;
+use billcast::results::Body;
 use billcast::units::Month;
-use billcast::whatif::{self, RunOptions, Vary, compare::Comparison, render};
+use billcast::whatif::{self, RunOptions, Vary};
 
 use crate::cli::UsageError;
 use crate::cli::cmd::forecast::EngineArgs;
 use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress, outputs};
+use std::borrow::Cow;
 
 /// Arguments of `billcast compare`.
 #[derive(clap::Args, Debug)]
@@ -105,18 +107,6 @@ fn load(a: &Args) -> anyhow::Result<Vec<whatif::Variant>> {
     )?)
 }
 
-/// Render a comparison.
-pub fn render(c: &Comparison, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Table => render::compare_table(c),
-        Format::Json => output::json(billcast::results::Body::Compare(
-            std::borrow::Cow::Borrowed(c),
-        ))?,
-        Format::Csv => render::compare_csv(c)?,
-        Format::Markdown => render::compare_markdown(c),
-    })
-}
-
 /// `billcast compare`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
@@ -147,6 +137,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(f) = &chart {
         f.write(|format| charts::compare(&c, format), a.engine.quiet.set)?;
     }
-    output::write(a.output.out.as_deref(), &render(&c, a.output.format)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &output::export(Body::Compare(Cow::Borrowed(&c)), a.output.format)?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

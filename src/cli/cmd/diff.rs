@@ -3,12 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use billcast::results::Body;
 use billcast::units::Month;
-use billcast::whatif::{
-    diff::ReportDiff,
-    gate::{Condition, GateError},
-    render,
-};
+use billcast::whatif::gate::{Condition, GateError};
+use std::borrow::Cow;
 
 use crate::cli::UsageError;
 use crate::cli::output::{self, Format, OutputArgs};
@@ -59,16 +57,6 @@ fn usage(e: GateError) -> anyhow::Error {
     anyhow::Error::new(UsageError(anyhow::Error::new(e)))
 }
 
-/// Render a diff.
-pub fn render(d: &ReportDiff, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Table => render::diff_table(d),
-        Format::Json => output::json(billcast::results::Body::Diff(std::borrow::Cow::Borrowed(d)))?,
-        Format::Csv => render::diff_csv(d)?,
-        Format::Markdown => render::diff_markdown(d),
-    })
-}
-
 /// `billcast diff`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Parse the gate first: a typo in CI should fail before anything is read.
@@ -101,7 +89,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|c| c.eval(&vars))
         .collect::<Result<Vec<_>, _>>()
         .map_err(usage)?;
-    output::write(a.output.out.as_deref(), &render(&d, a.output.format)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &output::export(Body::Diff(Cow::Borrowed(&d)), a.output.format)?,
+    )?;
     if d.gate_failed() {
         for g in d.gate.iter().filter(|g| g.holds) {
             eprintln!("billcast: cost gate failed: {}", g.explain());

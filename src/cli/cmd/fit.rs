@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use billcast::fit::FitOptions;
 use billcast::fit::observe::observe;
-use billcast::fit::workload::{FitRow, FittedWorkload, WorkloadFitOptions, fit_workload};
+use billcast::fit::workload::{FittedWorkload, WorkloadFitOptions, fit_workload};
 use billcast::ingest::{self, ColumnMap, Format, IngestOptions, Tokenizer, UsageConvention};
 use billcast::units::format_count;
 
@@ -210,17 +210,23 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let rows: Vec<FitRow> = fitted.quantities.iter().map(|q| q.row()).collect();
-    let text = match a.format {
-        FitFormat::Json => output::json(billcast::results::Body::Fit(std::borrow::Cow::Owned(
-            billcast::results::FitResult::new(&fitted, ing.bad_count, ing.sampled),
-        )))?,
-        FitFormat::Table => table(
-            &fitted,
-            &rows,
-            a.out.as_ref().filter(|_| !workload_to_stdout),
-        ),
-    };
+    let result = billcast::results::FitResult::new(&fitted, ing.bad_count, ing.sampled);
+    let mut text = output::export(
+        billcast::results::Body::Fit(std::borrow::Cow::Owned(result)),
+        match a.format {
+            FitFormat::Table => billcast::export::Format::Table,
+            FitFormat::Json => billcast::export::Format::Json,
+        },
+    )?;
+    if a.format == FitFormat::Table
+        && let Some(o) = a.out.as_ref().filter(|_| !workload_to_stdout)
+    {
+        text.push_str(&format!(
+            "wrote {} — use it with [workload] from = \"{}\"\n",
+            o.display(),
+            o.display()
+        ));
+    }
     if workload_to_stdout {
         eprint!("{text}");
     } else {
@@ -299,138 +305,4 @@ fn workload_file(a: &Args, ing: &ingest::Ingested, f: &FittedWorkload) -> String
         format!("Re-create: billcast {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")),
     ];
     f.to_toml(&header, &source)
-}
-
-fn table(f: &FittedWorkload, rows: &[FitRow], out: Option<&PathBuf>) -> String {
-    let grid = billcast::table::Grid {
-        header: [
-            "Quantity",
-            "n",
-            "Family",
-            "Parameters",
-            "Mean (data)",
-            "P50",
-            "P95",
-            "P99",
-            "GOF",
-            "Runner-up ΔAIC",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                let params = r
-                    .params
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", sig(*v)))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let gof = match (r.ks, r.chi2_p) {
-                    (Some(ks), _) => format!("KS {ks:.3}"),
-                    (None, Some(p)) => format!("χ² p {p:.2}"),
-                    _ => "-".into(),
-                };
-                let runner = r
-                    .runners_up
-                    .first()
-                    .map_or("-".into(), |(n, d)| format!("{n} +{d:.1}"));
-                vec![
-                    r.quantity.clone(),
-                    if r.censored > 0 {
-                        format!("{} ({} capped)", format_count(r.n as f64), r.censored)
-                    } else {
-                        format_count(r.n as f64)
-                    },
-                    if r.offset != 0.0 {
-                        format!("{} + {}", r.family, r.offset)
-                    } else {
-                        r.family.clone()
-                    },
-                    params,
-                    format!("{} ({})", sig(r.mean), sig(r.data_mean)),
-                    sig(r.p50),
-                    sig(r.p95),
-                    sig(r.p99),
-                    gof,
-                    runner,
-                ]
-            })
-            .collect(),
-        right: vec![
-            false, true, false, false, true, true, true, true, true, false,
-        ],
-    };
-    let mut s = format!(
-        "Fitted {} calls in {} sessions{}\n",
-        format_count(f.n_calls as f64),
-        format_count(f.n_sessions as f64),
-        if f.call_level {
-            " (call-level: input per call sampled directly)"
-        } else {
-            ""
-        }
-    );
-    s.push_str(&billcast::table::text(&grid));
-    s.push('\n');
-    if let Some(sp) = f.system_prompt_tokens {
-        s.push_str(&format!("system prompt ≈ {sp:.0} tokens\n"));
-    }
-    if let Some(c) = f.max_output_tokens {
-        s.push_str(&format!(
-            "output cap: {c:.0} tokens (capped outputs fitted as censored)\n"
-        ));
-    }
-    if let Some((h, n)) = f.cache_hits {
-        s.push_str(&format!(
-            "cache: {h} of {n} calls read from the cache ({:.1}%)\n",
-            100.0 * h as f64 / n as f64
-        ));
-        if let (Some(c), Some(why)) = (f.cacheable, &f.cacheable_reason) {
-            s.push_str(&format!("cacheable = {c}: {why}\n"));
-        }
-    }
-    for r in &f.retries {
-        s.push_str(&format!(
-            "failures: {} {} of {} attempts ({:.2}%)\n",
-            r.class,
-            r.failures,
-            r.attempts,
-            100.0 * r.failures as f64 / r.attempts as f64
-        ));
-    }
-    for n in &f.notes {
-        s.push_str(&format!("note: {n}\n"));
-    }
-    for w in &f.warnings {
-        s.push_str(&format!("warning: {w}\n"));
-    }
-    if let Some(o) = out {
-        s.push_str(&format!(
-            "wrote {} — use it with [workload] from = \"{}\"\n",
-            o.display(),
-            o.display()
-        ));
-    }
-    s
-}
-
-/// Four significant figures without trailing zeros.
-fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return "-".into();
-    }
-    if x.abs() >= 1000.0 {
-        return format_count(x);
-    }
-    let digits = if x.abs() >= 100.0 {
-        1
-    } else if x.abs() >= 10.0 {
-        2
-    } else {
-        3
-    };
-    let s = format!("{:.*}", digits, x);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

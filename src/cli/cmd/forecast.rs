@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use billcast::document;
 use billcast::engine::{self, SimOptions, prepare::Prepared};
 use billcast::pricing::PriceBook;
-use billcast::report::{self, Report};
+use billcast::report::Report;
+use billcast::results::Body;
 use billcast::scenario::{Mode, Scenario};
+use std::borrow::Cow;
 
 use crate::cli::output::{self, ChartsDirArgs, OutputArgs, Progress, Quiet, ReportFormat};
 
@@ -198,23 +199,6 @@ pub struct Args {
     pub charts: ChartsDirArgs,
 }
 
-/// Render a report in a format; Markdown links `charts` (pass `&[]` for none).
-pub fn render(
-    r: &Report,
-    format: ReportFormat,
-    charts: &[document::markdown::ChartLink],
-) -> anyhow::Result<String> {
-    Ok(match format {
-        ReportFormat::Table => report::table::render(r),
-        ReportFormat::Json => output::json(billcast::results::Body::Forecast(
-            std::borrow::Cow::Borrowed(r),
-        ))?,
-        ReportFormat::Csv => report::csv::render(r)?,
-        ReportFormat::Markdown => document::markdown::render_with_charts(r, charts),
-        ReportFormat::Html => document::html::render(r)?,
-    })
-}
-
 /// `billcast forecast`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let outputs = output::outputs(a.output.out.as_deref(), None);
@@ -232,7 +216,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     output::write(
         a.output.out.as_deref(),
-        &render(&r, a.output.format, &links)?,
+        &output::export_with(
+            Body::Forecast(Cow::Borrowed(&r)),
+            a.output.format,
+            billcast::export::Options { charts: links },
+        )?,
     )?;
     Ok(ExitCode::SUCCESS)
 }

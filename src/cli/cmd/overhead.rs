@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use billcast::overhead::{self, OverheadOptions, OverheadReport, render};
+use billcast::overhead::{self, OverheadOptions, OverheadReport};
 use billcast::pricing::PriceBook;
+use billcast::results::Body;
 use billcast::scenario::Scenario;
+use std::borrow::Cow;
 
 use crate::cli::cmd::forecast::EngineArgs;
 use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress};
@@ -78,18 +80,6 @@ pub fn overhead_report_of(
     Ok(result.report)
 }
 
-/// Render an overhead report.
-pub fn render(r: &OverheadReport, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Table => render::table(r),
-        Format::Json => output::json(billcast::results::Body::Overhead(
-            std::borrow::Cow::Borrowed(r),
-        ))?,
-        Format::Csv => render::csv(r)?,
-        Format::Markdown => render::markdown(r),
-    })
-}
-
 /// `billcast overhead`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
@@ -104,6 +94,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.engine.quiet.set,
         )?;
     }
-    output::write(a.output.out.as_deref(), &render(&r, a.output.format)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &output::export(Body::Overhead(Cow::Borrowed(&r)), a.output.format)?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,13 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use billcast::pricing::schema::{CacheWrite, ReasoningRate};
 use billcast::pricing::{CallOptions, Model, PriceBook, RateQuery, cost_call};
-use billcast::results::Body;
-use billcast::results::pricing::{ListRow, PricingResult};
-use billcast::units::{format_rate, format_usd_cents};
+use billcast::results::pricing::{CheckView, ListRow, PricingResult, ShowView, UpdateView};
+use billcast::results::{Body, Kind};
 use billcast::usage::{UsageConvention, split_reported};
-use comfy_table::Table;
 use std::borrow::Cow;
 
 use crate::cli::output::{self, Format, OutputArgs, Quiet};
@@ -231,19 +228,6 @@ pub fn run(c: PricingCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A tokenizer ratio for the list: `1.40`, with `?` when it is not verified.
-fn ratio_cell(r: &ListRow) -> String {
-    format!(
-        "{:.2}{}",
-        r.tokenizer_ratio,
-        if r.tokenizer_confidence == "verified" {
-            ""
-        } else {
-            "?"
-        }
-    )
-}
-
 fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let book = PriceBook::load(&a.book.pricing)?;
     refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
@@ -274,393 +258,29 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         })
         .map(|m| ListRow::new(m, billcast::units::today_utc()))
         .collect();
-    let text = match a.out_args.format {
-        Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::List(rows.clone()))))?,
-        Format::Csv => {
-            let mut w = billcast::table::csv_writer();
-            for r in &rows {
-                w.serialize(r)?;
-            }
-            billcast::table::csv_finish(w)?
-        }
-        Format::Table | Format::Markdown => {
-            let grid = billcast::table::Grid {
-                header: [
-                    "Model",
-                    "Input",
-                    "Cache read",
-                    "Cache write",
-                    "Output",
-                    "Long ctx >",
-                    "Tokens ×",
-                    "Tiers",
-                    "Checked",
-                    "Layer",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-                rows: rows
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.model.clone(),
-                            format_rate(r.input),
-                            format_rate(r.cache_read),
-                            r.cache_write.map_or("-".into(), format_rate),
-                            format_rate(r.output),
-                            r.long_context_above
-                                .map_or("-".into(), |t| billcast::units::format_count(t as f64)),
-                            ratio_cell(r),
-                            r.service_tiers.clone(),
-                            r.checked.clone().unwrap_or_else(|| "-".into()),
-                            r.layer.clone(),
-                        ]
-                    })
-                    .collect(),
-                right: vec![
-                    false, true, true, true, true, true, true, false, false, false,
-                ],
-            };
-            let body = if a.out_args.format == Format::Markdown {
-                billcast::table::markdown(&grid)
-            } else {
-                billcast::table::text(&grid)
-            };
-            format!(
-                "USD per 1M tokens · {}\n{body}\nTokens × = the model's tokens per o200k_base token for the same text; ? = not verified (an assumption: see pricing show).\n",
-                list_summary(&rows)
-            )
-        }
-    };
+    let text = output::export(
+        Body::Pricing(Cow::Owned(PricingResult::List(rows))),
+        a.out_args.format,
+    )?;
     output::write(a.out_args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// `3,226 models from 95 providers (54 first-party, 3,172 LiteLLM 1.110.2)`.
-fn list_summary(rows: &[ListRow]) -> String {
-    let count = |n: usize| billcast::units::format_count(n as f64);
-    let providers: std::collections::BTreeSet<&str> = rows
-        .iter()
-        .map(|r| r.model.split('/').next().unwrap_or_default())
-        .collect();
-    // First-party, then --pricing, then the LiteLLM layer.
-    let mut layers: std::collections::BTreeMap<(u8, &str), usize> = Default::default();
-    for r in rows {
-        let rank = match r.layer.as_str() {
-            "first-party" => 0,
-            "--pricing" => 1,
-            _ => 2,
-        };
-        *layers.entry((rank, &r.layer)).or_default() += 1;
-    }
-    format!(
-        "{} models from {} providers ({})",
-        count(rows.len()),
-        count(providers.len()),
-        layers
-            .iter()
-            .map(|((_, l), n)| format!("{} {l}", count(*n)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
-
-/// One block of `pricing show`: an optional title and `(label, value)` rows; `columns` name
-/// the two columns of its Markdown table.
-struct ShowSection {
-    title: Option<&'static str>,
-    columns: [&'static str; 2],
-    rows: Vec<(String, String)>,
-}
-
-/// `pricing show` as sections: the model's facts, its rates (schedule, long-context,
-/// service tiers, regions), its tools; rendered as text or Markdown.
-fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
-    let e = &m.entry;
-    let mut facts = Vec::new();
-    let mut kv = |k: &str, v: String| facts.push((k.to_string(), v));
-    kv("file", m.file.clone());
-    kv("layer", layer_line(m));
-    if !e.aliases.is_empty() {
-        kv("aliases", e.aliases.join(", "));
-    }
-    if let Some(s) = &e.status {
-        kv("status", s.clone());
-    }
-    if let Some(d) = e.deprecation_date {
-        kv(
-            "deprecated",
-            format!(
-                "{d}{}",
-                e.successor
-                    .as_ref()
-                    .map(|s| format!(" (successor: {s})"))
-                    .unwrap_or_default()
-            ),
-        );
-    }
-    if let Some(c) = e.context_window {
-        kv("context window", billcast::units::format_count(c as f64));
-    }
-    if let Some(c) = e.max_output_tokens {
-        kv("max output", billcast::units::format_count(c as f64));
-    }
-    kv("source", e.source.clone().unwrap_or_else(|| "-".into()));
-    kv("checked", e.checked.map_or("-".into(), |d| d.to_string()));
-    if let Some(c) = &e.confidence {
-        kv("confidence", format!("{c} (of the rates)"));
-    }
-    // The ratio has a confidence of its own: a verified price says nothing about it.
-    let t = m.tokenizer_info();
-    let range = if t.range[0] < t.range[1] {
-        format!(", plausible {:.2}–{:.2}", t.range[0], t.range[1])
-    } else {
-        String::new()
-    };
-    kv(
-        "tokenizer",
-        format!(
-            "{} ×{:.2} vs o200k_base — {}{range}",
-            t.family.as_deref().unwrap_or("none stated:"),
-            t.ratio,
-            t.confidence
-        ),
-    );
-    if let Some(b) = &t.basis {
-        kv("tokenizer basis", b.clone());
-    }
-    if let Some(c) = &e.caching {
-        kv(
-            "cache min prefix",
-            format!("{} tokens", c.min_prefix_tokens),
-        );
-    }
-    let rate_line = |r: &billcast::pricing::schema::Rates| -> String {
-        let cw = match &r.cache_write {
-            None => "= input".to_string(),
-            Some(CacheWrite::Flat(p)) => format_rate(p.0),
-            Some(CacheWrite::ByTtl(m)) => m
-                .iter()
-                .map(|(k, v)| format!("{k}: {}", format_rate(v.0)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
-        let reasoning = match &r.reasoning {
-            None | Some(ReasoningRate::AsOutput) => "as output".to_string(),
-            Some(ReasoningRate::Rate(p)) => format_rate(p.0),
-        };
-        format!(
-            "input {} · cache read {} · cache write {cw} · output {} · reasoning {reasoning}",
-            format_rate(r.input.0),
-            r.cache_read
-                .map_or("= input".to_string(), |p| format_rate(p.0)),
-            format_rate(r.output.0)
-        )
-    };
-    let mut rates = vec![(
-        e.effective_from
-            .map_or("base".to_string(), |d| format!("from {d}")),
-        rate_line(&e.rates),
-    )];
-    for s in &e.schedule {
-        let label = match s.effective_to {
-            Some(to) => format!("{} – {to}", s.effective_from),
-            None => format!("from {}", s.effective_from),
-        };
-        rates.push((label, rate_line(&s.rates)));
-        if let Some(src) = &s.source {
-            rates.push((
-                String::new(),
-                format!(
-                    "source {src}, checked {}",
-                    s.checked.map_or("-".into(), |d| d.to_string())
-                ),
-            ));
-        }
-    }
-    for t in m.context_tiers() {
-        let how = match (&t.multipliers, &t.rates) {
-            (Some(mu), _) => serde_json::to_string(mu).unwrap_or_default(),
-            (_, Some(r)) => format!(
-                "input {} · output {}",
-                format_rate(r.input.0),
-                format_rate(r.output.0)
-            ),
-            _ => String::new(),
-        };
-        rates.push((
-            format!(
-                "input {} {}",
-                if t.inclusive { "≥" } else { ">" },
-                t.above_input_tokens
-            ),
-            format!("whole call repriced: {how}"),
-        ));
-    }
-    for (name, t) in &e.service_tiers {
-        let how = match (&t.multiplier, &t.rates) {
-            (Some(mu), _) => format!(
-                "×{} on {}",
-                mu.0,
-                t.applies_to
-                    .as_ref()
-                    .map_or("all classes".to_string(), |v| v
-                        .iter()
-                        .map(|c| c.name())
-                        .collect::<Vec<_>>()
-                        .join(", "))
-            ),
-            (_, Some(r)) => format!(
-                "input {} · output {}",
-                format_rate(r.input.0),
-                format_rate(r.output.0)
-            ),
-            _ => String::new(),
-        };
-        rates.push((format!("tier {name}"), how));
-    }
-    for (name, r) in &e.regions {
-        rates.push((
-            format!("region {name}"),
-            format!("×{} on every class", r.multiplier.0),
-        ));
-    }
-    let mut tools = Vec::new();
-    if let Some(p) = book.provider(&m.provider) {
-        for t in p
-            .entry
-            .tools
-            .iter()
-            .filter(|t| t.models.is_empty() || t.models.iter().any(|x| x == e.id.get_ref()))
-        {
-            tools.push((
-                t.id.clone(),
-                format!(
-                    "${} per 1,000 {}{}",
-                    format_rate(t.price_per_1k.0),
-                    plural(&t.unit.replace('_', " ")),
-                    if t.free_per_month > 0.0 {
-                        format!(
-                            " after {} free per month",
-                            billcast::units::format_count(t.free_per_month)
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
-            ));
-        }
-    }
-    let mut sections = vec![
-        ShowSection {
-            title: None,
-            columns: ["Field", "Value"],
-            rows: facts,
-        },
-        ShowSection {
-            title: Some("Rates (USD per 1M tokens)"),
-            columns: ["Applies", "Rates"],
-            rows: rates,
-        },
-    ];
-    if !tools.is_empty() {
-        sections.push(ShowSection {
-            title: Some("Tools"),
-            columns: ["Tool", "Price"],
-            rows: tools,
-        });
-    }
-    sections
-}
-
 fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     // Refused before anything is read: a model's description is several tables, not rows.
-    if a.out_args.format == Format::Csv {
-        return Err(anyhow::Error::new(crate::cli::UsageError(anyhow::anyhow!(
-            "pricing show --format csv: a model's description is several tables, not one; use --format table, json or markdown (or `pricing list --format csv` for one row per model)"
-        ))));
-    }
+    output::check_format(Kind::Pricing, Some("show"), a.out_args.format)?;
     let book = PriceBook::load(&a.book.pricing)?;
     refuse_overwriting_tables(a.out_args.out.as_deref(), &book)?;
     let m = book.model(&a.model)?;
-    if a.out_args.format == Format::Json {
-        let mut o = match serde_json::to_value(&m.entry)? {
-            serde_json::Value::Object(o) => o,
-            _ => serde_json::Map::new(),
-        };
-        o.insert("reference".into(), m.reference().into());
-        o.insert("file".into(), m.file.clone().into());
-        // The ratio as billcast uses it, with its own confidence and plausible range.
-        o.insert(
-            "tokenizer_resolved".into(),
-            serde_json::to_value(m.tokenizer_info())?,
-        );
-        o.insert("layer".into(), m.layer.label().into());
-        output::write(
-            a.out_args.out.as_deref(),
-            &output::json(Body::Pricing(Cow::Owned(PricingResult::Show(o))))?,
-        )?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let e = &m.entry;
-    let title = format!(
-        "{}{}",
-        m.reference(),
-        e.name
-            .as_ref()
-            .map(|n| format!(" — {n}"))
-            .unwrap_or_default()
-    );
-    let sections = show_sections(&book, m);
-    let mut out = String::new();
-    if a.out_args.format == Format::Markdown {
-        out.push_str(&format!("## {title}\n"));
-        for s in &sections {
-            if let Some(t) = s.title {
-                out.push_str(&format!("\n### {t}\n"));
-            }
-            out.push('\n');
-            out.push_str(&billcast::table::markdown(&billcast::table::Grid {
-                header: s.columns.iter().map(|c| c.to_string()).collect(),
-                rows: s
-                    .rows
-                    .iter()
-                    .map(|(k, v)| vec![k.clone(), v.clone()])
-                    .collect(),
-                right: vec![false, false],
-            }));
-        }
-        if let Some(n) = &e.notes {
-            out.push_str(&format!("\n**Notes:** {n}\n"));
-        }
-    } else {
-        out.push_str(&format!("{title}\n"));
-        for s in &sections {
-            if let Some(t) = s.title {
-                out.push_str(&format!("\n{t}\n"));
-            }
-            for (k, v) in &s.rows {
-                out.push_str(&format!("  {k:<18} {v}\n"));
-            }
-        }
-        if let Some(n) = &e.notes {
-            out.push_str(&format!("\nNotes: {n}\n"));
-        }
-    }
-    output::write(a.out_args.out.as_deref(), &out)?;
+    let view = ShowView::new(&book, m)?;
+    output::write(
+        a.out_args.out.as_deref(),
+        &output::export(
+            Body::Pricing(Cow::Owned(PricingResult::Show(view))),
+            a.out_args.format,
+        )?,
+    )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `pricing show`'s layer row: the layer, and for the LiteLLM layer what that means.
-fn layer_line(m: &Model) -> String {
-    match m.litellm_release() {
-        Some(_) => format!(
-            "{} (secondary source, not checked against the provider's page; billcast's own tables win for the same model)",
-            m.layer.label()
-        ),
-        None => m.layer.label(),
-    }
 }
 
 /// Refuse an `-o` that is one of the `--pricing` tables loaded into `book`.
@@ -753,165 +373,14 @@ fn cost(a: CostArgs) -> anyhow::Result<ExitCode> {
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }
-    match a.out_args.format {
-        Format::Json => {
-            output::write(
-                a.out_args.out.as_deref(),
-                &output::json(Body::Pricing(Cow::Owned(PricingResult::Cost(c.clone()))))?,
-            )?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        Format::Csv => {
-            output::write(a.out_args.out.as_deref(), &cost_csv(&c)?)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        Format::Table | Format::Markdown => {}
-    }
-    if a.out_args.format == Format::Markdown {
-        output::write(a.out_args.out.as_deref(), &cost_markdown(&c))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut t = Table::new();
-    t.load_style(billcast::table::STYLE);
-    t.set_header(vec!["Class", "Tokens", "USD / 1M", "USD"]);
-    for l in &c.lines {
-        t.add_row(vec![
-            l.class.replace('_', " "),
-            billcast::units::format_count(l.tokens),
-            format_rate(l.usd_per_mtok),
-            format!("{:.6}", l.usd),
-        ]);
-    }
-    for tl in &c.tools {
-        t.add_row(vec![
-            format!("tool {}", tl.tool),
-            format!("{} ({} billable)", tl.calls, tl.billable),
-            format!("{} / 1k", format_rate(tl.usd_per_1k)),
-            format!("{:.6}", tl.usd),
-        ]);
-    }
-    for i in 1..4 {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(comfy_table::CellAlignment::Right);
-        }
-    }
-    let mut out = format!("{}\n", cost_heading(&c));
-    out.push_str(&t.to_string());
-    out.push_str(&format!(
-        "\nTotal: {} (${:.6})\n",
-        format_usd_cents(c.total_usd),
-        c.total_usd
-    ));
-    if let Some(s) = &c.source {
-        out.push_str(&format!(
-            "Prices: {s}{}\n",
-            c.rates_from
-                .as_ref()
-                .map(|d| format!(" (in force from {d})"))
-                .unwrap_or_default()
-        ));
-    }
-    output::write(a.out_args.out.as_deref(), &out)?;
+    output::write(
+        a.out_args.out.as_deref(),
+        &output::export(
+            Body::Pricing(Cow::Owned(PricingResult::Cost(c))),
+            a.out_args.format,
+        )?,
+    )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The first line of `pricing cost`: model, date, tier, region, long-context rates.
-fn cost_heading(c: &billcast::pricing::CallCost) -> String {
-    format!(
-        "{} · {} · tier {} · region {}{}",
-        c.model,
-        c.date,
-        c.service_tier,
-        c.region,
-        c.context_tier
-            .as_ref()
-            .map(|t| format!(" · long-context rates ({t}: whole call repriced)"))
-            .unwrap_or_default()
-    )
-}
-
-/// `pricing cost --format csv`: one row per token class and tool, then the total.
-fn cost_csv(c: &billcast::pricing::CallCost) -> anyhow::Result<String> {
-    let mut w = billcast::table::csv_writer();
-    w.write_record(["item", "quantity", "usd_rate", "rate_unit", "usd"])?;
-    for l in &c.lines {
-        w.write_record([
-            l.class.to_string(),
-            billcast::table::csv_number(l.tokens),
-            billcast::table::csv_number(l.usd_per_mtok),
-            "per 1M tokens".to_string(),
-            billcast::table::csv_number(l.usd),
-        ])?;
-    }
-    for t in &c.tools {
-        w.write_record([
-            format!("tool {}", t.tool),
-            billcast::table::csv_number(t.billable),
-            billcast::table::csv_number(t.usd_per_1k),
-            "per 1k uses".to_string(),
-            billcast::table::csv_number(t.usd),
-        ])?;
-    }
-    w.write_record([
-        "total".to_string(),
-        String::new(),
-        String::new(),
-        String::new(),
-        billcast::table::csv_number(c.total_usd),
-    ])?;
-    Ok(billcast::table::csv_finish(w)?)
-}
-
-/// `pricing cost --format markdown`: the heading, a table of lines and the total.
-fn cost_markdown(c: &billcast::pricing::CallCost) -> String {
-    let mut rows: Vec<Vec<String>> = c
-        .lines
-        .iter()
-        .map(|l| {
-            vec![
-                l.class.replace('_', " "),
-                billcast::units::format_count(l.tokens),
-                format_rate(l.usd_per_mtok),
-                format!("{:.6}", l.usd),
-            ]
-        })
-        .collect();
-    for tl in &c.tools {
-        rows.push(vec![
-            format!("tool {}", tl.tool),
-            format!("{} ({} billable)", tl.calls, tl.billable),
-            format!("{} / 1k", format_rate(tl.usd_per_1k)),
-            format!("{:.6}", tl.usd),
-        ]);
-    }
-    let grid = billcast::table::Grid {
-        header: ["Class", "Tokens", "USD / 1M", "USD"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        rows,
-        right: vec![false, true, true, true],
-    };
-    let mut out = format!(
-        "**{}**\n\n{}\n**Total: {} (${:.6})**\n",
-        cost_heading(c),
-        billcast::table::markdown(&grid),
-        format_usd_cents(c.total_usd),
-        c.total_usd
-    );
-    if let Some(s) = &c.source {
-        out.push_str(&format!(
-            "\nPrices: {s}{}\n",
-            c.rates_from
-                .as_ref()
-                .map(|d| format!(" (in force from {d})"))
-                .unwrap_or_default()
-        ));
-    }
-    for w in &c.warnings {
-        out.push_str(&format!("\n> **Warning:** {w}\n"));
-    }
-    out
 }
 
 fn parse_date(flag: &str, s: &str) -> anyhow::Result<jiff::civil::Date> {
@@ -1031,73 +500,16 @@ fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    let text = match a.out_args.format {
-        Format::Json => output::json(Body::Pricing(Cow::Owned(PricingResult::Check(
-            findings.clone(),
-        ))))?,
-        Format::Csv => {
-            // The header is written even when there is nothing to report.
-            let mut w = billcast::table::csv_writer();
-            w.write_record(["severity", "file", "model", "message"])?;
-            for f in &findings {
-                w.write_record([
-                    f.severity.name(),
-                    &f.file,
-                    f.model.as_deref().unwrap_or(""),
-                    &f.message,
-                ])?;
-            }
-            billcast::table::csv_finish(w)?
-        }
-        Format::Markdown => {
-            let grid = billcast::table::Grid {
-                header: ["Severity", "File", "Model", "Finding"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-                rows: findings
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.severity.name().to_string(),
-                            f.file.clone(),
-                            f.model.clone().unwrap_or_default(),
-                            f.message.clone(),
-                        ]
-                    })
-                    .collect(),
-                right: vec![false; 4],
-            };
-            format!(
-                "Checked {} models in {} tables{against_name}: {errors} errors, {warnings} warnings, {} notes.\n\n{}",
-                book.models().count(),
-                book.files().len(),
-                findings.len() - errors - warnings,
-                billcast::table::markdown(&grid)
-            )
-        }
-        Format::Table => {
-            let mut out = format!(
-                "checked {} models in {} tables{against_name}: {errors} errors, {warnings} warnings, {} notes\n",
-                book.models().count(),
-                book.files().len(),
-                findings.len() - errors - warnings
-            );
-            for f in &findings {
-                out.push_str(&format!(
-                    "{:<7} {}{}: {}\n",
-                    f.severity.name(),
-                    f.file,
-                    f.model
-                        .as_ref()
-                        .map(|m| format!(" {m}"))
-                        .unwrap_or_default(),
-                    f.message
-                ));
-            }
-            out
-        }
+    let view = CheckView {
+        findings,
+        models: book.models().count(),
+        tables: book.files().len(),
+        against: against_name,
     };
+    let text = output::export(
+        Body::Pricing(Cow::Owned(PricingResult::Check(view))),
+        a.out_args.format,
+    )?;
     output::write(a.out_args.out.as_deref(), &text)?;
     Ok(if errors > 0 || (a.deny_warnings && warnings > 0) {
         ExitCode::from(1)
@@ -1220,106 +632,32 @@ fn update(a: UpdateArgs) -> anyhow::Result<ExitCode> {
         )
     };
     let rows = changes.as_ref().map_or(&[][..], |d| &d.changes[..]);
-    let rate = |x: Option<f64>| x.map_or("-".to_string(), format_rate);
-    let cells = |c: &billcast::pricing::layer::Change| {
-        vec![
-            c.change.name().to_string(),
-            c.model.clone(),
-            rate(c.input_before),
-            rate(c.input_after),
-            rate(c.output_before),
-            rate(c.output_after),
-            c.detail.clone(),
-        ]
+    let mut json = serde_json::Map::new();
+    json.insert("layer".into(), serde_json::to_value(m)?);
+    json.insert(
+        "written_to".into(),
+        serde_json::to_value((!a.dry_run).then(|| dir.display().to_string()))?,
+    );
+    json.insert(
+        "compared_with".into(),
+        serde_json::to_value(changes.as_ref().map(|d| d.from.clone()))?,
+    );
+    json.insert(
+        "other_changes".into(),
+        serde_json::to_value(changes.as_ref().map(|d| d.other_changes))?,
+    );
+    json.insert("changes".into(), serde_json::to_value(rows)?);
+    let view = UpdateView {
+        json,
+        what,
+        summary,
+        written,
+        changes: rows.to_vec(),
     };
-    let header = [
-        "Change",
-        "Model",
-        "Input before",
-        "Input after",
-        "Output before",
-        "Output after",
-        "What changed",
-    ];
-    let text = match a.out_args.format {
-        Format::Json => {
-            let mut v = serde_json::Map::new();
-            v.insert("layer".into(), serde_json::to_value(m)?);
-            v.insert(
-                "written_to".into(),
-                serde_json::to_value((!a.dry_run).then(|| dir.display().to_string()))?,
-            );
-            v.insert(
-                "compared_with".into(),
-                serde_json::to_value(changes.as_ref().map(|d| d.from.clone()))?,
-            );
-            v.insert(
-                "other_changes".into(),
-                serde_json::to_value(changes.as_ref().map(|d| d.other_changes))?,
-            );
-            v.insert("changes".into(), serde_json::to_value(rows)?);
-            output::json(Body::Pricing(Cow::Owned(PricingResult::Update(v))))?
-        }
-        Format::Csv => {
-            let mut w = billcast::table::csv_writer();
-            w.write_record([
-                "change",
-                "model",
-                "input_before",
-                "input_after",
-                "output_before",
-                "output_after",
-                "detail",
-            ])?;
-            for c in rows {
-                let num = billcast::table::csv_opt;
-                w.write_record([
-                    c.change.name().to_string(),
-                    c.model.clone(),
-                    num(c.input_before),
-                    num(c.input_after),
-                    num(c.output_before),
-                    num(c.output_after),
-                    c.detail.clone(),
-                ])?;
-            }
-            billcast::table::csv_finish(w)?
-        }
-        Format::Table | Format::Markdown => {
-            let grid = billcast::table::Grid {
-                header: header.iter().map(|s| s.to_string()).collect(),
-                rows: rows.iter().map(cells).collect(),
-                right: vec![false, false, true, true, true, true, false],
-            };
-            if a.out_args.format == Format::Markdown {
-                format!(
-                    "**{what}**\n\n{summary}; {written}.\n\n{}",
-                    if rows.is_empty() {
-                        "No model added, removed or repriced.\n".to_string()
-                    } else {
-                        billcast::table::markdown(&grid)
-                    }
-                )
-            } else {
-                format!(
-                    "{what}\n{summary}; {written}\n{}",
-                    if rows.is_empty() {
-                        "no model added, removed or repriced\n".to_string()
-                    } else {
-                        format!("USD per 1M tokens\n{}\n", billcast::table::text(&grid))
-                    }
-                )
-            }
-        }
-    };
+    let text = output::export(
+        Body::Pricing(Cow::Owned(PricingResult::Update(view))),
+        a.out_args.format,
+    )?;
     output::write(a.out_args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// English plural of a unit name: call → calls, query → queries.
-fn plural(unit: &str) -> String {
-    match unit.strip_suffix('y') {
-        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
-        _ => format!("{unit}s"),
-    }
 }

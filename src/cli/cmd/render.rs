@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use billcast::document;
+use billcast::export;
 use billcast::overhead::OverheadReport;
 use billcast::report::{Report, ReportError};
 use billcast::results::{Body, Envelope, ResultsError};
 
 use crate::cli::UsageError;
-use crate::cli::output::{self, ChartsDirArgs, Format, OutputArgs, ReportFormat};
+use crate::cli::output::{self, ChartsDirArgs, OutputArgs, ReportFormat};
 
 /// Arguments of `billcast render`.
 #[derive(clap::Args, Debug)]
@@ -23,7 +23,8 @@ use crate::cli::output::{self, ChartsDirArgs, Format, OutputArgs, ReportFormat};
 )]
 pub struct Args {
     /// A saved result: `forecast --format json` output or a pack's forecast.json, or the JSON of
-    /// overhead, compare, sweep, solve, sensitivity, diff, calibrate or tokens ('-' = stdin).
+    /// overhead, compare, sweep, solve, sensitivity, diff, backtest (also --calibrate-shift),
+    /// calibrate, fit or tokens ('-' = stdin).
     pub report: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs<ReportFormat>,
@@ -90,11 +91,11 @@ pub fn load_overhead(path: &std::path::Path, r: &Report) -> anyhow::Result<Overh
     Ok(o)
 }
 
-/// Re-render a saved result other than a forecast in a format its command offers; `--charts`,
-/// `--overhead` and `--format html` belong to forecasts and are refused (exit 2).
+/// Re-render a saved result other than a forecast through the same exporters as its command;
+/// `--charts`, `--overhead` and `--format html` belong to forecasts and are refused (exit 2),
+/// as is a format the kind has no rendering in (a fit's CSV).
 fn render_result(a: &Args, body: &Body<'_>) -> anyhow::Result<ExitCode> {
-    use super::{compare, diff, overhead, sensitivity, solve, sweep};
-    let kind = billcast::results::Envelope::new(body.clone()).kind();
+    let kind = Envelope::new(body.clone()).kind();
     let refuse = |what: &str| {
         Err(anyhow::Error::new(UsageError(anyhow::anyhow!(
             "{}: a saved {} result has no {what}; render it with --format table, json, csv or markdown",
@@ -108,30 +109,12 @@ fn render_result(a: &Args, body: &Body<'_>) -> anyhow::Result<ExitCode> {
     if a.charts.charts.is_some() {
         return refuse("forecast charts (--charts); its command draws its chart with --chart");
     }
-    let format = match a.output.format {
-        ReportFormat::Table => Format::Table,
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Csv => Format::Csv,
-        ReportFormat::Markdown => Format::Markdown,
-        ReportFormat::Html => return refuse("HTML page (--format html is the forecast's)"),
-    };
-    let text = match body {
-        Body::Overhead(o) => overhead::render(o, format)?,
-        Body::Compare(c) => compare::render(c, format)?,
-        Body::Sweep(s) => sweep::render(s, format)?,
-        Body::Solve(s) => solve::render(s, format)?,
-        Body::Sensitivity(s) => sensitivity::render(s, format)?,
-        Body::Diff(d) => diff::render(d, format)?,
-        Body::Calibration(c) => super::calibrate::render(c, format)?,
-        Body::Tokens(t) => match format {
-            Format::Table => t.table(),
-            Format::Json => output::json(body.clone())?,
-            Format::Csv => t.csv()?,
-            Format::Markdown => t.markdown(),
-        },
-        // Envelope::from_json reads only the kinds above (and forecasts).
-        _ => return refuse("saved model to re-render"),
-    };
+    if a.output.format == ReportFormat::Html {
+        return refuse("HTML page (--format html is the forecast's)");
+    }
+    billcast::export::check(kind, billcast::export::view(body), a.output.format.into())
+        .map_err(|e| UsageError(anyhow::anyhow!("{}: {e}", a.report.display())))?;
+    let text = output::export(body.clone(), a.output.format)?;
     output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -195,20 +178,24 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => (Vec::new(), None),
     };
     let text = match (&overhead, a.output.format) {
-        (Some(o), ReportFormat::Html) => document::html::render_with_overhead(&r, Some(o))?,
-        (Some(o), ReportFormat::Markdown) => document::markdown::render_pack(
+        (Some(o), ReportFormat::Html) => export::html::render_with_overhead(&r, Some(o))?,
+        (Some(o), ReportFormat::Markdown) => export::markdown::render_pack(
             &r,
             &links,
-            &billcast::document::Pack {
+            &billcast::export::Pack {
                 overhead: Some(o),
                 ..Default::default()
             },
-            &billcast::document::markdown::SectionCharts {
+            &billcast::export::markdown::SectionCharts {
                 overhead: overhead_link,
                 ..Default::default()
             },
         ),
-        _ => super::forecast::render(&r, a.output.format, &links)?,
+        _ => output::export_with(
+            Body::Forecast(std::borrow::Cow::Borrowed(&r)),
+            a.output.format,
+            billcast::export::Options { charts: links },
+        )?,
     };
     output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)

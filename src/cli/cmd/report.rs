@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use billcast::charts::{self, ChartFormat, overhead as overhead_chart};
-use billcast::document::markdown::{ChartLink, SectionCharts};
-use billcast::document::{self, Pack, titles};
+use billcast::export::markdown::{ChartLink, SectionCharts};
+use billcast::export::{self, Pack, titles};
 use billcast::pricing::PriceBook;
 use billcast::report::Report;
 use billcast::results::Body;
@@ -138,7 +138,7 @@ pub fn write_pack(
     let mut links_of = SectionCharts::default();
     let mut save = |name: &str, body: Body<'_>| -> anyhow::Result<()> {
         let path = dir.join(name);
-        output::write(Some(&path), &output::json(body)?)?;
+        output::write(Some(&path), &output::export(body, export::Format::Json)?)?;
         files.push(path);
         Ok(())
     };
@@ -172,14 +172,14 @@ pub fn write_pack(
         links_of.sensitivity = Some(link);
         save("sensitivity.json", Body::Sensitivity(Cow::Borrowed(s)))?;
     }
-    output::write(Some(&html_path), &document::html::render_pack(r, sections)?)?;
+    output::write(Some(&html_path), &export::html::render_pack(r, sections)?)?;
     output::write(
         Some(&md_path),
-        &document::markdown::render_pack(r, &links, sections, &links_of),
+        &export::markdown::render_pack(r, &links, sections, &links_of),
     )?;
     output::write(
         Some(&json_path),
-        &output::json(Body::Forecast(Cow::Borrowed(r)))?,
+        &output::export(Body::Forecast(Cow::Borrowed(r)), export::Format::Json)?,
     )?;
     files.extend(charts);
     Ok(files)

@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use billcast::results::Body;
 use billcast::units::{Month, format_count};
-use billcast::whatif::{
-    render,
-    sensitivity::{self, Sensitivity, SensitivityOptions},
-};
+use billcast::whatif::sensitivity::{self, SensitivityOptions};
+use std::borrow::Cow;
 
 use crate::cli::cmd::forecast::EngineArgs;
 use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress};
@@ -55,18 +54,6 @@ pub struct Args {
     pub chart: ChartArg,
 }
 
-/// Render an analysis.
-pub fn render(s: &Sensitivity, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Table => render::sensitivity_table(s),
-        Format::Json => output::json(billcast::results::Body::Sensitivity(
-            std::borrow::Cow::Borrowed(s),
-        ))?,
-        Format::Csv => render::sensitivity_csv(s)?,
-        Format::Markdown => render::sensitivity_markdown(s),
-    })
-}
-
 /// `billcast sensitivity`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
@@ -111,6 +98,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.engine.quiet.set,
         )?;
     }
-    output::write(a.output.out.as_deref(), &render(&r, a.output.format)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &output::export(Body::Sensitivity(Cow::Borrowed(&r)), a.output.format)?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

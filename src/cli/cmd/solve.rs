@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use billcast::results::Body;
 use billcast::units::Month;
 use billcast::whatif::{
-    self, render,
-    solve::{DEFAULT_TOLERANCE, Direction, Solution, SolveSpec},
+    self,
+    solve::{DEFAULT_TOLERANCE, Direction, SolveSpec},
 };
+use std::borrow::Cow;
 
 use crate::cli::cmd::forecast::EngineArgs;
 use crate::cli::output::{self, Format, OutputArgs, Progress};
@@ -85,18 +87,6 @@ fn parse_usd(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("'{s}' is not an amount of USD (e.g. 20000 or 20k)"))
 }
 
-/// Render a solution.
-pub fn render(s: &Solution, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Table => render::solve_table(s),
-        Format::Json => output::json(billcast::results::Body::Solve(std::borrow::Cow::Borrowed(
-            s,
-        )))?,
-        Format::Csv => render::solve_csv(s)?,
-        Format::Markdown => render::solve_markdown(s),
-    })
-}
-
 /// `billcast solve`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let book = a.engine.book()?;
@@ -135,6 +125,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .engine
         .in_pool(|| whatif::solve::solve(&spec, &book, Some(&cb)))??;
     progress.finish();
-    output::write(a.output.out.as_deref(), &render(&s, a.output.format)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &output::export(Body::Solve(Cow::Borrowed(&s)), a.output.format)?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use billcast::results::Body;
 use billcast::units::Month;
-use billcast::whatif::{self, RunOptions, render, sweep::Sweep};
+use billcast::whatif::{self, RunOptions};
+use std::borrow::Cow;
 
 use crate::cli::cmd::forecast::EngineArgs;
 use crate::cli::output::{self, ChartArg, ChartFile, Format, OutputArgs, Progress};
@@ -57,18 +59,6 @@ pub struct Args {
     pub chart: ChartArg,
 }
 
-/// Render a sweep.
-pub fn render(s: &Sweep, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Table => render::sweep_table(s),
-        Format::Json => output::json(billcast::results::Body::Sweep(std::borrow::Cow::Borrowed(
-            s,
-        )))?,
-        Format::Csv => render::sweep_csv(s)?,
-        Format::Markdown => render::sweep_markdown(s),
-    })
-}
-
 /// `billcast sweep`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let chart = ChartFile::from_arg(a.chart.file.as_deref())?;
@@ -117,6 +107,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.engine.quiet.set,
         )?;
     }
-    output::write(a.output.out.as_deref(), &render(&s, a.output.format)?)?;
+    output::write(
+        a.output.out.as_deref(),
+        &output::export(Body::Sweep(Cow::Borrowed(&s)), a.output.format)?,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -66,14 +66,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let r = TokensReport::new(&files, &targets);
-    let text = match a.output.format {
-        Format::Table => r.table(),
-        Format::Json => output::json(billcast::results::Body::Tokens(std::borrow::Cow::Borrowed(
-            &r,
-        )))?,
-        Format::Csv => r.csv()?,
-        Format::Markdown => r.markdown(),
-    };
+    let text = output::export(
+        billcast::results::Body::Tokens(std::borrow::Cow::Borrowed(&r)),
+        a.output.format,
+    )?;
     output::write(a.output.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,12 +9,13 @@
 //! phone home. Every piece of text from the scenario or report is HTML-escaped. A `@media print`
 //! block makes it print on A4/Letter with charts and tables kept whole.
 
-use super::{DocumentError, Pack, titles};
+use super::{ExportError, Exporter, Format, Pack, check_result, titles};
 use crate::charts;
 use crate::charts::{ChartFormat, ChartKind};
 use crate::overhead::{OverheadReport, render as overhead_render};
 use crate::report::rows;
 use crate::report::{MonthSummary, Report};
+use crate::results::{Body, Envelope};
 use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd, format_usd_compact};
 use crate::whatif::compare::Comparison;
@@ -22,6 +23,24 @@ use crate::whatif::render as whatif_render;
 use crate::whatif::sensitivity::Sensitivity;
 use crate::whatif::solve::Solution;
 use crate::whatif::sweep::Sweep;
+
+/// The HTML exporter: a forecast's design-review page ([`render`]); no other kind has one.
+pub struct Html;
+
+impl Exporter for Html {
+    fn format(&self) -> Format {
+        Format::Html
+    }
+
+    fn export(&self, result: &Envelope<'_>) -> Result<String, ExportError> {
+        check_result(result, Format::Html)?;
+        match &result.body {
+            Body::Forecast(r) => render(r),
+            // Refused by check_result.
+            _ => Err(ExportError::Unsupported("no HTML page".into())),
+        }
+    }
+}
 
 /// Escape text for HTML element content and double-quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -134,7 +153,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 "#;
 
 /// An inline chart of the forecast: the SVG with an accessible name, in a figure with a caption.
-fn figure(r: &Report, kind: ChartKind, caption: &str) -> Result<String, DocumentError> {
+fn figure(r: &Report, kind: ChartKind, caption: &str) -> Result<String, ExportError> {
     let bytes = kind.render(r, ChartFormat::Svg)?;
     Ok(svg_figure(kind.name(), kind.title(), &bytes, caption))
 }
@@ -398,16 +417,11 @@ fn provenance(r: &Report) -> String {
 }
 
 fn assumptions(r: &Report) -> String {
-    let mut g = rows::assumptions(r);
-    for row in &mut g.rows {
-        if let Some(o) = row.get_mut(3) {
-            *o = rows::origin_label(o).to_string();
-        }
-    }
+    let g = rows::assumptions(&r.assumptions, true);
     let nn = |i: usize| {
         r.assumptions
             .get(i)
-            .filter(|a| a.non_neutral_default)
+            .filter(|a| a.non_neutral())
             .map(|_| "default-nn")
     };
     let mut out = String::from("<section id=\"assumptions\">\n<h2>Assumptions</h2>\n");
@@ -423,7 +437,7 @@ fn assumptions(r: &Report) -> String {
     out
 }
 
-fn breakdown(r: &Report, m: &MonthSummary) -> Result<String, DocumentError> {
+fn breakdown(r: &Report, m: &MonthSummary) -> Result<String, ExportError> {
     let mut out = String::from("<section id=\"breakdown\">\n<h2>Where the money goes</h2>\n");
     out.push_str(&figure(
         r,
@@ -478,7 +492,7 @@ fn drivers(r: &Report) -> String {
     out
 }
 
-fn naive(r: &Report) -> Result<String, DocumentError> {
+fn naive(r: &Report) -> Result<String, ExportError> {
     let mut out = String::from("<section id=\"naive\">\n<h2>Naive estimate vs simulation</h2>\n");
     out.push_str(&figure(
         r,
@@ -529,7 +543,7 @@ fn naive_month(r: &Report, n: &crate::engine::naive::Naive) -> String {
 
 /// The overhead section: headline, chart, strategy table, availability, people hours, TCO by
 /// month, assumptions and warnings of `o`.
-fn overhead(o: &OverheadReport) -> Result<String, DocumentError> {
+fn overhead(o: &OverheadReport) -> Result<String, ExportError> {
     use crate::charts::overhead as chart;
     let mut out = format!(
         "<section id=\"overhead\">\n<h2>{}</h2>\n",
@@ -584,7 +598,7 @@ fn overhead(o: &OverheadReport) -> Result<String, DocumentError> {
         ));
     }
     out.push_str(&grid(
-        &overhead_render::assumptions(o),
+        &rows::assumptions(&o.assumptions, true),
         Some("Overhead assumptions"),
         &no_class,
     ));
@@ -624,7 +638,7 @@ fn notes_list(notes: &[String]) -> String {
 
 /// `id="compare"`: the variants' sentence, overlaid exceedance chart, percentiles with deltas
 /// and components.
-fn compare_section(c: &Comparison) -> Result<String, DocumentError> {
+fn compare_section(c: &Comparison) -> Result<String, ExportError> {
     let mut out = format!(
         "<section id=\"compare\">\n<h2>{}, {}</h2>\n<p class=\"headline\">{}</p>\n",
         titles::COMPARE,
@@ -657,7 +671,7 @@ fn compare_section(c: &Comparison) -> Result<String, DocumentError> {
 
 /// `id="solve"`: the answer, its bracket and Monte Carlo interval, the percentiles around it
 /// and every evaluation of the search.
-fn solve_section(s: &Solution, curve: &Sweep) -> Result<String, DocumentError> {
+fn solve_section(s: &Solution, curve: &Sweep) -> Result<String, ExportError> {
     let mut out = format!(
         "<section id=\"solve\">\n<h2>{}: {}</h2>\n<p class=\"headline\">{}.</p>\n",
         titles::SOLVE,
@@ -691,7 +705,7 @@ fn solve_section(s: &Solution, curve: &Sweep) -> Result<String, DocumentError> {
 
 /// `id="sensitivity"`: the sentence, the tornado chart, the Sobol indices and the tornado
 /// table.
-fn sensitivity_section(s: &Sensitivity) -> Result<String, DocumentError> {
+fn sensitivity_section(s: &Sensitivity) -> Result<String, ExportError> {
     let mut out = format!(
         "<section id=\"sensitivity\">\n<h2>{} in {}</h2>\n<p class=\"headline\">{}.</p>\n",
         titles::SENSITIVITY,
@@ -733,9 +747,9 @@ fn sensitivity_section(s: &Sensitivity) -> Result<String, DocumentError> {
 /// The HTML report of `r`.
 ///
 /// # Errors
-/// [`DocumentError::NoMonths`] for a report without months; [`DocumentError::Chart`] if a chart
+/// [`ExportError::NoMonths`] for a report without months; [`ExportError::Chart`] if a chart
 /// cannot be drawn.
-pub fn render(r: &Report) -> Result<String, DocumentError> {
+pub fn render(r: &Report) -> Result<String, ExportError> {
     render_pack(r, &Pack::default())
 }
 
@@ -744,11 +758,11 @@ pub fn render(r: &Report) -> Result<String, DocumentError> {
 /// estimate and the assumptions. Without it, exactly [`render`].
 ///
 /// # Errors
-/// As [`render`]; [`DocumentError::Chart`] also when the overhead chart cannot be drawn.
+/// As [`render`]; [`ExportError::Chart`] also when the overhead chart cannot be drawn.
 pub fn render_with_overhead(
     r: &Report,
     overhead_report: Option<&OverheadReport>,
-) -> Result<String, DocumentError> {
+) -> Result<String, ExportError> {
     render_pack(
         r,
         &Pack {
@@ -763,13 +777,13 @@ pub fn render_with_overhead(
 /// and what drives the bill. With `Pack::default()`, exactly [`render`].
 ///
 /// # Errors
-/// As [`render`]; [`DocumentError::Chart`] also when a section's chart cannot be drawn.
-pub fn render_pack(r: &Report, pack: &Pack<'_>) -> Result<String, DocumentError> {
+/// As [`render`]; [`ExportError::Chart`] also when a section's chart cannot be drawn.
+pub fn render_pack(r: &Report, pack: &Pack<'_>) -> Result<String, ExportError> {
     let overhead_report = pack.overhead;
     let m = r
         .headline_month()
         .or_else(|| r.months.last())
-        .ok_or(DocumentError::NoMonths)?;
+        .ok_or(ExportError::NoMonths)?;
     let first = r.months.first().map_or("", |x| x.month.as_str());
     let last = r.months.last().map_or("", |x| x.month.as_str());
     let mut out = String::with_capacity(256 * 1024);
