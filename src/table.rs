@@ -16,6 +16,19 @@ pub struct Grid {
     pub right: Vec<bool>,
 }
 
+impl Grid {
+    /// A table whose first column labels the rows and whose other columns hold numbers
+    /// (right-aligned).
+    pub fn labelled(header: Vec<String>, rows: Vec<Vec<String>>) -> Grid {
+        let right = (0..header.len()).map(|i| i > 0).collect();
+        Grid {
+            header,
+            rows,
+            right,
+        }
+    }
+}
+
 /// House table style: one rule under the header, nothing else (infracost-like).
 pub const STYLE: TableStyle =
     TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));

@@ -200,15 +200,7 @@ fn coverage_grid<'a>(
         row.extend(more);
         body.push(row);
     }
-    let n = header.len();
-    grid_text(
-        &Grid {
-            header,
-            rows: body,
-            right: (0..n).map(|i| i > 0).collect(),
-        },
-        markdown,
-    )
+    grid_text(&Grid::labelled(header, body), markdown)
 }
 
 /// The shift calibration: coverage per size/count σ, per trace at the default σ, and

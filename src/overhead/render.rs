@@ -84,13 +84,7 @@ pub fn strategies(r: &OverheadReport) -> Grid {
             ]
         })
         .collect();
-    let mut right = vec![true; header.len()];
-    right[0] = false;
-    Grid {
-        header: header.iter().map(|h| h.to_string()).collect(),
-        rows,
-        right,
-    }
+    Grid::labelled(header.iter().map(|h| h.to_string()).collect(), rows)
 }
 
 /// Human hours per month by activity, and eval wall time.
@@ -129,13 +123,7 @@ pub fn people(r: &OverheadReport) -> Grid {
             ]
         })
         .collect();
-    let mut right = vec![true; header.len()];
-    right[0] = false;
-    Grid {
-        header: header.iter().map(|h| h.to_string()).collect(),
-        rows,
-        right,
-    }
+    Grid::labelled(header.iter().map(|h| h.to_string()).collect(), rows)
 }
 
 /// Mean TCO and spend multiplier per calendar month (the multiplier shrinks as spend grows).
@@ -159,13 +147,7 @@ pub fn months(r: &OverheadReport) -> Grid {
             row
         })
         .collect();
-    let mut right = vec![true; header.len()];
-    right[0] = false;
-    Grid {
-        header,
-        rows,
-        right,
-    }
+    Grid::labelled(header, rows)
 }
 
 fn main_redundant(r: &OverheadReport) -> Option<&StrategyReport> {

@@ -7,40 +7,45 @@ use crate::scenario::Assumption;
 use crate::table::Grid;
 use crate::units::{format_count, format_pct, format_usd};
 
-/// Percentiles per month.
-pub fn months(r: &Report) -> Grid {
-    let budget = r.budget_usd.is_some();
-    let mut header: Vec<String> = ["Month", "Mean", "P50", "P90", "P95", "P99"]
+/// The header of a percentile table: `first`, Mean, P50, P90, P95, P99 and, with a budget,
+/// P(> budget).
+pub fn stats_header(first: &str, budget: bool) -> Vec<String> {
+    let mut header: Vec<String> = [first, "Mean", "P50", "P90", "P95", "P99"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     if budget {
         header.push("P(> budget)".into());
     }
+    header
+}
+
+/// One row of a [`stats_header`] table: `label` and the month's statistics in dollars.
+pub fn stats_row(label: String, m: &MonthSummary, budget: bool) -> Vec<String> {
+    let mut row = vec![
+        label,
+        format_usd(m.mean),
+        format_usd(m.p50),
+        format_usd(m.p90),
+        format_usd(m.p95),
+        format_usd(m.p99),
+    ];
+    if budget {
+        row.push(m.prob_over_budget.map_or("-".into(), format_pct));
+    }
+    row
+}
+
+/// Percentiles per month.
+pub fn months(r: &Report) -> Grid {
+    let budget = r.budget_usd.is_some();
+    let header = stats_header("Month", budget);
     let rows = r
         .months
         .iter()
-        .map(|m| {
-            let mut row = vec![
-                m.month.clone(),
-                format_usd(m.mean),
-                format_usd(m.p50),
-                format_usd(m.p90),
-                format_usd(m.p95),
-                format_usd(m.p99),
-            ];
-            if budget {
-                row.push(m.prob_over_budget.map_or("-".into(), format_pct));
-            }
-            row
-        })
+        .map(|m| stats_row(m.month.clone(), m, budget))
         .collect();
-    let n = header.len();
-    Grid {
-        header,
-        rows,
-        right: (0..n).map(|i| i > 0).collect(),
-    }
+    Grid::labelled(header, rows)
 }
 
 /// Where the money goes in one month, by component (zero components omitted).

@@ -11,6 +11,7 @@ use super::solve::{Direction, Solution, Status};
 use super::sweep::Sweep;
 use super::{Alignment, Delta, Stats};
 use crate::report::ReportError;
+use crate::report::rows::{stats_header, stats_row};
 use crate::table;
 use crate::table::Grid;
 use crate::units::format_value;
@@ -53,10 +54,6 @@ pub(crate) fn meta(a: &Alignment) -> String {
         a.seed,
         a.mode
     )
-}
-
-fn right(n: usize) -> Vec<bool> {
-    (0..n).map(|i| i > 0).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -103,12 +100,7 @@ pub fn compare_grid(c: &Comparison) -> Grid {
             row
         })
         .collect();
-    let n = header.len();
-    Grid {
-        header,
-        rows,
-        right: right(n),
-    }
+    Grid::labelled(header, rows)
 }
 
 /// Mean cost by component, one column per variant (components zero in every variant omitted).
@@ -137,12 +129,7 @@ pub fn compare_components_grid(c: &Comparison) -> Grid {
             .map(|v| format_usd(v.summary.components.total())),
     );
     rows.push(total);
-    let n = header.len();
-    Grid {
-        header,
-        rows,
-        right: right(n),
-    }
+    Grid::labelled(header, rows)
 }
 
 pub(crate) fn compare_sentence(c: &Comparison) -> String {
@@ -293,15 +280,7 @@ pub fn compare_csv(c: &Comparison) -> Result<String, ReportError> {
 /// The percentiles per swept value.
 pub fn sweep_grid(s: &Sweep) -> Grid {
     let budget = s.budget_usd.is_some();
-    let mut header: Vec<String> = vec![s.param.clone()];
-    header.extend(
-        ["Mean", "P50", "P90", "P95", "P99"]
-            .iter()
-            .map(|x| x.to_string()),
-    );
-    if budget {
-        header.push("P(> budget)".into());
-    }
+    let header = stats_header(&s.param, budget);
     let rows = s
         .points
         .iter()
@@ -312,26 +291,10 @@ pub fn sweep_grid(s: &Sweep) -> Grid {
                 Some(x) if p.value.len() > 10 => format_value(x),
                 _ => p.value.clone(),
             };
-            let mut row = vec![
-                value,
-                format_usd(m.mean),
-                format_usd(m.p50),
-                format_usd(m.p90),
-                format_usd(m.p95),
-                format_usd(m.p99),
-            ];
-            if budget {
-                row.push(m.prob_over_budget.map_or("-".into(), format_pct));
-            }
-            row
+            stats_row(value, m, budget)
         })
         .collect();
-    let n = header.len();
-    Grid {
-        header,
-        rows,
-        right: right(n),
-    }
+    Grid::labelled(header, rows)
 }
 
 pub(crate) fn sweep_sentence(s: &Sweep) -> Option<String> {
@@ -603,8 +566,8 @@ pub fn tornado_grid(s: &Sensitivity) -> Grid {
             ]
         })
         .collect();
-    Grid {
-        header: [
+    Grid::labelled(
+        [
             "Input",
             "At P10",
             "At P90",
@@ -617,8 +580,7 @@ pub fn tornado_grid(s: &Sensitivity) -> Grid {
         .map(|x| x.to_string())
         .collect(),
         rows,
-        right: right(7),
-    }
+    )
 }
 
 fn index(x: f64, ci: [f64; 2]) -> String {
@@ -762,38 +724,24 @@ pub fn sensitivity_csv(s: &Sensitivity) -> Result<String, ReportError> {
 /// Base, head and change of each statistic in the diffed month.
 pub fn diff_grid(d: &ReportDiff) -> Grid {
     let (b, h, x) = (&d.base_stats, &d.head_stats, &d.delta);
-    let mut rows = vec![
-        vec![
-            "Mean".into(),
-            format_usd(b.mean),
-            format_usd(h.mean),
-            format_change(x.mean, x.mean_pct),
-        ],
-        vec![
-            "P50".into(),
-            format_usd(b.p50),
-            format_usd(h.p50),
-            format_change(x.p50, x.p50_pct),
-        ],
-        vec![
-            "P90".into(),
-            format_usd(b.p90),
-            format_usd(h.p90),
-            format_change(x.p90, x.p90_pct),
-        ],
-        vec![
-            "P95".into(),
-            format_usd(b.p95),
-            format_usd(h.p95),
-            format_change(x.p95, x.p95_pct),
-        ],
-        vec![
-            "P99".into(),
-            format_usd(b.p99),
-            format_usd(h.p99),
-            format_change(x.p99, x.p99_pct),
-        ],
+    let stats = [
+        ("Mean", b.mean, h.mean, x.mean, x.mean_pct),
+        ("P50", b.p50, h.p50, x.p50, x.p50_pct),
+        ("P90", b.p90, h.p90, x.p90, x.p90_pct),
+        ("P95", b.p95, h.p95, x.p95, x.p95_pct),
+        ("P99", b.p99, h.p99, x.p99, x.p99_pct),
     ];
+    let mut rows: Vec<Vec<String>> = stats
+        .into_iter()
+        .map(|(name, base, head, change, pct)| {
+            vec![
+                name.into(),
+                format_usd(base),
+                format_usd(head),
+                format_change(change, pct),
+            ]
+        })
+        .collect();
     if b.prob_over_budget.is_some() || h.prob_over_budget.is_some() {
         rows.push(vec![
             "P(> budget)".into(),
@@ -802,16 +750,15 @@ pub fn diff_grid(d: &ReportDiff) -> Grid {
             x.prob_over_budget.map_or("-".into(), format_points),
         ]);
     }
-    Grid {
-        header: vec![
+    Grid::labelled(
+        vec![
             d.month.clone(),
             "Base".into(),
             "Head".into(),
             "Change".into(),
         ],
         rows,
-        right: right(4),
-    }
+    )
 }
 
 /// Changes per month.
@@ -852,12 +799,7 @@ pub fn diff_months_grid(d: &ReportDiff) -> Grid {
             row
         })
         .collect();
-    let n = header.len();
-    Grid {
-        header,
-        rows,
-        right: right(n),
-    }
+    Grid::labelled(header, rows)
 }
 
 pub(crate) fn gate_lines(d: &ReportDiff) -> Vec<String> {
