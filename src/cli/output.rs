@@ -279,6 +279,25 @@ pub fn export_with(
     Ok(billcast::export::exporter(format.into(), options).export(&result)?)
 }
 
+/// The end of a command with `--chart`: the chart when one was asked for (drawn by `draw`),
+/// then the result in `--format` to `-o` (stdout by default).
+pub fn finish<F>(
+    chart: Option<&ChartFile>,
+    draw: impl FnOnce(billcast::charts::ChartFormat) -> Result<Vec<u8>, billcast::charts::ChartError>,
+    quiet: bool,
+    body: billcast::results::Body<'_>,
+    output: &OutputArgs<F>,
+) -> anyhow::Result<std::process::ExitCode>
+where
+    F: clap::ValueEnum + Clone + Send + Sync + 'static + Into<billcast::export::Format>,
+{
+    if let Some(f) = chart {
+        f.write(draw, quiet)?;
+    }
+    write(output.out.as_deref(), &export(body, output.format.clone())?)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Refuse, before any work, a `--format` the result cannot be rendered in (exit 2).
 pub fn check_format(
     kind: billcast::results::Kind,

@@ -250,18 +250,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(a.splits as u64, "backtesting", a.quiet.set);
     let bt = backtest::backtest(&ing.records, &sessions, &bopts).map_err(usage)?;
     progress.finish();
-    if let Some(f) = &chart {
-        f.write(
-            |format| billcast::charts::backtest::backtest(&bt, format),
-            a.quiet.set,
-        )?;
-    }
-    let text = output::export(
+    output::finish(
+        chart.as_ref(),
+        |format| billcast::charts::backtest::backtest(&bt, format),
+        a.quiet.set,
         billcast::results::Body::Backtest(std::borrow::Cow::Borrowed(&bt)),
-        a.output.format,
-    )?;
-    output::write(a.output.out.as_deref(), &text)?;
-    Ok(ExitCode::SUCCESS)
+        &a.output,
+    )
 }
 
 fn calibrate_shift(a: &Args, dir: &std::path::Path) -> anyhow::Result<ExitCode> {

@@ -134,12 +134,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .engine
         .in_pool(|| whatif::compare::compare(vs, &book, a.month, &opts))??;
     progress.finish();
-    if let Some(f) = &chart {
-        f.write(|format| charts::compare(&c, format), a.engine.quiet.set)?;
-    }
-    output::write(
-        a.output.out.as_deref(),
-        &output::export(Body::Compare(Cow::Borrowed(&c)), a.output.format)?,
-    )?;
-    Ok(ExitCode::SUCCESS)
+    output::finish(
+        chart.as_ref(),
+        |format| charts::compare(&c, format),
+        a.engine.quiet.set,
+        Body::Compare(Cow::Borrowed(&c)),
+        &a.output,
+    )
 }

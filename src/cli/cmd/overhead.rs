@@ -88,15 +88,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         &a.scenario,
         &output::outputs(a.output.out.as_deref(), a.chart.file.as_deref()),
     )?;
-    if let Some(c) = &chart {
-        c.write(
-            |f| billcast::charts::overhead::tco(&r, f),
-            a.engine.quiet.set,
-        )?;
-    }
-    output::write(
-        a.output.out.as_deref(),
-        &output::export(Body::Overhead(Cow::Borrowed(&r)), a.output.format)?,
-    )?;
-    Ok(ExitCode::SUCCESS)
+    output::finish(
+        chart.as_ref(),
+        |f| billcast::charts::overhead::tco(&r, f),
+        a.engine.quiet.set,
+        Body::Overhead(Cow::Borrowed(&r)),
+        &a.output,
+    )
 }

@@ -92,15 +92,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .engine
         .in_pool(|| sensitivity::sensitivity(&s, &book, &opts))??;
     progress.finish();
-    if let Some(f) = &chart {
-        f.write(
-            |format| billcast::charts::tornado(&r, format),
-            a.engine.quiet.set,
-        )?;
-    }
-    output::write(
-        a.output.out.as_deref(),
-        &output::export(Body::Sensitivity(Cow::Borrowed(&r)), a.output.format)?,
-    )?;
-    Ok(ExitCode::SUCCESS)
+    output::finish(
+        chart.as_ref(),
+        |format| billcast::charts::tornado(&r, format),
+        a.engine.quiet.set,
+        Body::Sensitivity(Cow::Borrowed(&r)),
+        &a.output,
+    )
 }

@@ -101,15 +101,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         )
     })??;
     progress.finish();
-    if let Some(f) = &chart {
-        f.write(
-            |format| billcast::charts::sweep(&s, format),
-            a.engine.quiet.set,
-        )?;
-    }
-    output::write(
-        a.output.out.as_deref(),
-        &output::export(Body::Sweep(Cow::Borrowed(&s)), a.output.format)?,
-    )?;
-    Ok(ExitCode::SUCCESS)
+    output::finish(
+        chart.as_ref(),
+        |format| billcast::charts::sweep(&s, format),
+        a.engine.quiet.set,
+        Body::Sweep(Cow::Borrowed(&s)),
+        &a.output,
+    )
 }
