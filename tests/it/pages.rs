@@ -1,7 +1,8 @@
 //! Snapshots of the design-review pack's page and of what every chart says (issue 20, item 6).
 //!
-//! `snapshots` pins every result in every text format; this module pins the two outputs that
-//! are not text formats: `report.html` (the decision pack with every section) and the charts.
+//! `snapshots` pins every result in every text format; this module pins what `report` writes
+//! (it has no `--format`: a folder) — `report.md` and `report.html` of the decision pack with
+//! every section — and the charts.
 //! A chart is pinned by its words and numbers — title, subtitle, axis descriptions, tick labels,
 //! legend, annotations, source note — in drawing order, not by its geometry: a moved pixel is
 //! not a regression a reviewer can judge from a diff, a changed label or number is. The page
@@ -113,6 +114,8 @@ fn decision_pack_page_and_its_charts() {
         "the charts are inline in the page"
     );
     snapshot("pack_report_html", &what, &page, dir.path());
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    snapshot("pack_report_md", &what, &md, dir.path());
 
     let mut charts: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()

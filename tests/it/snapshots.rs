@@ -356,37 +356,6 @@ fn render_of_a_saved_compare() {
     );
 }
 
-#[test]
-fn report_markdown() {
-    // `report` has no --format: it writes a folder; its Markdown page (the decision pack with
-    // every section) is the text to pin. report.html is the forecast's HTML page plus the same
-    // sections, checked in a browser by CI.
-    let dir = small();
-    let mut args = strings(&[
-        "s.toml",
-        "-o",
-        "out",
-        "--vary",
-        "traffic.sessions_per_month=100,200",
-        "--solve",
-        "traffic.sessions_per_month",
-        "--sensitivity",
-    ]);
-    args.extend(flat());
-    billcast()
-        .current_dir(dir.path())
-        .arg("report")
-        .args(&args)
-        .assert()
-        .success();
-    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
-    let what = format!("billcast report {} (out/report.md)", args.join(" "));
-    assert_machine_independent(&md, dir.path(), &what);
-    insta::with_settings!({ description => what, omit_expression => true }, {
-        insta::assert_snapshot!("report_markdown", md);
-    });
-}
-
 /// Every command that lists a text format has one snapshot per format (of its output, or of
 /// its refusal), and every result kind is in a JSON snapshot, except `shift_calibration`
 /// (`backtest --calibrate-shift` reruns the backtests of every real trace: minutes, not the
