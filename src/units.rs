@@ -46,6 +46,23 @@ pub fn format_value(x: f64) -> String {
     }
 }
 
+/// English plural of a noun: call → calls, query → queries.
+pub fn plural(noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
+        _ => format!("{noun}s"),
+    }
+}
+
+/// A count and its noun, plural unless the count is one: `1 input`, `1,200 models`.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {}", format_count(n as f64), plural(noun))
+    }
+}
+
 /// Format a count with thousands separators: `1234567.4` → `1,234,567`.
 pub fn format_count(x: f64) -> String {
     if !x.is_finite() {
@@ -230,6 +247,14 @@ mod tests {
         assert_eq!(format_value(0.08123), "0.0812");
         assert_eq!(format_value(3.5), "3.5");
         assert_eq!(format_value(150.0), "150");
+    }
+
+    #[test]
+    fn counts_take_a_plural_noun_unless_one() {
+        assert_eq!(counted(1, "input"), "1 input");
+        assert_eq!(counted(0, "provider"), "0 providers");
+        assert_eq!(counted(1200, "query"), "1,200 queries");
+        assert_eq!(counted(2, "day"), "2 days");
     }
 
     #[test]

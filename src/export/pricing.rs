@@ -82,9 +82,9 @@ fn list_summary(rows: &[ListRow]) -> String {
         *layers.entry((rank, &r.layer)).or_default() += 1;
     }
     format!(
-        "{} models from {} providers ({})",
-        count(rows.len()),
-        count(providers.len()),
+        "{} from {} ({})",
+        crate::units::counted(rows.len(), "model"),
+        crate::units::counted(providers.len(), "provider"),
         layers
             .iter()
             .map(|((_, l), n)| format!("{} {l}", count(*n)))

@@ -392,7 +392,7 @@ fn show_sections(book: &PriceBook, m: &Model) -> Vec<ShowSection> {
                 format!(
                     "${} per 1,000 {}{}",
                     format_rate(t.price_per_1k.0),
-                    plural(&t.unit.replace('_', " ")),
+                    crate::units::plural(&t.unit.replace('_', " ")),
                     if t.free_per_month > 0.0 {
                         format!(
                             " after {} free per month",
@@ -435,13 +435,5 @@ fn layer_line(m: &Model) -> String {
             m.layer.label()
         ),
         None => m.layer.label(),
-    }
-}
-
-/// English plural of a unit name: call → calls, query → queries.
-fn plural(unit: &str) -> String {
-    match unit.strip_suffix('y') {
-        Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
-        _ => format!("{unit}s"),
     }
 }

@@ -621,19 +621,30 @@ pub fn sobol_grid(s: &Sensitivity) -> Grid {
 }
 
 pub(crate) fn sensitivity_sentence(s: &Sensitivity) -> String {
+    // A share of variance lies in [0, 1]; the Monte Carlo estimate can land outside it (the
+    // table keeps the raw estimate and its interval), the sentence says what it can mean.
+    let share = |x: f64| format!("{:.0}%", x.clamp(0.0, 1.0) * 100.0);
+    let explains = |x: f64, ci: [f64; 2]| {
+        format!(
+            "{} (95% interval {}–{})",
+            share(x),
+            share(ci[0]),
+            share(ci[1])
+        )
+    };
     match (s.sobol.first(), s.tornado.first()) {
         (Some(a), Some(t)) if a.key == t.key => format!(
-            "{} drives the bill of {} most: it explains {:.0}% of its variance on its own and moves the P95 by {} between its P10 and P90",
+            "{} drives the bill of {} most: it explains {} of its variance on its own and moves the P95 by {} between its P10 and P90",
             a.label,
             s.month,
-            a.first_order * 100.0,
+            explains(a.first_order, a.first_order_ci),
             format_usd(t.swing_p95)
         ),
         (Some(a), Some(t)) => format!(
-            "{} explains the largest share of the variance of the bill of {} ({:.0}%); {} has the widest P10–P90 swing of the P95 ({})",
+            "{} explains the largest share of the variance of the bill of {} ({}); {} has the widest P10–P90 swing of the P95 ({})",
             a.label,
             s.month,
-            a.first_order * 100.0,
+            explains(a.first_order, a.first_order_ci),
             t.label,
             format_usd(t.swing_p95)
         ),
@@ -643,8 +654,8 @@ pub(crate) fn sensitivity_sentence(s: &Sensitivity) -> String {
 
 pub(crate) fn sensitivity_meta(s: &Sensitivity) -> String {
     format!(
-        "{} inputs · {} engine runs ({} tornado runs × {} trials + {} Sobol runs × {} trials = {} trials) · seed {} · {} mode",
-        s.plan.inputs,
+        "{} · {} engine runs ({} tornado runs × {} trials + {} Sobol runs × {} trials = {} trials) · seed {} · {} mode",
+        crate::units::counted(s.plan.inputs, "input"),
         s.plan.engine_runs,
         2 * s.plan.inputs + 1,
         format_count(s.tornado_trials as f64),
