@@ -661,7 +661,7 @@ fn compare_section(c: &Comparison) -> Result<String, ExportError> {
         Some(&format!("Where the money goes in {} (USD)", c.month)),
         &no_class,
     ));
-    out.push_str(&notes_list(&c.alignment.notes));
+    out.push_str(&notes_list(&whatif_render::compare_notes(c)));
     out.push_str(&format!(
         "<p class=\"muted\">{}.</p>\n</section>\n",
         escape(&whatif_render::meta(&c.alignment))
@@ -694,7 +694,7 @@ fn solve_section(s: &Solution, curve: &Sweep) -> Result<String, ExportError> {
         Some("Every evaluation of the search"),
         &no_class,
     ));
-    out.push_str(&notes_list(&s.notes));
+    out.push_str(&notes_list(&whatif_render::solve_notes(s)));
     out.push_str(&format!(
         "<p class=\"muted\">{} · {} engine runs.</p>\n</section>\n",
         escape(&whatif_render::meta(&s.alignment)),
@@ -736,7 +736,7 @@ fn sensitivity_section(s: &Sensitivity) -> Result<String, ExportError> {
         )),
         &no_class,
     ));
-    out.push_str(&notes_list(&s.notes));
+    out.push_str(&notes_list(&whatif_render::sensitivity_notes(s)));
     out.push_str(&format!(
         "<p class=\"muted\">{}.</p>\n</section>\n",
         escape(&whatif_render::sensitivity_meta(s))

@@ -232,7 +232,7 @@ fn sweep(s: &Sweep) -> Page {
             s.param, s.scenario, s.month
         )),
         lead: whatif::sweep_sentence(s).into_iter().collect(),
-        body: grid(&whatif::sweep_grid(s)),
+        body: whatif::sweep_markdown_body(s),
         footer: Some(whatif::meta(&s.alignment)),
         ..Page::default()
     }

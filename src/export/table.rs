@@ -263,21 +263,7 @@ fn compare(c: &Comparison) -> Text {
     if let Some(t) = &c.tokenizer_check {
         out.push_str(&format!("{}\n", t.sentence()));
     }
-    let mut notes = c.alignment.notes.clone();
-    // A warning every variant shares (e.g. too few trials) is said once, without a label.
-    for v in &c.variants {
-        for w in &v.warnings {
-            let everywhere = c.variants.iter().all(|x| x.warnings.contains(w));
-            let w = if everywhere {
-                w.clone()
-            } else {
-                format!("{}: {w}", v.label)
-            };
-            if !notes.contains(&w) {
-                notes.push(w);
-            }
-        }
-    }
+    let notes = whatif::compare_notes(c);
     Text {
         subject: Some(format!("{} variants · {}", c.variants.len(), c.month)),
         meta: Some(whatif::meta(&c.alignment)),
@@ -303,7 +289,7 @@ fn sweep(s: &Sweep) -> Text {
         )),
         meta: Some(whatif::meta(&s.alignment)),
         body: out,
-        notes: s.alignment.notes.clone(),
+        notes: whatif::sweep_notes(s),
         ..Text::default()
     }
 }
@@ -331,7 +317,7 @@ fn solve(s: &Solution) -> Text {
         )),
         lead: Some(format!("{}.", whatif::solve_sentence(s))),
         body: out,
-        notes: s.notes.clone(),
+        notes: whatif::solve_notes(s),
         ..Text::default()
     }
 }
@@ -356,7 +342,7 @@ fn sensitivity(s: &Sensitivity) -> Text {
         meta: Some(whatif::sensitivity_meta(s)),
         lead: Some(format!("{}.", whatif::sensitivity_sentence(s))),
         body: out,
-        notes: s.notes.clone(),
+        notes: whatif::sensitivity_notes(s),
         ..Text::default()
     }
 }

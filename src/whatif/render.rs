@@ -177,6 +177,51 @@ pub(crate) fn notes_block(notes: &[String], bullet: &str) -> String {
     out
 }
 
+/// `notes` and, when runs were shared, what they shared (`reuse`): the notes every format of a
+/// what-if shows.
+fn notes_with_reuse(notes: &[String], reuse: Option<&String>) -> Vec<String> {
+    let mut out = notes.to_vec();
+    out.extend(reuse.cloned());
+    out
+}
+
+/// A comparison's notes in every format: the alignment notes, each variant's warnings (one
+/// that every variant shares, e.g. too few trials, said once without a label) and what the
+/// variants' runs shared.
+pub fn compare_notes(c: &Comparison) -> Vec<String> {
+    let mut notes = c.alignment.notes.clone();
+    for v in &c.variants {
+        for w in &v.warnings {
+            let everywhere = c.variants.iter().all(|x| x.warnings.contains(w));
+            let w = if everywhere {
+                w.clone()
+            } else {
+                format!("{}: {w}", v.label)
+            };
+            if !notes.contains(&w) {
+                notes.push(w);
+            }
+        }
+    }
+    notes.extend(c.reuse.clone());
+    notes
+}
+
+/// A sweep's notes in every format.
+pub fn sweep_notes(s: &Sweep) -> Vec<String> {
+    notes_with_reuse(&s.alignment.notes, s.reuse.as_ref())
+}
+
+/// A solve's notes in every format.
+pub fn solve_notes(s: &Solution) -> Vec<String> {
+    notes_with_reuse(&s.notes, s.reuse.as_ref())
+}
+
+/// A sensitivity analysis's notes in every format.
+pub fn sensitivity_notes(s: &Sensitivity) -> Vec<String> {
+    notes_with_reuse(&s.notes, s.reuse.as_ref())
+}
+
 /// A comparison's Markdown after its heading and sentence: the tables and notes (the
 /// exporter adds the footer; also the body of a design-review pack's section).
 pub fn compare_markdown_body(c: &Comparison) -> String {
@@ -187,17 +232,8 @@ pub fn compare_markdown_body(c: &Comparison) -> String {
     ));
     out.push_str(&table::markdown(&compare_components_grid(c)));
     out.push_str("\n</details>\n");
-    let mut notes = c.alignment.notes.clone();
-    if let Some(t) = &c.tokenizer_check {
-        notes.push(t.sentence());
-    }
-    for v in &c.variants {
-        notes.extend(
-            v.tokenizer
-                .iter()
-                .map(|e| format!("{}: {}", v.label, e.warning())),
-        );
-    }
+    let mut notes: Vec<String> = c.tokenizer_check.iter().map(|t| t.sentence()).collect();
+    notes.extend(compare_notes(c));
     if !notes.is_empty() {
         out.push('\n');
         out.push_str(&notes_block(&notes, "- "));
@@ -516,6 +552,22 @@ pub fn solve_markdown_body(s: &Solution) -> String {
     out.push_str("\n<details><summary>Evaluations</summary>\n\n");
     out.push_str(&table::markdown(&solve_grid(s)));
     out.push_str("\n</details>\n");
+    let notes = solve_notes(s);
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes_block(&notes, "- "));
+    }
+    out
+}
+
+/// A sweep's Markdown after its heading and sentence: the table and notes.
+pub fn sweep_markdown_body(s: &Sweep) -> String {
+    let mut out = table::markdown(&sweep_grid(s));
+    let notes = sweep_notes(s);
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes_block(&notes, "- "));
+    }
     out
 }
 
@@ -674,9 +726,10 @@ pub fn sensitivity_markdown_body(s: &Sensitivity) -> String {
     out.push_str(&table::markdown(&sobol_grid(s)));
     out.push_str("\n#### Tornado (each input at P10 / P90, others at their median)\n\n");
     out.push_str(&table::markdown(&tornado_grid(s)));
-    if !s.notes.is_empty() {
+    let notes = sensitivity_notes(s);
+    if !notes.is_empty() {
         out.push('\n');
-        out.push_str(&notes_block(&s.notes, "- "));
+        out.push_str(&notes_block(&notes, "- "));
     }
     out
 }

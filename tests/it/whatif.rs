@@ -842,7 +842,7 @@ fn compare_reprices_variants_on_the_same_tokenizer_and_resimulates_the_others() 
         billcast::scenario::Mode::Fast,
     ] {
         let (shared, _) = compare_both(vs.clone(), Some(mode));
-        let note = shared.reuse.expect("two variants share");
+        let note = shared.reuse.clone().expect("two variants share");
         let verb = if mode == billcast::scenario::Mode::Exact {
             "2 repriced"
         } else {
@@ -852,6 +852,18 @@ fn compare_reprices_variants_on_the_same_tokenizer_and_resimulates_the_others() 
             note.starts_with("4 engine runs from 2 simulations") && note.contains(verb),
             "{mode:?}: {note}"
         );
+        // Every text format says what was shared, not the JSON alone.
+        for format in [
+            billcast::export::Format::Table,
+            billcast::export::Format::Markdown,
+        ] {
+            let body = billcast::results::Body::Compare(std::borrow::Cow::Borrowed(&shared));
+            let text = billcast::export::render(body, format).unwrap();
+            assert!(
+                text.contains(&note),
+                "{format:?} lacks the reuse note:\n{text}"
+            );
+        }
         // The shared variants really differ: a doubled output price doubles that component
         // (exactly in exact mode; fast mode attributes each month's draw to components in
         // proportion to their means, so there it only grows).
