@@ -524,9 +524,11 @@ impl<'a> Month<'a> {
             .unwrap_or(f64::INFINITY)
             .min(route.max_output);
         let [out_scale, input_add] = w.replay_adjust;
-        self.bill.turns += 1.0;
         let mut prev: Option<f64> = None;
+        // Calls made since the last answer (a call asking for no tools ends a turn).
+        let mut in_turn = 0;
         for call in calls {
+            in_turn += 1;
             let input = tokens((call[0] + input_add).max(0.0) * size);
             let prefix = system.min(input);
             let out = tokens(call[1] * out_scale * out_mult).min(cap);
@@ -554,6 +556,13 @@ impl<'a> Month<'a> {
             for _ in 0..k {
                 self.tool_use(r);
             }
+            if k == 0 {
+                self.bill.turns += 1.0;
+                in_turn = 0;
+            }
+        }
+        if in_turn > 0 {
+            self.bill.turns += 1.0;
         }
     }
 }
@@ -1050,6 +1059,9 @@ model = "refp/chat"
             [1200.0, 50.0, 0.0],
         ]]));
         assert_every_path(&s, 10);
+        // Two turns each: the third call answers the first turn, the fourth the second.
+        let bill = reference(&s, &book(), 0, &[vec![10]]);
+        assert_eq!((bill.sessions, bill.turns), (10.0, 20.0));
     }
 
     #[test]

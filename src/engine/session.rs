@@ -975,7 +975,8 @@ impl SessionSim {
     /// a longer one continues past its last call with that call's input growing by the
     /// session's mean growth per call (`(input_last − input_first)/(n − 1)`, at least 0; the
     /// first output for a one-call session), outputs and tool calls taken in turn from the
-    /// recorded calls — the history keeps growing as in the recorded session.
+    /// recorded calls — the history keeps growing as in the recorded session. Turns are the
+    /// calls that ask for no tools (a turn's answer), plus a turn the session stops inside.
     #[allow(clippy::too_many_arguments)]
     fn replay_session<O: Draw, U: Draw, T: Draw, D: Draw>(
         &self,
@@ -1012,7 +1013,9 @@ impl SessionSim {
         } else {
             first[1]
         };
-        loc.turns += 1.0;
+        // A turn ends with a call that asks for no tools (the answer to the user); a session
+        // that stops inside a turn (its last call asked for tools, or was abandoned) ends it.
+        let mut open_turn = false;
         // The previous recorded prompt: the cache holds it while it is a prefix of the next
         // (a recorded history that shrank was rewritten, leaving the system prompt).
         let mut prev = 0.0f64;
@@ -1037,11 +1040,19 @@ impl SessionSim {
                 Input::system(route, prefix, input - prefix)
             };
             prev = input.total;
+            open_turn = true;
             if self.call(hot, rng, r, acc, loc, input, Some(out)).is_none() {
                 break;
             }
             loc.tool_calls += call[2];
             self.priced_tools(rng, r, call[2], acc);
+            if call[2] == 0.0 {
+                loc.turns += 1.0;
+                open_turn = false;
+            }
+        }
+        if open_turn {
+            loc.turns += 1.0;
         }
     }
 }
