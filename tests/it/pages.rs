@@ -158,6 +158,34 @@ fn decision_pack_page_and_its_charts() {
 }
 
 #[test]
+fn a_pack_with_overhead_carries_its_page_section() {
+    // multi-provider prices real models (the bundled tables) and has an [overhead] section:
+    // the pack's page adds the second provider's cost (table, assumptions, chart).
+    let dir = small();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        repo.join("scenarios/multi-provider.toml"),
+        dir.path().join("multi-provider.toml"),
+    )
+    .unwrap();
+    let mut args = vec!["report", "multi-provider.toml", "-o", "out"];
+    args.extend(&ENGINE[..5]);
+    run(dir.path(), &args);
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    let page = page_without_drawings(&html);
+    assert!(
+        page.contains("id=\"overhead\""),
+        "the page has the overhead section"
+    );
+    snapshot(
+        "pack_overhead_report_html",
+        &format!("billcast {}", args.join(" ")),
+        &page,
+        dir.path(),
+    );
+}
+
+#[test]
 fn the_other_charts_say_what_they_show() {
     let dir = small();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
