@@ -144,3 +144,34 @@ pub fn listed_subcommands(cmd: &[&str]) -> Vec<String> {
         .filter(|c| c != "help")
         .collect()
 }
+
+/// Uncertain volume, growth and per-call lengths, billed timeouts, a $2 budget; about 100
+/// sessions a month (the what-if tests and their charts).
+pub const UNCERTAIN: &str = r#"schema_version = 1
+name = "uncertain"
+start_month = "2027-01"
+horizon_months = 2
+[simulation]
+trials = 60
+seed = 7
+mode = "exact"
+[traffic]
+monthly_active_users = "20 to 120"
+sessions_per_user = { dist = "gamma", mean = 2, cv = 0.4 }
+monthly_growth = { dist = "normal", mean = 0.05, sd = 0.02 }
+[workload]
+system_prompt_tokens = 800
+turns_per_session = { dist = "poisson", mean = 2, offset = 1 }
+user_message_tokens = { dist = "lognormal", median = 40, sigma = 0.7 }
+output_tokens = { dist = "lognormal", median = 120, sigma = 0.6 }
+[caching]
+hit_rate = "0.3 to 0.7"
+[retries]
+max_attempts = 2
+timeout = { p = 0.05, billed = true }
+[[routes]]
+model = "test/plain"
+share = 1.0
+[budget]
+monthly_usd = 2
+"#;

@@ -17,33 +17,6 @@ use billcast::whatif::{
 };
 use predicates::prelude::*;
 
-/// Uncertain volume and per-call lengths, a $2 budget; about 100 sessions a month.
-const UNCERTAIN: &str = r#"schema_version = 1
-name = "uncertain"
-start_month = "2027-01"
-horizon_months = 2
-[simulation]
-trials = 40
-seed = 7
-mode = "exact"
-[traffic]
-monthly_active_users = "20 to 120"
-sessions_per_user = { dist = "gamma", mean = 2, cv = 0.4 }
-monthly_growth = { dist = "normal", mean = 0.05, sd = 0.02 }
-[workload]
-system_prompt_tokens = 800
-turns_per_session = { dist = "poisson", mean = 2, offset = 1 }
-user_message_tokens = { dist = "lognormal", median = 40, sigma = 0.7 }
-output_tokens = { dist = "lognormal", median = 120, sigma = 0.6 }
-[caching]
-hit_rate = "0.3 to 0.7"
-[[routes]]
-model = "test/plain"
-share = 1.0
-[budget]
-monthly_usd = 2
-"#;
-
 fn scenario_file(dir: &Path) -> PathBuf {
     let p = dir.join("uncertain.toml");
     std::fs::write(&p, UNCERTAIN).unwrap();
