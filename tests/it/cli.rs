@@ -4,18 +4,24 @@
 use crate::common::*;
 
 use predicates::prelude::*;
-use std::io::Write;
 
-fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.path().join(name);
-    let mut f = std::fs::File::create(&p).unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-    p
+/// Saves a 20-trial forecast of `scenario` (flat test prices) as JSON to `dir/f.json`.
+fn save_forecast(dir: &tempfile::TempDir, scenario: &std::path::Path) -> std::path::PathBuf {
+    let saved = dir.path().join("f.json");
+    billcast()
+        .arg("forecast")
+        .arg(scenario)
+        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
+        .args(["--format", "json", "-o"])
+        .arg(&saved)
+        .assert()
+        .success();
+    saved
 }
 
 fn forecast_err(text: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().unwrap();
-    let p = write_temp(&dir, "s.toml", text);
+    let p = write(&dir, "s.toml", text);
     billcast()
         .arg("forecast")
         .arg(&p)
@@ -386,7 +392,7 @@ fn forecast_and_compare_warn_about_an_unverified_ratio_with_its_effect() {
 #[test]
 fn forecast_writes_to_a_file_and_set_overrides_apply() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write_temp(&dir, "s.toml", SMALL);
+    let p = write(&dir, "s.toml", SMALL);
     let out = dir.path().join("out/f.json");
     billcast()
         .arg("forecast")
@@ -622,7 +628,7 @@ fn pricing_list_show_and_cost() {
 #[test]
 fn bad_price_tables_name_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let neg = write_temp(
+    let neg = write(
         &dir,
         "neg.toml",
         "schema_version = 1\n[provider]\nid = \"x\"\nname = \"X\"\n[[models]]\nid = \"m\"\n[models.rates]\ninput = -1\noutput = 2\n",
@@ -636,7 +642,7 @@ fn bad_price_tables_name_file_and_line() {
             predicate::str::contains("neg.toml: line 8")
                 .and(predicate::str::contains("invalid price -1")),
         );
-    let bad = write_temp(&dir, "bad.toml", "schema_version = 1\n[provider\n");
+    let bad = write(&dir, "bad.toml", "schema_version = 1\n[provider\n");
     billcast()
         .args(["pricing", "list", "--pricing"])
         .arg(&bad)
@@ -689,7 +695,7 @@ fn pricing_import_litellm_writes_tables_that_load_back() {
         .code(2)
         .stderr(predicate::str::contains("--out-dir"));
     let dir2 = tempfile::tempdir().unwrap();
-    let bad = write_temp(&dir2, "bad.json", "{\"a\": [1, 2,");
+    let bad = write(&dir2, "bad.json", "{\"a\": [1, 2,");
     billcast()
         .args(["pricing", "import-litellm"])
         .arg(&bad)
@@ -739,7 +745,7 @@ fn small_on(model: &str) -> String {
 /// Run `forecast` on `text` with extra args, within 20 s (a guard must not let a run spin).
 fn guarded(text: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().unwrap();
-    let p = write_temp(&dir, "s.toml", text);
+    let p = write(&dir, "s.toml", text);
     billcast()
         .arg("forecast")
         .arg(&p)
@@ -752,16 +758,8 @@ fn guarded(text: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
 #[test]
 fn missing_or_unreadable_inputs_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write_temp(&dir, "s.toml", SMALL);
-    let saved = dir.path().join("f.json");
-    billcast()
-        .arg("forecast")
-        .arg(&s)
-        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
-        .args(["--format", "json", "-o"])
-        .arg(&saved)
-        .assert()
-        .success();
+    let s = write(&dir, "s.toml", SMALL);
+    let saved = save_forecast(&dir, &s);
     let s = s.to_str().unwrap();
     let saved = saved.to_str().unwrap();
     for args in [
@@ -971,7 +969,7 @@ fn every_u64_seed_works_on_the_command_line_and_in_a_scenario() {
 #[test]
 fn output_equal_to_an_input_is_refused_and_the_input_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write_temp(&dir, "s.toml", SMALL);
+    let s = write(&dir, "s.toml", SMALL);
     billcast()
         .arg("forecast")
         .arg(&s)
@@ -1008,15 +1006,7 @@ fn output_equal_to_an_input_is_refused_and_the_input_kept() {
         .stderr(predicate::str::contains("--chart"));
     assert_eq!(std::fs::read_to_string(&s).unwrap(), SMALL);
     // A saved forecast given to render, a log given to fit, a --pricing table.
-    let saved = dir.path().join("f.json");
-    billcast()
-        .arg("forecast")
-        .arg(&s)
-        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
-        .args(["--format", "json", "-o"])
-        .arg(&saved)
-        .assert()
-        .success();
+    let saved = save_forecast(&dir, &s);
     let before = std::fs::read(&saved).unwrap();
     billcast()
         .arg("render")
@@ -1108,7 +1098,7 @@ fn absurd_magnitudes_are_rejected_at_validation_with_key_and_line() {
     let huge = std::fs::read_to_string("tests/data/flat-prices.toml")
         .unwrap()
         .replacen("input = 2.0", "input = 1e308", 1);
-    let p = write_temp(&dir, "huge.toml", &huge);
+    let p = write(&dir, "huge.toml", &huge);
     billcast()
         .args(["pricing", "list", "--pricing"])
         .arg(&p)
@@ -1251,17 +1241,9 @@ fn check_format(format: &str, out: &[u8], what: &str) {
 #[test]
 fn every_format_of_every_command_is_honoured_or_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write_temp(&dir, "s.toml", SMALL);
-    let saved = dir.path().join("f.json");
-    billcast()
-        .arg("forecast")
-        .arg(&s)
-        .args(["--pricing", "tests/data/flat-prices.toml", "-q", "-n", "20"])
-        .args(["--format", "json", "-o"])
-        .arg(&saved)
-        .assert()
-        .success();
-    let actuals = write_temp(&dir, "bills.csv", "month,amount\n2027-01,3.5\n2027-02,4\n");
+    let s = write(&dir, "s.toml", SMALL);
+    let saved = save_forecast(&dir, &s);
+    let actuals = write(&dir, "bills.csv", "month,amount\n2027-01,3.5\n2027-02,4\n");
     let (s, saved, actuals) = (
         s.to_str().unwrap().to_string(),
         saved.to_str().unwrap().to_string(),
@@ -1645,7 +1627,7 @@ fn pricing_cost_of_a_litellm_model_is_litellms_rates() {
 #[test]
 fn a_forecast_priced_from_the_litellm_layer_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let s = write_temp(&dir, "s.toml", &small_on("openai/gpt-4o"));
+    let s = write(&dir, "s.toml", &small_on("openai/gpt-4o"));
     let out = billcast()
         .arg("forecast")
         .arg(&s)
@@ -1664,7 +1646,7 @@ fn a_forecast_priced_from_the_litellm_layer_says_so() {
         "{warnings}"
     );
     // A first-party route does not carry the warning.
-    let s = write_temp(&dir, "t.toml", &small_on("openai/gpt-6.1-sol"));
+    let s = write(&dir, "t.toml", &small_on("openai/gpt-6.1-sol"));
     let out = billcast()
         .arg("forecast")
         .arg(&s)
@@ -1736,7 +1718,7 @@ fn pricing_update_regenerates_the_layer_and_lists_the_changes() {
         .stderr(predicate::str::contains("LiteLLM").not());
     // A report's reproduce command gives the folder back as --pricing (not its manifest), and
     // never the built-in layer.
-    let s = write_temp(&dir, "s.toml", &small_on("openai/gpt-4o"));
+    let s = write(&dir, "s.toml", &small_on("openai/gpt-4o"));
     for (extra, expected) in [
         (vec![], None),
         (
@@ -1817,9 +1799,9 @@ fn pricing_update_regenerates_the_layer_and_lists_the_changes() {
 #[test]
 fn pricing_update_refuses_bad_files_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let not_json = write_temp(&dir, "notjson.json", "{ \"a\": ");
-    let array = write_temp(&dir, "array.json", "[1, 2]");
-    let empty = write_temp(
+    let not_json = write(&dir, "notjson.json", "{ \"a\": ");
+    let array = write(&dir, "array.json", "[1, 2]");
+    let empty = write(
         &dir,
         "nomodels.json",
         r#"{ "x": 3, "y": { "mode": "embedding" } }"#,
@@ -1980,7 +1962,7 @@ fn the_decision_pack_matches_compare_solve_and_sensitivity_run_alone() {
     // A request that cannot be met is refused before anything runs or is written.
     let empty = tempfile::tempdir().unwrap();
     let out = empty.path().join("pack");
-    let no_budget = write_temp(&empty, "s.toml", SMALL.split("[budget]").next().unwrap());
+    let no_budget = write(&empty, "s.toml", SMALL.split("[budget]").next().unwrap());
     billcast()
         .args([
             "report",
