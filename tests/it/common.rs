@@ -175,3 +175,22 @@ share = 1.0
 [budget]
 monthly_usd = 2
 "#;
+
+/// A temporary directory holding [`SMALL`] as `s.toml` and the flat test prices as
+/// `flat-prices.toml`, for commands that name their inputs relatively (no machine path in
+/// their output).
+pub fn small() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(&dir, "s.toml", SMALL);
+    std::fs::copy(PRICES, dir.path().join("flat-prices.toml")).expect("copy the flat prices");
+    dir
+}
+
+/// The output names no absolute path of this machine: neither the directory the command ran
+/// in nor the checkout (a snapshot must pass on any machine and in CI's isolated copy).
+pub fn assert_machine_independent(text: &str, cwd: &std::path::Path, what: &str) {
+    for p in [cwd, std::path::Path::new(env!("CARGO_MANIFEST_DIR"))] {
+        let p = p.to_str().expect("a UTF-8 path");
+        assert!(!text.contains(p), "{what}: the output names {p}");
+    }
+}

@@ -14,8 +14,6 @@ use crate::common::*;
 
 use std::path::{Path, PathBuf};
 
-/// The flat test prices; copied beside [`SMALL`] as `flat-prices.toml`.
-const FLAT: &str = "tests/data/flat-prices.toml";
 const PILOT: &str = "examples/pilot/support-agent-calls.csv";
 
 /// The text formats a command may list (the chart formats, svg and png, are not results).
@@ -58,14 +56,6 @@ fn flat() -> Vec<String> {
     let mut e = strings(&["--pricing", "flat-prices.toml"]);
     e.extend(engine());
     e
-}
-
-/// A temporary directory holding the small scenario (`s.toml`) and the flat prices.
-fn small() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write(&dir, "s.toml", SMALL);
-    std::fs::copy(FLAT, dir.path().join("flat-prices.toml")).unwrap();
-    dir
 }
 
 /// The text formats `cmd --help` lists.
@@ -132,15 +122,6 @@ fn snap_one(snapshot: &str, cmd: &[&str], args: &[String], refused: bool, dir: &
     insta::with_settings!({ description => what, omit_expression => true }, {
         insta::assert_snapshot!(snapshot, text);
     });
-}
-
-/// The output names no absolute path of this machine: neither the directory the command ran
-/// in nor the checkout (a snapshot must pass on any machine and in CI's isolated copy).
-fn assert_machine_independent(text: &str, cwd: &Path, what: &str) {
-    for p in [cwd, Path::new(env!("CARGO_MANIFEST_DIR"))] {
-        let p = p.to_str().unwrap();
-        assert!(!text.contains(p), "{what}: the output names {p}");
-    }
 }
 
 #[test]
@@ -279,7 +260,7 @@ fn backtest() {
 #[test]
 fn pricing() {
     // The flat test table: no dated schedule, so the rates listed (as of today) never move.
-    let list = strings(&["--pricing", FLAT, "--provider", "test"]);
+    let list = strings(&["--pricing", PRICES, "--provider", "test"]);
     snap_all("pricing_list", &["pricing", "list"], &list, &[], Dir::Repo);
     // One model of the bundled tables: several tables, so no CSV.
     let show = strings(&["openai/gpt-6.1-sol"]);
