@@ -266,7 +266,7 @@ pub fn export(
     body: billcast::results::Body<'_>,
     format: impl Into<billcast::export::Format>,
 ) -> anyhow::Result<String> {
-    export_with(body, format, billcast::export::Options::default())
+    Ok(billcast::export::render(body, format.into())?)
 }
 
 /// [`export`] with `options` (the chart images a forecast's Markdown links).
